@@ -1,0 +1,44 @@
+"""Robot models as data: the specs that a model's sim and hardware robots share.
+
+Adding a robot model means adding a spec here (plus its MJCF under ``sim/models`` and its motor table under
+``hardware/``), not writing a new robot class.
+"""
+
+from __future__ import annotations
+
+from robot.errors import ConfigError
+from robot.spec import CameraSpec, JointSpec, RobotSpec
+
+# STS3215 no-load speed: 0.222 s / 60 deg at 7.4 V (Feetech STS3215 datasheet) = 4.71 rad/s. The SO-101
+# follower runs them geared 1/345 with the output at the joint, so this is the joint speed bound.
+STS3215_MAX_VELOCITY = 4.71  # [rad/s]
+
+# Joint ranges of the SO-101 follower (shared/reference/so101.md, from the public MuJoCo description derived
+# from The Robot Studio's so101_new_calib model; zero = middle of each joint's range). wrist_roll's actuator
+# allows up to 2.84121 rad, but the joint range is symmetric and is what we promise.
+SO101_JOINTS = (
+    JointSpec("shoulder_pan", -1.91986, 1.91986, STS3215_MAX_VELOCITY),
+    JointSpec("shoulder_lift", -1.7453293, 1.7453293, STS3215_MAX_VELOCITY),
+    JointSpec("elbow_flex", -1.69, 1.69, STS3215_MAX_VELOCITY),
+    JointSpec("wrist_flex", -1.658063, 1.658063, STS3215_MAX_VELOCITY),
+    JointSpec("wrist_roll", -2.7438473, 2.7438473, STS3215_MAX_VELOCITY),
+    JointSpec("gripper", -0.174533, 1.7453292, STS3215_MAX_VELOCITY),
+)
+
+SO101 = RobotSpec(
+    name="so101",
+    joints=SO101_JOINTS,
+    cameras=(CameraSpec("front", 96, 96), CameraSpec("wrist", 96, 96)),
+    control_hz=30.0,
+)
+
+#: Every robot model twinarm knows, by name.
+MODELS: dict[str, RobotSpec] = {SO101.name: SO101}
+
+
+def get_model(name: str) -> RobotSpec:
+    """The spec of robot model ``name``; a :class:`ConfigError` lists the valid names."""
+    try:
+        return MODELS[name]
+    except KeyError:
+        raise ConfigError(f"unknown robot model {name!r}; valid models: {', '.join(sorted(MODELS))}") from None

@@ -1,0 +1,118 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from robot import (
+    SO101,
+    ActionError,
+    CameraSpec,
+    JointSpec,
+    NotConnectedError,
+    RobotCheckError,
+    RobotSpec,
+    SpecError,
+    check_robot,
+    image_key,
+)
+from tests.robot.fake_robot import FakeRobot, UnclippedRobot
+
+
+def test_spaces_follow_the_spec() -> None:
+    obs_space = SO101.observation_space()
+    assert set(obs_space.spaces) == {"joint_pos", "joint_vel", "image.front", "image.wrist"}
+    assert obs_space["image.front"].shape == (96, 96, 3)
+    act = SO101.action_space()
+    assert act.shape == (6,) and act.dtype == np.float32
+    np.testing.assert_allclose(act.high[-1], 1.7453292, rtol=1e-6)
+    assert SO101.with_cameras(()).observation_space().spaces.keys() == {"joint_pos", "joint_vel"}
+
+
+def test_max_step_scales_with_rate() -> None:
+    fast = SO101.with_rate(300.0)
+    np.testing.assert_allclose(fast.max_step * 10, SO101.max_step, rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "kwargs, fragment",
+    [
+        (dict(joints=()), "at least one joint"),
+        (dict(joints=(JointSpec("a", 1.0, -1.0, 1.0),)), "'a'"),
+        (dict(joints=(JointSpec("a", -1, 1, 1), JointSpec("a", -1, 1, 1))), "duplicate"),
+        (dict(joints=(JointSpec("a", -1, 1, 0.0),)), "max_velocity"),
+        (dict(joints=(JointSpec("a", -1, 1, 1),), cameras=(CameraSpec("x.y"),)), "x.y"),
+        (dict(joints=(JointSpec("a", -1, 1, 1),), control_hz=0.0), "control_hz"),
+    ],
+)
+def test_bad_specs_name_the_fault(kwargs: dict, fragment: str) -> None:
+    with pytest.raises(SpecError, match=None) as info:
+        RobotSpec(name="bad", **kwargs)
+    assert fragment in str(info.value)
+
+
+def test_check_robot_passes_a_conforming_robot() -> None:
+    robot = FakeRobot(SO101)
+    report = check_robot(robot, allow_motion=True)
+    assert report.motion_checked
+    assert set(report.clipped_joints) == set(SO101.joint_names)
+    assert robot.connect_calls == 1 and robot.disconnect_calls == 1 and not robot.torque
+
+
+@pytest.mark.parametrize("fault", ["float64", "missing_key", "bad_image"])
+def test_check_robot_catches_observation_faults(fault: str) -> None:
+    with pytest.raises(RobotCheckError):
+        check_robot(FakeRobot(SO101, faults=frozenset({fault})))
+
+
+def test_check_robot_catches_missing_clipping() -> None:
+    with pytest.raises(RobotCheckError, match="escapes the joint limits|unclipped|max step"):
+        check_robot(UnclippedRobot(SO101), allow_motion=True)
+
+
+def test_use_before_connect_raises() -> None:
+    robot = FakeRobot(SO101)
+    with pytest.raises(NotConnectedError, match="connect"):
+        robot.get_observation()
+    with pytest.raises(NotConnectedError):
+        robot.send_action(np.zeros(6))
+
+
+def test_send_action_clips_to_limits_and_max_step() -> None:
+    with FakeRobot(SO101) as robot:
+        sent = robot.send_action(np.full(6, 10.0))
+        np.testing.assert_allclose(sent, SO101.max_step, rtol=1e-6)
+        for _ in range(200):
+            sent = robot.send_action(np.full(6, 10.0))
+        np.testing.assert_allclose(sent, SO101.upper, rtol=1e-6)
+        assert robot.sent[-1] is not sent  # a copy is returned
+    assert not robot.torque
+
+
+def test_bad_actions_are_refused_with_the_joint_named() -> None:
+    with FakeRobot(SO101) as robot:
+        with pytest.raises(ActionError, match=r"\(6,\)"):
+            robot.send_action(np.zeros(5))
+        action = np.zeros(6)
+        action[5] = np.nan
+        with pytest.raises(ActionError, match="gripper"):
+            robot.send_action(action)
+        assert robot.sent == []
+
+
+def test_exit_on_exception_releases_torque() -> None:
+    robot = FakeRobot(SO101)
+    with pytest.raises(RuntimeError), robot:
+        robot.send_action(np.zeros(6))
+        raise RuntimeError("policy crashed")
+    assert not robot.torque and not robot.is_connected
+
+
+def test_hold_resends_last_target() -> None:
+    with FakeRobot(SO101, start=np.full(6, 0.2, np.float32)) as robot:
+        held = robot.hold()
+        np.testing.assert_allclose(held, 0.2, rtol=1e-6)
+        np.testing.assert_allclose(robot.sent[-1], 0.2, rtol=1e-6)
+
+
+def test_image_key() -> None:
+    assert image_key("front") == "image.front"
