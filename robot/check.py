@@ -38,8 +38,9 @@ def check_observation(robot: Robot, obs: object) -> None:
     expected, got = set(space.spaces), set(obs)
     if expected != got:
         raise _fail(
-            robot, f"observation keys {sorted(got)} differ from the spec's {sorted(expected)} "
-            f"(missing {sorted(expected - got)}, extra {sorted(got - expected)})"
+            robot,
+            f"observation keys {sorted(got)} differ from the spec's {sorted(expected)} "
+            f"(missing {sorted(expected - got)}, extra {sorted(got - expected)})",
         )
     for key, sub in space.spaces.items():
         value = obs[key]
@@ -47,8 +48,9 @@ def check_observation(robot: Robot, obs: object) -> None:
             raise _fail(robot, f"observation[{key!r}] is {type(value).__name__}, expected np.ndarray")
         if value.shape != sub.shape or value.dtype != sub.dtype:
             raise _fail(
-                robot, f"observation[{key!r}] has shape {value.shape} dtype {value.dtype}; "
-                f"the spec says shape {sub.shape} dtype {sub.dtype}"
+                robot,
+                f"observation[{key!r}] has shape {value.shape} dtype {value.dtype}; "
+                f"the spec says shape {sub.shape} dtype {sub.dtype}",
             )
         if not sub.contains(value):
             if value.dtype.kind == "f" and not np.isfinite(value).all():
@@ -71,8 +73,8 @@ def check_robot(robot: Robot, allow_motion: bool = False) -> CheckReport:
             call()
         except NotConnectedError:
             pass
-        except Exception as exc:  # noqa: BLE001 - we report whatever came out
-            raise _fail(robot, f"use before connect raised {type(exc).__name__}, expected NotConnectedError")
+        except Exception as exc:
+            raise _fail(robot, f"use before connect raised {type(exc).__name__}, expected NotConnectedError") from exc
         else:
             raise _fail(robot, "use before connect did not raise NotConnectedError")
 
@@ -155,8 +157,9 @@ def _check_clipped(robot: Robot, sent: np.ndarray, previous: np.ndarray, request
     if np.any(step > spec.max_step + tol):
         j = int(np.argmax(step - spec.max_step))
         raise _fail(
-            robot, f"joint {spec.joint_names[j]!r} moved {step[j]:.4f} rad in one step; "
-            f"max step is {spec.max_step[j]:.4f} rad"
+            robot,
+            f"joint {spec.joint_names[j]!r} moved {step[j]:.4f} rad in one step; "
+            f"max step is {spec.max_step[j]:.4f} rad",
         )
     if np.allclose(sent, requested):
         raise _fail(robot, f"a request {requested} beyond the limits was sent unclipped")

@@ -131,15 +131,11 @@ class RobotSpec:
         """Joint state plus one RGB image per camera (see the module docstring)."""
         n = self.num_joints
         spaces: dict[str, gym.spaces.Space] = {
-            JOINT_POS: gym.spaces.Box(
-                self.lower - POSITION_MARGIN, self.upper + POSITION_MARGIN, dtype=np.float32
-            ),
+            JOINT_POS: gym.spaces.Box(self.lower - POSITION_MARGIN, self.upper + POSITION_MARGIN, dtype=np.float32),
             JOINT_VEL: gym.spaces.Box(-np.inf, np.inf, shape=(n,), dtype=np.float32),
         }
         for cam in self.cameras:
-            spaces[image_key(cam.name)] = gym.spaces.Box(
-                0, 255, shape=(cam.height, cam.width, 3), dtype=np.uint8
-            )
+            spaces[image_key(cam.name)] = gym.spaces.Box(0, 255, shape=(cam.height, cam.width, 3), dtype=np.uint8)
         return gym.spaces.Dict(spaces)
 
     def with_cameras(self, cameras: tuple[CameraSpec, ...]) -> RobotSpec:
@@ -162,12 +158,11 @@ def validate_spec(spec: RobotSpec) -> None:
     for j in spec.joints:
         if not (np.isfinite(j.lower) and np.isfinite(j.upper) and j.lower < j.upper):
             raise SpecError(
-                f"robot {spec.name!r}, joint {j.name!r}: limits [{j.lower}, {j.upper}] rad must be finite with lower < upper"
+                f"robot {spec.name!r}, joint {j.name!r}: limits [{j.lower}, {j.upper}] rad "
+                "must be finite with lower < upper"
             )
         if not (np.isfinite(j.max_velocity) and j.max_velocity > 0):
-            raise SpecError(
-                f"robot {spec.name!r}, joint {j.name!r}: max_velocity {j.max_velocity} rad/s must be > 0"
-            )
+            raise SpecError(f"robot {spec.name!r}, joint {j.name!r}: max_velocity {j.max_velocity} rad/s must be > 0")
     cam_names = [c.name for c in spec.cameras]
     if len(set(cam_names)) != len(cam_names):
         raise SpecError(f"robot {spec.name!r}: duplicate camera names {cam_names}")
@@ -175,9 +170,7 @@ def validate_spec(spec: RobotSpec) -> None:
         if not c.name or "." in c.name or "/" in c.name:
             raise SpecError(f"robot {spec.name!r}: camera name {c.name!r} must be non-empty without '.' or '/'")
         if c.height <= 0 or c.width <= 0:
-            raise SpecError(
-                f"robot {spec.name!r}, camera {c.name!r}: size {c.height}x{c.width} must be positive"
-            )
+            raise SpecError(f"robot {spec.name!r}, camera {c.name!r}: size {c.height}x{c.width} must be positive")
     if not (np.isfinite(spec.control_hz) and spec.control_hz > 0):
         raise SpecError(f"robot {spec.name!r}: control_hz {spec.control_hz} must be > 0")
     if not (0 < spec.max_velocity_scale <= 10):

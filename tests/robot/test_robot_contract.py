@@ -65,7 +65,7 @@ def test_check_robot_catches_observation_faults(fault: str) -> None:
 
 
 def test_check_robot_catches_missing_clipping() -> None:
-    with pytest.raises(RobotCheckError, match="escapes the joint limits|unclipped|max step"):
+    with pytest.raises(RobotCheckError, match=r"escapes the joint limits|unclipped|max step"):
         check_robot(UnclippedRobot(SO101), allow_motion=True)
 
 
