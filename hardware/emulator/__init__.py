@@ -1,0 +1,23 @@
+"""Feetech bus emulator: emulated servos on a pty, with a pluggable motion model and fault injection."""
+
+from hardware.emulator.config import EmulatorConfig, FaultConfig, ServoConfig, servos_for, so101_servos
+from hardware.emulator.motion import Backdrivable, FirstOrderMotion, MotionModel
+from hardware.emulator.process import EmulatorProcess
+from hardware.emulator.server import Emulator, EmulatorStats, emulated_bus
+from hardware.emulator.servo import EmulatedServo
+
+__all__ = [
+    "Backdrivable",
+    "EmulatedServo",
+    "Emulator",
+    "EmulatorConfig",
+    "EmulatorProcess",
+    "EmulatorStats",
+    "FaultConfig",
+    "FirstOrderMotion",
+    "MotionModel",
+    "ServoConfig",
+    "emulated_bus",
+    "servos_for",
+    "so101_servos",
+]

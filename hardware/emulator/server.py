@@ -1,0 +1,296 @@
+"""Emulator: a pty serving emulated Feetech servos, in a background thread.
+
+``with Emulator(EmulatorConfig()) as emu: FeetechBus(emu.port)`` -- the port is a real tty path (or a symlink
+at ``config.link``), so the vendor SDK and ``twinarm`` commands can open it too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+import select
+import threading
+import time
+import tty
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from hardware.emulator.config import EmulatorConfig
+from hardware.emulator.motion import Backdrivable, FirstOrderMotion, MotionModel
+from hardware.emulator.servo import EmulatedServo
+from hardware.errors import ProtocolError
+from hardware.feetech import protocol as proto
+from hardware.feetech.protocol import Instruction
+from hardware.feetech.tables import table_for
+from robot.errors import ConfigError
+
+_MIN_STEP_S = 0.0005  # motion is integrated at most every 0.5 ms (lazily, when packets arrive)
+
+
+@dataclass
+class EmulatorStats:
+    requests: int = 0
+    replies: int = 0
+    dropped: int = 0
+    corrupted: int = 0
+    delayed: int = 0
+    rx_errors: int = 0
+
+
+def _wait_until(deadline: float) -> None:
+    """Sleep until ``deadline`` (time.monotonic) with ~10 us precision: coarse sleep, then spin."""
+    remaining = deadline - time.monotonic()
+    if remaining > 0.0003:
+        time.sleep(remaining - 0.0002)
+    while time.monotonic() < deadline:
+        pass
+
+
+class Emulator:
+    """Serve ``config.servos`` on a pty until :meth:`stop`. ``motion`` defaults to :class:`FirstOrderMotion`."""
+
+    def __init__(self, config: EmulatorConfig, motion: MotionModel | None = None) -> None:
+        config.validate()
+        self.config = config
+        self.servos: list[EmulatedServo] = [
+            EmulatedServo(s.id, table_for(s.model), s.position, config.return_delay) for s in config.servos
+        ]
+        self.motion: MotionModel = motion or FirstOrderMotion(
+            np.array([s.position for s in config.servos], dtype=np.float64),
+            config.time_constant_s,
+            config.max_speed_tps,
+        )
+        faults = config.faults
+        self._rng = random.Random(faults.seed)
+        self._silent = set(faults.silent_ids)
+        for servo in self.servos:
+            servo.overload = servo.id in faults.overload_ids
+            if servo.id in faults.overheat_ids:
+                servo.set(servo.table.PRESENT_TEMPERATURE, servo.get(servo.table.MAX_TEMPERATURE_LIMIT) + 5)
+            if servo.id in faults.low_voltage_ids:
+                servo.set(servo.table.PRESENT_VOLTAGE, max(0, servo.get(servo.table.MIN_VOLTAGE_LIMIT) - 5))
+        self._by_id = {s.id: s for s in self.servos}
+        self._byte_s = 10.0 / config.baudrate  # wire time of one byte [s]
+        self.stats = EmulatorStats()
+        self._master = self._slave = -1
+        self._wake_r = self._wake_w = -1
+        self._thread: threading.Thread | None = None
+        self._tty_path = ""
+        self._last_step = time.monotonic()
+        self._state_lock = threading.Lock()
+
+    # -- lifecycle ------------------------------------------------------------------------------------------
+    @property
+    def port(self) -> str:
+        """Path to open: the symlink if ``config.link`` is set, else the pty slave."""
+        if not self._tty_path:
+            raise ConfigError("emulator not started: use `with Emulator(cfg) as emu:` or call start()")
+        return self.config.link or self._tty_path
+
+    def start(self) -> Emulator:
+        if self._thread is not None:
+            return self
+        self._master, self._slave = os.openpty()
+        tty.setraw(self._slave)
+        tty.setraw(self._master)
+        os.set_blocking(self._master, False)
+        self._tty_path = os.ttyname(self._slave)
+        if self.config.link:
+            link = self.config.link
+            if os.path.lexists(link):
+                if not os.path.islink(link):
+                    self._close_fds()
+                    raise ConfigError(f"emulator link={link!r} exists and is not a symlink; choose another path")
+                os.unlink(link)
+            os.symlink(self._tty_path, link)
+        self._wake_r, self._wake_w = os.pipe()
+        self._last_step = time.monotonic()
+        self._thread = threading.Thread(target=self._serve, name="feetech-emulator", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        thread, self._thread = self._thread, None
+        if thread is None:
+            return
+        os.write(self._wake_w, b"x")
+        thread.join(timeout=5.0)
+        link = self.config.link
+        if link and os.path.islink(link) and os.readlink(link) == self._tty_path:
+            os.unlink(link)
+        self._close_fds()
+
+    def _close_fds(self) -> None:
+        for fd in (self._master, self._slave, self._wake_r, self._wake_w):
+            if fd >= 0:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        self._master = self._slave = self._wake_r = self._wake_w = -1
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def serve_forever(self, stop: threading.Event) -> None:
+        """Serve (in the background thread) until ``stop`` is set; for CLI processes."""
+        self.start()
+        try:
+            while not stop.wait(0.2):
+                pass
+        finally:
+            self.stop()
+
+    # -- test helpers ---------------------------------------------------------------------------------------
+    def servo(self, servo_id: int) -> EmulatedServo:
+        try:
+            return self._by_id[servo_id]
+        except KeyError:
+            raise ConfigError(f"no emulated servo with id {servo_id}; ids: {sorted(self._by_id)}") from None
+
+    def set_position(self, servo_id: int, ticks: float) -> None:
+        """Move a shaft by hand (needs a Backdrivable motion model, e.g. the default one)."""
+        if not isinstance(self.motion, Backdrivable):
+            raise ConfigError(f"motion model {type(self.motion).__name__} cannot be moved by hand")
+        servo = self.servo(servo_id)
+        with self._state_lock:
+            self.motion.set_position(self.servos.index(servo), ticks)
+            servo.update(float(ticks), 0.0, 0.0)
+
+    # -- serving --------------------------------------------------------------------------------------------
+    def _serve(self) -> None:
+        decoder = proto.PacketDecoder()
+        while True:
+            ready, _, _ = select.select([self._master, self._wake_r], [], [])
+            if self._wake_r in ready:
+                return
+            try:
+                data = os.read(self._master, 4096)
+            except BlockingIOError:
+                continue
+            except OSError:  # pty closed under us
+                return
+            decoder.feed(data)
+            while True:
+                try:
+                    packet = decoder.pop()
+                except ProtocolError:
+                    self.stats.rx_errors += 1
+                    continue
+                if packet is None:
+                    break
+                with self._state_lock:
+                    self._handle(packet)
+
+    def _advance(self) -> None:
+        now = time.monotonic()
+        dt = now - self._last_step
+        if dt < _MIN_STEP_S:
+            return
+        self._last_step = now
+        servos = self.servos
+        goals = np.fromiter((s.goal_actual for s in servos), dtype=np.float64, count=len(servos))
+        torque = np.fromiter((s.torque_enabled for s in servos), dtype=bool, count=len(servos))
+        pos, vel, load = self.motion.step(min(dt, 1.0), goals, torque)
+        for i, servo in enumerate(servos):
+            servo.update(float(pos[i]), float(vel[i]), float(load[i]))
+
+    def _handle(self, packet: proto.Packet) -> None:
+        self.stats.requests += 1
+        t_rx = time.monotonic()
+        if self.config.wire_timing:  # the request's own bytes take time on the wire
+            t_rx += (len(packet.params) + 6) * self._byte_s
+        self._advance()
+        inst, params, target = packet.code, packet.params, packet.servo_id
+        replies: list[tuple[EmulatedServo, int, bytes]] = []  # (servo, id it was addressed as, reply params)
+        if inst == Instruction.SYNC_READ and len(params) >= 2:
+            address, size = params[0], params[1]
+            for servo_id in params[2:]:
+                servo = self._by_id.get(servo_id)
+                if servo is not None and servo_id not in self._silent:
+                    data = servo.read(address, size)
+                    if data is not None:
+                        replies.append((servo, servo_id, data))
+        elif inst == Instruction.SYNC_WRITE and len(params) >= 2:
+            address, size = params[0], params[1]
+            chunk = size + 1
+            for off in range(2, len(params) - chunk + 1, chunk):
+                servo = self._by_id.get(params[off])
+                if servo is not None and params[off] not in self._silent:
+                    servo.write(address, params[off + 1 : off + chunk])
+        else:
+            targets = self.servos if target == proto.BROADCAST_ID else [self._by_id.get(target)]
+            for servo in targets:
+                if servo is None or servo.id in self._silent:
+                    continue
+                reply = self._apply(servo, inst, params)  # a servo changing its ID still answers as the old one
+                if reply is not None and target != proto.BROADCAST_ID:
+                    replies.append((servo, target, reply))
+            if inst == Instruction.WRITE and len(params) > 1 and params[0] <= 5 < params[0] + len(params) - 1:
+                self._by_id = {s.id: s for s in self.servos}  # an ID changed
+        if replies:
+            self._reply(replies, t_rx)
+        elif self.config.wire_timing:
+            _wait_until(t_rx)  # the bus stays busy while the request's bytes are on the wire
+
+    def _apply(self, servo: EmulatedServo, inst: int, params: bytes) -> bytes | None:
+        """Execute one addressed instruction; the reply parameters, or None for no reply."""
+        if inst == Instruction.PING:
+            return b""
+        if inst == Instruction.READ:
+            return servo.read(params[0], params[1]) if len(params) == 2 else None
+        if inst == Instruction.WRITE and len(params) >= 2:
+            ok = servo.write(params[0], params[1:])
+        elif inst == Instruction.REG_WRITE and len(params) >= 2:
+            servo.staged, ok = (params[0], bytes(params[1:])), True
+        elif inst == Instruction.ACTION:
+            servo.action()
+            ok = True
+        else:
+            return None  # unknown or malformed instruction: a real servo stays silent
+        return b"" if ok and servo.replies_to_all else None
+
+    def _reply(self, replies: list[tuple[EmulatedServo, int, bytes]], t_rx: float) -> None:
+        faults, rng = self.config.faults, self._rng
+        timed = self.config.wire_timing or any(s.return_delay_s for s, _, _ in replies) or faults.delay_prob
+        t = t_rx
+        out = bytearray()
+        for servo, reply_id, data in replies:
+            packet = proto.status_packet(reply_id, servo.status_flags(), data)
+            if faults.drop_prob and rng.random() < faults.drop_prob:
+                self.stats.dropped += 1
+                continue
+            if faults.corrupt_prob and rng.random() < faults.corrupt_prob:
+                self.stats.corrupted += 1
+                buf = bytearray(packet)
+                buf[rng.randrange(len(buf))] ^= 1 << rng.randrange(8)
+                packet = bytes(buf)
+            self.stats.replies += 1
+            if not timed:
+                out += packet
+                continue
+            t += servo.return_delay_s
+            if faults.delay_prob and rng.random() < faults.delay_prob:
+                self.stats.delayed += 1
+                t += faults.delay_s
+            if self.config.wire_timing:
+                t += len(packet) * self._byte_s
+            _wait_until(t)
+            self._write(packet)
+        if out:
+            self._write(bytes(out))
+
+    def _write(self, data: bytes) -> None:
+        with contextlib.suppress(BlockingIOError, OSError):  # nobody reading: a real bus would lose it too
+            os.write(self._master, data)
+
+
+@contextlib.contextmanager
+def emulated_bus(config: EmulatorConfig | None = None) -> Iterator[Emulator]:
+    """Shorthand: ``with emulated_bus() as emu:`` serves the SO-101 servo set."""
+    with Emulator(config or EmulatorConfig()) as emu:
+        yield emu

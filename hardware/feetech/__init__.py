@@ -1,0 +1,1 @@
+"""Feetech SCS/STS servos: packet codec, control tables, the FeetechBus."""

@@ -1,0 +1,270 @@
+"""Feetech control tables as data (addresses from the STS/SCS memory maps, see shared/reference/servos.md).
+
+A :class:`ModelTable` holds the registers of one servo family; registers are reachable as attributes
+(``STS3215.PRESENT_POSITION``) or by their datasheet name (``STS3215["Present_Position"]``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator, Mapping
+from enum import Enum
+from typing import NamedTuple
+
+from hardware.errors import EncodingError
+from robot.errors import ConfigError
+
+
+class ByteOrder(str, Enum):
+    """Byte order of multi-byte register values: STS/SMS little-endian, SCS big-endian."""
+
+    LITTLE = "little"
+    BIG = "big"
+
+
+class Register(NamedTuple):
+    """One control-table entry. ``sign_bit``: bit index of a sign-magnitude sign, None if unsigned."""
+
+    name: str
+    address: int
+    size: int  # [bytes], 1 or 2
+    sign_bit: int | None = None
+    eeprom: bool = False
+    writable: bool = True
+
+    @property
+    def max_magnitude(self) -> int:
+        """Largest encodable magnitude (``2**sign_bit - 1`` for sign-magnitude, else ``2**(8 size) - 1``)."""
+        return (1 << self.sign_bit) - 1 if self.sign_bit is not None else (1 << (8 * self.size)) - 1
+
+    def encode(self, value: int, byte_order: ByteOrder) -> bytes:
+        """Raw bytes of ``value`` (sign-magnitude where ``sign_bit`` is set); EncodingError if out of range."""
+        value = int(value)
+        if self.sign_bit is not None:
+            raw = -value | (1 << self.sign_bit) if value < 0 else value
+            if abs(value) > self.max_magnitude:
+                raise EncodingError(
+                    f"{self.name}: {value} out of range [-{self.max_magnitude}, {self.max_magnitude}] "
+                    f"(sign-magnitude, sign bit {self.sign_bit})"
+                )
+        else:
+            raw = value
+            if not 0 <= value <= self.max_magnitude:
+                raise EncodingError(f"{self.name}: {value} out of range [0, {self.max_magnitude}]")
+        return raw.to_bytes(self.size, byte_order.value)
+
+    def decode(self, data: bytes, byte_order: ByteOrder) -> int:
+        """Signed value of the raw register bytes."""
+        raw = int.from_bytes(data, byte_order.value)
+        return decode_sign_magnitude(raw, self.sign_bit)
+
+
+def decode_sign_magnitude(raw: int, sign_bit: int | None) -> int:
+    """``-(raw & ~(1 << b))`` when bit ``b`` is set, else ``raw`` (no-op when ``sign_bit`` is None)."""
+    if sign_bit is not None and raw & (1 << sign_bit):
+        return -(raw & ~(1 << sign_bit))
+    return raw
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelTable:
+    """Control table and figures of one servo model."""
+
+    name: str
+    model_number: int
+    byte_order: ByteOrder
+    resolution: int  # number of position ticks (position values 0..resolution-1)
+    ticks_per_turn: float  # ticks per full 360 deg turn
+    registers: Mapping[str, Register]
+    supports_sync_read: bool
+    eeprom_end: int = 40  # addresses below this are EEPROM
+    by_attr: Mapping[str, Register] = dataclasses.field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def build(cls, registers: Mapping[str, Register], **figures: object) -> ModelTable:
+        """A table whose registers are also attributes: ``Present_Position`` -> ``table.PRESENT_POSITION``."""
+        return cls(registers=registers, by_attr={n.upper(): r for n, r in registers.items()}, **figures)
+
+    def __getattr__(self, attr: str) -> Register:
+        # Only called when normal lookup fails: STS3215.PRESENT_POSITION -> registers["Present_Position"].
+        reg = self.__dict__.get("by_attr", {}).get(attr)
+        if reg is None:
+            raise AttributeError(f"{type(self).__name__} {self.__dict__.get('name')!r} has no register {attr!r}")
+        return reg
+
+    def __getitem__(self, name: str) -> Register:
+        try:
+            return self.registers[name]
+        except KeyError:
+            raise KeyError(f"{self.name} has no register {name!r}; valid: {sorted(self.registers)}") from None
+
+    def __iter__(self) -> Iterator[Register]:
+        return iter(self.registers.values())
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.registers
+
+    def __repr__(self) -> str:
+        return f"ModelTable({self.name}, model {self.model_number})"
+
+    def encode(self, register: Register, value: int) -> bytes:
+        return register.encode(value, self.byte_order)
+
+    def decode(self, register: Register, data: bytes) -> int:
+        return register.decode(data, self.byte_order)
+
+    def with_model(self, name: str, model_number: int) -> ModelTable:
+        """Same table under another model name and number (e.g. STS3250 shares the STS3215 table)."""
+        return dataclasses.replace(self, name=name, model_number=model_number)
+
+
+def _table(rows: list[tuple], eeprom_end: int, read_only: set[str]) -> dict[str, Register]:
+    regs = {}
+    for name, address, size, *sign in rows:
+        sign_bit = sign[0] if sign else None
+        regs[name] = Register(name, address, size, sign_bit, address < eeprom_end, name not in read_only)
+    return regs
+
+
+# STS/SMS series (STS3215 datasheet memory map). (name, address, size[, sign bit])
+_STS_ROWS = [
+    ("Firmware_Major_Version", 0, 1),
+    ("Firmware_Minor_Version", 1, 1),
+    ("Model_Number", 3, 2),
+    ("ID", 5, 1),
+    ("Baud_Rate", 6, 1),
+    ("Return_Delay_Time", 7, 1),
+    ("Response_Status_Level", 8, 1),
+    ("Min_Position_Limit", 9, 2),
+    ("Max_Position_Limit", 11, 2),
+    ("Max_Temperature_Limit", 13, 1),
+    ("Max_Voltage_Limit", 14, 1),
+    ("Min_Voltage_Limit", 15, 1),
+    ("Max_Torque_Limit", 16, 2),
+    ("Phase", 18, 1),
+    ("Unloading_Condition", 19, 1),
+    ("LED_Alarm_Condition", 20, 1),
+    ("P_Coefficient", 21, 1),
+    ("D_Coefficient", 22, 1),
+    ("I_Coefficient", 23, 1),
+    ("Minimum_Startup_Force", 24, 2),
+    ("CW_Dead_Zone", 26, 1),
+    ("CCW_Dead_Zone", 27, 1),
+    ("Protection_Current", 28, 2),
+    ("Angular_Resolution", 30, 1),
+    ("Homing_Offset", 31, 2, 11),
+    ("Operating_Mode", 33, 1),
+    ("Protective_Torque", 34, 1),
+    ("Protection_Time", 35, 1),
+    ("Overload_Torque", 36, 1),
+    ("Velocity_P_Coefficient", 37, 1),
+    ("Over_Current_Protection_Time", 38, 1),
+    ("Velocity_I_Coefficient", 39, 1),
+    ("Torque_Enable", 40, 1),
+    ("Acceleration", 41, 1),
+    ("Goal_Position", 42, 2, 15),
+    ("Goal_Time", 44, 2),
+    ("Goal_Velocity", 46, 2, 15),
+    ("Torque_Limit", 48, 2),
+    ("Lock", 55, 1),
+    ("Present_Position", 56, 2, 15),
+    ("Present_Velocity", 58, 2, 15),
+    ("Present_Load", 60, 2, 10),
+    ("Present_Voltage", 62, 1),
+    ("Present_Temperature", 63, 1),
+    ("Status", 65, 1),
+    ("Moving", 66, 1),
+    ("Present_Current", 69, 2),
+    ("Maximum_Velocity_Limit", 84, 1),
+    ("Maximum_Acceleration", 85, 1),
+    ("Acceleration_Multiplier", 86, 1),
+]
+_STS_READ_ONLY = {
+    "Firmware_Major_Version",
+    "Firmware_Minor_Version",
+    "Model_Number",
+    "Present_Position",
+    "Present_Velocity",
+    "Present_Load",
+    "Present_Voltage",
+    "Present_Temperature",
+    "Status",
+    "Moving",
+    "Present_Current",
+}
+
+# SCS series (SCS0009 memory map): big-endian, 10-bit position, Lock at 48, no homing offset / operating mode /
+# sign-magnitude registers.
+_SCS_ROWS = [
+    ("Firmware_Major_Version", 0, 1),
+    ("Firmware_Minor_Version", 1, 1),
+    ("Model_Number", 3, 2),
+    ("ID", 5, 1),
+    ("Baud_Rate", 6, 1),
+    ("Return_Delay_Time", 7, 1),
+    ("Response_Status_Level", 8, 1),
+    ("Min_Position_Limit", 9, 2),
+    ("Max_Position_Limit", 11, 2),
+    ("Max_Temperature_Limit", 13, 1),
+    ("Max_Voltage_Limit", 14, 1),
+    ("Min_Voltage_Limit", 15, 1),
+    ("Max_Torque_Limit", 16, 2),
+    ("Phase", 18, 1),
+    ("Unloading_Condition", 19, 1),
+    ("LED_Alarm_Condition", 20, 1),
+    ("P_Coefficient", 21, 1),
+    ("D_Coefficient", 22, 1),
+    ("I_Coefficient", 23, 1),
+    ("Minimum_Startup_Force", 24, 2),
+    ("CW_Dead_Zone", 26, 1),
+    ("CCW_Dead_Zone", 27, 1),
+    ("Protective_Torque", 37, 1),
+    ("Protection_Time", 38, 1),
+    ("Torque_Enable", 40, 1),
+    ("Acceleration", 41, 1),
+    ("Goal_Position", 42, 2),
+    ("Goal_Time", 44, 2),
+    ("Goal_Velocity", 46, 2),
+    ("Lock", 48, 1),
+    ("Present_Position", 56, 2),
+    ("Present_Velocity", 58, 2),
+    ("Present_Load", 60, 2),
+    ("Present_Voltage", 62, 1),
+    ("Present_Temperature", 63, 1),
+    ("Status", 65, 1),
+    ("Moving", 66, 1),
+    ("Present_Current", 69, 2),
+]
+
+STS3215 = ModelTable.build(
+    name="STS3215",
+    model_number=777,
+    byte_order=ByteOrder.LITTLE,
+    resolution=4096,
+    ticks_per_turn=4096.0,
+    registers=_table(_STS_ROWS, 40, _STS_READ_ONLY),
+    supports_sync_read=True,
+)
+STS3250 = STS3215.with_model("STS3250", 2825)
+SCS0009 = ModelTable.build(
+    name="SCS0009",
+    model_number=1284,
+    byte_order=ByteOrder.BIG,
+    resolution=1024,
+    ticks_per_turn=1024 * 360 / 300,  # 1024 ticks over about 300 deg
+    registers=_table(_SCS_ROWS, 40, _STS_READ_ONLY),
+    supports_sync_read=False,
+)
+
+MODELS_BY_NUMBER: dict[int, ModelTable] = {t.model_number: t for t in (STS3215, SCS0009, STS3250)}
+MODELS_BY_NAME: dict[str, ModelTable] = {t.name.lower(): t for t in MODELS_BY_NUMBER.values()}
+
+
+def table_for(model: str | int) -> ModelTable:
+    """The table of a model given by name (case-insensitive, e.g. ``"sts3215"``) or model number."""
+    table = MODELS_BY_NUMBER.get(model) if isinstance(model, int) else MODELS_BY_NAME.get(str(model).lower())
+    if table is None:
+        raise ConfigError(
+            f"unknown servo model {model!r}; known: {sorted(MODELS_BY_NAME)} / {sorted(MODELS_BY_NUMBER)}"
+        )
+    return table
