@@ -1,0 +1,12 @@
+"""Hardware backends: Feetech serial buses, per-robot motor tables, calibration, cameras and an emulator.
+
+Import what you need from the submodules (nothing heavy is imported here):
+
+* ``hardware.robots``: :class:`FeetechRobot`, ``so101_follower(port, ...)``, ``so101_leader(port, ...)``
+* ``hardware.motors``: arm descriptions as data (``SO101_FOLLOWER``, ``SO101_LEADER``)
+* ``hardware.calibration`` / ``calibration_file`` / ``calibration_io``: ticks <-> radians, the file, the bus side
+* ``hardware.cameras``: :class:`OpenCVCamera`
+* ``hardware.feetech``, ``hardware.ports``, ``hardware.emulator``: protocol, bus, ports and the emulated bus
+
+This package never imports ``sim`` or ``policies`` and never needs torch.
+"""

@@ -145,17 +145,20 @@ def run_loop(
 
 
 @contextlib.contextmanager
-def sigterm_as_interrupt() -> Iterator[None]:
-    """Turn SIGTERM into ``KeyboardInterrupt`` in the main thread, so ``with robot:`` blocks release torque.
+def terminate_on_sigterm() -> Iterator[None]:
+    """Within the block SIGTERM raises ``SystemExit(128 + SIGTERM)`` in the main thread.
 
-    Outside the main thread (where signal handlers cannot be set) it does nothing.
+    ``kill``, systemd and ``docker stop`` send SIGTERM, whose default action ends the process without unwinding: an
+    arm would keep holding its last goal with torque on. Here every ``with robot:`` block exits through its normal
+    cleanup instead, exactly as on Ctrl-C. The previous handler is restored afterwards; outside the main thread
+    (where handlers cannot be installed) this does nothing.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def _raise(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt(f"signal {signum}")
+        raise SystemExit(128 + signum)
 
     previous = signal.signal(signal.SIGTERM, _raise)
     try:

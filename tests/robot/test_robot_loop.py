@@ -92,7 +92,7 @@ def test_sigterm_mid_loop_releases_torque(tmp_path) -> None:
         import numpy as np, sys
         sys.path.insert(0, {os.getcwd()!r})
         from robot import SO101
-        from robot.loop import run_loop, sigterm_as_interrupt
+        from robot.loop import run_loop, terminate_on_sigterm
         from tests.robot.fake_robot import FakeRobot
 
         class R(FakeRobot):
@@ -105,17 +105,14 @@ def test_sigterm_mid_loop_releases_torque(tmp_path) -> None:
             def act(self, obs): return np.zeros(6, np.float32)
 
         robot = R(SO101.with_cameras(()))
-        try:
-            with sigterm_as_interrupt(), robot:
-                print("running", flush=True)
-                run_loop(robot, S(), duration_s=30)
-        except KeyboardInterrupt:
-            sys.exit(3)
+        with terminate_on_sigterm(), robot:
+            print("running", flush=True)
+            run_loop(robot, S(), duration_s=30)
         """
     )
     proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     assert proc.stdout.readline().strip() == "running"
     time.sleep(0.2)
     proc.send_signal(signal.SIGTERM)
-    assert proc.wait(timeout=10) == 3
+    assert proc.wait(timeout=10) == 128 + signal.SIGTERM
     assert marker.read_text() == "off"

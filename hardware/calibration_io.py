@@ -1,0 +1,194 @@
+"""The bus side of calibration (no prompts: the interactive procedure lives in ``robot/cli/cmd_calibrate.py``).
+
+Procedure, as the CLI drives it:
+
+1. :func:`prepare_for_calibration`: torque off, single-turn feedback, position mode.
+2. With the arm in the zero ("middle") pose, :func:`center_homing_offsets` writes each servo's Homing_Offset so
+   the pose reads half a turn (2048 on an STS3215): the joint's range then sits far from the 4095 -> 0 wrap.
+3. The user moves every joint through its range; the CLI feeds :func:`read_positions` samples to a
+   :class:`~hardware.calibration.RangeSweep`.
+4. :func:`build_calibration` turns offsets, zero pose and sweep into a :class:`Calibration`;
+   :func:`write_calibration` stores homing offsets and position limits in the servos' EEPROM.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import numpy as np
+
+from hardware.calibration import (
+    Calibration,
+    CalibrationError,
+    MotorCalibration,
+    SweepRange,
+    homing_offset_for,
+    joint_calibration,
+    range_mapped_calibration,
+)
+from hardware.calibration_file import now_iso
+from hardware.feetech.bus import FeetechBus
+from hardware.motors import ArmDescription, Mapping
+
+PHASE_MULTI_TURN_BIT = 0x10  # Phase bit 4: multi-turn feedback (servos.md); cleared for single-turn
+POSITION_MODE = 0  # Operating_Mode 0 = position
+
+
+def _ticks_per_turn(arm: ArmDescription) -> int:
+    return round(arm.table.ticks_per_turn)
+
+
+class EepromMismatch(NamedTuple):
+    """One EEPROM value that differs from the calibration file."""
+
+    joint: str
+    id: int
+    register: str  # "homing_offset", "min_position_limit" or "max_position_limit"
+    file_value: int
+    servo_value: int
+
+
+def expected_eeprom(m: MotorCalibration) -> dict[str, int]:
+    """EEPROM values a calibrated servo should hold; a wrapping range cannot be a limit, so it gets none."""
+    lo, hi = (0, m.ticks_per_turn - 1) if m.wraps else (m.range_min_tick, m.range_max_tick)
+    return {"homing_offset": m.homing_offset, "min_position_limit": lo, "max_position_limit": hi}
+
+
+def compare_eeprom(cal: Calibration, servo_values: dict[int, dict[str, int]]) -> list[EepromMismatch]:
+    """Mismatches between ``cal`` and values read from the servos (``{id: {register: value}}``); empty = agree."""
+    out = []
+    for m in cal.motors:
+        have = servo_values.get(m.id, {})
+        for reg, want in expected_eeprom(m).items():
+            if reg in have and int(have[reg]) != want:
+                out.append(EepromMismatch(m.joint, m.id, reg, want, int(have[reg])))
+    return out
+
+
+def read_eeprom(bus: FeetechBus, ids: Sequence[int]) -> dict[int, dict[str, int]]:
+    """Homing offset and position limits of ``ids`` as ``{id: {register: value}}`` (compare_eeprom's input)."""
+    t = bus.table
+    regs = {
+        "homing_offset": t.HOMING_OFFSET,
+        "min_position_limit": t.MIN_POSITION_LIMIT,
+        "max_position_limit": t.MAX_POSITION_LIMIT,
+    }
+    values = {name: bus.sync_read(reg, ids) for name, reg in regs.items()}
+    return {i: {name: int(v[k]) for name, v in values.items()} for k, i in enumerate(ids)}
+
+
+def write_calibration(bus: FeetechBus, cal: Calibration) -> int:
+    """Store ``cal``'s homing offsets and position limits in EEPROM (torque must be off); returns writes made.
+
+    Only values that differ are written (EEPROM wears out). The offset goes first: limits are in present ticks.
+    """
+    t = bus.table
+    regs = {
+        "homing_offset": t.HOMING_OFFSET,
+        "min_position_limit": t.MIN_POSITION_LIMIT,
+        "max_position_limit": t.MAX_POSITION_LIMIT,
+    }
+    have = read_eeprom(bus, cal.ids)
+    writes = 0
+    for m in cal.motors:
+        for name, value in expected_eeprom(m).items():
+            if have[m.id][name] != value:
+                bus.write_eeprom(m.id, regs[name], value)
+                writes += 1
+    return writes
+
+
+def set_torque(bus: FeetechBus, ids: Sequence[int], on: bool) -> None:
+    """Torque on/off for ``ids`` in one SYNC_WRITE."""
+    bus.sync_write(bus.table.TORQUE_ENABLE, ids, [int(on)] * len(ids))
+
+
+def prepare_for_calibration(bus: FeetechBus, arm: ArmDescription) -> None:
+    """Torque off, single-turn feedback (Phase bit 4 clear) and position mode on every servo of ``arm``."""
+    t, ids = bus.table, arm.ids
+    set_torque(bus, ids, False)
+    phase = bus.sync_read(t.PHASE, ids)
+    mode = bus.sync_read(t.OPERATING_MODE, ids)
+    for k, servo_id in enumerate(ids):
+        if int(phase[k]) & PHASE_MULTI_TURN_BIT:
+            bus.write_eeprom(servo_id, t.PHASE, int(phase[k]) & ~PHASE_MULTI_TURN_BIT)
+        if int(mode[k]) != POSITION_MODE:
+            bus.write_eeprom(servo_id, t.OPERATING_MODE, POSITION_MODE)
+
+
+def read_positions(bus: FeetechBus, ids: Sequence[int]) -> np.ndarray:
+    """Present positions (n,) int64 [ticks]."""
+    return bus.sync_read(bus.table.PRESENT_POSITION, ids)
+
+
+def center_homing_offsets(bus: FeetechBus, arm: ArmDescription) -> tuple[list[int], np.ndarray]:
+    """Write homing offsets so the current pose reads half a turn; returns (offsets, zero-pose ticks read back).
+
+    Position limits are opened to the full turn first, so the shifted zero is never clamped.
+    """
+    t, ids, tpt = bus.table, arm.ids, _ticks_per_turn(arm)
+    present = read_positions(bus, ids)
+    old = bus.sync_read(t.HOMING_OFFSET, ids)
+    offsets = [homing_offset_for(int(p), int(o), tpt) for p, o in zip(present, old)]
+    lims = {t.MIN_POSITION_LIMIT: 0, t.MAX_POSITION_LIMIT: tpt - 1}
+    for k, servo_id in enumerate(ids):
+        for reg, value in lims.items():
+            if bus.read(servo_id, reg) != value:
+                bus.write_eeprom(servo_id, reg, value)
+        if int(old[k]) != offsets[k]:
+            bus.write_eeprom(servo_id, t.HOMING_OFFSET, offsets[k])
+    return offsets, read_positions(bus, ids)
+
+
+def build_calibration(
+    arm: ArmDescription,
+    name: str,
+    offsets: Sequence[int],
+    zero_ticks: Sequence[int],
+    ranges: Sequence[SweepRange],
+    drive_signs: Sequence[int] | None = None,
+) -> Calibration:
+    """A :class:`Calibration` from the recorded zero pose and sweep; ``drive_signs`` default to the arm's."""
+    tpt = _ticks_per_turn(arm)
+    signs = [m.drive_sign for m in arm.motors] if drive_signs is None else list(drive_signs)
+    motors: list[MotorCalibration] = []
+    for k, (motor, joint) in enumerate(zip(arm.motors, arm.spec.joints)):
+        r = ranges[k]
+        if r.span_ticks == 0:
+            raise CalibrationError(f"joint {joint.name!r} (id {motor.id}) did not move during the range sweep")
+        if motor.mapping is Mapping.RANGE:
+            m = range_mapped_calibration(
+                joint.name, motor.id, signs[k], offsets[k], r.min_tick, r.max_tick, joint.lower, joint.upper, tpt
+            )
+        else:
+            m = joint_calibration(
+                joint.name, motor.id, signs[k], offsets[k], zero_ticks[k], r.min_tick, r.max_tick, tpt
+            )
+            if (m.zero_tick - m.range_min_tick) % tpt > m.span_ticks:
+                raise CalibrationError(
+                    f"joint {joint.name!r} (id {motor.id}): zero pose tick {zero_ticks[k]} lies outside the swept "
+                    f"range {r.min_tick}..{r.max_tick}; sweep again, passing through the zero pose"
+                )
+        motors.append(m)
+    return Calibration(arm.spec.name, arm.role.value, name, tuple(motors), created=now_iso())
+
+
+def nominal_calibration(arm: ArmDescription, name: str = "nominal", margin_rad: float = 0.05) -> Calibration:
+    """An ideal calibration: homing offsets 0, zero pose at half a turn, ranges = joint limits (+ ``margin_rad``).
+
+    What an emulated arm (servos around tick 2048) needs; on a real arm, record one with ``twinarm calibrate``.
+    """
+    tpt = _ticks_per_turn(arm)
+    half = tpt // 2
+    ticks_per_rad = tpt / (2 * np.pi)
+    ranges, zeros = [], []
+    for motor, joint in zip(arm.motors, arm.spec.joints):
+        lo_rad, hi_rad = sorted((motor.drive_sign * joint.lower, motor.drive_sign * joint.upper))
+        if motor.mapping is Mapping.ZERO_POSE:
+            lo_rad, hi_rad = lo_rad - margin_rad, hi_rad + margin_rad
+        lo = max(0, int(np.floor(half + lo_rad * ticks_per_rad)))
+        hi = min(tpt - 1, int(np.ceil(half + hi_rad * ticks_per_rad)))
+        ranges.append(SweepRange(lo, hi, (lo + hi) // 2, hi - lo))
+        zeros.append(half)
+    return build_calibration(arm, name, [0] * len(arm.motors), zeros, ranges)

@@ -1,0 +1,253 @@
+"""FeetechRobot: one hardware Robot for every Feetech arm; the arm itself is data (:mod:`hardware.motors`).
+
+On connect: open the bus, ping every servo (MissingServoError names the missing and answering ids and the
+port), check model numbers, configure single-turn position mode, the P gain the sim was fitted for and the
+gripper's conservative limits, verify the EEPROM calibration against the file, then, for a follower, set each
+goal to the present position and turn torque on (so nothing jumps). A leader stays torque-off and read-only.
+Every cycle is one SYNC_READ (Present_Position and Present_Velocity in one 4-byte read) and one SYNC_WRITE.
+On disconnect (also after exceptions, via the base's ``with`` support): optional slow park, then torque off.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from hardware.calibration import Calibration, CalibrationError
+from hardware.calibration_file import default_path, load_calibration, reorder
+from hardware.calibration_io import PHASE_MULTI_TURN_BIT, POSITION_MODE, compare_eeprom, read_eeprom, set_torque
+from hardware.cameras import CameraConfig, Frame, OpenCVCamera
+from hardware.errors import BusError
+from hardware.feetech.bus import FeetechBus
+from hardware.feetech.tables import ByteOrder, Register
+from hardware.motors import SO101_FOLLOWER, SO101_LEADER, ArmDescription
+from robot.robot import Observation, Robot
+from robot.spec import JOINT_POS, JOINT_VEL, CameraSpec, image_key
+
+# STS Phase bit 2 selects the speed unit (STS memory table): set (the factory value) = 0.0146 rpm = 1 tick/s at
+# 4096 ticks/turn; clear = 0.732 rpm = 0.732 * 4096 / 60 ticks/s. Verify on hardware if velocities look 50x off.
+PHASE_FINE_SPEED_BIT = 0x04
+COARSE_SPEED_UNIT_TPS = 0.732 * 4096 / 60
+
+
+class Camera(Protocol):
+    """What a robot needs from a camera (``OpenCVCamera`` or a test double)."""
+
+    def connect(self) -> None: ...
+    def disconnect(self) -> None: ...
+    def read(self) -> Frame: ...
+
+
+class CalibrationMismatchError(CalibrationError):
+    """The servos' EEPROM (homing offset / position limits) disagrees with the calibration file."""
+
+    def __init__(self, message: str, mismatches: list) -> None:
+        super().__init__(message)
+        self.mismatches = mismatches
+
+
+class FeetechRobot(Robot):
+    """A Feetech arm described by ``arm``, on ``port``, with ``calibration`` (motors matched by joint name).
+
+    ``cameras`` maps spec camera names to configs (or camera objects); without cameras the spec has none.
+    ``park_pose`` (n,) [rad]: where a follower moves, at ``park_speed_scale`` x max step, before torque off.
+    """
+
+    def __init__(
+        self,
+        arm: ArmDescription,
+        port: str,
+        calibration: Calibration,
+        cameras: Mapping[str, CameraConfig | Camera] | None = None,
+        park_pose: Sequence[float] | None = None,
+        park_speed_scale: float = 0.5,
+        check_eeprom: bool = True,
+        bus_timeout_s: float = 0.02,
+        bus_retries: int = 2,
+    ) -> None:
+        cams: dict[str, Camera] = {
+            name: OpenCVCamera(c) if isinstance(c, CameraConfig) else c for name, c in (cameras or {}).items()
+        }
+        super().__init__(arm.spec.with_cameras(tuple(_camera_spec(arm, name, cam) for name, cam in cams.items())))
+        self.arm = arm
+        self.read_only = arm.read_only
+        self.port = port
+        self.calibration = _matching_calibration(arm, calibration)
+        self.cameras = cams
+        self.park_pose = None if park_pose is None else self.validate_action(park_pose)
+        self.park_speed_scale = park_speed_scale
+        self.check_eeprom = check_eeprom
+        self.bus = FeetechBus(port, arm.baudrate, arm.table, timeout_s=bus_timeout_s, retries=bus_retries)
+        self._ids = arm.ids
+        self._ticks = self.calibration.ticks
+        self._vel_unit = np.ones(len(self._ids))  # [ticks/s] per Present_Velocity unit, set from Phase on connect
+        t = arm.table
+        self._state_reg: Register | None = None
+        if t.byte_order is ByteOrder.LITTLE and t.supports_sync_read:
+            pos, vel = t.PRESENT_POSITION, t.PRESENT_VELOCITY
+            if vel.address == pos.address + pos.size == pos.address + 2 and vel.size == 2:
+                self._state_reg = Register("Present_Position+Velocity", pos.address, 4)
+
+    # -- lifecycle ------------------------------------------------------------------------------------------
+    def _connect(self) -> None:
+        self.bus.open()
+        try:
+            t = self.arm.table
+            self.bus.check_servos(dict.fromkeys(self._ids, t.model_number))
+            set_torque(self.bus, self._ids, False)
+            self._configure()
+            if self.check_eeprom:
+                self._verify_eeprom()
+            if not self.read_only:
+                present = self.bus.sync_read(t.PRESENT_POSITION, self._ids)
+                self.bus.sync_write(t.GOAL_POSITION, self._ids, present.tolist())
+                set_torque(self.bus, self._ids, True)
+            for cam in self.cameras.values():
+                cam.connect()
+        except BaseException:
+            self._release()
+            raise
+
+    def _configure(self) -> None:
+        """Single-turn position mode, P gain, gripper limits; EEPROM is only written where it differs."""
+        t, n = self.arm.table, len(self._ids)
+        if "Phase" in t:
+            phase = self.bus.sync_read(t.PHASE, self._ids)
+            self._write_differing(t.PHASE, [int(p) & ~PHASE_MULTI_TURN_BIT for p in phase])
+            fine = (phase & PHASE_FINE_SPEED_BIT) != 0
+            self._vel_unit = np.where(fine, 1.0, COARSE_SPEED_UNIT_TPS)
+        if "Operating_Mode" in t:
+            self._write_differing(t.OPERATING_MODE, [POSITION_MODE] * n)
+        if self.read_only:
+            return
+        self._write_differing(t.P_COEFFICIENT, [self.arm.p_gain] * n)
+        if self.arm.gripper_joint is not None:
+            gid, grip = (self.arm.motor(self.arm.gripper_joint).id,), self.arm.gripper
+            self._write_differing(t.MAX_TORQUE_LIMIT, [grip.max_torque], gid)
+            self._write_differing(t.PROTECTION_CURRENT, [grip.protection_current], gid)
+            self._write_differing(t.OVERLOAD_TORQUE, [grip.overload_torque], gid)
+            self.bus.write(gid[0], t.TORQUE_LIMIT, grip.torque_limit)  # RAM
+
+    def _write_differing(self, reg: Register, values: Sequence[int], ids: Sequence[int] | None = None) -> None:
+        """Write EEPROM ``reg`` on the servos whose value differs (EEPROM wears out: never rewrite equal values)."""
+        ids = self._ids if ids is None else ids
+        for servo_id, have, want in zip(ids, self.bus.sync_read(reg, ids).tolist(), values):
+            if have != want:
+                self.bus.write_eeprom(servo_id, reg, want)
+
+    def _verify_eeprom(self) -> None:
+        mismatches = compare_eeprom(self.calibration, read_eeprom(self.bus, self._ids))
+        if mismatches:
+            lines = "; ".join(
+                f"{m.joint} (id {m.id}) {m.register}: file {m.file_value}, servo {m.servo_value}" for m in mismatches
+            )
+            cal = self.calibration
+            raise CalibrationMismatchError(
+                f"{self.port}: servo EEPROM disagrees with calibration {cal.model}_{cal.role}_{cal.name}: {lines}; "
+                f"run `twinarm calibrate robot={cal.model} role={cal.role} port={self.port}` to write the file to "
+                "the servos or to recalibrate",
+                mismatches,
+            )
+
+    def _disconnect(self) -> None:
+        try:
+            if self.park_pose is not None and not self.read_only:
+                self._park()
+        finally:
+            self._release()
+
+    def _park(self) -> None:
+        """Step towards ``park_pose`` at ``park_speed_scale`` x max step per control period (at most 10 s)."""
+        goal = np.clip(self.park_pose, self._lower, self._upper)
+        step = self._max_step * np.float32(self.park_speed_scale)
+        deadline = time.monotonic() + 10.0
+        target = self.last_target
+        while target is not None and not np.allclose(target, goal, atol=1e-4) and time.monotonic() < deadline:
+            target = self.send_action(np.clip(goal, target - step, target + step))
+            time.sleep(self.spec.control_period_s)
+
+    def _release(self) -> None:
+        """Torque off (best effort, even on a failing bus), cameras off, port closed."""
+        try:
+            for _ in range(2 if self.bus.is_open else 0):  # a SYNC_WRITE gets no reply to confirm it: send it twice
+                with contextlib.suppress(BusError):
+                    set_torque(self.bus, self._ids, False)
+        finally:
+            for cam in self.cameras.values():
+                cam.disconnect()
+            self.bus.close()
+
+    # -- I/O ------------------------------------------------------------------------------------------------
+    def read_ticks(self) -> tuple[np.ndarray, np.ndarray]:
+        """Present position [ticks] and velocity [register units, see Phase bit 2], (n,) int64, in one transaction."""
+        t = self.arm.table
+        if self._state_reg is None:
+            return self.bus.sync_read(t.PRESENT_POSITION, self._ids), self.bus.sync_read(t.PRESENT_VELOCITY, self._ids)
+        raw = self.bus.sync_read(self._state_reg, self._ids)
+        return _sign_magnitude(raw & 0xFFFF, 15), _sign_magnitude(raw >> 16, 15)
+
+    def _get_observation(self) -> Observation:
+        pos, vel = self.read_ticks()
+        obs: Observation = {
+            JOINT_POS: self._ticks.to_rad(pos),
+            JOINT_VEL: self._ticks.velocity_to_rad(vel * self._vel_unit),
+        }
+        for name, cam in self.cameras.items():
+            obs[image_key(name)] = cam.read().image
+        return obs
+
+    def _send_action(self, target: np.ndarray) -> None:
+        self.bus.sync_write(self.arm.table.GOAL_POSITION, self._ids, self._ticks.to_ticks(target).tolist())
+
+
+def _camera_spec(arm: ArmDescription, name: str, cam: Camera) -> CameraSpec:
+    """The image size a camera delivers: its config's, else the model spec's camera of that name."""
+    cfg = getattr(cam, "config", None)
+    if cfg is not None:
+        return CameraSpec(name, cfg.height, cfg.width)
+    return arm.spec.camera(name)
+
+
+def _sign_magnitude(raw: np.ndarray, bit: int) -> np.ndarray:
+    mag = raw & ((1 << bit) - 1)
+    return np.where(raw & (1 << bit), -mag, mag).astype(np.int64)
+
+
+def _matching_calibration(arm: ArmDescription, cal: Calibration) -> Calibration:
+    where = f"calibration {cal.model}_{cal.role}_{cal.name}"
+    if cal.model != arm.spec.name or cal.role != arm.role.value:
+        raise CalibrationError(
+            f"{where} is for robot={cal.model} role={cal.role}, but this is robot={arm.spec.name} role={arm.role.value}"
+        )
+    cal = reorder(cal, arm.spec.joint_names, source=where)
+    for m, motor in zip(cal.motors, arm.motors):
+        if m.id != motor.id:
+            raise CalibrationError(f"{where}: joint {m.joint!r} has servo id {m.id}, the arm wires it to id {motor.id}")
+    return cal
+
+
+def _resolve(arm: ArmDescription, calibration: Calibration | str | Path | None, name: str) -> Calibration:
+    if isinstance(calibration, Calibration):
+        return calibration
+    path = default_path(arm.spec.name, arm.role.value, name) if calibration is None else Path(calibration)
+    return load_calibration(path, joints=arm.spec.joint_names, model=arm.spec.name)
+
+
+def so101_follower(
+    port: str, calibration: Calibration | str | Path | None = None, name: str = "default", **kwargs
+) -> FeetechRobot:
+    """An SO-101 follower; ``calibration`` is a Calibration, a file, or None for the default file of ``name``.
+    Other keyword arguments go to :class:`FeetechRobot` (cameras, park_pose, ...)."""
+    return FeetechRobot(SO101_FOLLOWER, port, _resolve(SO101_FOLLOWER, calibration, name), **kwargs)
+
+
+def so101_leader(
+    port: str, calibration: Calibration | str | Path | None = None, name: str = "default", **kwargs
+) -> FeetechRobot:
+    """An SO-101 leader arm: torque off, read-only (``send_action`` raises ActionError)."""
+    return FeetechRobot(SO101_LEADER, port, _resolve(SO101_LEADER, calibration, name), **kwargs)

@@ -1,0 +1,210 @@
+"""``twinarm calibrate robot=so101 role=follower port=/dev/ttyACM0``: record an arm's calibration, interactively.
+
+Steps (the prompts say the same):
+
+1. Torque goes off on every servo; single-turn feedback and position mode are set.
+2. You put the arm in its zero pose (so101_new_calib: every joint in the middle of its range) and press Enter.
+   Each servo's Homing_Offset is written so that pose reads half a turn, far from the 4095 -> 0 wrap.
+3. You move every joint, one at a time, through its whole range (stop to stop) while a live table shows
+   min / present / max ticks; press Enter when done.
+4. Homing offsets and position limits are written to the servos' EEPROM and the file is saved
+   (default ``~/.cache/twinarm/calibration/<robot>_<role>_<name>.json``, or under ``$TWINARM_HOME``).
+
+If a calibration file already exists, the servos' EEPROM is compared with it first: when they agree you may keep
+it; when they differ you choose between writing the file to the servos and recalibrating.
+Prompts go through ``ask`` and output through ``out`` so tests can drive the command (see tests/hardware).
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from hardware.calibration import Calibration, CalibrationError, RangeSweep
+from hardware.calibration_file import default_path, load_calibration, save_calibration
+from hardware.calibration_io import (
+    build_calibration,
+    center_homing_offsets,
+    compare_eeprom,
+    prepare_for_calibration,
+    read_eeprom,
+    read_positions,
+    set_torque,
+    write_calibration,
+)
+from hardware.feetech.bus import FeetechBus
+from hardware.motors import ArmDescription, get_arm
+from robot.errors import ConfigError
+
+HELP = "record an arm's calibration (zero pose + range sweep) into its servos and a file"
+
+Ask = Callable[[str], str]
+Out = Callable[[str], None]
+
+
+@dataclass
+class Config:
+    robot: str = "so101"  # robot model
+    role: str = "follower"  # follower | leader
+    port: str = "/dev/ttyACM0"  # serial port of the arm's bus (see `twinarm find-port`)
+    name: str = "default"  # name of this arm, part of the file name
+    path: str = ""  # calibration file; empty: the default location
+    drive_signs: list[int] = field(default_factory=list)  # +1/-1 per joint; empty: the arm's defaults
+    sweep_hz: float = 25.0  # sampling rate of the range sweep [Hz]
+
+
+def run(cfg: Config, ask: Ask | None = None, out: Out | None = None, live: bool | None = None) -> Calibration:
+    """Calibrate (or re-apply a file to) the arm on ``cfg.port``; returns the calibration in force.
+
+    ``ask`` (default ``input``) shows a prompt and returns the answer; ``out`` (default ``print``) shows a line;
+    ``live`` redraws the sweep table in place (default: when stdout is a terminal).
+    """
+    ask = ask or input
+    out = out or print
+    arm = get_arm(cfg.robot, cfg.role)
+    path = Path(cfg.path).expanduser() if cfg.path else default_path(cfg.robot, cfg.role, cfg.name)
+    signs = _drive_signs(cfg, arm)
+    live = sys.stdout.isatty() if live is None else live
+    with FeetechBus(cfg.port, arm.baudrate, arm.table) as bus:
+        bus.check_servos(dict.fromkeys(arm.ids, arm.table.model_number))
+        out(f"{cfg.port}: found {arm.name} servos {list(arm.ids)} ({arm.table.name})")
+        if path.is_file():
+            cal = _offer_existing(bus, arm, path, ask, out)
+            if cal is not None:
+                return cal
+        cal = record(bus, arm, cfg.name, signs, ask, out, cfg.sweep_hz, live)
+        writes = write_calibration(bus, cal)
+        save_calibration(cal, path)
+    out(summary(cal, arm))
+    out(f"calibration written to {path} and to the servos' EEPROM ({writes} register writes)")
+    return cal
+
+
+def _drive_signs(cfg: Config, arm: ArmDescription) -> list[int]:
+    if not cfg.drive_signs:
+        return [m.drive_sign for m in arm.motors]
+    signs = list(cfg.drive_signs)
+    if len(signs) != len(arm.motors) or any(s not in (1, -1) for s in signs):
+        raise ConfigError(
+            f"drive_signs={signs}: give one +1/-1 per joint in the order {list(arm.spec.joint_names)}, or []"
+        )
+    return signs
+
+
+def _choose(ask: Ask, prompt: str, choices: str, default: str) -> str:
+    while True:
+        answer = ask(prompt).strip().lower()[:1] or default
+        if answer in choices:
+            return answer
+
+
+def _offer_existing(bus: FeetechBus, arm: ArmDescription, path: Path, ask: Ask, out: Out) -> Calibration | None:
+    """Keep or re-apply an existing file; None means: record a new calibration."""
+    try:
+        cal = load_calibration(path, joints=arm.spec.joint_names, model=arm.spec.name)
+    except CalibrationError as exc:
+        out(f"existing calibration cannot be used ({exc}); recording a new one")
+        return None
+    mismatches = compare_eeprom(cal, read_eeprom(bus, arm.ids))
+    if not mismatches:
+        out(f"{path} (created {cal.created}) matches the servos' EEPROM")
+        return cal if _choose(ask, "[k]eep it (default) or [r]ecalibrate? ", "kr", "k") == "k" else None
+    out(f"the servos' EEPROM differs from {path} (created {cal.created}):")
+    out(f"  {'joint':<14} {'id':>3} {'register':<20} {'file':>6} {'servo':>6}")
+    for m in mismatches:
+        out(f"  {m.joint:<14} {m.id:>3} {m.register:<20} {m.file_value:>6} {m.servo_value:>6}")
+    out("Writing the file makes the servos match it (right if the file belongs to this arm);")
+    out("recalibrating records a new zero pose and ranges (right after re-assembly or a servo swap).")
+    answer = _choose(ask, "[w]rite the file to the servos, [r]ecalibrate, or [q]uit? ", "wrq", "q")
+    if answer == "r":
+        return None
+    if answer == "w":
+        set_torque(bus, arm.ids, False)
+        writes = write_calibration(bus, cal)
+        out(f"wrote {path} to the servos ({writes} register writes)")
+    else:
+        out("left the servos and the file unchanged")
+    return cal
+
+
+def record(
+    bus: FeetechBus,
+    arm: ArmDescription,
+    name: str,
+    drive_signs: Sequence[int],
+    ask: Ask,
+    out: Out,
+    sweep_hz: float = 25.0,
+    live: bool = False,
+) -> Calibration:
+    """The interactive procedure (zero pose, homing offsets, range sweep); returns the new calibration."""
+    prepare_for_calibration(bus, arm)
+    out("Torque is OFF on every servo: support the arm, it can now be moved by hand.")
+    out("Step 1/2: put the arm in its zero pose:")
+    out(arm.zero_pose_help)
+    ask("Press Enter when the arm is in the zero pose... ")
+    offsets, zero = center_homing_offsets(bus, arm)
+    out(f"zero pose recorded; homing offsets {offsets}")
+    out("Step 2/2: move every joint, one at a time, slowly through its whole range, from stop to stop.")
+    out("Press Enter when every joint has been moved through its range.")
+    sweep = RangeSweep(zero, round(arm.table.ticks_per_turn), arm.spec.joint_names)
+    done = threading.Event()
+
+    def wait_for_enter() -> None:
+        try:
+            ask("")
+        finally:
+            done.set()
+
+    threading.Thread(target=wait_for_enter, name="calibrate-input", daemon=True).start()
+    names = arm.spec.joint_names
+    drawn = 0
+    while True:
+        finished = done.is_set()
+        present = read_positions(bus, arm.ids)
+        sweep.update(present)
+        if live:
+            table = _sweep_table(names, sweep, present)
+            sys.stdout.write((f"\x1b[{drawn}F" if drawn else "") + table + "\n")
+            sys.stdout.flush()
+            drawn = table.count("\n") + 1
+        if finished:
+            break
+        done.wait(1.0 / sweep_hz)
+    if not live:
+        out(_sweep_table(names, sweep, present))
+    return build_calibration(arm, name, offsets, zero.tolist(), sweep.results(), drive_signs)
+
+
+def _sweep_table(names: Sequence[str], sweep: RangeSweep, present: np.ndarray) -> str:
+    rows = [f"  {'joint':<14} {'min':>6} {'present':>8} {'max':>6} {'span[deg]':>10}"]
+    for k, res in enumerate(sweep.ranges()):
+        deg = res.span_ticks * 360.0 / sweep.tpt
+        rows.append(f"  {names[k]:<14} {res.min_tick:>6} {int(present[k]):>8} {res.max_tick:>6} {deg:>10.1f}")
+    return "\n".join(rows)
+
+
+def summary(cal: Calibration, arm: ArmDescription) -> str:
+    """Per joint: id, homing offset, zero, tick range and the joint range it covers [rad] vs the spec's limits."""
+    ends = np.stack(
+        [
+            cal.ticks.to_rad(np.array([m.range_min_tick for m in cal.motors])),
+            cal.ticks.to_rad(np.array([m.range_max_tick for m in cal.motors])),
+        ]
+    )
+    lows, highs = ends.min(axis=0), ends.max(axis=0)
+    rows = [f"  {'joint':<14} {'id':>3} {'offset':>6} {'zero':>7} {'range[ticks]':>13} {'range[rad]':>16}  spec[rad]"]
+    for k, (m, joint) in enumerate(zip(cal.motors, arm.spec.joints)):
+        lo, hi = float(lows[k]), float(highs[k])
+        note = "" if lo <= joint.lower + 1e-3 and hi >= joint.upper - 1e-3 else "  (narrower than the spec)"
+        rows.append(
+            f"  {m.joint:<14} {m.id:>3} {m.homing_offset:>6} {m.zero_tick:>7.1f} "
+            f"{m.range_min_tick:>6}..{m.range_max_tick:<6} {lo:>7.3f}..{hi:<7.3f}  "
+            f"{joint.lower:.3f}..{joint.upper:.3f}{note}"
+        )
+    return "\n".join(rows)
