@@ -32,8 +32,30 @@ SO101 = RobotSpec(
     control_hz=30.0,
 )
 
+# Amazing Hand (Pollen Robotics): 4 fingers (index, middle, ring, thumb), each a parallel mechanism driven by two
+# SCS0009 servos; joint space is (flexion, abduction) per finger, see robot.transmission.finger_pairs. Flexion
+# spans open (servos at about -35/+35 deg) to closed (+90/-90 deg) (shared/reference/servos.md); abduction is
+# kept to +-20 deg so both servos stay inside their +-90 deg travel at mid flexion.
+# SCS0009 speed: 0.1 s / 60 deg no-load (vendor listing; verify) = 10.5 rad/s per servo; a finger joint moves at
+# the mean of two servos, so 5.0 rad/s is a conservative bound.
+SCS0009_FINGER_VELOCITY = 5.0  # [rad/s]
+HAND_FINGERS = ("index", "middle", "ring", "thumb")
+AMAZING_HAND = RobotSpec(
+    name="amazing_hand",
+    joints=tuple(
+        joint
+        for finger in HAND_FINGERS
+        for joint in (
+            JointSpec(f"{finger}_flexion", -0.6109, 1.5708, SCS0009_FINGER_VELOCITY),
+            JointSpec(f"{finger}_abduction", -0.3491, 0.3491, SCS0009_FINGER_VELOCITY),
+        )
+    ),
+    cameras=(),
+    control_hz=30.0,
+)
+
 #: Every robot model twinarm knows, by name.
-MODELS: dict[str, RobotSpec] = {SO101.name: SO101}
+MODELS: dict[str, RobotSpec] = {SO101.name: SO101, AMAZING_HAND.name: AMAZING_HAND}
 
 
 def get_model(name: str) -> RobotSpec:
