@@ -1,0 +1,104 @@
+"""Training samples from a LeRobot v3 dataset on disk (``robot.dataset``), windowed for a policy.
+
+Low-dim columns come from the reader in one piece; camera frames are decoded once, sequentially, into memory
+when they fit in ``preload_bytes`` (random access into a video would re-decode a GOP per sample), else on demand.
+Windows follow lerobot's ``delta_timestamps``: indices clamped to the episode, ``action_is_pad`` marks the
+steps past its end.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from policies.config import PolicyConfig
+from policies.data import ACTION, IMAGE_FEATURE_PREFIX, STATE, compute_stats, image_feature
+from policies.errors import PolicyError
+
+
+class DatasetFeatures(NamedTuple):
+    """What a policy config needs from a dataset: dims, camera names (sorted) and frame rate [Hz]."""
+
+    state_dim: int
+    action_dim: int
+    cameras: tuple[str, ...]
+    fps: float
+
+
+def dataset_features(root: str | Path) -> DatasetFeatures:
+    """Read ``meta/info.json`` of the dataset at ``root``."""
+    from robot.dataset import metadata
+
+    info = metadata.read_info(Path(root))
+    feats = info["features"]
+    for key in (STATE, ACTION):
+        if key not in feats:
+            raise PolicyError(f"{root}: dataset has no {key!r} feature; features: {sorted(feats)}")
+    cams = tuple(sorted(k[len(IMAGE_FEATURE_PREFIX) :] for k in feats if k.startswith(IMAGE_FEATURE_PREFIX)))
+    return DatasetFeatures(int(feats[STATE]["shape"][0]), int(feats[ACTION]["shape"][0]), cams, float(info["fps"]))
+
+
+class LeRobotSource:
+    """``len`` = frames of the dataset; item ``i`` = lerobot-keyed numpy sample for ``config``'s windows."""
+
+    def __init__(self, root: str | Path, config: PolicyConfig, preload_bytes: int = 2 << 30) -> None:
+        from robot.dataset import LeRobotDatasetReader
+
+        self.reader = LeRobotDatasetReader(root)
+        self.root = Path(root)
+        self.config = config
+        missing = [k for k in (STATE, ACTION, *map(image_feature, config.cameras)) if k not in self.reader.features]
+        if missing:
+            raise PolicyError(
+                f"{self.root}: dataset lacks features {missing} needed by the {config.cameras} policy; "
+                f"features: {sorted(self.reader.features)}"
+            )
+        low = self.reader.lowdim()
+        self.state = low[STATE].astype(np.float32)
+        self.action = low[ACTION].astype(np.float32)
+        episode = low["episode_index"].astype(np.int64)
+        bounds = {e: self.reader.episode_bounds(int(e)) for e in np.unique(episode)}
+        self.lo = np.array([bounds[e][0] for e in episode], dtype=np.int64)
+        self.hi = np.array([bounds[e][1] for e in episode], dtype=np.int64)
+        self.obs_offsets = np.arange(-config.n_obs_steps + 1, 1)
+        self.action_offsets = np.arange(config.chunk_size)
+        self.images: dict[str, np.ndarray] = {}
+        frame_bytes = sum(int(np.prod(self.reader.features[image_feature(c)]["shape"])) for c in config.cameras)
+        if frame_bytes * len(self) <= preload_bytes:
+            for cam in config.cameras:
+                key = image_feature(cam)
+                self.images[cam] = np.stack([self.reader.frame(key, i) for i in range(len(self))])
+            self.reader.close()
+
+    def __len__(self) -> int:
+        return len(self.state)
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        lo, hi = self.lo[index], self.hi[index]
+        obs_rows = np.clip(index + self.obs_offsets, lo, hi - 1)
+        act_q = index + self.action_offsets
+        sample: dict[str, Any] = {
+            STATE: self.state[obs_rows],
+            ACTION: self.action[np.clip(act_q, lo, hi - 1)],
+            "action_is_pad": act_q >= hi,
+        }
+        for cam in self.config.cameras:
+            if cam in self.images:
+                sample[image_feature(cam)] = self.images[cam][obs_rows]
+            else:
+                sample[image_feature(cam)] = np.stack([self.reader.frame(image_feature(cam), int(r)) for r in obs_rows])
+        return sample
+
+    def stats(self) -> dict[str, dict[str, np.ndarray]]:
+        """State/action stats from the dataset's ``stats.json`` (computed from the data when absent),
+        plus its per-camera image stats when present."""
+        stored = self.reader.stats
+        stats = {k: stored[k] for k in (STATE, ACTION) if k in stored}
+        if len(stats) < 2:
+            stats = compute_stats(self)
+        for cam in self.config.cameras:
+            if image_feature(cam) in stored:
+                stats[image_feature(cam)] = stored[image_feature(cam)]
+        return stats

@@ -1,0 +1,155 @@
+"""Policy rollouts in a gymnasium env: success rate with a Wilson 95% interval, episode lengths, videos.
+
+Episodes run in waves of ``num_envs`` vectorised environments that start together, so one batched
+``policy.select_action`` call (one shared action queue) serves the whole wave; an env that finishes early keeps
+stepping until the wave ends but its further steps are not counted. The env's observations must follow the
+Robot contract (``joint_pos``, ``image.<cam>``) and its ``info`` must report ``is_success`` (or ``success``).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import gymnasium as gym
+import numpy as np
+from tqdm import tqdm
+
+from policies.base import Policy
+
+SUCCESS_KEYS = ("is_success", "success")
+
+
+class EvalResult(NamedTuple):
+    episodes: int
+    successes: int
+    success_rate: float
+    ci_low: float  # Wilson 95% interval of the success rate
+    ci_high: float
+    mean_length: float  # [steps]
+    mean_return: float
+    seconds: float
+    videos: list[Path]
+
+    def summary(self) -> str:
+        return (
+            f"success {self.successes}/{self.episodes} = {self.success_rate:.0%} "
+            f"(95% CI {self.ci_low:.0%}-{self.ci_high:.0%}), mean length {self.mean_length:.1f} steps, "
+            f"{self.seconds:.1f} s"
+        )
+
+
+def wilson_interval(successes: int, n: int, z: float = 1.959964) -> tuple[float, float]:
+    """Wilson score interval of a binomial proportion (95% for the default ``z``); (0, 1) when ``n`` is 0."""
+    if n == 0:
+        return 0.0, 1.0
+    p = successes / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def _success(info: dict[str, Any], num_envs: int) -> np.ndarray:
+    for key in SUCCESS_KEYS:
+        if key in info:
+            value = np.asarray(info[key], dtype=bool).reshape(num_envs)
+            mask = np.asarray(info.get("_" + key, np.ones(num_envs, bool)), dtype=bool).reshape(num_envs)
+            return value & mask
+    return np.zeros(num_envs, dtype=bool)
+
+
+def _frame(obs: dict[str, np.ndarray], i: int) -> np.ndarray | None:
+    """The camera images of env ``i`` side by side, (H, sum W, 3) uint8, or None without cameras."""
+    images = [np.asarray(v[i]) for k, v in sorted(obs.items()) if k.startswith("image.")]
+    if not images:
+        return None
+    h = max(img.shape[0] for img in images)
+    images = [np.pad(img, ((0, h - img.shape[0]), (0, 0), (0, 0))) for img in images]
+    return np.concatenate(images, axis=1)
+
+
+def write_video(frames: list[np.ndarray], path: Path, fps: float = 30.0) -> Path:
+    """Encode RGB frames (H, W, 3) uint8 to an mp4 with PyAV (H.264 when available, else MPEG-4 part 2)."""
+    import av
+
+    h, w = frames[0].shape[:2]
+    h2, w2 = h + h % 2, w + w % 2  # yuv420p needs even sizes
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with av.open(str(path), "w") as container:
+        codec = "libx264" if "libx264" in av.codecs_available else "mpeg4"
+        stream = container.add_stream(codec, rate=round(fps))
+        stream.width, stream.height, stream.pix_fmt = w2, h2, "yuv420p"
+        for f in frames:
+            f = np.pad(f, ((0, h2 - h), (0, w2 - w), (0, 0)))
+            for packet in stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(f), format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
+def evaluate(
+    policy: Policy,
+    env_id: str | Callable[[], gym.Env],
+    episodes: int = 50,
+    num_envs: int = 4,
+    seed: int = 0,
+    env_kwargs: dict[str, Any] | None = None,
+    max_steps: int = 2000,
+    video_dir: str | Path | None = None,
+    videos: int = 3,
+    fps: float = 30.0,
+    progress: bool = True,
+) -> EvalResult:
+    """Roll ``policy`` out for ``episodes`` episodes (seeds ``seed``, ``seed + 1``, ...) in ``env_id`` (a
+    registered id or an env factory) and report success; the first ``videos`` episodes go to ``video_dir``."""
+    make = env_id if callable(env_id) else (lambda: gym.make(env_id, **(env_kwargs or {})))
+    num_envs = max(1, min(num_envs, episodes))
+    envs = gym.vector.SyncVectorEnv([make] * num_envs)
+    policy.eval()
+    t0 = time.perf_counter()
+    lengths, returns, successes, video_paths = [], [], [], []
+    bar = tqdm(total=episodes, disable=not progress, desc=f"eval {policy.name}")
+    try:
+        for start in range(0, episodes, num_envs):
+            active = min(num_envs, episodes - start)
+            obs, _ = envs.reset(seed=[seed + start + i for i in range(num_envs)])
+            policy.reset()
+            done = np.zeros(num_envs, dtype=bool)
+            done[active:] = True
+            length, ret, success = np.zeros(num_envs, int), np.zeros(num_envs), np.zeros(num_envs, bool)
+            recording = [i for i in range(active) if video_dir is not None and start + i < videos]
+            frames: dict[int, list[np.ndarray]] = {i: [] for i in recording}
+            for _ in range(max_steps):
+                for i in recording:
+                    if not done[i] and (f := _frame(obs, i)) is not None:
+                        frames[i].append(f)
+                obs, reward, terminated, truncated, info = envs.step(policy.select_action(obs))
+                live = ~done
+                length[live] += 1
+                ret[live] += np.asarray(reward)[live]
+                success[live] |= _success(info, num_envs)[live]
+                done |= np.asarray(terminated) | np.asarray(truncated)
+                if done.all():
+                    break
+            lengths += length[:active].tolist()
+            returns += ret[:active].tolist()
+            successes += success[:active].tolist()
+            for i in recording:
+                if frames[i]:
+                    name = f"episode_{start + i:03d}_{'success' if success[i] else 'fail'}.mp4"
+                    video_paths.append(write_video(frames[i], Path(video_dir) / name, fps))
+            bar.update(active)
+            bar.set_postfix(success=f"{np.mean(successes):.0%}")
+    finally:
+        bar.close()
+        envs.close()
+    k, n = int(np.sum(successes)), len(successes)
+    lo, hi = wilson_interval(k, n)
+    return EvalResult(
+        n, k, k / n, lo, hi, float(np.mean(lengths)), float(np.mean(returns)), time.perf_counter() - t0, video_paths
+    )

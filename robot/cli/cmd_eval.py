@@ -1,0 +1,86 @@
+"""``twinarm eval policy.path=CKPT task=lift episodes=50``: success rate in simulation, with videos."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from robot.errors import ConfigError
+
+HELP = "evaluate a trained policy in a simulated task: success rate (Wilson 95% CI), episode length, videos"
+
+#: sim task name -> gymnasium env id (an id with a '/' can also be given directly as ``task``)
+TASK_ENV_IDS = {"lift": "twinarm/SO101Lift-v0", "reach": "twinarm/SO101Reach-v0", "place": "twinarm/SO101Place-v0"}
+
+
+def env_id_for_task(task: str) -> str:
+    """The env id of a task name (or ``task`` itself when it already is an id); registers the sim envs."""
+    try:
+        importlib.import_module("sim.envs")
+    except ImportError as exc:
+        raise ConfigError(f"the sim package cannot provide env for task {task!r}: {exc}") from exc
+    if "/" in task:
+        return task
+    if task not in TASK_ENV_IDS:
+        raise ConfigError(f"unknown task {task!r}; valid tasks: {', '.join(TASK_ENV_IDS)} (or a full env id)")
+    return TASK_ENV_IDS[task]
+
+
+@dataclasses.dataclass
+class PolicyRef:
+    path: str = ""  # checkpoint directory holding config.json + model.safetensors
+
+
+@dataclasses.dataclass
+class Config:
+    policy: PolicyRef = dataclasses.field(default_factory=PolicyRef)
+    task: str = "lift"
+    episodes: int = 50
+    num_envs: int = 4
+    seed: int = 1000  # episode i uses seed + i
+    max_steps: int = 2000
+    videos: int = 3
+    env_kwargs: dict[str, Any] = dataclasses.field(default_factory=dict)
+    output_dir: str = ""
+    threads: int = 0
+
+
+def run(cfg: Config) -> None:
+    import torch
+
+    from policies.base import Policy
+    from policies.evaluate import evaluate
+
+    if not cfg.policy.path:
+        raise ConfigError("policy.path is required: a checkpoint directory (config.json + model.safetensors)")
+    if cfg.threads > 0:
+        torch.set_num_threads(cfg.threads)
+    policy = Policy.load(cfg.policy.path)
+    env_id = env_id_for_task(cfg.task)
+    out = Path(cfg.output_dir or Path("outputs/eval") / time.strftime("%Y-%m-%d_%H-%M-%S"))
+    print(f"evaluating {policy.name} from {cfg.policy.path} on {env_id}: {cfg.episodes} episodes")
+    result = evaluate(
+        policy,
+        env_id,
+        cfg.episodes,
+        cfg.num_envs,
+        cfg.seed,
+        dict(cfg.env_kwargs),
+        cfg.max_steps,
+        out / "videos",
+        cfg.videos,
+    )
+    out.mkdir(parents=True, exist_ok=True)
+    info = {
+        **result._asdict(),
+        "videos": [str(p) for p in result.videos],
+        "env_id": env_id,
+        "policy_path": cfg.policy.path,
+    }
+    (out / "eval_info.json").write_text(json.dumps(info, indent=2))
+    print(result.summary())
+    print(f"results: {out / 'eval_info.json'}; videos: {out / 'videos'}")

@@ -1,0 +1,73 @@
+"""Small policy configs and synthetic batches shared by the policies tests."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from policies.base import Policy, make_policy
+from policies.data import SyntheticDemos, TorchDataset, compute_stats
+
+HW = (48, 48)
+TINY = {
+    "act": {
+        "dim_model": 32,
+        "n_heads": 2,
+        "dim_feedforward": 64,
+        "n_encoder_layers": 1,
+        "n_decoder_layers": 1,
+        "n_vae_encoder_layers": 1,
+        "latent_dim": 8,
+        "backbone_channels": (8, 16, 32),
+        "chunk_size": 8,
+        "n_action_steps": 4,
+        "dropout": 0.0,
+    },
+    "diffusion": {
+        "down_dims": (16, 32),
+        "step_embed_dim": 16,
+        "image_feature_dim": 16,
+        "num_keypoints": 8,
+        "backbone_channels": (8, 16, 32),
+        "chunk_size": 8,
+        "n_action_steps": 4,
+        "num_inference_steps": 5,
+    },
+    "bc": {
+        "image_feature_dim": 16,
+        "num_keypoints": 8,
+        "backbone_channels": (8, 16, 32),
+        "hidden_dims": (64,),
+        "chunk_size": 8,
+        "n_action_steps": 4,
+    },
+}
+POLICIES = sorted(TINY)
+
+
+def source(name: str, size: int = 16, cameras=("front",), seed: int = 0) -> SyntheticDemos:
+    n_obs = 2 if name == "diffusion" else 1
+    return SyntheticDemos(size=size, chunk_size=8, cameras=cameras, image_hw=HW, n_obs_steps=n_obs, seed=seed)
+
+
+def tiny_policy(name: str, cameras=("front",), **overrides) -> Policy:
+    torch.manual_seed(0)
+    stats = compute_stats(source(name, cameras=cameras))
+    return make_policy(name, stats=stats, cameras=cameras, **{**TINY[name], **overrides})
+
+
+def batch(name: str, size: int = 8, cameras=("front",)) -> dict[str, torch.Tensor]:
+    ds = TorchDataset(source(name, size=size, cameras=cameras))
+    return torch.utils.data.default_collate([ds[i] for i in range(size)])
+
+
+def observation(batch_size: int | None = None, seed: int = 0, cameras=("front",)) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    lead = () if batch_size is None else (batch_size,)
+    obs = {
+        "joint_pos": rng.uniform(-1, 1, (*lead, 6)).astype(np.float32),
+        "joint_vel": np.zeros((*lead, 6), np.float32),
+    }
+    for cam in cameras:
+        obs[f"image.{cam}"] = rng.integers(0, 256, (*lead, *HW, 3), dtype=np.uint8)
+    return obs
