@@ -10,6 +10,8 @@ and ``scale`` is 1 for direct-drive joints; the gripper maps its swept range end
 scale is whatever makes that fit. A calibrated range ``[range_min_tick, range_max_tick]`` may cross 4095 -> 0
 (``range_min_tick > range_max_tick``): every conversion unwraps ticks relative to the range, so the arithmetic
 never jumps by a turn. Commands are rounded half-to-even to ticks and clamped to the calibrated range.
+``ticks_per_turn`` need not be a whole number: a servo whose ticks cover less than a turn (the SCS0009: 1024 ticks
+over 300 deg, 1228.8 ticks per turn) never wraps, and its calibrated ranges never cross the end of the scale.
 The file format lives in :mod:`hardware.calibration_file`.
 """
 
@@ -44,7 +46,7 @@ class MotorCalibration(NamedTuple):
         zero_tick: present tick at the joint's zero [ticks] (may be fractional for range-mapped joints).
         range_min_tick: lower end of the swept range [ticks], 0..ticks_per_turn-1.
         range_max_tick: upper end of the swept range [ticks]; smaller than ``range_min_tick`` if it wraps.
-        ticks_per_turn: encoder resolution [ticks/turn] (4096 for the STS3215).
+        ticks_per_turn: encoder ticks per full turn [ticks/turn] (4096 for the STS3215, 1228.8 for the SCS0009).
         scale: joint radians per servo radian (1.0 unless the joint maps its range onto its limits).
     """
 
@@ -55,13 +57,13 @@ class MotorCalibration(NamedTuple):
     zero_tick: float
     range_min_tick: int
     range_max_tick: int
-    ticks_per_turn: int = 4096
+    ticks_per_turn: float = 4096
     scale: float = 1.0
 
     @property
     def span_ticks(self) -> int:
         """Width of the calibrated range [ticks], wrap-aware."""
-        return (self.range_max_tick - self.range_min_tick) % self.ticks_per_turn
+        return round((self.range_max_tick - self.range_min_tick) % self.ticks_per_turn)
 
     @property
     def wraps(self) -> bool:
@@ -82,7 +84,7 @@ def joint_calibration(
     zero_tick: float,
     range_min: int,
     range_max: int,
-    ticks_per_turn: int = 4096,
+    ticks_per_turn: float = 4096,
 ) -> MotorCalibration:
     """A direct-drive joint: its zero is the recorded pose ``zero_tick``, one servo radian per joint radian."""
     return MotorCalibration(
@@ -99,7 +101,7 @@ def range_mapped_calibration(
     range_max: int,
     lower: float,
     upper: float,
-    ticks_per_turn: int = 4096,
+    ticks_per_turn: float = 4096,
 ) -> MotorCalibration:
     """A joint whose swept range ends map onto its joint limits ``[lower, upper]`` [rad] (the SO-101 gripper).
 
@@ -149,10 +151,14 @@ class Calibration:
 
 
 class TickMap:
-    """Vectorised tick <-> radian conversion for a tuple of motors (arrays in motor order)."""
+    """Vectorised tick <-> radian conversion for a tuple of motors (arrays in motor order).
+
+    Radians here are calibrated motor angles: joint angles on a direct-drive arm, servo angles before the
+    transmission on a hand (see ``robot.transmission``).
+    """
 
     def __init__(self, motors: tuple[MotorCalibration, ...]) -> None:
-        self.tpt = np.array([m.ticks_per_turn for m in motors], dtype=np.int64)
+        self.tpt = np.array([m.ticks_per_turn for m in motors], dtype=np.float64)
         self.lo = np.array([m.range_min_tick for m in motors], dtype=np.int64)
         self.span = np.array([m.span_ticks for m in motors], dtype=np.int64)
         zero = np.array([m.zero_tick for m in motors], dtype=np.float64)
@@ -166,18 +172,24 @@ class TickMap:
         return self.lo + np.where(below, d - self.tpt, d)
 
     def to_rad(self, ticks: np.ndarray) -> np.ndarray:
-        """Present ticks (n,) int -> joint positions (n,) float32 [rad]."""
+        """Present ticks (n,) int -> calibrated positions (n,) float32 [rad]."""
         return ((self.unwrap(ticks) - self.zero_u) * self.gain).astype(np.float32)
+
+    def travel(self) -> tuple[np.ndarray, np.ndarray]:
+        """The calibrated range of every motor in radians: (lower, upper), each (n,) float32 [rad]."""
+        a = ((self.lo - self.zero_u) * self.gain).astype(np.float32)
+        b = ((self.lo + self.span - self.zero_u) * self.gain).astype(np.float32)
+        return np.minimum(a, b), np.maximum(a, b)
 
     def velocity_to_rad(self, ticks_per_s: np.ndarray) -> np.ndarray:
         """Signed velocities (n,) [ticks/s] -> (n,) float32 [rad/s]."""
         return (np.asarray(ticks_per_s, dtype=np.float64) * self.gain).astype(np.float32)
 
     def to_ticks(self, rad: np.ndarray) -> np.ndarray:
-        """Joint positions (n,) [rad] -> goal ticks (n,) int64: rounded half-to-even, clamped to the range."""
+        """Calibrated positions (n,) [rad] -> goal ticks (n,) int64: rounded half-to-even, clamped to the range."""
         u = np.rint(self.zero_u + np.asarray(rad, dtype=np.float64) / self.gain)
         u = np.clip(u, self.lo, self.lo + self.span).astype(np.int64)
-        return np.mod(u, self.tpt)
+        return np.rint(np.mod(u, self.tpt)).astype(np.int64)
 
 
 class SweepRange(NamedTuple):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import os
 from pathlib import Path
 from typing import Any
@@ -22,8 +23,8 @@ from typing import Any
 from hardware.calibration import CALIBRATION_VERSION, ROLES, Calibration, CalibrationError, MotorCalibration
 
 HOME_ENV = "TWINARM_HOME"
-_INT_KEYS = ("id", "drive_sign", "homing_offset", "range_min_tick", "range_max_tick", "ticks_per_turn")
-_FLOAT_KEYS = ("zero_tick", "scale")
+_INT_KEYS = ("id", "drive_sign", "homing_offset", "range_min_tick", "range_max_tick")
+_FLOAT_KEYS = ("zero_tick", "ticks_per_turn", "scale")  # ticks_per_turn: 4096 (STS3215), 1228.8 (SCS0009)
 _OPTIONAL = {"ticks_per_turn": 4096, "scale": 1.0}
 
 
@@ -48,8 +49,9 @@ def to_dict(cal: Calibration) -> dict[str, Any]:
     for m in cal.motors:
         entry = m._asdict()
         del entry["joint"]
-        zero = float(entry["zero_tick"])
-        entry["zero_tick"] = int(zero) if zero.is_integer() else zero
+        for key in ("zero_tick", "ticks_per_turn"):
+            value = float(entry[key])
+            entry[key] = int(value) if value.is_integer() else value
         joints[m.joint] = entry
     return {
         "version": cal.version,
@@ -160,15 +162,18 @@ def _motor(name: str, entry: Any, where: str) -> MotorCalibration:
         values[key] = v
     m = MotorCalibration(**values)
     tpt = m.ticks_per_turn
-    if tpt < 2:
-        raise CalibrationError(f"{where}.ticks_per_turn: {tpt} must be >= 2")
+    if not 2 <= tpt < float("inf"):
+        raise CalibrationError(f"{where}.ticks_per_turn: {tpt} must be a finite number >= 2")
+    last = math.ceil(tpt) - 1  # highest tick on the scale
+    whole_turn = float(tpt).is_integer()  # a scale covering less than a turn (SCS0009) never wraps
     checks = [
         ("id", 0 <= m.id <= 253, "0..253"),
         ("drive_sign", m.drive_sign in (1, -1), "+1 or -1"),
         ("homing_offset", -tpt // 2 < m.homing_offset < tpt // 2, f"{-tpt // 2 + 1}..{tpt // 2 - 1}"),
-        ("range_min_tick", 0 <= m.range_min_tick < tpt, f"0..{tpt - 1}"),
-        ("range_max_tick", 0 <= m.range_max_tick < tpt, f"0..{tpt - 1}"),
-        ("zero_tick", 0 <= m.zero_tick < tpt, f"0..{tpt - 1}"),
+        ("range_min_tick", 0 <= m.range_min_tick <= last, f"0..{last}"),
+        ("range_max_tick", 0 <= m.range_max_tick <= last, f"0..{last}"),
+        ("range_max_tick", whole_turn or not m.wraps, f"above range_min_tick {m.range_min_tick} (no wrap)"),
+        ("zero_tick", 0 <= m.zero_tick < tpt, f"0..{last}"),
         ("scale", m.scale > 0 and m.scale == m.scale and m.scale != float("inf"), "a finite number > 0"),
     ]
     for key, ok, valid in checks:

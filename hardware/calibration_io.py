@@ -1,6 +1,6 @@
 """The bus side of calibration (no prompts: the interactive procedure lives in ``robot/cli/cmd_calibrate.py``).
 
-Procedure, as the CLI drives it:
+Procedure for an arm (STS servos), as the CLI drives it:
 
 1. :func:`prepare_for_calibration`: torque off, single-turn feedback, position mode.
 2. With the arm in the zero ("middle") pose, :func:`center_homing_offsets` writes each servo's Homing_Offset so
@@ -9,6 +9,10 @@ Procedure, as the CLI drives it:
    :class:`~hardware.calibration.RangeSweep`.
 4. :func:`build_calibration` turns offsets, zero pose and sweep into a :class:`Calibration`;
    :func:`write_calibration` stores homing offsets and position limits in the servos' EEPROM.
+
+A hand (SCS servos: no Homing_Offset, a fixed travel per motor, ``ArmDescription.motor_travel_rad``) skips the
+offsets and the sweep: the pose read in step 2 is each servo's zero and :func:`travel_calibration` spans the
+travel around it; only position limits go to EEPROM.
 """
 
 from __future__ import annotations
@@ -29,14 +33,27 @@ from hardware.calibration import (
 )
 from hardware.calibration_file import now_iso
 from hardware.feetech.bus import FeetechBus
+from hardware.feetech.tables import ModelTable, Register
 from hardware.motors import ArmDescription, Mapping
 
 PHASE_MULTI_TURN_BIT = 0x10  # Phase bit 4: multi-turn feedback (servos.md); cleared for single-turn
 POSITION_MODE = 0  # Operating_Mode 0 = position
 
 
-def _ticks_per_turn(arm: ArmDescription) -> int:
-    return round(arm.table.ticks_per_turn)
+def _ticks_per_turn(arm: ArmDescription) -> float:
+    """The servo model's ticks per turn: an int for whole-turn encoders (4096), else the exact figure (1228.8)."""
+    tpt = float(arm.table.ticks_per_turn)
+    return int(tpt) if tpt.is_integer() else tpt
+
+
+def _eeprom_registers(table: ModelTable) -> dict[str, Register]:
+    """Calibration registers a model has, by calibration key (SCS servos have no Homing_Offset)."""
+    names = {
+        "homing_offset": "Homing_Offset",
+        "min_position_limit": "Min_Position_Limit",
+        "max_position_limit": "Max_Position_Limit",
+    }
+    return {key: table[name] for key, name in names.items() if name in table}
 
 
 class EepromMismatch(NamedTuple):
@@ -51,7 +68,7 @@ class EepromMismatch(NamedTuple):
 
 def expected_eeprom(m: MotorCalibration) -> dict[str, int]:
     """EEPROM values a calibrated servo should hold; a wrapping range cannot be a limit, so it gets none."""
-    lo, hi = (0, m.ticks_per_turn - 1) if m.wraps else (m.range_min_tick, m.range_max_tick)
+    lo, hi = (0, round(m.ticks_per_turn) - 1) if m.wraps else (m.range_min_tick, m.range_max_tick)
     return {"homing_offset": m.homing_offset, "min_position_limit": lo, "max_position_limit": hi}
 
 
@@ -67,14 +84,8 @@ def compare_eeprom(cal: Calibration, servo_values: dict[int, dict[str, int]]) ->
 
 
 def read_eeprom(bus: FeetechBus, ids: Sequence[int]) -> dict[int, dict[str, int]]:
-    """Homing offset and position limits of ``ids`` as ``{id: {register: value}}`` (compare_eeprom's input)."""
-    t = bus.table
-    regs = {
-        "homing_offset": t.HOMING_OFFSET,
-        "min_position_limit": t.MIN_POSITION_LIMIT,
-        "max_position_limit": t.MAX_POSITION_LIMIT,
-    }
-    values = {name: bus.sync_read(reg, ids) for name, reg in regs.items()}
+    """Homing offset (where the model has one) and position limits of ``ids`` as ``{id: {register: value}}``."""
+    values = {name: bus.sync_read(reg, ids) for name, reg in _eeprom_registers(bus.table).items()}
     return {i: {name: int(v[k]) for name, v in values.items()} for k, i in enumerate(ids)}
 
 
@@ -83,17 +94,12 @@ def write_calibration(bus: FeetechBus, cal: Calibration) -> int:
 
     Only values that differ are written (EEPROM wears out). The offset goes first: limits are in present ticks.
     """
-    t = bus.table
-    regs = {
-        "homing_offset": t.HOMING_OFFSET,
-        "min_position_limit": t.MIN_POSITION_LIMIT,
-        "max_position_limit": t.MAX_POSITION_LIMIT,
-    }
+    regs = _eeprom_registers(bus.table)
     have = read_eeprom(bus, cal.ids)
     writes = 0
     for m in cal.motors:
         for name, value in expected_eeprom(m).items():
-            if have[m.id][name] != value:
+            if name in regs and have[m.id][name] != value:
                 bus.write_eeprom(m.id, regs[name], value)
                 writes += 1
     return writes
@@ -105,16 +111,17 @@ def set_torque(bus: FeetechBus, ids: Sequence[int], on: bool) -> None:
 
 
 def prepare_for_calibration(bus: FeetechBus, arm: ArmDescription) -> None:
-    """Torque off, single-turn feedback (Phase bit 4 clear) and position mode on every servo of ``arm``."""
+    """Torque off, single-turn feedback (STS Phase bit 4 clear) and position mode where the model has them."""
     t, ids = bus.table, arm.ids
     set_torque(bus, ids, False)
-    phase = bus.sync_read(t.PHASE, ids)
-    mode = bus.sync_read(t.OPERATING_MODE, ids)
-    for k, servo_id in enumerate(ids):
-        if int(phase[k]) & PHASE_MULTI_TURN_BIT:
-            bus.write_eeprom(servo_id, t.PHASE, int(phase[k]) & ~PHASE_MULTI_TURN_BIT)
-        if int(mode[k]) != POSITION_MODE:
-            bus.write_eeprom(servo_id, t.OPERATING_MODE, POSITION_MODE)
+    if t.sts_phase:
+        for servo_id, phase in zip(ids, bus.sync_read(t.PHASE, ids).tolist()):
+            if phase & PHASE_MULTI_TURN_BIT:
+                bus.write_eeprom(servo_id, t.PHASE, phase & ~PHASE_MULTI_TURN_BIT)
+    if "Operating_Mode" in t:
+        for servo_id, mode in zip(ids, bus.sync_read(t.OPERATING_MODE, ids).tolist()):
+            if mode != POSITION_MODE:
+                bus.write_eeprom(servo_id, t.OPERATING_MODE, POSITION_MODE)
 
 
 def read_positions(bus: FeetechBus, ids: Sequence[int]) -> np.ndarray:
@@ -128,6 +135,8 @@ def center_homing_offsets(bus: FeetechBus, arm: ArmDescription) -> tuple[list[in
     Position limits are opened to the full turn first, so the shifted zero is never clamped.
     """
     t, ids, tpt = bus.table, arm.ids, _ticks_per_turn(arm)
+    if "Homing_Offset" not in t:
+        raise CalibrationError(f"{arm.name}: {t.name} servos have no Homing_Offset; use travel_calibration")
     present = read_positions(bus, ids)
     old = bus.sync_read(t.HOMING_OFFSET, ids)
     offsets = [homing_offset_for(int(p), int(o), tpt) for p, o in zip(present, old)]
@@ -153,21 +162,20 @@ def build_calibration(
     tpt = _ticks_per_turn(arm)
     signs = [m.drive_sign for m in arm.motors] if drive_signs is None else list(drive_signs)
     motors: list[MotorCalibration] = []
-    for k, (motor, joint) in enumerate(zip(arm.motors, arm.spec.joints)):
-        r = ranges[k]
+    for k, motor in enumerate(arm.motors):
+        r, name = ranges[k], motor.joint
         if r.span_ticks == 0:
-            raise CalibrationError(f"joint {joint.name!r} (id {motor.id}) did not move during the range sweep")
+            raise CalibrationError(f"joint {name!r} (id {motor.id}) did not move during the range sweep")
         if motor.mapping is Mapping.RANGE:
+            joint = arm.spec.joints[arm.spec.joint_index(name)]
             m = range_mapped_calibration(
-                joint.name, motor.id, signs[k], offsets[k], r.min_tick, r.max_tick, joint.lower, joint.upper, tpt
+                name, motor.id, signs[k], offsets[k], r.min_tick, r.max_tick, joint.lower, joint.upper, tpt
             )
         else:
-            m = joint_calibration(
-                joint.name, motor.id, signs[k], offsets[k], zero_ticks[k], r.min_tick, r.max_tick, tpt
-            )
+            m = joint_calibration(name, motor.id, signs[k], offsets[k], zero_ticks[k], r.min_tick, r.max_tick, tpt)
             if (m.zero_tick - m.range_min_tick) % tpt > m.span_ticks:
                 raise CalibrationError(
-                    f"joint {joint.name!r} (id {motor.id}): zero pose tick {zero_ticks[k]} lies outside the swept "
+                    f"joint {name!r} (id {motor.id}): zero pose tick {zero_ticks[k]} lies outside the swept "
                     f"range {r.min_tick}..{r.max_tick}; sweep again, passing through the zero pose"
                 )
         motors.append(m)
@@ -178,7 +186,10 @@ def nominal_calibration(arm: ArmDescription, name: str = "nominal", margin_rad: 
     """An ideal calibration: homing offsets 0, zero pose at half a turn, ranges = joint limits (+ ``margin_rad``).
 
     What an emulated arm (servos around tick 2048) needs; on a real arm, record one with ``twinarm calibrate``.
+    An arm with a fixed motor travel (a hand) gets :func:`travel_calibration` around the model's middle tick.
     """
+    if arm.motor_travel_rad is not None:
+        return travel_calibration(arm, name, [arm.table.center_tick] * len(arm.motors))
     tpt = _ticks_per_turn(arm)
     half = tpt // 2
     ticks_per_rad = tpt / (2 * np.pi)
@@ -192,3 +203,23 @@ def nominal_calibration(arm: ArmDescription, name: str = "nominal", margin_rad: 
         ranges.append(SweepRange(lo, hi, (lo + hi) // 2, hi - lo))
         zeros.append(half)
     return build_calibration(arm, name, [0] * len(arm.motors), zeros, ranges)
+
+
+def travel_calibration(
+    arm: ArmDescription, name: str, zero_ticks: Sequence[float], drive_signs: Sequence[int] | None = None
+) -> Calibration:
+    """Calibration of an arm with a fixed motor travel (a hand): each motor's zero is ``zero_ticks`` (the pose
+    recorded by the user), its range the zero +- ``arm.motor_travel_rad`` clipped to the servo's scale; no
+    homing offsets. ``drive_signs`` default to the arm's (an "inverted" servo has -1)."""
+    if arm.motor_travel_rad is None:
+        raise CalibrationError(f"{arm.name} has no fixed motor travel; record a range sweep instead")
+    tpt, last = _ticks_per_turn(arm), arm.table.resolution - 1
+    half = arm.motor_travel_rad * tpt / (2 * np.pi)  # [ticks]
+    signs = [m.drive_sign for m in arm.motors] if drive_signs is None else list(drive_signs)
+    motors = []
+    for motor, zero, sign in zip(arm.motors, zero_ticks, signs, strict=True):
+        if not 0 <= zero <= last:
+            raise CalibrationError(f"motor {motor.joint!r} (id {motor.id}): zero tick {zero} outside 0..{last}")
+        lo, hi = max(0, int(np.floor(zero - half))), min(last, int(np.ceil(zero + half)))
+        motors.append(joint_calibration(motor.joint, motor.id, sign, 0, float(zero), lo, hi, tpt))
+    return Calibration(arm.spec.name, arm.role.value, name, tuple(motors), created=now_iso())

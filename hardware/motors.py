@@ -2,6 +2,8 @@
 
 Adding a Feetech arm means adding an :class:`ArmDescription` here, not a class. Gear ratios are recorded for
 reference only: the encoder sits on the output shaft, so a tick is the same joint angle whatever the gearing.
+A robot whose joints are mixes of motors (the Amazing Hand, :mod:`hardware.hand`) adds a ``transmission``; its
+motors then carry their own names (``index_m1``), and calibration is per motor.
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ from enum import Enum
 from typing import NamedTuple
 
 from hardware.feetech.tables import STS3215, ModelTable
+from robot.errors import ConfigError
 from robot.models import SO101
 from robot.spec import RobotSpec
+from robot.transmission import LinearTransmission
 
 
 class Role(str, Enum):
@@ -30,7 +34,8 @@ class Mapping(str, Enum):
 
 
 class Motor(NamedTuple):
-    """One servo. ``drive_sign``: +1 when increasing ticks move the sim joint positive (a calibration default)."""
+    """One servo. ``joint``: the spec joint it drives or, behind a transmission, the motor's own name.
+    ``drive_sign``: +1 when increasing ticks move the sim joint (or motor angle) positive (a calibration default)."""
 
     joint: str
     id: int
@@ -60,21 +65,37 @@ class ArmDescription:
     spec: RobotSpec  # shared with the sim robot of the same model
     role: Role
     table: ModelTable  # servo model of every motor
-    motors: tuple[Motor, ...]  # in the spec's joint order
-    p_gain: int = 16  # P_Coefficient; the sim's actuator (kp 998.22) was fitted for P = 16
+    motors: tuple[Motor, ...]  # in the spec's joint order (with a transmission: in its motor order)
+    p_gain: int | None = 16  # P_Coefficient; the sim's actuator (kp 998.22) was fitted for P = 16; None: untouched
     gripper_joint: str | None = "gripper"
     gripper: GripperLimits = dataclasses.field(default_factory=GripperLimits)
     baudrate: int = 1_000_000
     zero_pose_help: str = "every joint in the middle of its range"  # shown by `twinarm calibrate`
+    transmission: LinearTransmission | None = None  # joint = A @ motor; None: one motor per joint (identity)
+    motor_travel_rad: float | None = None  # calibrated travel = zero pose +- this [rad], no range sweep; None: sweep
 
     def __post_init__(self) -> None:
-        names = tuple(m.joint for m in self.motors)
-        if names != self.spec.joint_names:
-            raise ValueError(f"{self.name}: motor joints {names} must match spec joints {self.spec.joint_names}")
+        names = self.motor_names
+        if self.transmission is None and names != self.spec.joint_names:
+            raise ConfigError(f"{self.name}: motor joints {names} must match spec joints {self.spec.joint_names}")
+        n = self.spec.num_joints
+        if self.transmission is not None and not (self.transmission.size == len(names) == n):
+            raise ConfigError(
+                f"{self.name}: a transmission of size {self.transmission.size} needs {n} motors (one per joint "
+                f"of {self.spec.name}), got {len(names)}"
+            )
+        for what, values in (("motor names", names), ("servo ids", self.ids)):
+            if len(set(values)) != len(values):
+                raise ConfigError(f"{self.name}: duplicate {what} in {list(values)}")
 
     @property
     def ids(self) -> tuple[int, ...]:
         return tuple(m.id for m in self.motors)
+
+    @property
+    def motor_names(self) -> tuple[str, ...]:
+        """Names under which calibration stores the motors (the joint names when there is no transmission)."""
+        return tuple(m.joint for m in self.motors)
 
     @property
     def read_only(self) -> bool:
@@ -130,8 +151,6 @@ ARMS: dict[tuple[str, str], ArmDescription] = {(d.spec.name, d.role.value): d fo
 
 def get_arm(model: str, role: str) -> ArmDescription:
     """The description of a known arm; a ConfigError lists the valid (model, role) pairs."""
-    from robot.errors import ConfigError
-
     try:
         return ARMS[(model, role)]
     except KeyError:

@@ -1,11 +1,15 @@
-"""FeetechRobot: one hardware Robot for every Feetech arm; the arm itself is data (:mod:`hardware.motors`).
+"""FeetechRobot: one hardware Robot for every Feetech arm or hand; the robot itself is data (:mod:`hardware.motors`).
 
 On connect: open the bus, ping every servo (MissingServoError names the missing and answering ids and the
 port), check model numbers, configure single-turn position mode, the P gain the sim was fitted for and the
-gripper's conservative limits, verify the EEPROM calibration against the file, then, for a follower, set each
-goal to the present position and turn torque on (so nothing jumps). A leader stays torque-off and read-only.
-Every cycle is one SYNC_READ (Present_Position and Present_Velocity in one 4-byte read) and one SYNC_WRITE.
+gripper's conservative limits (where the description asks for them), verify the EEPROM calibration against the
+file, then, for a follower, set each goal to the present position and turn torque on (so nothing jumps). A
+leader stays torque-off and read-only. Every cycle reads Present_Position and Present_Velocity in one 4-byte
+read (one SYNC_READ, or one READ per servo on models without SYNC_READ) and writes one SYNC_WRITE.
 On disconnect (also after exceptions, via the base's ``with`` support): optional slow park, then torque off.
+Ticks <-> joints go through a :class:`~hardware.joint_map.JointMap` (calibration, then the description's
+transmission); :meth:`FeetechRobot.clip` adds its per-servo travel clip to the base's joint-space clip, so
+``send_action`` returns the joint target actually sent.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from hardware.cameras import CameraConfig, Frame, OpenCVCamera
 from hardware.errors import BusError
 from hardware.feetech.bus import FeetechBus
 from hardware.feetech.tables import ByteOrder, Register
+from hardware.joint_map import JointMap
 from hardware.motors import SO101_FOLLOWER, SO101_LEADER, ArmDescription
 from robot.robot import Observation, Robot
 from robot.spec import JOINT_POS, JOINT_VEL, CameraSpec, image_key
@@ -84,14 +89,16 @@ class FeetechRobot(Robot):
         self.check_eeprom = check_eeprom
         self.bus = FeetechBus(port, arm.baudrate, arm.table, timeout_s=bus_timeout_s, retries=bus_retries)
         self._ids = arm.ids
-        self._ticks = self.calibration.ticks
-        self._vel_unit = np.ones(len(self._ids))  # [ticks/s] per Present_Velocity unit, set from Phase on connect
+        self.joint_map = JointMap(self.calibration, arm.transmission)
+        # [ticks/s] per Present_Velocity unit, set from the STS Phase on connect; SCS: 1 (rustypot; verify)
+        self._vel_unit = np.ones(len(self._ids))
         t = arm.table
+        pos, vel = t.PRESENT_POSITION, t.PRESENT_VELOCITY
         self._state_reg: Register | None = None
-        if t.byte_order is ByteOrder.LITTLE and t.supports_sync_read:
-            pos, vel = t.PRESENT_POSITION, t.PRESENT_VELOCITY
-            if vel.address == pos.address + pos.size == pos.address + 2 and vel.size == 2:
-                self._state_reg = Register("Present_Position+Velocity", pos.address, 4)
+        if vel.address == pos.address + 2 and pos.size == vel.size == 2:
+            self._state_reg = Register("Present_Position+Velocity", pos.address, 4)
+        # the 4-byte word holds position in its first two bytes: the low half little-endian, the high half big-endian
+        self._pos_shift, self._vel_shift = (0, 16) if t.byte_order is ByteOrder.LITTLE else (16, 0)
 
     # -- lifecycle ------------------------------------------------------------------------------------------
     def _connect(self) -> None:
@@ -116,7 +123,7 @@ class FeetechRobot(Robot):
     def _configure(self) -> None:
         """Single-turn position mode, P gain, gripper limits; EEPROM is only written where it differs."""
         t, n = self.arm.table, len(self._ids)
-        if "Phase" in t:
+        if t.sts_phase:
             phase = self.bus.sync_read(t.PHASE, self._ids)
             self._write_differing(t.PHASE, [int(p) & ~PHASE_MULTI_TURN_BIT for p in phase])
             fine = (phase & PHASE_FINE_SPEED_BIT) != 0
@@ -125,7 +132,8 @@ class FeetechRobot(Robot):
             self._write_differing(t.OPERATING_MODE, [POSITION_MODE] * n)
         if self.read_only:
             return
-        self._write_differing(t.P_COEFFICIENT, [self.arm.p_gain] * n)
+        if self.arm.p_gain is not None:
+            self._write_differing(t.P_COEFFICIENT, [self.arm.p_gain] * n)
         if self.arm.gripper_joint is not None:
             gid, grip = (self.arm.motor(self.arm.gripper_joint).id,), self.arm.gripper
             self._write_differing(t.MAX_TORQUE_LIMIT, [grip.max_torque], gid)
@@ -184,25 +192,38 @@ class FeetechRobot(Robot):
 
     # -- I/O ------------------------------------------------------------------------------------------------
     def read_ticks(self) -> tuple[np.ndarray, np.ndarray]:
-        """Present position [ticks] and velocity [register units, see Phase bit 2], (n,) int64, in one transaction."""
+        """Present position [ticks] and velocity [register units, see Phase bit 2], (n,) int64: one 4-byte read
+        per servo (one SYNC_READ where the model has it)."""
         t = self.arm.table
+        pos_reg, vel_reg = t.PRESENT_POSITION, t.PRESENT_VELOCITY
         if self._state_reg is None:
-            return self.bus.sync_read(t.PRESENT_POSITION, self._ids), self.bus.sync_read(t.PRESENT_VELOCITY, self._ids)
+            return self.bus.sync_read(pos_reg, self._ids), self.bus.sync_read(vel_reg, self._ids)
         raw = self.bus.sync_read(self._state_reg, self._ids)
-        return _sign_magnitude(raw & 0xFFFF, 15), _sign_magnitude(raw >> 16, 15)
+        pos, vel = (raw >> self._pos_shift) & 0xFFFF, (raw >> self._vel_shift) & 0xFFFF
+        return _sign_magnitude(pos, pos_reg.sign_bit), _sign_magnitude(vel, vel_reg.sign_bit)
+
+    def read_motors(self) -> tuple[np.ndarray, np.ndarray]:
+        """Calibrated motor positions [rad] and velocities [rad/s], (n,) float32 in motor order (before the
+        transmission: the joint state itself on an arm)."""
+        pos, vel = self.read_ticks()
+        return self.joint_map.to_motor_state(pos, vel * self._vel_unit)
 
     def _get_observation(self) -> Observation:
         pos, vel = self.read_ticks()
-        obs: Observation = {
-            JOINT_POS: self._ticks.to_rad(pos),
-            JOINT_VEL: self._ticks.velocity_to_rad(vel * self._vel_unit),
-        }
+        q, qd = self.joint_map.to_joint_state(pos, vel * self._vel_unit)
+        obs: Observation = {JOINT_POS: q, JOINT_VEL: qd}
         for name, cam in self.cameras.items():
             obs[image_key(name)] = cam.read().image
         return obs
 
+    def clip(self, action: np.ndarray) -> np.ndarray:
+        """The base's joint-space clip, then each servo's clip to its calibrated travel; returns the joint target
+        that motor command means (what ``send_action`` sends and returns), (n,) float32 [rad]."""
+        target = super().clip(action)
+        return self.joint_map.clip(target, self._target, self._lower, self._upper, self._max_step)
+
     def _send_action(self, target: np.ndarray) -> None:
-        self.bus.sync_write(self.arm.table.GOAL_POSITION, self._ids, self._ticks.to_ticks(target).tolist())
+        self.bus.sync_write(self.arm.table.GOAL_POSITION, self._ids, self.joint_map.goal_ticks(target).tolist())
 
 
 def _camera_spec(arm: ArmDescription, name: str, cam: Camera) -> CameraSpec:
@@ -213,7 +234,9 @@ def _camera_spec(arm: ArmDescription, name: str, cam: Camera) -> CameraSpec:
     return arm.spec.camera(name)
 
 
-def _sign_magnitude(raw: np.ndarray, bit: int) -> np.ndarray:
+def _sign_magnitude(raw: np.ndarray, bit: int | None) -> np.ndarray:
+    if bit is None:
+        return raw.astype(np.int64)
     mag = raw & ((1 << bit) - 1)
     return np.where(raw & (1 << bit), -mag, mag).astype(np.int64)
 
@@ -224,18 +247,26 @@ def _matching_calibration(arm: ArmDescription, cal: Calibration) -> Calibration:
         raise CalibrationError(
             f"{where} is for robot={cal.model} role={cal.role}, but this is robot={arm.spec.name} role={arm.role.value}"
         )
-    cal = reorder(cal, arm.spec.joint_names, source=where)
+    cal = reorder(cal, arm.motor_names, source=where)
     for m, motor in zip(cal.motors, arm.motors):
         if m.id != motor.id:
             raise CalibrationError(f"{where}: joint {m.joint!r} has servo id {m.id}, the arm wires it to id {motor.id}")
+    tpt = float(arm.table.ticks_per_turn)
+    for m in cal.motors:
+        if abs(m.ticks_per_turn - tpt) > 0.5:
+            raise CalibrationError(
+                f"{where}: joint {m.joint!r} has ticks_per_turn {m.ticks_per_turn}, but {arm.name} uses "
+                f"{arm.table.name} servos ({tpt:g} ticks per turn)"
+            )
     return cal
 
 
-def _resolve(arm: ArmDescription, calibration: Calibration | str | Path | None, name: str) -> Calibration:
+def resolve_calibration(arm: ArmDescription, calibration: Calibration | str | Path | None, name: str) -> Calibration:
+    """``calibration`` itself, the file it names, or (None) the default file of robot ``name``; motors in order."""
     if isinstance(calibration, Calibration):
         return calibration
     path = default_path(arm.spec.name, arm.role.value, name) if calibration is None else Path(calibration)
-    return load_calibration(path, joints=arm.spec.joint_names, model=arm.spec.name)
+    return load_calibration(path, joints=arm.motor_names, model=arm.spec.name)
 
 
 def so101_follower(
@@ -243,11 +274,11 @@ def so101_follower(
 ) -> FeetechRobot:
     """An SO-101 follower; ``calibration`` is a Calibration, a file, or None for the default file of ``name``.
     Other keyword arguments go to :class:`FeetechRobot` (cameras, park_pose, ...)."""
-    return FeetechRobot(SO101_FOLLOWER, port, _resolve(SO101_FOLLOWER, calibration, name), **kwargs)
+    return FeetechRobot(SO101_FOLLOWER, port, resolve_calibration(SO101_FOLLOWER, calibration, name), **kwargs)
 
 
 def so101_leader(
     port: str, calibration: Calibration | str | Path | None = None, name: str = "default", **kwargs
 ) -> FeetechRobot:
     """An SO-101 leader arm: torque off, read-only (``send_action`` raises ActionError)."""
-    return FeetechRobot(SO101_LEADER, port, _resolve(SO101_LEADER, calibration, name), **kwargs)
+    return FeetechRobot(SO101_LEADER, port, resolve_calibration(SO101_LEADER, calibration, name), **kwargs)

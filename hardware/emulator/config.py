@@ -44,12 +44,22 @@ def so101_servos() -> list[ServoConfig]:
     return [ServoConfig(i, "sts3215", 2048 + d) for i, d in zip(range(1, 7), (0, -40, 35, 20, -25, 60))]
 
 
-def amazing_hand_servos() -> list[ServoConfig]:
-    """Amazing Hand: ids 1..8 SCS0009 near mid range (tick 512)."""
-    return [ServoConfig(i, "scs0009", 512) for i in range(1, 9)]
+def amazing_hand_servos(ids: range | list[int] = range(1, 9)) -> list[ServoConfig]:
+    """Amazing Hand: 8 SCS0009 (right hand ids 1..8) at their middle tick 511 (the hand open flat)."""
+    return [ServoConfig(i, "scs0009", 511) for i in ids]
 
 
-ROBOT_SERVOS = {"so101": so101_servos, "amazing_hand": amazing_hand_servos}
+def two_hands_servos() -> list[ServoConfig]:
+    """A right (ids 1..8) and a left (ids 11..18) Amazing Hand sharing one bus."""
+    return amazing_hand_servos() + amazing_hand_servos(range(11, 19))
+
+
+ROBOT_SERVOS = {
+    "so101": so101_servos,
+    "amazing_hand": amazing_hand_servos,
+    "amazing_hand_left": lambda: amazing_hand_servos(range(11, 19)),
+    "amazing_hands": two_hands_servos,
+}
 
 
 def servos_for(robot: str) -> list[ServoConfig]:

@@ -210,8 +210,8 @@ class Emulator:
         if inst == Instruction.SYNC_READ and len(params) >= 2:
             address, size = params[0], params[1]
             for servo_id in params[2:]:
-                servo = self._by_id.get(servo_id)
-                if servo is not None and servo_id not in self._silent:
+                servo = self._by_id.get(servo_id)  # a model without SYNC_READ (many SCS firmwares) stays silent
+                if servo is not None and servo_id not in self._silent and servo.table.supports_sync_read:
                     data = servo.read(address, size)
                     if data is not None:
                         replies.append((servo, servo_id, data))

@@ -58,7 +58,6 @@ class EmulatedServo:
         self._eeprom_end = table.eeprom_end
         self._lock_addr = table.LOCK.address
         self._has_offset = "Homing_Offset" in table
-        self._has_phase = "Phase" in table
         self.overload = False
         # hot-path registers, looked up once
         self._r_goal, self._r_offset = table.GOAL_POSITION, (table.HOMING_OFFSET if "Homing_Offset" in table else None)
@@ -67,7 +66,7 @@ class EmulatedServo:
         self._r_cur = table.PRESENT_CURRENT
         self._a_moving, self._a_status = table.MOVING.address, table.STATUS.address
         self._a_torque = table.TORQUE_ENABLE.address
-        self._a_phase = table.PHASE.address if "Phase" in table else None
+        self._a_phase = table.PHASE.address if table.sts_phase else None  # SCS: no multi-turn bit
         self._a_volt, self._a_vmin, self._a_vmax = (
             table.PRESENT_VOLTAGE.address,
             table.MIN_VOLTAGE_LIMIT.address,

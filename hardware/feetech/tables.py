@@ -74,9 +74,11 @@ class ModelTable:
     model_number: int
     byte_order: ByteOrder
     resolution: int  # number of position ticks (position values 0..resolution-1)
-    ticks_per_turn: float  # ticks per full 360 deg turn
+    ticks_per_turn: float  # ticks per full 360 deg turn (more than ``resolution`` when the travel is < 360 deg)
     registers: Mapping[str, Register]
     supports_sync_read: bool
+    center_tick: int  # the tick at the middle of the travel (the zero of a nominal calibration)
+    sts_phase: bool = False  # Phase (addr 18) carries the STS bits: 4 = multi-turn feedback, 2 = fine speed unit
     eeprom_end: int = 40  # addresses below this are EEPROM
     by_attr: Mapping[str, Register] = dataclasses.field(default_factory=dict, repr=False, compare=False)
 
@@ -193,8 +195,13 @@ _STS_READ_ONLY = {
     "Present_Current",
 }
 
-# SCS series (SCS0009 memory map): big-endian, 10-bit position, Lock at 48, no homing offset / operating mode /
-# sign-magnitude registers.
+# SCS series (SCS0009), checked against three public sources that agree on every address below: the vendor SDK
+# header SCSCL.h (memory table), the SCS-series table of LeRobot (lerobot/motors/feetech/tables.py, from the Feetech
+# SCSCL e-manual) and Pollen Robotics' rustypot scs0009.rs (the driver of the Amazing Hand). Differences from STS:
+# big-endian words, 10-bit positions (plain unsigned 0..1023: no sign bit, no Homing_Offset, no Operating_Mode),
+# Lock at 48 (STS: 55), protection registers at 37..39, no Torque_Limit/Protection_Current. Present_Velocity and
+# Present_Load are sign-magnitude (bit 15 and bit 10: rustypot decodes them so); Overload_Torque (39) is listed
+# by rustypot only and Present_Current (69) by SCSCL.h only.
 _SCS_ROWS = [
     ("Firmware_Major_Version", 0, 1),
     ("Firmware_Minor_Version", 1, 1),
@@ -209,7 +216,7 @@ _SCS_ROWS = [
     ("Max_Voltage_Limit", 14, 1),
     ("Min_Voltage_Limit", 15, 1),
     ("Max_Torque_Limit", 16, 2),
-    ("Phase", 18, 1),
+    ("Phase", 18, 1),  # named so by LeRobot and rustypot; its bits are not the STS ones (sts_phase=False)
     ("Unloading_Condition", 19, 1),
     ("LED_Alarm_Condition", 20, 1),
     ("P_Coefficient", 21, 1),
@@ -220,6 +227,7 @@ _SCS_ROWS = [
     ("CCW_Dead_Zone", 27, 1),
     ("Protective_Torque", 37, 1),
     ("Protection_Time", 38, 1),
+    ("Overload_Torque", 39, 1),
     ("Torque_Enable", 40, 1),
     ("Acceleration", 41, 1),
     ("Goal_Position", 42, 2),
@@ -227,14 +235,22 @@ _SCS_ROWS = [
     ("Goal_Velocity", 46, 2),
     ("Lock", 48, 1),
     ("Present_Position", 56, 2),
-    ("Present_Velocity", 58, 2),
-    ("Present_Load", 60, 2),
+    ("Present_Velocity", 58, 2, 15),
+    ("Present_Load", 60, 2, 10),
     ("Present_Voltage", 62, 1),
     ("Present_Temperature", 63, 1),
+    ("Sync_Write_Flag", 64, 1),
     ("Status", 65, 1),
     ("Moving", 66, 1),
     ("Present_Current", 69, 2),
 ]
+_SCS_READ_ONLY = _STS_READ_ONLY | {"Sync_Write_Flag"}
+
+#: SCS0009 travel: 1024 ticks over 300 deg. Datasheet figures (Feetech SCS0009, sold by Waveshare as "SC09"):
+#: "rotation angle 300 deg (0~1023)", "position sensor resolution 0.293 deg (300 deg / 1024)", no-load speed
+#: 0.1 s / 60 deg at 6 V; rustypot converts with the same 300 deg / 1024 ticks. A full turn would thus be
+#: 1024 * 360 / 300 = 1228.8 ticks; the other 60 deg are the potentiometer's dead band (positions never wrap).
+SCS0009_TRAVEL_DEG = 300.0
 
 STS3215 = ModelTable.build(
     name="STS3215",
@@ -244,6 +260,8 @@ STS3215 = ModelTable.build(
     ticks_per_turn=4096.0,
     registers=_table(_STS_ROWS, 40, _STS_READ_ONLY),
     supports_sync_read=True,
+    center_tick=2048,
+    sts_phase=True,
 )
 STS3250 = STS3215.with_model("STS3250", 2825)
 SCS0009 = ModelTable.build(
@@ -251,9 +269,10 @@ SCS0009 = ModelTable.build(
     model_number=1284,
     byte_order=ByteOrder.BIG,
     resolution=1024,
-    ticks_per_turn=1024 * 360 / 300,  # 1024 ticks over about 300 deg
-    registers=_table(_SCS_ROWS, 40, _STS_READ_ONLY),
-    supports_sync_read=False,
+    ticks_per_turn=1024 * 360 / SCS0009_TRAVEL_DEG,
+    registers=_table(_SCS_ROWS, 40, _SCS_READ_ONLY),
+    supports_sync_read=False,  # no SYNC_READ on many SCS firmware versions (rustypot: supports_sync_read false)
+    center_tick=511,  # rustypot's zero (the Amazing Hand's): rad = (tick - 511) * 300 deg / 1024
 )
 
 MODELS_BY_NUMBER: dict[int, ModelTable] = {t.model_number: t for t in (STS3215, SCS0009, STS3250)}

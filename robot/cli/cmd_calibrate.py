@@ -1,6 +1,12 @@
 """``twinarm calibrate robot=so101 role=follower port=/dev/ttyACM0``: record an arm's calibration, interactively.
 
-Steps (the prompts say the same):
+Hands: ``twinarm calibrate robot=amazing_hand side=right port=/dev/ttyACM0`` (``ids=[...]`` for other servo ids,
+``drive_signs=[...]`` with -1 for an inverted servo). Torque goes off, you hold the hand open flat and press
+Enter: each servo's zero is the tick it reads then, its travel +-90 deg around it (no sweep: SCS servos have no
+homing offset); the travel goes to the servos' position limits and the file (default name: the side).
+``published=r_hand.toml`` imports the published per-servo offset/invert config instead of recording.
+
+Steps for an arm (the prompts say the same):
 
 1. Torque goes off on every servo; single-turn feedback and position mode are set.
 2. You put the arm in its zero pose (so101_new_calib: every joint in the middle of its range) and press Enter.
@@ -35,13 +41,16 @@ from hardware.calibration_io import (
     read_eeprom,
     read_positions,
     set_torque,
+    travel_calibration,
     write_calibration,
 )
 from hardware.feetech.bus import FeetechBus
+from hardware.hand import calibration_from_published, hand_description
 from hardware.motors import ArmDescription, get_arm
 from robot.errors import ConfigError
 
-HELP = "record an arm's calibration (zero pose + range sweep) into its servos and a file"
+HELP = "record an arm's or hand's calibration (zero pose + range sweep) into its servos and a file"
+HANDS = ("amazing_hand",)
 
 Ask = Callable[[str], str]
 Out = Callable[[str], None]
@@ -49,13 +58,23 @@ Out = Callable[[str], None]
 
 @dataclass
 class Config:
-    robot: str = "so101"  # robot model
-    role: str = "follower"  # follower | leader
+    robot: str = "so101"  # robot model: so101 | amazing_hand
+    role: str = "follower"  # follower | leader (arms)
     port: str = "/dev/ttyACM0"  # serial port of the arm's bus (see `twinarm find-port`)
-    name: str = "default"  # name of this arm, part of the file name
+    name: str = "default"  # name of this arm, part of the file name (hands: "default" means the side)
     path: str = ""  # calibration file; empty: the default location
-    drive_signs: list[int] = field(default_factory=list)  # +1/-1 per joint; empty: the arm's defaults
+    drive_signs: list[int] = field(default_factory=list)  # +1/-1 per joint (hands: per servo, -1 = inverted)
     sweep_hz: float = 25.0  # sampling rate of the range sweep [Hz]
+    side: str = "right"  # hands: right | left
+    ids: list[int] = field(default_factory=list)  # hands: the 8 servo ids; empty: right 1..8, left 11..18
+    published: str = ""  # hands: import this published config (r_hand.toml: offset/invert per servo) instead
+
+
+def describe(cfg: Config) -> tuple[ArmDescription, str]:
+    """The description of the robot ``cfg`` names, and the calibration name (hands: "default" means the side)."""
+    if cfg.robot in HANDS:
+        return hand_description(cfg.side, cfg.ids), (cfg.side if cfg.name == "default" else cfg.name)
+    return get_arm(cfg.robot, cfg.role), cfg.name
 
 
 def run(cfg: Config, ask: Ask | None = None, out: Out | None = None, live: bool | None = None) -> Calibration:
@@ -66,18 +85,27 @@ def run(cfg: Config, ask: Ask | None = None, out: Out | None = None, live: bool 
     """
     ask = ask or input
     out = out or print
-    arm = get_arm(cfg.robot, cfg.role)
-    path = Path(cfg.path).expanduser() if cfg.path else default_path(cfg.robot, cfg.role, cfg.name)
+    arm, name = describe(cfg)
+    role = arm.role.value
+    path = Path(cfg.path).expanduser() if cfg.path else default_path(arm.spec.name, role, name)
     signs = _drive_signs(cfg, arm)
     live = sys.stdout.isatty() if live is None else live
     with FeetechBus(cfg.port, arm.baudrate, arm.table) as bus:
         bus.check_servos(dict.fromkeys(arm.ids, arm.table.model_number))
         out(f"{cfg.port}: found {arm.name} servos {list(arm.ids)} ({arm.table.name})")
-        if path.is_file():
-            cal = _offer_existing(bus, arm, path, ask, out)
-            if cal is not None:
-                return cal
-        cal = record(bus, arm, cfg.name, signs, ask, out, cfg.sweep_hz, live)
+        if cfg.published:
+            cal = calibration_from_published(Path(cfg.published).expanduser(), cfg.side, arm.ids, name)
+            set_torque(bus, arm.ids, False)
+            out(f"imported {cfg.published}")
+        else:
+            if path.is_file():
+                cal = _offer_existing(bus, arm, path, ask, out)
+                if cal is not None:
+                    return cal
+            if arm.motor_travel_rad is not None:
+                cal = record_zero(bus, arm, name, signs, ask, out)
+            else:
+                cal = record(bus, arm, name, signs, ask, out, cfg.sweep_hz, live)
         writes = write_calibration(bus, cal)
         save_calibration(cal, path)
     out(summary(cal, arm))
@@ -90,9 +118,7 @@ def _drive_signs(cfg: Config, arm: ArmDescription) -> list[int]:
         return [m.drive_sign for m in arm.motors]
     signs = list(cfg.drive_signs)
     if len(signs) != len(arm.motors) or any(s not in (1, -1) for s in signs):
-        raise ConfigError(
-            f"drive_signs={signs}: give one +1/-1 per joint in the order {list(arm.spec.joint_names)}, or []"
-        )
+        raise ConfigError(f"drive_signs={signs}: give one +1/-1 per joint in the order {list(arm.motor_names)}, or []")
     return signs
 
 
@@ -106,7 +132,7 @@ def _choose(ask: Ask, prompt: str, choices: str, default: str) -> str:
 def _offer_existing(bus: FeetechBus, arm: ArmDescription, path: Path, ask: Ask, out: Out) -> Calibration | None:
     """Keep or re-apply an existing file; None means: record a new calibration."""
     try:
-        cal = load_calibration(path, joints=arm.spec.joint_names, model=arm.spec.name)
+        cal = load_calibration(path, joints=arm.motor_names, model=arm.spec.name)
     except CalibrationError as exc:
         out(f"existing calibration cannot be used ({exc}); recording a new one")
         return None
@@ -152,7 +178,7 @@ def record(
     out(f"zero pose recorded; homing offsets {offsets}")
     out("Step 2/2: move every joint, one at a time, slowly through its whole range, from stop to stop.")
     out("Press Enter when every joint has been moved through its range.")
-    sweep = RangeSweep(zero, round(arm.table.ticks_per_turn), arm.spec.joint_names)
+    sweep = RangeSweep(zero, round(arm.table.ticks_per_turn), arm.motor_names)
     done = threading.Event()
 
     def wait_for_enter() -> None:
@@ -162,7 +188,7 @@ def record(
             done.set()
 
     threading.Thread(target=wait_for_enter, name="calibrate-input", daemon=True).start()
-    names = arm.spec.joint_names
+    names = arm.motor_names
     drawn = 0
     while True:
         finished = done.is_set()
@@ -181,6 +207,21 @@ def record(
     return build_calibration(arm, name, offsets, zero.tolist(), sweep.results(), drive_signs)
 
 
+def record_zero(
+    bus: FeetechBus, arm: ArmDescription, name: str, drive_signs: Sequence[int], ask: Ask, out: Out
+) -> Calibration:
+    """The hand procedure: torque off, the user holds the zero pose, each servo's zero = the tick it reads."""
+    prepare_for_calibration(bus, arm)
+    out("Torque is OFF on every servo: the fingers can now be moved by hand.")
+    out("Put the hand in its zero pose:")
+    out(arm.zero_pose_help)
+    ask("Press Enter when the hand is in the zero pose... ")
+    zero = read_positions(bus, arm.ids)
+    cal = travel_calibration(arm, name, zero.tolist(), drive_signs)
+    out(f"zero pose recorded: ticks {zero.tolist()}")
+    return cal
+
+
 def _sweep_table(names: Sequence[str], sweep: RangeSweep, present: np.ndarray) -> str:
     rows = [f"  {'joint':<14} {'min':>6} {'present':>8} {'max':>6} {'span[deg]':>10}"]
     for k, res in enumerate(sweep.ranges()):
@@ -190,21 +231,21 @@ def _sweep_table(names: Sequence[str], sweep: RangeSweep, present: np.ndarray) -
 
 
 def summary(cal: Calibration, arm: ArmDescription) -> str:
-    """Per joint: id, homing offset, zero, tick range and the joint range it covers [rad] vs the spec's limits."""
-    ends = np.stack(
-        [
-            cal.ticks.to_rad(np.array([m.range_min_tick for m in cal.motors])),
-            cal.ticks.to_rad(np.array([m.range_max_tick for m in cal.motors])),
-        ]
-    )
-    lows, highs = ends.min(axis=0), ends.max(axis=0)
-    rows = [f"  {'joint':<14} {'id':>3} {'offset':>6} {'zero':>7} {'range[ticks]':>13} {'range[rad]':>16}  spec[rad]"]
-    for k, (m, joint) in enumerate(zip(cal.motors, arm.spec.joints)):
+    """Per motor: id, homing offset, zero, tick range and the range it covers [rad]; for an arm (one motor per
+    joint) also the spec's joint limits."""
+    lows, highs = cal.ticks.travel()
+    direct = arm.transmission is None
+    rows = [f"  {'motor':<14} {'id':>3} {'offset':>6} {'zero':>7} {'range[ticks]':>13} {'range[rad]':>16}"]
+    rows[0] += "  spec[rad]" if direct else ""
+    for k, m in enumerate(cal.motors):
         lo, hi = float(lows[k]), float(highs[k])
-        note = "" if lo <= joint.lower + 1e-3 and hi >= joint.upper - 1e-3 else "  (narrower than the spec)"
-        rows.append(
+        row = (
             f"  {m.joint:<14} {m.id:>3} {m.homing_offset:>6} {m.zero_tick:>7.1f} "
-            f"{m.range_min_tick:>6}..{m.range_max_tick:<6} {lo:>7.3f}..{hi:<7.3f}  "
-            f"{joint.lower:.3f}..{joint.upper:.3f}{note}"
+            f"{m.range_min_tick:>6}..{m.range_max_tick:<6} {lo:>7.3f}..{hi:<7.3f}"
         )
+        if direct:
+            joint = arm.spec.joints[k]
+            note = "" if lo <= joint.lower + 1e-3 and hi >= joint.upper - 1e-3 else "  (narrower than the spec)"
+            row += f"  {joint.lower:.3f}..{joint.upper:.3f}{note}"
+        rows.append(row.rstrip())
     return "\n".join(rows)
