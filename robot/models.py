@@ -36,8 +36,8 @@ SO101 = RobotSpec(
 # SCS0009 servos; joint space is (flexion, abduction) per finger, see robot.transmission.finger_pairs. Flexion
 # spans open (servos at about -35/+35 deg) to closed (+90/-90 deg) (shared/reference/servos.md); abduction is
 # kept to +-20 deg so both servos stay inside their +-90 deg travel at mid flexion.
-# SCS0009 speed: 0.1 s / 60 deg no-load at 6 V (Feetech SCS0009 datasheet) = 10.5 rad/s per servo; a finger joint moves at
-# the mean of two servos, so 5.0 rad/s is a conservative bound.
+# SCS0009 speed: 0.1 s / 60 deg no-load at 6 V (Feetech SCS0009 datasheet) = 10.5 rad/s per servo; a finger
+# joint moves at the mean of two servos, so 5.0 rad/s is a conservative bound.
 SCS0009_FINGER_VELOCITY = 5.0  # [rad/s]
 HAND_FINGERS = ("index", "middle", "ring", "thumb")
 AMAZING_HAND = RobotSpec(

@@ -1,0 +1,59 @@
+"""check_robot over every robot backend the package knows: sim, and each hardware robot on its emulator."""
+
+from __future__ import annotations
+
+import pytest
+
+from robot.check import check_robot
+from robot.cli.backends import EMULATOR, RobotConfig, built_robot
+from robot.cli.main import main
+from robot.errors import ConfigError
+
+BACKENDS = {
+    "sim-so101": RobotConfig(model="so101", cameras=["front", "wrist"], camera_height=48, camera_width=64),
+    "emulated-so101-follower": RobotConfig(model="so101", port=EMULATOR, cameras=[]),
+    "emulated-so101-leader": RobotConfig(model="so101", port=EMULATOR, role="leader", cameras=[]),
+    "emulated-hand-right": RobotConfig(model="amazing_hand", port=EMULATOR, cameras=[]),
+    "emulated-hand-left": RobotConfig(model="amazing_hand", port=EMULATOR, side="left", cameras=[]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BACKENDS))
+def test_every_backend_passes_check_robot(name: str) -> None:
+    cfg = BACKENDS[name]
+    with built_robot(cfg) as robot:
+        report = check_robot(robot, allow_motion=True)
+    assert report.motion_checked == (not robot.read_only)
+    assert set(report.observation_keys) == set(robot.spec.observation_space().spaces)
+
+
+def test_sim_and_hardware_of_one_model_share_spaces() -> None:
+    with built_robot(BACKENDS["emulated-so101-follower"]) as real:
+        sim_cfg = RobotConfig(model="so101", cameras=[])
+        with built_robot(sim_cfg) as sim:
+            assert sim.observation_space == real.observation_space
+            assert sim.action_space == real.action_space
+
+
+def test_unknown_model_names_the_valid_ones() -> None:
+    with pytest.raises(ConfigError, match="amazing_hand, so101"), built_robot(RobotConfig(model="koch")):
+        pass
+
+
+def test_check_command_on_the_emulator(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", "robot.port=emulator", "robot.cameras=[]"]) == 0
+    assert "motion checks: run" in capsys.readouterr().out
+
+
+def test_cli_reports_a_wrong_key_with_the_valid_keys(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", "robot.modl=x"]) == 2
+    err = capsys.readouterr().err
+    assert "robot.modl" in err and "robot.model='so101'" in err
+
+
+def test_cli_lists_commands(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--help"]) == 0
+    out = capsys.readouterr().out
+    for command in ("check", "emulate", "calibrate", "find-port", "record", "dataset", "train", "eval"):
+        assert f"  {command} " in out
+    assert main(["no-such-command"]) == 2
