@@ -72,10 +72,11 @@ def open_robot(cfg: RobotConfig) -> Iterator[Robot]:
 
 
 def make_sim_robot(cfg: RobotConfig) -> Robot:
-    from sim.sim_robot import SimRobot
+    from sim.sim_robot import SIM_MODELS, SimRobot
 
-    spec = MODELS[cfg.model].with_rate(cfg.control_hz).with_cameras(cfg.camera_specs())
-    return SimRobot(spec, seed=cfg.seed)
+    model = SIM_MODELS[cfg.model]
+    spec = model.spec.with_rate(cfg.control_hz).with_cameras(cfg.camera_specs())
+    return SimRobot(model, spec=spec, seed=cfg.seed)
 
 
 def make_hardware_robot(cfg: RobotConfig, stack: contextlib.ExitStack) -> Robot:

@@ -1,0 +1,147 @@
+"""SimRobot: a MuJoCo model behind the shared Robot contract.
+
+Per-robot code is data (:class:`SimModel`: the shared spec, the scene file, a home pose, the motor transmission).
+Each ``send_action`` writes the clipped joint targets to the position actuators (through the transmission when the
+model's actuators are motors, as on the Amazing Hand) and advances ``n_substeps`` physics steps, so one call is one
+control period of ``1 / spec.control_hz`` [s]. The physics timestep is chosen to divide that period exactly.
+Everything is deterministic for a given seed and action sequence.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import NamedTuple
+
+import mujoco
+import numpy as np
+
+from robot.errors import ConfigError
+from robot.models import SO101
+from robot.robot import Observation, Robot
+from robot.spec import JOINT_POS, JOINT_VEL, RobotSpec, image_key
+from robot.transmission import LinearTransmission
+from sim.render import CameraRenderer
+
+MODELS_DIR = Path(__file__).resolve().parent / "models"
+
+
+class SimModel(NamedTuple):
+    """A robot model in simulation.
+
+    ``home``: joint positions [rad] at reset (spec order). ``transmission``: joint space -> actuator (motor) space,
+    None when there is one position actuator per joint. ``max_timestep_s``: the largest physics step [s].
+    """
+
+    spec: RobotSpec
+    xml: Path
+    home: tuple[float, ...]
+    transmission: LinearTransmission | None = None
+    max_timestep_s: float = 0.002
+
+
+# A ready pose: grasp point 8 cm above the table at x = 0.2 m, pointing down, jaws open (solved with sim.ik).
+SO101_HOME = (0.0, -0.35, 0.41, 1.51, 0.0, 0.6)
+SO101_SIM = SimModel(spec=SO101, xml=MODELS_DIR / "scene_so101.xml", home=SO101_HOME)
+
+SIM_MODELS: dict[str, SimModel] = {"so101": SO101_SIM}
+
+
+def _index(ids: np.ndarray) -> slice | np.ndarray:
+    """A slice when ``ids`` are consecutive (cheaper to index with on the hot path), else the array."""
+    if len(ids) and np.array_equal(ids, np.arange(ids[0], ids[0] + len(ids))):
+        return slice(int(ids[0]), int(ids[0]) + len(ids))
+    return ids
+
+
+class SimRobot(Robot):
+    """The simulated twin of a robot model. ``spec`` may override the model spec's cameras and rate (not joints)."""
+
+    def __init__(self, model: SimModel = SO101_SIM, spec: RobotSpec | None = None, seed: int = 0) -> None:
+        spec = model.spec if spec is None else spec
+        if spec.joint_names != model.spec.joint_names:
+            raise ConfigError(
+                f"sim model {model.spec.name!r} has joints {model.spec.joint_names}; spec has {spec.joint_names}"
+            )
+        super().__init__(spec)
+        self.sim_model = model
+        self.seed = seed
+        self.model: mujoco.MjModel | None = None
+        self.data: mujoco.MjData | None = None
+        self._renderer: CameraRenderer | None = None
+        self._views: dict[tuple[str, int, int], CameraRenderer] = {}
+        self.n_substeps = max(1, math.ceil(spec.control_period_s / model.max_timestep_s - 1e-9))
+        self.timestep_s = spec.control_period_s / self.n_substeps
+
+    # -- Robot hooks ----------------------------------------------------------------------------------------
+    def _connect(self) -> None:
+        if not self.sim_model.xml.is_file():
+            raise ConfigError(f"sim model file {self.sim_model.xml} does not exist")
+        m = mujoco.MjModel.from_xml_path(str(self.sim_model.xml))
+        m.opt.timestep = self.timestep_s
+        self.model, self.data = m, mujoco.MjData(m)
+        names = self.spec.joint_names
+        missing = [n for n in names if mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_JOINT, n) < 0]
+        if missing:
+            raise ConfigError(f"{self.sim_model.xml.name}: joints {missing} of spec {self.spec.name!r} are missing")
+        jids = np.array([m.joint(n).id for n in names])
+        self._qpos = _index(m.jnt_qposadr[jids])
+        self._qvel = _index(m.jnt_dofadr[jids])
+        n_act = len(names) if self.sim_model.transmission is None else self.sim_model.transmission.size
+        if m.nu < n_act:
+            raise ConfigError(f"{self.sim_model.xml.name}: {m.nu} actuators, the robot needs {n_act}")
+        self._ctrl = slice(0, n_act)
+        if self.spec.cameras:
+            self._renderer = CameraRenderer(m, {c.name: (c.height, c.width) for c in self.spec.cameras})
+        self._reset_physics(np.asarray(self.sim_model.home, dtype=np.float64))
+
+    def _disconnect(self) -> None:
+        for renderer in [self._renderer, *self._views.values()]:
+            if renderer is not None:
+                renderer.close()
+        self._renderer, self._views = None, {}
+        self.model = self.data = None
+
+    def _get_observation(self) -> Observation:
+        d = self.data
+        obs = {
+            JOINT_POS: d.qpos[self._qpos].astype(np.float32),
+            JOINT_VEL: d.qvel[self._qvel].astype(np.float32),
+        }
+        if self._renderer is not None:
+            for cam in self.spec.cameras:
+                obs[image_key(cam.name)] = self._renderer.render(d, cam.name)
+        return obs
+
+    def _send_action(self, target: np.ndarray) -> None:
+        self._write_ctrl(target)
+        mujoco.mj_step(self.model, self.data, nstep=self.n_substeps)
+
+    # -- simulation -----------------------------------------------------------------------------------------
+    def _write_ctrl(self, target: np.ndarray) -> None:
+        tr = self.sim_model.transmission
+        self.data.ctrl[self._ctrl] = target if tr is None else tr.to_motor(target)
+
+    def reset(self, joint_pos: np.ndarray | None = None) -> None:
+        """Reset the physics to the model's initial state with the robot at ``joint_pos`` [rad] (default: home).
+
+        Objects are where the scene file puts them; tasks move them afterwards (then call ``mj_forward``).
+        """
+        self._require_connected("reset")
+        q = np.asarray(self.sim_model.home if joint_pos is None else joint_pos, dtype=np.float64)
+        self._reset_physics(q)
+        self.reset_target(q)
+
+    def _reset_physics(self, q: np.ndarray) -> None:
+        mujoco.mj_resetData(self.model, self.data)
+        self.data.qpos[self._qpos] = q
+        self._write_ctrl(q)
+        mujoco.mj_forward(self.model, self.data)
+
+    def render(self, camera: str, height: int = 240, width: int = 320) -> np.ndarray:
+        """An extra view (e.g. for videos), independent of the observation cameras; (H, W, 3) uint8."""
+        self._require_connected("render")
+        key = (camera, height, width)
+        if key not in self._views:
+            self._views[key] = CameraRenderer(self.model, {camera: (height, width)})
+        return self._views[key].render(self.data, camera)

@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+import sim  # noqa: F401  (registers the envs)
+from robot.errors import ConfigError
+from sim.envs import ENV_IDS, env_id
+from sim.experts import make_expert
+
+TASKS = sorted(ENV_IDS)
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_gymnasium_check_env_passes(task: str) -> None:
+    env = gym.make(ENV_IDS[task], cameras=("front", "wrist"), image_size=(32, 32))
+    try:
+        check_env(env.unwrapped, skip_render_check=True)
+    finally:
+        env.close()
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_seeded_reset_is_deterministic_and_seeds_differ(task: str) -> None:
+    env = gym.make(ENV_IDS[task], cameras=())
+    try:
+        _, a = env.reset(seed=7)
+        _, b = env.reset(seed=7)
+        _, c = env.reset(seed=8)
+    finally:
+        env.close()
+    key = "target_pos" if task == "reach" else "cube_pos"
+    np.testing.assert_array_equal(a["privileged"][key], b["privileged"][key])
+    assert not np.array_equal(a["privileged"][key], c["privileged"][key])
+
+
+def test_observation_is_what_a_real_robot_has() -> None:
+    env = gym.make(ENV_IDS["lift"], cameras=("front",), image_size=(24, 32))
+    try:
+        obs, info = env.reset(seed=0)
+        assert set(obs) == {"joint_pos", "joint_vel", "image.front"}
+        assert obs["image.front"].shape == (24, 32, 3)
+        assert "cube_pos" in info["privileged"] and "cube_pos" not in obs
+        _, _, _, _, info = env.step(np.full(6, 10.0, np.float32))
+        assert (info["action_sent"] <= env.unwrapped.robot.spec.upper).all()  # safety clipping applies
+    finally:
+        env.close()
+
+
+def test_unknown_task_lists_valid_ones() -> None:
+    with pytest.raises(ConfigError, match="lift"):
+        env_id("stack")
+
+
+def run_expert(task: str, seeds: range) -> int:
+    env = gym.make(ENV_IDS[task], cameras=())
+    expert = make_expert(task)
+    wins = 0
+    try:
+        for seed in seeds:
+            obs, info = env.reset(seed=seed)
+            expert.reset(info["privileged"])
+            done = False
+            while not done:
+                obs, _, term, trunc, info = env.step(expert.act(obs, info["privileged"]))
+                done = term or trunc
+            wins += bool(info["is_success"])
+    finally:
+        env.close()
+    return wins
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_expert_succeeds_on_a_few_seeds(task: str) -> None:
+    assert run_expert(task, range(3)) == 3
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("task", TASKS)
+def test_expert_succeeds_on_95_of_100_seeds(task: str) -> None:
+    assert run_expert(task, range(100)) >= 95
+
+
+def test_a_do_nothing_policy_fails_lift() -> None:
+    env = gym.make(ENV_IDS["lift"], cameras=())
+    try:
+        env.reset(seed=0)
+        hold = env.unwrapped.robot.last_target
+        for _ in range(30):
+            _, _, _, _, info = env.step(hold)
+        assert not info["is_success"]
+    finally:
+        env.close()
