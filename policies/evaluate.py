@@ -114,7 +114,8 @@ def evaluate(
                 length[live] += 1
                 ret[live] += np.asarray(reward)[live]
                 success[live] |= _success(info, num_envs)[live]
-                done |= np.asarray(terminated) | np.asarray(truncated)
+                # an episode ends at its first success (the success rate counts success at any step)
+                done |= np.asarray(terminated) | np.asarray(truncated) | success
                 if done.all():
                     break
             lengths += length[:active].tolist()

@@ -36,6 +36,24 @@ def select_gl_backend() -> str | None:
     return None
 
 
+def _bind_gl_backend() -> None:
+    """Make MuJoCo's renderer use the backend in ``MUJOCO_GL`` even if ``mujoco`` was imported before ``sim``.
+
+    MuJoCo resolves ``MUJOCO_GL`` once, at its own import; a program that imports ``mujoco`` first would otherwise
+    get GLFW, which fails without a display.
+    """
+    backend = os.environ.get("MUJOCO_GL", "").lower()
+    if backend not in ("egl", "osmesa"):
+        return
+    import importlib
+
+    from mujoco.rendering.classic import gl_context
+
+    wanted = importlib.import_module(f"mujoco.{backend}").GLContext
+    if getattr(gl_context, "GLContext", None) is not wanted:
+        gl_context.GLContext = wanted
+
+
 class CameraRenderer:
     """Renders named cameras of one model at fixed sizes; one MuJoCo renderer per distinct (height, width).
 
@@ -55,6 +73,7 @@ class CameraRenderer:
         model.vis.global_.offwidth = max([model.vis.global_.offwidth] + [w for _, w in cameras.values()])
         model.vis.global_.offheight = max([model.vis.global_.offheight] + [h for h, _ in cameras.values()])
         try:
+            _bind_gl_backend()
             for size in set(self.cameras.values()):
                 self._renderers[size] = mujoco.Renderer(model, height=size[0], width=size[1])
         except Exception as exc:  # mujoco raises several types when no GL context can be made

@@ -17,10 +17,10 @@ import mujoco
 import numpy as np
 
 from robot.errors import ConfigError
-from robot.models import SO101
+from robot.models import AMAZING_HAND, SO101
 from robot.robot import Observation, Robot
 from robot.spec import JOINT_POS, JOINT_VEL, RobotSpec, image_key
-from robot.transmission import LinearTransmission
+from robot.transmission import LinearTransmission, finger_pairs
 from sim.render import CameraRenderer
 
 MODELS_DIR = Path(__file__).resolve().parent / "models"
@@ -44,7 +44,12 @@ class SimModel(NamedTuple):
 SO101_HOME = (0.0, -0.35, 0.41, 1.51, 0.0, 0.6)
 SO101_SIM = SimModel(spec=SO101, xml=MODELS_DIR / "scene_so101.xml", home=SO101_HOME)
 
-SIM_MODELS: dict[str, SimModel] = {"so101": SO101_SIM}
+# The hand open (flexion -0.6 rad, fingers bent back; abduction 0), palm down over the table (scene_hand.xml).
+AMAZING_HAND_SIM = SimModel(
+    spec=AMAZING_HAND, xml=MODELS_DIR / "scene_hand.xml", home=(-0.6, 0.0) * 4, transmission=finger_pairs(4)
+)
+
+SIM_MODELS: dict[str, SimModel] = {"so101": SO101_SIM, "amazing_hand": AMAZING_HAND_SIM}
 
 
 def _index(ids: np.ndarray) -> slice | np.ndarray:

@@ -69,3 +69,21 @@ def test_spec_with_other_joints_is_refused() -> None:
 
     with pytest.raises(ConfigError, match="joints"):
         SimRobot(SO101_SIM, spec=AMAZING_HAND)
+
+
+def test_rendering_works_when_mujoco_was_imported_before_sim(tmp_path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import mujoco\n"
+        "import sim\n"
+        "from robot import SO101, CameraSpec\n"
+        "with sim.SimRobot(spec=SO101.with_cameras((CameraSpec('wrist', 16, 16),))) as r:\n"
+        "    print(r.get_observation()['image.wrist'].shape)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("MUJOCO_GL", "PYOPENGL_PLATFORM", "DISPLAY")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "(16, 16, 3)" in out.stdout
