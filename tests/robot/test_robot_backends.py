@@ -57,3 +57,13 @@ def test_cli_lists_commands(capsys: pytest.CaptureFixture[str]) -> None:
     for command in ("check", "emulate", "calibrate", "find-port", "record", "dataset", "train", "eval"):
         assert f"  {command} " in out
     assert main(["no-such-command"]) == 2
+
+
+def test_robot_presets_select_a_backend_and_bad_choices_list_the_valid_ones(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["check", "robot=amazing_hand", "robot.port=emulator"]) == 0
+    assert "FeetechRobot (amazing_hand)" in capsys.readouterr().out
+    assert main(["check", "robot=koch"]) == 2
+    err = capsys.readouterr().err
+    assert "Available options in 'robot'" in err and "so101_leader" in err
