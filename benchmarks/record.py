@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 
 from robot.dataset import Recorder, RecorderSettings, VideoSettings
-from robot.dataset.session import record_episodes
+from robot.dataset.session import EpisodePlan, record_episodes
+from robot.robot import Observation, Robot
 from robot.spec import CameraSpec, JointSpec, RobotSpec
 
 SPEC = RobotSpec(
@@ -28,21 +29,28 @@ SPEC = RobotSpec(
 )
 
 
-class MovingPattern:
-    """Camera-like frames: a textured background with a moving block, plus noise (not trivially compressible)."""
+class MovingPattern(Robot):
+    """A robot whose cameras show a textured background with a moving block, plus noise (not trivially
+    compressible); its joints follow a fixed sine, whatever it is sent."""
 
     def __init__(self, spec: RobotSpec) -> None:
-        self.spec = spec
+        super().__init__(spec)
         rng = np.random.default_rng(0)
         self.base = {
             c.name: rng.integers(0, 255, (c.height, c.width, 3), dtype=np.uint8) // 4 + 64 for c in spec.cameras
         }
         self.i = 0
 
-    def reset(self, episode: int) -> None:
+    def _connect(self) -> None:
         self.i = 0
 
-    def step(self):
+    def _disconnect(self) -> None:
+        pass
+
+    def _send_action(self, target: np.ndarray) -> None:
+        pass
+
+    def _get_observation(self) -> Observation:
         self.i += 1
         obs = {
             "joint_pos": np.sin(self.i * 0.05 + np.arange(6)).astype(np.float32),
@@ -53,15 +61,26 @@ class MovingPattern:
             x = (self.i * 7) % (c.width - 80)
             img[100:180, x : x + 80] = (255, 40, 40)
             obs[f"image.{c.name}"] = img
-        return obs, obs["joint_pos"].copy()
+        return obs
+
+
+class FollowState:
+    """Action source: the measured joint positions as the next target."""
+
+    def reset(self) -> None:
+        pass
+
+    def act(self, obs: Observation) -> np.ndarray:
+        return obs["joint_pos"]
 
 
 def baseline_cost_s(frames: int) -> float:
     """Per-frame cost of producing and copying the frames without recording [s]."""
     src = MovingPattern(SPEC)
+    src.connect()
     t0 = time.perf_counter()
     for _ in range(frames):
-        obs, _ = src.step()
+        obs = src.get_observation()
         for c in SPEC.cameras:
             np.array(obs[f"image.{c.name}"], copy=True)
     return (time.perf_counter() - t0) / frames
@@ -76,7 +95,7 @@ def main() -> None:
     root = args.out or Path(tempfile.mkdtemp(prefix="twinarm_bench_record_")) / "ds"
     base = baseline_cost_s(60)
     settings = RecorderSettings(fps=30.0, video=VideoSettings(codec=args.codec))
-    src = MovingPattern(SPEC)
+    robot = MovingPattern(SPEC)
     t_add: list[float] = []
     rec = Recorder(root, SPEC, settings)
     orig_add = rec.add_frame
@@ -89,7 +108,8 @@ def main() -> None:
 
     rec.add_frame = timed_add  # type: ignore[method-assign]
     t0 = time.perf_counter()
-    (s,) = record_episodes(rec, src, episodes=1, episode_time_s=args.seconds, task="benchmark")
+    with robot:
+        ((s, _),) = record_episodes(rec, robot, FollowState(), EpisodePlan(1, args.seconds, "benchmark"))
     wall = time.perf_counter() - t0
     rec.close()
     n_frames = s.frames + s.dropped_frames

@@ -1,22 +1,46 @@
-"""``twinarm record task=... episodes=N``: record LeRobot v3.0 episodes through a fixed-rate loop.
+"""``twinarm record source=... episodes=N``: record LeRobot v3.0 episodes from any source through the control loop.
 
-Sources: ``source=sim`` (default) runs the sim task's gymnasium env (``twinarm/...``) driven by its scripted
-expert (``sim.experts``); ``source=synthetic`` is a smooth moving-pattern stream for dry runs without sim.
+Sources (see ``robot.cli.sources``): ``leader``, ``keyboard``, ``gamepad`` (a person teleoperates), ``expert`` (the
+sim task's scripted expert; ``sim`` is an alias), ``policy`` (a checkpoint), ``wave`` (scripted motion), and
+``synthetic`` (a wave on an in-memory robot with drawn camera images: no sim, no hardware). Without ``robot.port``
+the robot is the SO-101 sim task ``sim_task`` (each episode starts from the seeded scene ``seed + episode``);
+``robot.port=emulator`` is a dry run on an emulated bus; a serial port drives the real arm.
+
+One frame per control cycle: the dataset's fps is ``robot.control_hz``. With a person or real hardware in the loop
+the recording runs in real time; a program driving a simulation (expert, policy, synthetic) records as fast as the
+simulator steps (``realtime=false``; timestamps are ``frame_index / fps`` either way). Episode keys in the terminal:
+next / re-record / stop (``keys=none`` disables them, ``keys=PATH`` reads them from a file or FIFO); Ctrl-C aborts
+the episode being recorded (saved episodes stay, and the dataset is resumed by the next run on the same root).
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-import importlib
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
-import numpy as np
-
+from robot.cli.backends import RobotConfig
+from robot.cli.keys import episode_controls, episode_help, open_keys
+from robot.cli.runs import loop_summary, open_loop_robot
+from robot.cli.sim_task import SimTask
+from robot.cli.sources import (
+    HUMAN_SOURCES,
+    SOURCES,
+    PolicyRef,
+    SourceOptions,
+    TeleopSettings,
+    build_source,
+    leader_default,
+)
 from robot.errors import ConfigError
+from robot.loop import terminate_on_sigterm
+from robot.robot import Robot
 
-HELP = "record episodes (sim scripted expert or a synthetic stream) into a LeRobot v3.0 dataset"
+HELP = "record episodes (teleop, scripted expert, policy, synthetic) into a LeRobot v3.0 dataset"
+
+ALIASES = {"sim": "expert"}
+RECORD_SOURCES = (*SOURCES, "synthetic")
 
 
 @dataclasses.dataclass
@@ -27,129 +51,109 @@ class DatasetTarget:
 
 @dataclasses.dataclass
 class Config:
-    source: str = "sim"  # sim | synthetic
-    sim_task: str = "lift"  # sim task name (lift, reach, place) or a full gymnasium env id
+    source: str = "expert"  # leader | keyboard | gamepad | expert | policy | wave | synthetic
+    robot: RobotConfig = dataclasses.field(default_factory=RobotConfig)
+    leader: RobotConfig = dataclasses.field(default_factory=leader_default)
+    teleop: TeleopSettings = dataclasses.field(default_factory=TeleopSettings)
+    policy: PolicyRef = dataclasses.field(default_factory=PolicyRef)
+    sim_task: str = "lift"  # sim scene (lift, reach, place) when there is no robot.port
     task: str = "Lift the cube"  # natural-language task stored with every episode
     episodes: int = 2
     episode_time_s: float = 10.0
-    reset_time_s: float = 0.0
-    fps: float = 30.0
-    cameras: list[str] = dataclasses.field(default_factory=lambda: ["front", "wrist"])
-    camera_height: int = 96
-    camera_width: int = 96
+    reset_time_s: float = 0.0  # between episodes, real time only (a person resets the scene; teleop keeps running)
+    realtime: bool | None = None  # default: real time unless a program drives a simulation
+    keys: str = "stdin"  # episode keys from: stdin | none | path of a file or FIFO
     seed: int = 0
     dataset: DatasetTarget = dataclasses.field(default_factory=DatasetTarget)
 
 
-class SyntheticSource:
-    """Smooth joint motion inside the limits and a moving block in every camera (no simulator needed)."""
-
-    def __init__(self, spec: Any) -> None:
-        self.spec = spec
-        self.i = 0
-        self.phase = 0.0
-
-    def reset(self, episode: int) -> None:
-        self.i, self.phase = 0, 0.7 * episode
-
-    def step(self) -> tuple[dict[str, np.ndarray], np.ndarray]:
-        self.i += 1
-        mid, half = (self.spec.upper + self.spec.lower) / 2, (self.spec.upper - self.spec.lower) / 2
-        t = self.i / self.spec.control_hz + self.phase
-        pos = (mid + 0.5 * half * np.sin(t + np.arange(self.spec.num_joints))).astype(np.float32)
-        obs = {"joint_pos": pos, "joint_vel": np.zeros_like(pos)}
-        for cam in self.spec.cameras:
-            img = np.full((cam.height, cam.width, 3), 60, np.uint8)
-            x = int((self.i * 2) % max(1, cam.width - cam.width // 6))
-            img[cam.height // 3 : cam.height // 2, x : x + cam.width // 6] = (220, 60, 40)
-            obs[f"image.{cam.name}"] = img
-        return obs, pos.copy()
+def _realtime(cfg: Config, source: str) -> bool:
+    simulated = cfg.robot.port is None or source == "synthetic"
+    if cfg.realtime is None:
+        return source in HUMAN_SOURCES or not simulated
+    if not cfg.realtime and not simulated:
+        raise ConfigError(f"realtime=false needs a simulated robot; robot.port={cfg.robot.port!r} runs in real time")
+    return cfg.realtime
 
 
-class SimExpertSource:
-    """A sim env driven by its scripted expert: ``expert.reset(...)``, ``expert.act(obs, privileged)``."""
+def _open_robot(cfg: Config, source: str, stack: contextlib.ExitStack) -> tuple[Robot, SimTask | None]:
+    """The robot to record (connected) and, in simulation, its task scene."""
+    if source == "synthetic":
+        from robot.cli.scripted import SyntheticRobot
+        from robot.models import get_model
 
-    def __init__(self, cfg: Config, spec: Any) -> None:
-        import gymnasium as gym
-
-        from robot.cli.cmd_eval import env_id_for_task
-
-        env_id = env_id_for_task(cfg.sim_task)
-        try:
-            experts = importlib.import_module("sim.experts")
-        except ImportError as exc:
-            raise ConfigError(f"source=sim needs sim.experts (scripted experts): {exc}; try source=synthetic") from exc
-        make = getattr(experts, "make_expert", None)
-        if make is None:
-            raise ConfigError("sim.experts has no make_expert(task); cannot drive the sim task, try source=synthetic")
-        self.env = gym.make(env_id, cameras=tuple(spec.cameras), control_hz=spec.control_hz)
-        self.expert = make(cfg.sim_task)
-        self.seed = cfg.seed
-        self._obs: dict[str, np.ndarray] = {}
-        self._info: dict[str, Any] = {}
-
-    def reset(self, episode: int) -> None:
-        self._obs, self._info = self.env.reset(seed=self.seed + episode)
-        self.expert.reset(self._info.get("privileged"))
-
-    def step(self) -> tuple[dict[str, np.ndarray], np.ndarray]:
-        obs = self._obs
-        action = np.asarray(self.expert.act(obs, self._info.get("privileged")), dtype=np.float32)
-        self._obs, _, _, _, self._info = self.env.step(action)
-        sent = self._info.get("action_sent", action)  # the clipped target when the env reports it
-        return obs, np.asarray(sent, dtype=np.float32)
-
-    def close(self) -> None:
-        self.env.close()
+        spec = get_model(cfg.robot.model).with_rate(cfg.robot.control_hz).with_cameras(cfg.robot.camera_specs())
+        return stack.enter_context(SyntheticRobot(spec)), None
+    if cfg.robot.port is None and cfg.robot.model == "so101":
+        sim_task = SimTask(cfg.sim_task, cfg.robot, cfg.seed)
+        stack.callback(sim_task.close)
+        return sim_task.robot, sim_task
+    return stack.enter_context(open_loop_robot(cfg.robot)), None
 
 
 def run(cfg: Config) -> None:
     from robot.dataset import Recorder, RecorderSettings, VideoSettings
-    from robot.dataset.session import record_episodes
-    from robot.models import SO101
-    from robot.spec import CameraSpec
+    from robot.dataset.session import EpisodePlan, RecordedEpisode, record_episodes
 
-    if cfg.episodes < 1 or cfg.episode_time_s <= 0 or cfg.fps <= 0:
-        raise ConfigError("episodes >= 1, episode_time_s > 0 and fps > 0 are required")
-    spec = SO101.with_rate(cfg.fps).with_cameras(
-        tuple(CameraSpec(c, cfg.camera_height, cfg.camera_width) for c in cfg.cameras)
-    )
-    if cfg.source == "synthetic":
-        source: Any = SyntheticSource(spec)
-    elif cfg.source == "sim":
-        source = SimExpertSource(cfg, spec)
-    else:
-        raise ConfigError(f"source={cfg.source!r} is invalid; valid: sim, synthetic")
+    source = ALIASES.get(cfg.source, cfg.source)
+    if source not in RECORD_SOURCES:
+        raise ConfigError(f"source={cfg.source!r} is not valid; valid sources: {', '.join(RECORD_SOURCES)}")
+    if cfg.episodes < 1 or cfg.episode_time_s <= 0 or cfg.reset_time_s < 0:
+        raise ConfigError("episodes >= 1, episode_time_s > 0 and reset_time_s >= 0 are required")
+    realtime = _realtime(cfg, source)
     root = (
         Path(cfg.dataset.root)
         if cfg.dataset.root
-        else (Path("outputs/record") / datetime.now().strftime("%Y-%m-%d_%H-%M-%S") / "dataset")
+        else Path("outputs/record") / datetime.now().strftime("%Y-%m-%d_%H-%M-%S") / "dataset"
     )
-    settings = RecorderSettings(fps=cfg.fps, video=VideoSettings(codec=cfg.dataset.codec))
-    with Recorder(root, spec, settings) as rec:
+    with terminate_on_sigterm(), contextlib.ExitStack() as stack:
+        robot, sim_task = _open_robot(cfg, source, stack)
+        keys = open_keys(cfg.keys, stack)
+        options = SourceOptions(cfg.leader, cfg.teleop, cfg.policy, realtime, sim_task)
+        built = build_source("wave" if source == "synthetic" else source, robot, options, keys, stack)
+        controls = episode_controls(keys, built.claimed_keys)
+        # unpaced, the encoder queues hold a whole episode: a fast simulator waits at save, it never drops frames
+        queue_s = 2.0 if realtime else cfg.episode_time_s + 1.0
+        settings = RecorderSettings(robot.spec.control_hz, VideoSettings(codec=cfg.dataset.codec), queue_s=queue_s)
+        rec = stack.enter_context(Recorder(root, robot.spec, settings))
         for m in rec.messages:
             print(f"[record] repaired: {m}")
         first = rec.num_episodes
+        where = "synthetic robot" if source == "synthetic" else (cfg.robot.port or f"sim task {cfg.sim_task}")
         print(
-            f"[record] {cfg.episodes} episodes x {cfg.episode_time_s:.1f}s @ {cfg.fps:g} fps from {cfg.source} "
-            f"-> {root}" + (f" (appending after {first} episodes)" if first else "")
+            f"[record] {cfg.episodes} episodes x {cfg.episode_time_s:g} s @ {robot.spec.control_hz:g} fps from "
+            f"{source} on {where} ({'real time' if realtime else 'unpaced'}) -> {root}"
+            + (f" (appending after {first} episodes)" if first else "")
         )
+        if built.help:
+            print(f"[record] {built.help}")
+        if controls is not None:
+            print(f"[record] episode keys: {episode_help(built.claimed_keys)}")
 
-        def progress(s: Any) -> None:
+        def progress(ep: RecordedEpisode) -> None:
+            s = ep.summary
             print(
                 f"[record] episode {s.episode_index}: {s.frames} frames, dropped {s.dropped_frames}, "
-                f"late {s.late_frames}, saved in {s.save_s * 1e3:.0f} ms"
+                f"late {s.late_frames}, saved in {s.save_s * 1e3:.0f} ms; loop {loop_summary(ep.loop, realtime)}"
             )
 
-        summaries = record_episodes(
-            rec, source, cfg.episodes, cfg.episode_time_s, cfg.task, cfg.reset_time_s, on_episode=progress
+        episodes = record_episodes(
+            rec,
+            robot,
+            built.source,
+            EpisodePlan(cfg.episodes, cfg.episode_time_s, cfg.task, cfg.reset_time_s, realtime),
+            controls=controls,
+            reset_scene=sim_task.reset if sim_task is not None else None,
+            reset_source=built.source if source in HUMAN_SOURCES else None,
+            on_episode=progress,
+            on_event=lambda message: print(f"[record] {message}"),
         )
-    if hasattr(source, "close"):
-        source.close()
+    summaries = [e.summary for e in episodes]
     frames = sum(s.frames for s in summaries)
     dropped = sum(s.dropped_frames for s in summaries)
     late = sum(s.late_frames for s in summaries)
+    max_save = max((s.save_s for s in summaries), default=0.0)
     print(
         f"[record] done: {len(summaries)} episodes, {frames} frames, {dropped} dropped, {late} late; "
-        f"max save {max(s.save_s for s in summaries) * 1e3:.0f} ms; dataset at {root}"
+        f"max save {max_save * 1e3:.0f} ms; dataset at {root}"
     )
