@@ -1,7 +1,7 @@
 """Teleoperation at 100 Hz: each action source and each sink of ``twinarm teleop``/``mirror`` on an emulated bus.
 
 The follower (and the leader) are emulated SO-101 buses in their own processes with 1 Mbaud wire timing, driven
-by the real driver, calibration and safety layers (``FeetechRobot``, at the loop rate through ``AtRate``). Rows:
+by the real driver, calibration and safety layers (``FeetechRobot`` at the loop rate). Rows:
 
 * baseline: a scripted wave source, no sink (the bus cycle alone), measured first in the same run;
 * leader -> follower; keyboard/gamepad end-effector teleop (IK on the MuJoCo model each cycle, the target moving
@@ -34,7 +34,6 @@ from hardware.emulator.config import EmulatorConfig
 from hardware.emulator.process import EmulatorProcess
 from hardware.motors import SO101_FOLLOWER, SO101_LEADER
 from hardware.robots import FeetechRobot
-from robot.cli.runs import AtRate
 from robot.cli.scripted import WaveSource
 from robot.cli.sources import EE_MODELS, CycleIK
 from robot.loop import LoopReport, run_loop
@@ -98,8 +97,10 @@ def main() -> None:
     hz, secs = args.hz, args.seconds
     emu = EmulatorConfig(wire_timing=True)
     with EmulatorProcess(emu) as follower_port, EmulatorProcess(emu) as leader_port, contextlib.ExitStack() as stack:
-        follower = FeetechRobot(SO101_FOLLOWER, follower_port, nominal_calibration(SO101_FOLLOWER), check_eeprom=False)
-        robot = stack.enter_context(AtRate(follower, hz))
+        follower = FeetechRobot(
+            SO101_FOLLOWER, follower_port, nominal_calibration(SO101_FOLLOWER), check_eeprom=False, control_hz=hz
+        )
+        robot = stack.enter_context(follower)
         leader = FeetechRobot(SO101_LEADER, leader_port, nominal_calibration(SO101_LEADER), check_eeprom=False)
         stack.enter_context(leader)
         spec = robot.spec

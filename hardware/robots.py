@@ -61,6 +61,7 @@ class FeetechRobot(Robot):
 
     ``cameras`` maps spec camera names to configs (or camera objects); without cameras the spec has none.
     ``park_pose`` (n,) [rad]: where a follower moves, at ``park_speed_scale`` x max step, before torque off.
+    ``control_hz`` [Hz]: the loop rate (default: the model's); the safety layer's max step per cycle follows it.
     """
 
     def __init__(
@@ -74,11 +75,13 @@ class FeetechRobot(Robot):
         check_eeprom: bool = True,
         bus_timeout_s: float = 0.02,
         bus_retries: int = 2,
+        control_hz: float | None = None,
     ) -> None:
         cams: dict[str, Camera] = {
             name: OpenCVCamera(c) if isinstance(c, CameraConfig) else c for name, c in (cameras or {}).items()
         }
-        super().__init__(arm.spec.with_cameras(tuple(_camera_spec(arm, name, cam) for name, cam in cams.items())))
+        spec = arm.spec if control_hz is None else arm.spec.with_rate(control_hz)
+        super().__init__(spec.with_cameras(tuple(_camera_spec(arm, name, cam) for name, cam in cams.items())))
         self.arm = arm
         self.read_only = arm.read_only
         self.port = port

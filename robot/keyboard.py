@@ -12,6 +12,7 @@ import os
 import select
 import sys
 from types import TracebackType
+from typing import Protocol
 
 ARROWS = {b"\x1b[A": "up", b"\x1b[B": "down", b"\x1b[C": "right", b"\x1b[D": "left"}
 
@@ -104,10 +105,16 @@ EPISODE_KEYS = {
 EPISODE_HELP = "keys: [->]/n next episode, [<-]/r re-record, [Esc]/q stop"
 
 
-class EpisodeKeys:
-    """Episode controls from a :class:`TerminalKeys`; ``events()`` returns the controls pressed since last call."""
+class KeyReader(Protocol):
+    """Anything that returns the keys typed since the last call (a :class:`TerminalKeys`, a filtered view)."""
 
-    def __init__(self, keys: TerminalKeys) -> None:
+    def poll(self) -> list[str]: ...
+
+
+class EpisodeKeys:
+    """Episode controls from a :class:`KeyReader`; ``events()`` returns the controls pressed since last call."""
+
+    def __init__(self, keys: KeyReader) -> None:
         self.keys = keys
 
     def events(self) -> list[EpisodeEvent]:

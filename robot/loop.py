@@ -88,11 +88,13 @@ def run_loop(
     stall_timeout_s: float = 0.5,
     stop: threading.Event | None = None,
     is_done: Callable[[Observation], bool] | None = None,
+    paced: bool = True,
 ) -> LoopReport:
     """Run ``source`` on a connected ``robot`` at ``rate_hz`` (default: the spec's) until a limit is reached.
 
-    ``is_done(obs)`` may end the run early (e.g. task success). Exceptions propagate: wrap the call in
-    ``with robot:`` so torque is released on the way out.
+    ``is_done(obs)`` may end the run early (e.g. task success). ``paced=False`` runs as fast as the robot steps
+    (a simulation recording demonstrations): no sleeping, and no jitter or overruns to report. Exceptions
+    propagate: wrap the call in ``with robot:`` so torque is released on the way out.
     """
     rate = rate_hz or robot.spec.control_hz
     clock = RateClock(rate)
@@ -128,7 +130,8 @@ def run_loop(
         for sink in sinks:
             sink.on_step(obs, sent, now)
         steps += 1
-        jitter.append(clock.wait())
+        if paced:
+            jitter.append(clock.wait())
         obs = robot.get_observation()
     elapsed = time.monotonic() - t0
     j = np.asarray(jitter) if jitter else np.zeros(1)
@@ -138,7 +141,7 @@ def run_loop(
         rate_hz=steps / elapsed if elapsed > 0 else 0.0,
         jitter_p50_s=float(np.percentile(j, 50)),
         jitter_p99_s=float(np.percentile(j, 99)),
-        overruns=clock.overruns,
+        overruns=clock.overruns if paced else 0,
         watchdog_trips=trips,
         stopped_by=stopped_by,
     )

@@ -15,7 +15,7 @@ from typing import NamedTuple, Protocol
 
 import numpy as np
 
-from robot.keyboard import TerminalKeys
+from robot.keyboard import KeyReader
 from robot.robot import Observation
 from robot.spec import JOINT_POS, RobotSpec
 
@@ -57,7 +57,7 @@ class KeyboardEE:
     """Terminal keys as an input device. Terminals send no key-up events: each press (and auto-repeat) moves the
     target by one increment (``step_m`` [m], ``step_rad`` [rad], gripper ``grip_step`` of full range)."""
 
-    def __init__(self, keys: TerminalKeys, step_m: float = 0.005, step_rad: float = 0.05, grip_step: float = 0.1):
+    def __init__(self, keys: KeyReader, step_m: float = 0.005, step_rad: float = 0.05, grip_step: float = 0.1):
         self.keys, self.step_m, self.step_rad, self.grip_step = keys, step_m, step_rad, grip_step
 
     def read(self, dt: float) -> EECommand:

@@ -74,9 +74,13 @@ class ArmIK:
     def solve(
         self, q0: np.ndarray, pos: np.ndarray, rot: np.ndarray | None = None, iters: int = 40, tol: float = 1e-4
     ) -> np.ndarray:
-        """Joint positions (n,) [rad] within limits bringing the grasp point to ``pos`` (and frame to ``rot``)."""
+        """Joint positions (n,) [rad] within limits bringing the grasp point to ``pos`` (and frame to ``rot``).
+
+        Stops after ``iters`` iterations, below ``tol``, or once the error stops falling.
+        """
         q = np.array(q0, dtype=np.float64)
         arm = self.arm
+        previous = np.inf
         for _ in range(iters):
             p, r = self._kinematics(q)
             err_p = pos - p
@@ -88,8 +92,12 @@ class ArmIK:
                 )
                 rows.append(self.rot_weight * err_r)
             err = np.concatenate(rows)
-            if np.linalg.norm(err) < tol:
+            norm = float(np.linalg.norm(err))
+            # done, or stalled: a 5-joint arm often cannot meet a full orientation target exactly, and the best
+            # compromise is reached when the error stops falling
+            if norm < tol or norm > previous * (1.0 - 1e-3):
                 break
+            previous = norm
             mujoco.mj_comPos(self.model, self.data)
             point = self.data.site_xpos[self.site] + r @ self.offset
             mujoco.mj_jac(self.model, self.data, self._jacp, self._jacr, point, self.model.site_bodyid[self.site])

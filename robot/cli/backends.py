@@ -20,7 +20,7 @@ from robot.robot import Robot
 from robot.spec import CameraSpec
 
 EMULATOR = "emulator"
-SIM_ROBOTS = ("so101",)
+SIM_ROBOTS = ("so101", "amazing_hand")
 HARDWARE_ROBOTS = ("so101", "amazing_hand")
 
 
@@ -97,13 +97,13 @@ def make_hardware_robot(cfg: RobotConfig, stack: contextlib.ExitStack) -> Robot:
     if cfg.model == "amazing_hand":
         from hardware.hand import amazing_hand
 
-        return amazing_hand(port, side=cfg.side, calibration=calibration, cameras=cameras)
+        return amazing_hand(port, side=cfg.side, calibration=calibration, cameras=cameras, control_hz=cfg.control_hz)
     from hardware.robots import so101_follower, so101_leader
 
     factories = {"follower": so101_follower, "leader": so101_leader}
     if cfg.role not in factories:
         raise ConfigError(f"robot.role={cfg.role!r} is not valid; valid roles: {', '.join(factories)}")
-    return factories[cfg.role](port, calibration, cameras=cameras)
+    return factories[cfg.role](port, calibration, cameras=cameras, control_hz=cfg.control_hz)
 
 
 def _start_emulator(cfg: RobotConfig, stack: contextlib.ExitStack) -> tuple[str, object]:

@@ -68,7 +68,7 @@ def open_keys(where: str, stack: contextlib.ExitStack) -> KeyHub | None:
 
 def episode_controls(keys: KeyHub | None, claimed: frozenset[str] = frozenset()) -> EpisodeKeys | None:
     """Episode controls (next / re-record / stop) from the keys a source did not claim; None without keys."""
-    return None if keys is None else EpisodeKeys(keys.view(claimed))  # type: ignore[arg-type]  (duck-typed poll)
+    return None if keys is None else EpisodeKeys(keys.view(claimed))
 
 
 def stop_help(keys: KeyHub | None, claimed: frozenset[str], duration_s: float = 0.0) -> str:

@@ -58,21 +58,19 @@ def _usage() -> str:
     return "\n".join(lines)
 
 
-def _field_lines(schema: type, prefix: str = "") -> list[str]:
+def _field_lines(config: object, prefix: str = "") -> list[str]:
+    """``key=default`` lines of a config dataclass (or its class), nested dataclasses flattened with dots."""
+    if isinstance(config, type):
+        config = config()
     lines = []
-    for f in dataclasses.fields(schema):
+    for f in dataclasses.fields(config):
         if f.name == "defaults":
             continue
-        ftype = f.type if isinstance(f.type, type) else None
-        default = f.default if f.default is not dataclasses.MISSING else None
-        if f.default_factory is not dataclasses.MISSING:  # type: ignore[misc]
-            default = f.default_factory()  # type: ignore[misc]
-        if dataclasses.is_dataclass(default):
-            lines += _field_lines(type(default), prefix + f.name + ".")
-        elif ftype is not None and dataclasses.is_dataclass(ftype):
-            lines += _field_lines(ftype, prefix + f.name + ".")
+        value = getattr(config, f.name)
+        if dataclasses.is_dataclass(value):
+            lines += _field_lines(value, prefix + f.name + ".")
         else:
-            lines.append(f"  {prefix}{f.name}={default!r}")
+            lines.append(f"  {prefix}{f.name}={value!r}")
     return lines
 
 

@@ -20,45 +20,11 @@ from robot.robot import Observation, Robot
 from robot.spec import JOINT_POS, RobotSpec
 
 
-class AtRate(Robot):
-    """``inner`` controlled at ``control_hz`` [Hz]: the spec's rate, so also the safety layer's max step per
-    cycle, follow the new rate; every target then passes ``inner``'s own clip too (e.g. servo travel)."""
-
-    def __init__(self, inner: Robot, control_hz: float) -> None:
-        super().__init__(inner.spec.with_rate(control_hz))
-        self.inner = inner
-        self.read_only = inner.read_only
-
-    def _connect(self) -> None:
-        self.inner.connect()
-
-    def _disconnect(self) -> None:
-        self.inner.disconnect()
-
-    def _get_observation(self) -> Observation:
-        return self.inner.get_observation()
-
-    def _send_action(self, target: np.ndarray) -> None:
-        self.inner.send_action(target)
-
-    def clip(self, action: np.ndarray) -> np.ndarray:
-        return self.inner.clip(super().clip(action))
-
-    def reset_target(self, joint_pos: np.ndarray | None = None) -> None:
-        super().reset_target(joint_pos)
-        if self.inner.is_connected:
-            self.inner.reset_target(self._target)
-
-
 @contextlib.contextmanager
 def open_loop_robot(cfg: RobotConfig) -> Iterator[Robot]:
-    """``backends.open_robot`` at ``cfg.control_hz``: hardware robots are built at their model's rate there, so
-    they are wrapped in :class:`AtRate` when the configured rate differs (a sim robot already has it)."""
-    with built_robot(cfg) as robot:
-        if abs(robot.spec.control_hz - cfg.control_hz) > 1e-9:
-            robot = AtRate(robot, cfg.control_hz)
-        with robot:
-            yield robot
+    """The connected robot ``cfg`` names, at ``cfg.control_hz`` (sim and hardware alike)."""
+    with built_robot(cfg) as robot, robot:
+        yield robot
 
 
 @contextlib.contextmanager

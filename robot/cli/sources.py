@@ -131,22 +131,6 @@ def _leader(robot: Robot, cfg: RobotConfig, stack: contextlib.ExitStack) -> Acti
     return LeaderSource(leader, robot.spec.joint_names)
 
 
-class CycleIK:
-    """An IK solver with a per-cycle iteration budget (``robot.teleop.IKSolver``). Teleop targets move a few mm per
-    cycle and each solve starts from the last solution, so a few damped-least-squares iterations reach the best
-    fit; a 5-DoF arm rarely meets a full orientation target exactly, so the solver's tolerance is seldom met and
-    its default budget (40 iterations, ~3 ms) would be spent every cycle of a 100 Hz loop."""
-
-    def __init__(self, ik: Any, iters: int = 10) -> None:
-        self.ik, self.iters = ik, iters
-
-    def forward(self, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return self.ik.forward(q)
-
-    def solve(self, q0: np.ndarray, pos: np.ndarray, rot: np.ndarray) -> np.ndarray:
-        return self.ik.solve(q0, pos, rot, iters=self.iters)
-
-
 def _ik_source(robot: Robot, device: Any) -> ActionSource:
     import mujoco
 
@@ -159,7 +143,7 @@ def _ik_source(robot: Robot, device: Any) -> ActionSource:
         raise ConfigError(f"end-effector teleop has no kinematic model for robot {model!r}; models: {list(EE_MODELS)}")
     ee = EE_MODELS[model]
     ik = ArmIK(mujoco.MjModel.from_xml_path(str(SIM_MODELS[model].xml)), robot.spec.joint_names, ee.arm_joints)
-    return CartesianTeleopSource(robot.spec, device, CycleIK(ik), ee.workspace, gripper_joint=ee.gripper)
+    return CartesianTeleopSource(robot.spec, device, ik, ee.workspace, gripper_joint=ee.gripper)
 
 
 def _keyboard(robot: Robot, cfg: TeleopSettings, keys: KeyHub | None) -> BuiltSource:
@@ -173,7 +157,7 @@ def _keyboard(robot: Robot, cfg: TeleopSettings, keys: KeyHub | None) -> BuiltSo
         return BuiltSource(hand, claimed, HAND_KEYS_HELP, lambda: hand.quit)
     from robot.teleop import KeyboardEE
 
-    device = KeyboardEE(keys.view(), step_m=cfg.step_m, step_rad=cfg.step_rad)  # type: ignore[arg-type]
+    device = KeyboardEE(keys.view(), step_m=cfg.step_m, step_rad=cfg.step_rad)
     return BuiltSource(_ik_source(robot, device), frozenset(KEY_MAP), KEYBOARD_HELP)
 
 

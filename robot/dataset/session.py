@@ -104,7 +104,6 @@ def record_episodes(
             f"{robot.spec.control_hz:g} Hz; one frame is recorded per control cycle, so they must be equal"
         )
     steps = max(1, round(plan.episode_time_s * recorder.fps))
-    rate = robot.spec.control_hz if plan.realtime else math.inf  # inf: no sleeping, as fast as the robot steps
     say = on_event or (lambda message: None)
     done: list[RecordedEpisode] = []
     while len(done) < plan.episodes:
@@ -114,7 +113,7 @@ def record_episodes(
         recorder.start_episode(plan.task)
         watch = _Watch(controls)
         sink = RecordingSink(recorder, plan.realtime)
-        report = run_loop(robot, source, [sink], max_steps=steps, rate_hz=rate, is_done=watch)
+        report = run_loop(robot, source, [sink], max_steps=steps, is_done=watch, paced=plan.realtime)
         if sink.frames == 0 or watch.event is EpisodeEvent.RERECORD:
             recorder.discard_episode()
             if watch.event is EpisodeEvent.STOP:
@@ -152,12 +151,11 @@ def _reset_phase(
 ) -> EpisodeEvent | None:
     """Run ``source`` (default: hold) for ``plan.reset_time_s`` [s] without recording; NEXT ends it early."""
     watch = _Watch(controls)
-    rate = robot.spec.control_hz if plan.realtime else math.inf
     run_loop(
         robot,
         source or _Hold(),
         duration_s=plan.reset_time_s,
-        rate_hz=rate,
+        paced=plan.realtime,
         stall_timeout_s=math.inf,
         is_done=watch,
     )

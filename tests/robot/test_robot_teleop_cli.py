@@ -14,7 +14,6 @@ from robot.check import check_robot
 from robot.cli.backends import EMULATOR, RobotConfig, built_robot
 from robot.cli.keys import KeyHub
 from robot.cli.main import main
-from robot.cli.runs import AtRate
 from robot.keyboard import TerminalKeys
 from robot.models import SO101
 from robot.teleop import JS_AXIS, JS_EVENT
@@ -125,8 +124,7 @@ def test_key_hub_gives_each_key_one_meaning(key_pipe) -> None:
 
 
 def test_a_hardware_robot_at_another_rate_passes_check_robot() -> None:
-    with built_robot(RobotConfig(port=EMULATOR, cameras=[])) as follower:
-        robot = AtRate(follower, 100.0)
+    with built_robot(RobotConfig(port=EMULATOR, cameras=[], control_hz=100.0)) as robot:
         assert check_robot(robot, allow_motion=True).motion_checked
         assert robot.spec.control_hz == 100.0
-        np.testing.assert_allclose(robot.spec.max_step, follower.spec.max_step * 0.3, rtol=1e-6)
+        np.testing.assert_allclose(robot.spec.max_step, robot.spec.max_velocity / 100.0, rtol=1e-6)
