@@ -9,7 +9,10 @@ from sim.render import select_gl_backend
 select_gl_backend()
 
 from sim import envs as _envs  # noqa: E402  (registers the gymnasium ids)
-from sim.sim_robot import SimModel, SimRobot  # noqa: E402
+from sim.envs import ENV_IDS, env_id  # noqa: E402
+from sim.experts import make_expert  # noqa: E402
+from sim.render import RenderError  # noqa: E402
+from sim.sim_robot import SIM_MODELS, SO101_SIM, SimModel, SimRobot  # noqa: E402
 
-__all__ = ["SimModel", "SimRobot"]
+__all__ = ["ENV_IDS", "SIM_MODELS", "SO101_SIM", "RenderError", "SimModel", "SimRobot", "env_id", "make_expert"]
 del _envs

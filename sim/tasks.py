@@ -15,6 +15,7 @@ The grasp point is the middle of the jaws (``sim.ik.SO101_GRASP_OFFSET`` from th
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import mujoco
@@ -108,7 +109,7 @@ class Reach(Task):
         scene.place_cube(0.0, 0.30, 0.0)  # out of the way, on the table beside the arm
 
     def evaluate(self, scene: Scene) -> tuple[float, bool]:
-        dist = float(np.linalg.norm(scene.grasp_point() - self.target))
+        dist = math.dist(scene.grasp_point(), self.target)
         return -dist, dist < REACH_TOLERANCE
 
     def privileged(self, scene: Scene) -> dict[str, np.ndarray]:
@@ -127,7 +128,7 @@ class Lift(Task):
     def evaluate(self, scene: Scene) -> tuple[float, bool]:
         cube = scene.cube_pos()
         height = cube[2] - CUBE_HALF
-        reach = float(np.linalg.norm(scene.grasp_point() - cube))
+        reach = math.dist(scene.grasp_point(), cube)
         return -reach + 10.0 * min(max(height, 0.0), LIFT_HEIGHT), bool(height >= LIFT_HEIGHT)
 
 
@@ -144,10 +145,10 @@ class Place(Task):
 
     def evaluate(self, scene: Scene) -> tuple[float, bool]:
         cube = scene.cube_pos()
-        off = float(np.linalg.norm(cube[:2] - self.zone[:2]))
+        off = math.dist(cube[:2], self.zone[:2])
         resting = cube[2] < CUBE_HALF + 0.005
         released = scene.robot.data.qpos[scene.gripper] > GRIPPER_OPEN
-        reach = float(np.linalg.norm(scene.grasp_point() - cube))
+        reach = math.dist(scene.grasp_point(), cube)
         return -reach - 2.0 * off, bool(off < ZONE_RADIUS and resting and released)
 
     def privileged(self, scene: Scene) -> dict[str, np.ndarray]:

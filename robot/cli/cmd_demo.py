@@ -44,32 +44,31 @@ class Config:
 
 def record_demos(cfg: Config, root: Path) -> float:
     """Record the expert in sim as fast as it runs (timestamps are frame_index / fps); returns seconds taken."""
-    import gymnasium as gym
     from tqdm import tqdm
 
-    import sim  # noqa: F401  (registers the envs)
+    from robot.cli.backends import RobotConfig
+    from robot.cli.sim_task import ExpertSource, SimTask
     from robot.dataset.recorder import Recorder
-    from sim.envs import env_id
-    from sim.experts import make_expert
+    from robot.dataset.session import EpisodePlan, record_episodes
 
     t0 = time.monotonic()
-    env = gym.make(env_id(cfg.task), cameras=tuple(cfg.cameras), image_size=(cfg.image_size, cfg.image_size))
-    expert = make_expert(cfg.task)
-    recorder = Recorder(root, env.unwrapped.robot.spec)
-    fps = recorder.fps
+    cams = RobotConfig(cameras=list(cfg.cameras), camera_height=cfg.image_size, camera_width=cfg.image_size)
+    scene = SimTask(cfg.task, cams, seed=DEMO_SEED)
+    recorder = Recorder(root, scene.robot.spec)
+    plan = EpisodePlan(cfg.demos, cfg.demo_frames / recorder.fps, f"{cfg.task} the cube", realtime=False)
     try:
-        for k in tqdm(range(cfg.demos), desc="record demos", unit="episode"):
-            obs, info = env.reset(seed=DEMO_SEED + k)
-            expert.reset(info["privileged"])
-            recorder.start_episode(f"{cfg.task} the cube")
-            for i in range(cfg.demo_frames):
-                next_obs, _, _, _, info = env.step(expert.act(obs, info["privileged"]))
-                recorder.add_frame(obs, info["action_sent"], timestamp=i / fps)
-                obs = next_obs
-            recorder.save_episode()
+        with tqdm(total=cfg.demos, desc="record demos", unit="episode") as bar:
+            record_episodes(
+                recorder,
+                scene.robot,
+                ExpertSource(scene),
+                plan,
+                reset_scene=scene.reset,
+                on_episode=lambda e: bar.update(),
+            )
     finally:
         recorder.close()
-        env.close()
+        scene.close()
     return time.monotonic() - t0
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import json
 import time
 from pathlib import Path
@@ -13,21 +12,16 @@ from robot.errors import ConfigError
 
 HELP = "evaluate a trained policy in a simulated task: success rate (Wilson 95% CI), episode length, videos"
 
-#: sim task name -> gymnasium env id (an id with a '/' can also be given directly as ``task``)
-TASK_ENV_IDS = {"lift": "twinarm/SO101Lift-v0", "reach": "twinarm/SO101Reach-v0", "place": "twinarm/SO101Place-v0"}
-
 
 def env_id_for_task(task: str) -> str:
-    """The env id of a task name (or ``task`` itself when it already is an id); registers the sim envs."""
-    try:
-        importlib.import_module("sim.envs")
-    except ImportError as exc:
-        raise ConfigError(f"the sim package cannot provide env for task {task!r}: {exc}") from exc
+    """The env id of a task name (or ``task`` itself when it is already an id); importing sim registers the envs."""
     if "/" in task:
+        import sim  # noqa: F401
+
         return task
-    if task not in TASK_ENV_IDS:
-        raise ConfigError(f"unknown task {task!r}; valid tasks: {', '.join(TASK_ENV_IDS)} (or a full env id)")
-    return TASK_ENV_IDS[task]
+    from sim.envs import env_id
+
+    return env_id(task)
 
 
 @dataclasses.dataclass

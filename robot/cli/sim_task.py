@@ -19,11 +19,11 @@ class SimTask:
     def __init__(self, task: str, robot: RobotConfig, seed: int = 0) -> None:
         import gymnasium as gym
 
-        from robot.cli.cmd_eval import env_id_for_task
+        from sim.envs import env_id
 
         cams = tuple(robot.cameras)
         self.env = gym.make(
-            env_id_for_task(task),
+            env_id(task),
             cameras=cams,
             image_size=(robot.camera_height, robot.camera_width),
             control_hz=robot.control_hz,
