@@ -40,6 +40,7 @@ class Robot(abc.ABC):
         self._upper = spec.upper
         self._max_step = spec.max_step
         self._target: np.ndarray | None = None  # (n,) float32 [rad], last target sent
+        self._low, self._high = self._lower, self._upper  # (n,) [rad] bounds of the next target (hot path)
         self._connected = False
 
     # -- hooks for subclasses -------------------------------------------------------------------------------
@@ -84,7 +85,7 @@ class Robot(abc.ABC):
             self._disconnect()
         finally:
             self._connected = False
-            self._target = None
+            self._set_target(None)
 
     def __enter__(self) -> Robot:
         self.connect()
@@ -117,7 +118,7 @@ class Robot(abc.ABC):
             )
         target = self.clip(action)
         self._send_action(target)
-        self._target = target
+        self._set_target(target)
         return target.copy()
 
     def hold(self) -> np.ndarray:
@@ -142,7 +143,17 @@ class Robot(abc.ABC):
         if joint_pos is None:
             joint_pos = self.get_observation()[JOINT_POS]
         pos = np.asarray(joint_pos, dtype=np.float32).reshape(self.spec.num_joints)
-        self._target = np.clip(pos, self._lower, self._upper).astype(np.float32)
+        self._set_target(np.clip(pos, self._lower, self._upper).astype(np.float32))
+
+    def _set_target(self, target: np.ndarray | None) -> None:
+        """Remember the last target and precompute the next one's bounds: the limits intersected with one max step
+        around it (non-empty, since a target always lies within the limits)."""
+        self._target = target
+        if target is None:
+            self._low, self._high = self._lower, self._upper
+        else:
+            self._low = np.maximum(self._lower, target - self._max_step)
+            self._high = np.minimum(self._upper, target + self._max_step)
 
     def validate_action(self, action: np.ndarray) -> np.ndarray:
         """``action`` as (n,) float32, or an :class:`ActionError` naming what is wrong."""
@@ -160,8 +171,6 @@ class Robot(abc.ABC):
 
     def clip(self, action: np.ndarray) -> np.ndarray:
         """The target ``send_action`` would send for ``action``, without sending it: (n,) float32 [rad]."""
-        a = self.validate_action(action)
-        out = np.clip(a, self._lower, self._upper)
-        if self._target is not None:
-            np.clip(out, self._target - self._max_step, self._target + self._max_step, out=out)
+        out = np.minimum(self.validate_action(action), self._high)
+        np.maximum(out, self._low, out=out)
         return out

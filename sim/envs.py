@@ -18,10 +18,13 @@ import numpy as np
 from robot.errors import ConfigError
 from robot.models import SO101
 from robot.spec import CameraSpec
+from sim.hand_envs import HAND_ENV_IDS, register_hand_envs
 from sim.sim_robot import SO101_SIM, SimRobot
 from sim.tasks import TASKS, Scene, Task, forward
 
-ENV_IDS = {name: f"twinarm/SO101{name.capitalize()}-v0" for name in TASKS}
+SO101_ENV_IDS = {name: f"twinarm/SO101{name.capitalize()}-v0" for name in TASKS}
+#: Every twinarm/ environment by task name: the SO-101 tasks here, the Amazing Hand ones in sim.hand_envs.
+ENV_IDS = {**SO101_ENV_IDS, **HAND_ENV_IDS}
 
 
 def env_id(task: str) -> str:
@@ -90,7 +93,7 @@ class SO101TaskEnv(gym.Env):
         self._scene = None
 
 
-for _name, _id in ENV_IDS.items():
+for _name, _id in SO101_ENV_IDS.items():
     if _id not in gym.registry:
         gym.register(
             id=_id,
@@ -98,3 +101,5 @@ for _name, _id in ENV_IDS.items():
             kwargs={"task": _name},
             max_episode_steps=TASKS[_name].max_steps,
         )
+
+register_hand_envs()

@@ -139,7 +139,12 @@ EXPERTS: dict[str, type[WaypointExpert]] = {"reach": ReachExpert, "lift": LiftEx
 
 
 def make_expert(task: str, control_hz: float = 30.0) -> WaypointExpert:
-    """The scripted expert of ``task``; a :class:`ConfigError` lists the valid tasks."""
+    """The scripted expert of ``task`` (SO-101 or Amazing Hand); a :class:`ConfigError` lists the valid tasks."""
+    from sim.hand_experts import HAND_EXPERTS, make_hand_expert
+
+    if task in HAND_EXPERTS:
+        return make_hand_expert(task, control_hz)
     if task not in EXPERTS:
-        raise ConfigError(f"no scripted expert for task {task!r}; valid tasks: {', '.join(EXPERTS)}")
+        valid = ", ".join([*EXPERTS, *HAND_EXPERTS])
+        raise ConfigError(f"no scripted expert for task {task!r}; valid tasks: {valid}")
     return EXPERTS[task](control_hz)

@@ -44,9 +44,13 @@ class SimModel(NamedTuple):
 SO101_HOME = (0.0, -0.35, 0.41, 1.51, 0.0, 0.6)
 SO101_SIM = SimModel(spec=SO101, xml=MODELS_DIR / "scene_so101.xml", home=SO101_HOME)
 
-# The hand open (flexion -0.6 rad, fingers bent back; abduction 0), palm down over the table (scene_hand.xml).
+# The Amazing Hand (right): 8 joints driven by 8 servos through tendons mixing each finger's pair like
+# robot.transmission.finger_pairs; home = the open hand (flexion -0.6 rad, abduction 0: sim.hand_scene.OPEN_POSE).
 AMAZING_HAND_SIM = SimModel(
-    spec=AMAZING_HAND, xml=MODELS_DIR / "scene_hand.xml", home=(-0.6, 0.0) * 4, transmission=finger_pairs(4)
+    spec=AMAZING_HAND,
+    xml=MODELS_DIR / "scene_hand.xml",
+    home=(-0.6, 0.0) * (AMAZING_HAND.num_joints // 2),
+    transmission=finger_pairs(len(AMAZING_HAND.joints) // 2),
 )
 
 SIM_MODELS: dict[str, SimModel] = {"so101": SO101_SIM, "amazing_hand": AMAZING_HAND_SIM}

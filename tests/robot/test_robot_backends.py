@@ -11,6 +11,7 @@ from robot.errors import ConfigError
 
 BACKENDS = {
     "sim-so101": RobotConfig(model="so101", cameras=["front", "wrist"], camera_height=48, camera_width=64),
+    "sim-amazing-hand": RobotConfig(model="amazing_hand", cameras=[]),
     "emulated-so101-follower": RobotConfig(model="so101", port=EMULATOR, cameras=[]),
     "emulated-so101-leader": RobotConfig(model="so101", port=EMULATOR, role="leader", cameras=[]),
     "emulated-hand-right": RobotConfig(model="amazing_hand", port=EMULATOR, cameras=[]),
@@ -62,8 +63,8 @@ def test_cli_lists_commands(capsys: pytest.CaptureFixture[str]) -> None:
 def test_robot_presets_select_a_backend_and_bad_choices_list_the_valid_ones(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    assert main(["check", "robot=amazing_hand", "robot.port=emulator"]) == 0
+    assert main(["check", "robot_preset=amazing_hand", "robot.port=emulator"]) == 0
     assert "FeetechRobot (amazing_hand)" in capsys.readouterr().out
-    assert main(["check", "robot=koch"]) == 2
+    assert main(["check", "robot_preset=koch"]) == 2
     err = capsys.readouterr().err
-    assert "Available options in 'robot'" in err and "so101_leader" in err
+    assert "Available options in 'robot_preset'" in err and "so101_leader" in err

@@ -7,7 +7,8 @@ from gymnasium.utils.env_checker import check_env
 
 import sim  # noqa: F401  (registers the envs)
 from robot.errors import ConfigError
-from sim.envs import ENV_IDS, env_id
+from sim.envs import SO101_ENV_IDS as ENV_IDS
+from sim.envs import env_id
 from sim.experts import make_expert
 
 TASKS = sorted(ENV_IDS)
