@@ -10,7 +10,7 @@ place    cube as in lift; zone (35 mm radius disc) on the other side: x in [0.15
          success: cube centre inside the zone, resting on the table, jaws open
 =======  ==========================================================================================================
 
-The grasp point is the middle of the jaws (``sim.ik.SO101_GRASP_OFFSET`` from the ``gripperframe`` site).
+The grasp point is the middle of the jaws: the ``grasp`` site (``gripperframe`` + ``sim.ik.SO101_GRASP_OFFSET``).
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from typing import NamedTuple
 import mujoco
 import numpy as np
 
-from sim.ik import SO101_GRASP_OFFSET
 from sim.sim_robot import SimRobot
 
 CUBE_HALF = 0.0125  # [m], see scene_so101.xml
@@ -56,13 +55,11 @@ class Scene:
         self.cube_body = m.body("cube").id
         self.target_mocap = m.body_mocapid[m.body("target").id]
         self.zone_mocap = m.body_mocapid[m.body("zone").id]
-        self.site = m.site("gripperframe").id
+        self.grasp_site = m.site("grasp").id  # gripperframe + SO101_GRASP_OFFSET (checked in the tests)
         self.gripper = robot.spec.joint_index("gripper")
-        self.offset = np.asarray(SO101_GRASP_OFFSET)
 
     def grasp_point(self) -> np.ndarray:
-        d = self.robot.data
-        return d.site_xpos[self.site] + d.site_xmat[self.site].reshape(3, 3) @ self.offset
+        return self.robot.data.site_xpos[self.grasp_site].copy()
 
     def cube_pos(self) -> np.ndarray:
         return self.robot.data.xpos[self.cube_body].copy()

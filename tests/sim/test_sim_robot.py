@@ -87,3 +87,15 @@ def test_rendering_works_when_mujoco_was_imported_before_sim(tmp_path) -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert out.returncode == 0, out.stderr
     assert "(16, 16, 3)" in out.stdout
+
+
+def test_grasp_site_is_the_ik_grasp_point() -> None:
+    from sim.ik import ArmIK
+
+    m = mujoco.MjModel.from_xml_path(str(SO101_SIM.xml))
+    d = mujoco.MjData(m)
+    ik = ArmIK(m, SO101.joint_names, SO101.joint_names[:5])
+    for q in (np.zeros(6), np.array([0.3, -0.5, 0.8, 1.2, -0.7, 0.4])):
+        d.qpos[:6] = q
+        mujoco.mj_kinematics(m, d)
+        np.testing.assert_allclose(d.site_xpos[m.site("grasp").id], ik.forward(q)[0], atol=1e-9)
