@@ -44,6 +44,7 @@ class AsyncChunkSource:
         self._error: BaseException | None = None
         self._closed = False
         self._busy = False
+        self._epoch = 0  # bumped by reset(): a chunk computed for an earlier episode is dropped
         self._thread: threading.Thread | None = None
         self.reset()
 
@@ -77,6 +78,7 @@ class AsyncChunkSource:
                 if self._closed:
                     return
                 step, obs = self._request
+                epoch = self._epoch
                 self._request = None
                 self._busy = True
             try:
@@ -86,13 +88,16 @@ class AsyncChunkSource:
                     self._error, self._busy = exc, False
                 continue
             with self._cv:
-                self._result, self._busy = (step, chunk), False
+                self._busy = False
+                if epoch == self._epoch:
+                    self._result = (step, chunk)
 
     # -- action source --------------------------------------------------------------------------------------
     def reset(self) -> None:
         """Forget the plan (call between episodes)."""
         with self._cv:
             self._request = self._result = None
+            self._epoch += 1
         self._plan: np.ndarray | None = None  # (m, n) actions for steps plan_start ..
         self._plan_start = 0
         self._step = 0

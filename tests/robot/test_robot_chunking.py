@@ -65,3 +65,25 @@ def test_policy_errors_surface_in_the_loop_thread() -> None:
         time.sleep(0.05)
         with pytest.raises(ValueError, match="bad checkpoint"):
             source.act({"joint_pos": np.zeros(2)})
+
+
+def test_a_chunk_computed_before_reset_never_reaches_the_next_episode() -> None:
+    import threading
+
+    release = threading.Event()
+
+    def slow(obs: dict) -> np.ndarray:
+        release.wait(2.0)
+        return np.full((5, 1), float(obs["joint_pos"][0]), np.float32)
+
+    with AsyncChunkSource(slow, refill_at=2) as source:
+        source.act({"joint_pos": np.array([1.0])})  # episode 1 asks for a chunk planned from 1.0
+        time.sleep(0.02)
+        source.reset()  # new episode while that chunk is still being computed
+        release.set()
+        time.sleep(0.05)
+        got = [source.act({"joint_pos": np.array([2.0])}) for _ in range(3)]
+        time.sleep(0.05)
+        got += [source.act({"joint_pos": np.array([2.0])}) for _ in range(3)]
+    planned = [a for a in got if a is not None]
+    assert planned and all(float(a[0]) == 2.0 for a in planned)
