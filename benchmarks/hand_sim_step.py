@@ -20,7 +20,7 @@ import mujoco
 import numpy as np
 
 import sim  # noqa: F401  (registers the envs)
-from sim.hand_envs import HAND_ENV_IDS
+from sim.envs import HAND_ENV_IDS
 from sim.hand_experts import make_hand_expert
 
 

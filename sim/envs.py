@@ -1,30 +1,55 @@
-"""Gymnasium environments of the SO-101 tasks, registered as ``twinarm/SO101{Reach,Lift,Place}-v0``.
+"""Gymnasium environments of every simulated task, registered as ``twinarm/...`` ids (see :data:`ENV_IDS`).
 
-Observations and actions are exactly the robot's (``robot.spec``): joint state [rad, rad/s] plus one RGB image per
-configured camera; actions are joint position targets [rad], clipped by the Robot safety layer (the target actually
-sent is in ``info["action_sent"]``). Simulator-only state for experts and RL is in ``info["privileged"]`` and
-``env.unwrapped.privileged_state()``, never in the observation. ``info["is_success"]`` reports the task's test.
-Episodes are truncated by gymnasium's ``TimeLimit`` (``max_episode_steps`` at the default 30 Hz).
+One env class serves every robot: the per-robot parts are data (:class:`TaskFamily`: the sim model, its tasks, the
+scene handles, the default cameras). Observations and actions are exactly the robot's (``robot.spec``): joint state
+[rad, rad/s] plus one RGB image per configured camera; actions are joint position targets [rad], clipped by the
+Robot safety layer (the target actually sent is in ``info["action_sent"]``). Simulator-only state for experts and
+RL is in ``info["privileged"]`` and ``env.unwrapped.privileged_state()``, never in the observation.
+``info["is_success"]`` reports the task's test. Episodes are truncated by gymnasium's ``TimeLimit``
+(``max_episode_steps`` at the default 30 Hz). A task may move the scene before each step (the hand's wrist lift).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, ClassVar
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar, NamedTuple
 
 import gymnasium as gym
 import numpy as np
 
 from robot.errors import ConfigError
-from robot.models import SO101
 from robot.spec import CameraSpec
-from sim.hand_envs import HAND_ENV_IDS, register_hand_envs
-from sim.sim_robot import SO101_SIM, SimRobot
-from sim.tasks import TASKS, Scene, Task, forward
+from sim.hand_scene import HandScene
+from sim.hand_tasks import HAND_TASKS
+from sim.sim_robot import AMAZING_HAND_SIM, SO101_SIM, SimModel, SimRobot
+from sim.tasks import TASKS, Scene, forward
 
-SO101_ENV_IDS = {name: f"twinarm/SO101{name.capitalize()}-v0" for name in TASKS}
-#: Every twinarm/ environment by task name: the SO-101 tasks here, the Amazing Hand ones in sim.hand_envs.
-ENV_IDS = {**SO101_ENV_IDS, **HAND_ENV_IDS}
+
+class TaskFamily(NamedTuple):
+    """The tasks of one simulated robot: ``tasks`` by name (classes with ``reset``, ``before_step``,
+    ``evaluate``, ``privileged``, ``max_steps``), ``scene`` builds handles to the scene objects from a connected
+    SimRobot, ``cameras`` are the default observation cameras."""
+
+    model: SimModel
+    tasks: dict[str, type]
+    scene: Callable[[SimRobot], Any]
+    cameras: tuple[str, ...]
+    env_name: Callable[[str], str]
+
+
+FAMILIES: dict[str, TaskFamily] = {
+    "so101": TaskFamily(SO101_SIM, TASKS, Scene, ("front", "wrist"), lambda t: f"SO101{t.capitalize()}"),
+    "amazing_hand": TaskFamily(
+        AMAZING_HAND_SIM, HAND_TASKS, HandScene, (), lambda t: "AmazingHand" + t.title().replace("_", "")
+    ),
+}
+
+#: Every twinarm/ environment by task name (task names are unique across robots).
+ENV_IDS: dict[str, str] = {
+    task: f"twinarm/{family.env_name(task)}-v0" for family in FAMILIES.values() for task in family.tasks
+}
+SO101_ENV_IDS = {task: ENV_IDS[task] for task in TASKS}
+HAND_ENV_IDS = {task: ENV_IDS[task] for task in HAND_TASKS}
 
 
 def env_id(task: str) -> str:
@@ -36,43 +61,54 @@ def env_id(task: str) -> str:
     return ENV_IDS[task]
 
 
-class SO101TaskEnv(gym.Env):
-    """One SO-101 task. ``cameras``: names of the observation cameras (``()`` for state only), rendered at
-    ``image_size`` (height, width). ``control_hz`` [Hz] sets the step period."""
+class TaskEnv(gym.Env):
+    """Task ``task`` of robot ``robot``. ``cameras``: observation cameras (None: the robot's defaults; ``()`` for
+    state only), rendered at ``image_size`` (height, width). ``control_hz`` [Hz] sets the step period."""
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["rgb_array"], "render_fps": 30}
 
     def __init__(
         self,
         task: str = "lift",
-        cameras: Sequence[str] = ("front", "wrist"),
+        robot: str = "so101",
+        cameras: Sequence[str] | None = None,
         image_size: tuple[int, int] = (96, 96),
         control_hz: float = 30.0,
         render_mode: str | None = None,
     ) -> None:
-        if task not in TASKS:
-            raise ConfigError(f"unknown task {task!r}; valid tasks: {', '.join(TASKS)}")
-        spec = SO101.with_rate(control_hz).with_cameras(tuple(CameraSpec(c, *image_size) for c in cameras))
-        self.robot = SimRobot(SO101_SIM, spec)
-        self.task: Task = TASKS[task]()
+        if robot not in FAMILIES:
+            raise ConfigError(f"no simulated tasks for robot {robot!r}; valid robots: {', '.join(FAMILIES)}")
+        family = FAMILIES[robot]
+        if task not in family.tasks:
+            raise ConfigError(f"unknown {robot} task {task!r}; valid tasks: {', '.join(family.tasks)}")
+        cams = family.cameras if cameras is None else tuple(cameras)
+        spec = family.model.spec.with_rate(control_hz).with_cameras(tuple(CameraSpec(c, *image_size) for c in cams))
+        self.family = family
+        self.robot = SimRobot(family.model, spec)
+        self.task = family.tasks[task]()
         self.observation_space = spec.observation_space()
         self.action_space = spec.action_space()
         self.render_mode = render_mode
         self.metadata = {**self.metadata, "render_fps": control_hz}
-        self._scene: Scene | None = None
+        self._scene: Any = None
+        self._steps = 0
+        self._dt = spec.control_period_s
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[dict, dict]:
         super().reset(seed=seed)
         if not self.robot.is_connected:
             self.robot.connect()
-            self._scene = Scene(self.robot)
+            self._scene = self.family.scene(self.robot)
         self.robot.reset()
         self.task.reset(self._scene, self.np_random)
         forward(self.robot)
+        self._steps = 0
         obs = self.robot.get_observation()
         return obs, {"is_success": False, "privileged": self.privileged_state()}
 
     def step(self, action: np.ndarray) -> tuple[dict, float, bool, bool, dict]:
+        self._steps += 1
+        self.task.before_step(self._scene, self._steps * self._dt)
         sent = self.robot.send_action(action)
         obs = self.robot.get_observation()
         reward, success = self.task.evaluate(self._scene)
@@ -80,7 +116,7 @@ class SO101TaskEnv(gym.Env):
         return obs, reward, False, False, info
 
     def privileged_state(self) -> dict[str, np.ndarray]:
-        """Simulator-only state (cube pose, target, zone, grasp point) [m, quaternion w x y z]."""
+        """Simulator-only state of the task (object poses [m, quaternion w x y z], targets, grasp point)."""
         return self.task.privileged(self._scene)
 
     def render(self) -> np.ndarray | None:
@@ -93,13 +129,12 @@ class SO101TaskEnv(gym.Env):
         self._scene = None
 
 
-for _name, _id in SO101_ENV_IDS.items():
-    if _id not in gym.registry:
-        gym.register(
-            id=_id,
-            entry_point="sim.envs:SO101TaskEnv",
-            kwargs={"task": _name},
-            max_episode_steps=TASKS[_name].max_steps,
-        )
-
-register_hand_envs()
+for _robot, _family in FAMILIES.items():
+    for _task, _cls in _family.tasks.items():
+        if ENV_IDS[_task] not in gym.registry:
+            gym.register(
+                id=ENV_IDS[_task],
+                entry_point="sim.envs:TaskEnv",
+                kwargs={"task": _task, "robot": _robot},
+                max_episode_steps=_cls.max_steps,
+            )

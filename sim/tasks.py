@@ -87,6 +87,9 @@ class Task:
     def reset(self, scene: Scene, rng: np.random.Generator) -> None:
         raise NotImplementedError
 
+    def before_step(self, scene: Scene, t_s: float) -> None:
+        """Move the scene before step ``t_s`` [s] of the episode (default: nothing moves by itself)."""
+
     def evaluate(self, scene: Scene) -> tuple[float, bool]:
         """(reward, success) for the current state."""
         raise NotImplementedError

@@ -9,7 +9,7 @@ from gymnasium.utils.env_checker import check_env
 
 import sim  # noqa: F401  (registers the envs)
 from robot.errors import ConfigError
-from sim.hand_envs import HAND_ENV_IDS, AmazingHandEnv
+from sim.envs import HAND_ENV_IDS, TaskEnv
 from sim.hand_experts import make_hand_expert
 from sim.hand_scene import OBJECT_SHAPES, OBJECT_SIZES, OBJECT_XY_YAW, WRIST_HOME
 from sim.hand_tasks import LIFT_DURATION_S, LIFT_HEIGHT, LIFT_START_S
@@ -57,7 +57,7 @@ def test_observation_is_the_robots_and_privileged_state_is_apart() -> None:
 
 
 def test_objects_follow_the_documented_distribution_and_rest_on_the_table() -> None:
-    env = AmazingHandEnv("grasp")
+    env = TaskEnv("grasp", robot="amazing_hand")
     shapes = set()
     try:
         for seed in range(12):
@@ -105,7 +105,7 @@ def test_the_env_lifts_the_wrist_10_cm_in_1_s_and_an_open_hand_fails() -> None:
 
 def test_unknown_task_lists_valid_ones() -> None:
     with pytest.raises(ConfigError, match="grasp"):
-        AmazingHandEnv("wave")
+        TaskEnv("wave", robot="amazing_hand")
     with pytest.raises(ConfigError, match="reach_pose"):
         make_hand_expert("wave")
 
