@@ -20,8 +20,6 @@ from robot.robot import Robot
 from robot.spec import CameraSpec
 
 EMULATOR = "emulator"
-SIM_ROBOTS = ("so101", "amazing_hand")
-HARDWARE_ROBOTS = ("so101", "amazing_hand")
 
 
 @dataclasses.dataclass
@@ -44,11 +42,14 @@ class RobotConfig:
     def validate(self) -> None:
         if self.model not in MODELS:
             raise ConfigError(f"robot.model={self.model!r} is unknown; valid models: {', '.join(sorted(MODELS))}")
-        if self.port is None and self.model not in SIM_ROBOTS:
-            raise ConfigError(
-                f"robot.model={self.model!r} has no simulation backend here; simulated models: "
-                f"{', '.join(SIM_ROBOTS)} (give robot.port=... for hardware, or robot.port=emulator)"
-            )
+        if self.port is None:
+            from sim.sim_robot import SIM_MODELS
+
+            if self.model not in SIM_MODELS:
+                raise ConfigError(
+                    f"robot.model={self.model!r} has no simulation backend here; simulated models: "
+                    f"{', '.join(SIM_MODELS)} (give robot.port=... for hardware, or robot.port=emulator)"
+                )
         if self.control_hz <= 0:
             raise ConfigError(f"robot.control_hz={self.control_hz}: must be > 0")
 
