@@ -136,7 +136,8 @@ def test_task_episodes_on_hil_reset_like_the_gym_env() -> None:
         episodes.reset(0, 1003)
         placed = episodes.privileged()["cube_pos"]
         assert np.allclose(placed[:2], cube[:2], atol=1e-6) and abs(placed[2] - cube[2]) < 1e-3
-        assert np.abs(rig.motion.joint_pos() - SO101_SIM.home).max() < 1e-6
+        # teleported home; the emulator may already have stepped physics for a reply or two since
+        assert np.abs(rig.motion.joint_pos() - SO101_SIM.home).max() < 1e-3
         assert np.abs(robot.last_target - np.asarray(SO101_SIM.home)).max() < 2e-3  # re-anchored at home
         time.sleep(0.2)
         assert np.abs(robot.get_observation()[JOINT_POS] - SO101_SIM.home).max() < 0.02  # and stays there
