@@ -9,8 +9,10 @@ close). Joint limits are respected by the IK; the Robot safety layer still clips
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
 
+import gymnasium as gym
 import mujoco
 import numpy as np
 
@@ -148,3 +150,31 @@ def make_expert(task: str, control_hz: float = 30.0) -> WaypointExpert:
         valid = ", ".join([*EXPERTS, *HAND_EXPERTS])
         raise ConfigError(f"no scripted expert for task {task!r}; valid tasks: {valid}")
     return EXPERTS[task](control_hz)
+
+
+def run_expert_episodes(
+    task: str, seeds: Sequence[int], on_step: Callable[[gym.Env], None] | None = None, **env_kwargs: Any
+) -> list[bool]:
+    """Run the scripted expert of ``task`` once per seed (state-only env by default); returns each success.
+
+    ``on_step(env)`` is called after every step (e.g. to render a video frame).
+    """
+    import sim.envs
+
+    env = gym.make(sim.envs.env_id(task), **{"cameras": (), **env_kwargs})
+    expert = make_expert(task, env.unwrapped.robot.spec.control_hz)
+    results = []
+    try:
+        for seed in seeds:
+            obs, info = env.reset(seed=seed)
+            expert.reset(info["privileged"])
+            done = False
+            while not done:
+                obs, _, terminated, truncated, info = env.step(expert.act(obs, info["privileged"]))
+                done = terminated or truncated
+                if on_step is not None:
+                    on_step(env)
+            results.append(bool(info["is_success"]))
+    finally:
+        env.close()
+    return results

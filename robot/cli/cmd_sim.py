@@ -24,38 +24,30 @@ class Config:
 
 
 def run(cfg: Config) -> None:
-    import gymnasium as gym
-
-    import sim
     from robot.video import write_video
-    from sim.envs import env_id
-    from sim.experts import make_expert
+    from sim.experts import run_expert_episodes
 
-    env = gym.make(env_id(cfg.task), cameras=())
-    expert = make_expert(cfg.task)
-    robot: sim.SimRobot = env.unwrapped.robot
     frames: list[np.ndarray] = []
-    successes, t0 = 0, time.monotonic()
-    try:
-        for k in range(cfg.episodes):
-            obs, info = env.reset(seed=cfg.seed + k)
-            expert.reset(info["privileged"])
-            steps, done = 0, False
-            while not done:
-                obs, _, terminated, truncated, info = env.step(expert.act(obs, info["privileged"]))
-                steps, done = steps + 1, terminated or truncated
-                if cfg.video:
-                    h, w = cfg.video_height, cfg.video_width
-                    frames.append(np.concatenate([robot.render("front", h, w), robot.render("wrist", h, w)], axis=1))
-            successes += bool(info["is_success"])
-            print(f"episode {k} (seed {cfg.seed + k}): {'success' if info['is_success'] else 'failure'}, {steps} steps")
-    finally:
-        env.close()
+    rate_hz = 30.0
+
+    def grab(env: object) -> None:
+        nonlocal rate_hz
+        robot = env.unwrapped.robot
+        rate_hz = robot.spec.control_hz
+        h, w = cfg.video_height, cfg.video_width
+        frames.append(np.concatenate([robot.render("front", h, w), robot.render("wrist", h, w)], axis=1))
+
+    t0 = time.monotonic()
+    seeds = range(cfg.seed, cfg.seed + cfg.episodes)
+    results = run_expert_episodes(cfg.task, seeds, on_step=grab if cfg.video else None)
+    for seed, ok in zip(seeds, results):
+        print(f"episode {seed - cfg.seed} (seed {seed}): {'success' if ok else 'failure'}")
+    successes = sum(results)
     elapsed = time.monotonic() - t0
     print(
         f"task {cfg.task}: success {successes}/{cfg.episodes} ({100.0 * successes / max(cfg.episodes, 1):.0f}%) "
         f"in {elapsed:.1f} s"
     )
     if cfg.video and frames:
-        path = write_video(frames, output_dir("sim", cfg.output_dir) / f"{cfg.task}.mp4", fps=robot.spec.control_hz)
+        path = write_video(frames, output_dir("sim", cfg.output_dir) / f"{cfg.task}.mp4", fps=rate_hz)
         print(f"video: {path}")

@@ -7,9 +7,10 @@ from gymnasium.utils.env_checker import check_env
 
 import sim  # noqa: F401  (registers the envs)
 from robot.errors import ConfigError
+from sim.envs import ENV_IDS as ALL_TASKS
 from sim.envs import SO101_ENV_IDS as ENV_IDS
 from sim.envs import env_id
-from sim.experts import make_expert
+from sim.experts import run_expert_episodes
 
 TASKS = sorted(ENV_IDS)
 
@@ -55,33 +56,19 @@ def test_unknown_task_lists_valid_ones() -> None:
         env_id("stack")
 
 
-def run_expert(task: str, seeds: range) -> int:
-    env = gym.make(ENV_IDS[task], cameras=())
-    expert = make_expert(task)
-    wins = 0
-    try:
-        for seed in seeds:
-            obs, info = env.reset(seed=seed)
-            expert.reset(info["privileged"])
-            done = False
-            while not done:
-                obs, _, term, trunc, info = env.step(expert.act(obs, info["privileged"]))
-                done = term or trunc
-            wins += bool(info["is_success"])
-    finally:
-        env.close()
-    return wins
+# slow sweeps over 100 seeds: the issues' targets (arm tasks 95%, hand grasp 90%; hand poses 95%)
+SWEEP_TARGETS = {"reach": 95, "lift": 95, "place": 95, "grasp": 90, "reach_pose": 95}
 
 
-@pytest.mark.parametrize("task", TASKS)
+@pytest.mark.parametrize("task", sorted(ALL_TASKS))
 def test_expert_succeeds_on_a_few_seeds(task: str) -> None:
-    assert run_expert(task, range(3)) == 3
+    assert all(run_expert_episodes(task, range(3)))
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("task", TASKS)
-def test_expert_succeeds_on_95_of_100_seeds(task: str) -> None:
-    assert run_expert(task, range(100)) >= 95
+@pytest.mark.parametrize("task", sorted(SWEEP_TARGETS))
+def test_expert_sweep_of_100_seeds(task: str) -> None:
+    assert sum(run_expert_episodes(task, range(100))) >= SWEEP_TARGETS[task]
 
 
 def test_a_do_nothing_policy_fails_lift() -> None:

@@ -110,39 +110,6 @@ def test_unknown_task_lists_valid_ones() -> None:
         make_hand_expert("wave")
 
 
-def run_expert(task: str, seeds: range) -> int:
-    env = gym.make(HAND_ENV_IDS[task])
-    expert = make_hand_expert(task)
-    wins = 0
-    try:
-        for seed in seeds:
-            obs, info = env.reset(seed=seed)
-            expert.reset(info["privileged"])
-            done = False
-            while not done:
-                obs, _, terminated, truncated, info = env.step(expert.act(obs, info["privileged"]))
-                done = terminated or truncated
-            wins += bool(info["is_success"])
-    finally:
-        env.close()
-    return wins
-
-
-@pytest.mark.parametrize("task", TASKS)
-def test_expert_succeeds_on_a_few_seeds(task: str) -> None:
-    assert run_expert(task, range(3)) == 3
-
-
-@pytest.mark.slow
-def test_grasp_expert_holds_the_object_in_90_of_100_seeds() -> None:
-    assert run_expert("grasp", range(100)) >= 90
-
-
-@pytest.mark.slow
-def test_pose_expert_reaches_95_of_100_targets() -> None:
-    assert run_expert("reach_pose", range(100)) >= 95
-
-
 def test_a_held_pose_fails_reach_pose() -> None:
     env = gym.make(HAND_ENV_IDS["reach_pose"])
     try:
