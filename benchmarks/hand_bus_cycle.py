@@ -11,9 +11,8 @@ Run: ``python benchmarks/hand_bus_cycle.py [--cycles 1000]``.
 from __future__ import annotations
 
 import argparse
-import time
 
-import numpy as np
+from bus_cycle import time_cycles  # the same timing as the arm benchmark (benchmarks/ is on sys.path when run)
 
 from hardware.calibration_io import write_calibration
 from hardware.emulator import EmulatorConfig, EmulatorProcess, servos_for
@@ -34,19 +33,6 @@ def wire_time_s(read_size: int = POS.size, baud: int = BAUD) -> float:
     return n * 10 / baud
 
 
-def _time(cycle, n: int) -> dict[str, float]:
-    for _ in range(min(50, n)):  # warm up
-        cycle()
-    wall = np.empty(n)
-    cpu0 = time.process_time()
-    for k in range(n):
-        t0 = time.perf_counter()
-        cycle()
-        wall[k] = time.perf_counter() - t0
-    cpu = (time.process_time() - cpu0) / n
-    return {"median": float(np.median(wall)), "p99": float(np.percentile(wall, 99)), "cpu": cpu}
-
-
 def ours(port: str, n: int) -> dict[str, float]:
     goals = [511] * len(IDS)
     with FeetechBus(port, BAUD, SCS0009) as bus:
@@ -55,7 +41,7 @@ def ours(port: str, n: int) -> dict[str, float]:
             bus.sync_read(POS, IDS)  # falls back to one READ per servo: SCS0009 has no SYNC_READ
             bus.sync_write(GOAL, IDS, goals)
 
-        result = _time(cycle, n)
+        result = time_cycles(cycle, n)
         assert bus.stats.retries == 0, bus.stats
     return result
 
@@ -81,7 +67,7 @@ def vendor(port: str, n: int) -> dict[str, float] | None:
         writer.txPacket()
 
     try:
-        return {**_time(cycle, n), "failures": failures[0]}
+        return {**time_cycles(cycle, n), "failures": failures[0]}
     finally:
         handler.closePort()
         scs.PacketHandler(0)  # restore the SDK's default byte order
@@ -98,7 +84,7 @@ def robot_cycle(port: str, n: int) -> dict[str, float]:
             hand.get_observation()
             hand.send_action(target)
 
-        return _time(cycle, n)
+        return time_cycles(cycle, n)
 
 
 def _fmt(r: dict[str, float]) -> str:
