@@ -12,11 +12,10 @@ import argparse
 import time
 
 import numpy as np
-
-from hardware.emulator import EmulatorConfig, EmulatorProcess
-from hardware.feetech import protocol as proto
-from hardware.feetech.bus import FeetechBus
-from hardware.feetech.tables import STS3215
+from twinarm.hardware.emulator import EmulatorConfig, EmulatorProcess
+from twinarm.hardware.feetech import protocol as proto
+from twinarm.hardware.feetech.bus import FeetechBus
+from twinarm.hardware.feetech.tables import STS3215
 
 IDS = [1, 2, 3, 4, 5, 6]
 BAUD = 1_000_000

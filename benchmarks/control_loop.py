@@ -24,16 +24,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import time
 
 import numpy as np
+from twinarm.hardware.calibration_io import nominal_calibration
+from twinarm.hardware.cameras import Frame
+from twinarm.hardware.emulator.config import EmulatorConfig
+from twinarm.hardware.emulator.process import EmulatorProcess
+from twinarm.hardware.motors import SO101_FOLLOWER, SO101_LEADER
+from twinarm.hardware.robots import FeetechRobot
+from twinarm.robot.chunking import AsyncChunkSource
+from twinarm.robot.loop import LoopReport, run_loop
+from twinarm.robot.sources import LeaderSource
 
-from hardware.calibration_io import nominal_calibration
-from hardware.cameras import Frame
-from hardware.emulator.config import EmulatorConfig
-from hardware.emulator.process import EmulatorProcess
-from hardware.motors import SO101_FOLLOWER, SO101_LEADER
-from hardware.robots import FeetechRobot
-from robot.chunking import AsyncChunkSource
-from robot.loop import LoopReport, run_loop
-from robot.sources import LeaderSource
 from tests.robot.fake_robot import FakeRobot
 
 
@@ -86,8 +86,7 @@ class TimedPredict:
 
 def deploy_rows(seconds: float, hz: float = 200.0) -> None:
     import torch
-
-    from policies.base import make_policy
+    from twinarm.policies.base import make_policy
 
     torch.set_num_threads(1)
     torch.manual_seed(0)

@@ -13,13 +13,12 @@ from __future__ import annotations
 import argparse
 
 from bus_cycle import time_cycles  # the same timing as the arm benchmark (benchmarks/ is on sys.path when run)
-
-from hardware.calibration_io import write_calibration
-from hardware.emulator import EmulatorConfig, EmulatorProcess, servos_for
-from hardware.feetech import protocol as proto
-from hardware.feetech.bus import FeetechBus
-from hardware.feetech.tables import SCS0009
-from hardware.hand import AMAZING_HAND_RIGHT, amazing_hand, nominal_hand_calibration
+from twinarm.hardware.calibration_io import write_calibration
+from twinarm.hardware.emulator import EmulatorConfig, EmulatorProcess, servos_for
+from twinarm.hardware.feetech import protocol as proto
+from twinarm.hardware.feetech.bus import FeetechBus
+from twinarm.hardware.feetech.tables import SCS0009
+from twinarm.hardware.hand import AMAZING_HAND_RIGHT, amazing_hand, nominal_hand_calibration
 
 IDS = list(AMAZING_HAND_RIGHT.ids)
 BAUD = 1_000_000

@@ -18,10 +18,9 @@ import time
 import gymnasium as gym
 import mujoco
 import numpy as np
-
-import sim  # noqa: F401  (registers the envs)
-from sim.envs import HAND_ENV_IDS
-from sim.hand_experts import make_hand_expert
+import twinarm.sim  # noqa: F401  (registers the envs)
+from twinarm.sim.envs import HAND_ENV_IDS
+from twinarm.sim.hand_experts import make_hand_expert
 
 
 def record(env: gym.Env, task: str, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -14,13 +14,12 @@ import argparse
 import time
 
 import numpy as np
-
-from hardware.calibration_io import nominal_calibration, write_calibration
-from hardware.emulator import EmulatorConfig, EmulatorProcess
-from hardware.feetech.bus import FeetechBus
-from hardware.feetech.tables import STS3215
-from hardware.motors import SO101_FOLLOWER
-from hardware.robots import so101_follower
+from twinarm.hardware.calibration_io import nominal_calibration, write_calibration
+from twinarm.hardware.emulator import EmulatorConfig, EmulatorProcess
+from twinarm.hardware.feetech.bus import FeetechBus
+from twinarm.hardware.feetech.tables import STS3215
+from twinarm.hardware.motors import SO101_FOLLOWER
+from twinarm.hardware.robots import so101_follower
 
 IDS = list(SO101_FOLLOWER.ids)
 POS, VEL, GOAL = STS3215.PRESENT_POSITION, STS3215.PRESENT_VELOCITY, STS3215.GOAL_POSITION

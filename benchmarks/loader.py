@@ -19,9 +19,8 @@ import time
 from pathlib import Path
 
 import numpy as np
-
-from robot.dataset import LeRobotDatasetReader, Recorder
-from robot.spec import CameraSpec, JointSpec, RobotSpec
+from twinarm.dataset import LeRobotDatasetReader, Recorder
+from twinarm.robot.spec import CameraSpec, JointSpec, RobotSpec
 
 SPEC = RobotSpec(
     name="bench",

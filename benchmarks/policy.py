@@ -18,10 +18,9 @@ import time
 
 import numpy as np
 import torch
-
-from policies.base import make_policy
-from policies.data import SyntheticDemos, TorchDataset, compute_stats
-from policies.encoders import ResNetEncoder
+from twinarm.policies.base import make_policy
+from twinarm.policies.data import SyntheticDemos, TorchDataset, compute_stats
+from twinarm.policies.encoders import ResNetEncoder
 
 CAMERAS = ("front", "wrist")
 

@@ -16,11 +16,10 @@ import time
 from pathlib import Path
 
 import numpy as np
-
-from robot.dataset import Recorder, RecorderSettings, VideoSettings
-from robot.dataset.session import EpisodePlan, record_episodes
-from robot.robot import Observation, Robot
-from robot.spec import CameraSpec, JointSpec, RobotSpec
+from twinarm.dataset import Recorder, RecorderSettings, VideoSettings
+from twinarm.dataset.session import EpisodePlan, record_episodes
+from twinarm.robot.robot import Observation, Robot
+from twinarm.robot.spec import CameraSpec, JointSpec, RobotSpec
 
 SPEC = RobotSpec(
     name="bench",

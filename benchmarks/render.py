@@ -12,11 +12,10 @@ import argparse
 import time
 
 import mujoco
-
-import sim  # noqa: F401  (selects the headless GL backend)
-from robot.models import SO101
-from sim.render import CameraRenderer
-from sim.sim_robot import SimRobot
+import twinarm.sim  # noqa: F401  (selects the headless GL backend)
+from twinarm.robot.models import SO101
+from twinarm.sim.render import CameraRenderer
+from twinarm.sim.sim_robot import SimRobot
 
 
 def main() -> None:

@@ -15,9 +15,8 @@ import time
 import gymnasium as gym
 import mujoco
 import numpy as np
-
-import sim  # noqa: F401  (registers the envs)
-from sim.envs import SO101_ENV_IDS as ENV_IDS
+import twinarm.sim  # noqa: F401  (registers the envs)
+from twinarm.sim.envs import SO101_ENV_IDS as ENV_IDS
 
 
 def rate(fn, seconds: float) -> float:

@@ -34,8 +34,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import sim  # noqa: F401  (registers the twinarm/ envs)
-from policies.data import ACTION, ACTION_IS_PAD, STATE, image_feature
+import twinarm.sim  # noqa: F401  (registers the twinarm/ envs)
+from twinarm.policies.data import ACTION, ACTION_IS_PAD, STATE, image_feature
 
 ENV_ID = "twinarm/SO101Lift-v0"
 CAMERAS = ("front", "wrist")
@@ -50,7 +50,7 @@ POLICY_ARGS = {
 def collect_demos(n: int, hold_steps: int, size: int) -> tuple[list[dict[str, np.ndarray]], int]:
     """Expert episodes (seeds 0..n-1) as arrays: state (T, 6), action (T, 6) (the targets sent), images; and how
     many of them lifted the cube (only those are kept)."""
-    from sim.experts import make_expert
+    from twinarm.sim.experts import make_expert
 
     env = gym.make(ENV_ID, cameras=CAMERAS, image_size=(size, size))
     expert = make_expert("lift")
@@ -109,9 +109,9 @@ class DemoSource:
 
 
 def train_policy(kind: str, demos: list[dict[str, np.ndarray]], steps: int, out: Path) -> Path:
-    from policies.base import make_policy
-    from policies.data import TorchDataset, compute_stats
-    from policies.train import TrainConfig, train
+    from twinarm.policies.base import make_policy
+    from twinarm.policies.data import TorchDataset, compute_stats
+    from twinarm.policies.train import TrainConfig, train
 
     args = POLICY_ARGS[kind]
     source = DemoSource(demos, args["chunk_size"])
@@ -129,7 +129,7 @@ def train_policy(kind: str, demos: list[dict[str, np.ndarray]], steps: int, out:
 
 def expert_sim(episodes: int) -> int:
     """Successes of the scripted expert in the gymnasium env, seeds EVAL_SEED.. (what `twinarm sim` runs)."""
-    from sim.experts import make_expert
+    from twinarm.sim.experts import make_expert
 
     env = gym.make(ENV_ID, cameras=())
     expert = make_expert("lift")
@@ -150,8 +150,8 @@ def expert_sim(episodes: int) -> int:
 
 def policy_sim(checkpoint: Path, episodes: int, size: int) -> tuple[str, int]:
     """(policy type, successes) of ``twinarm eval``'s rollouts (``policies.evaluate``), seeds EVAL_SEED.."""
-    from policies.base import Policy
-    from policies.evaluate import evaluate
+    from twinarm.policies.base import Policy
+    from twinarm.policies.evaluate import evaluate
 
     policy = Policy.load(checkpoint)
     env_kwargs = {"cameras": CAMERAS, "image_size": (size, size)}
@@ -162,7 +162,7 @@ def policy_sim(checkpoint: Path, episodes: int, size: int) -> tuple[str, int]:
 def deploy(args: list[str], episodes: int, out: Path, hil: bool = True) -> dict[str, Any]:
     """``twinarm deploy`` with ``args`` on the HIL rig (``robot.port=emulator physics=sim``) or, with ``hil=False``,
     on the SimRobot; its deploy_info.json."""
-    from robot.cli.main import main
+    from twinarm.cli.main import main
 
     argv = ["deploy", "task=lift", f"episodes={episodes}", f"seed={EVAL_SEED}"]
     argv += ["robot.port=emulator", "physics=sim"] if hil else []

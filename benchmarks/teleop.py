@@ -28,20 +28,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import mujoco
 import numpy as np
-
-from hardware.calibration_io import nominal_calibration
-from hardware.emulator.config import EmulatorConfig
-from hardware.emulator.process import EmulatorProcess
-from hardware.motors import SO101_FOLLOWER, SO101_LEADER
-from hardware.robots import FeetechRobot
-from robot.cli.scripted import WaveSource
-from robot.cli.sources import EE_MODELS, CycleIK
-from robot.loop import LoopReport, run_loop
-from robot.sources import LeaderSource
-from robot.teleop import CartesianTeleopSource, EECommand
-from sim.ik import ArmIK
-from sim.mirror import LiveMirror, ShadowSink
-from sim.sim_robot import SO101_SIM, SimRobot
+from twinarm.compose.scripted import WaveSource
+from twinarm.compose.sources import EE_MODELS, CycleIK
+from twinarm.hardware.calibration_io import nominal_calibration
+from twinarm.hardware.emulator.config import EmulatorConfig
+from twinarm.hardware.emulator.process import EmulatorProcess
+from twinarm.hardware.motors import SO101_FOLLOWER, SO101_LEADER
+from twinarm.hardware.robots import FeetechRobot
+from twinarm.robot.loop import LoopReport, run_loop
+from twinarm.robot.sources import LeaderSource
+from twinarm.robot.teleop import CartesianTeleopSource, EECommand
+from twinarm.sim.ik import ArmIK
+from twinarm.sim.mirror import LiveMirror, ShadowSink
+from twinarm.sim.sim_robot import SO101_SIM, SimRobot
 
 
 class Circle:

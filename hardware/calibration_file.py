@@ -20,7 +20,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from hardware.calibration import CALIBRATION_VERSION, ROLES, Calibration, CalibrationError, MotorCalibration
+from twinarm.hardware.calibration import CALIBRATION_VERSION, ROLES, Calibration, CalibrationError, MotorCalibration
 
 HOME_ENV = "TWINARM_HOME"
 _INT_KEYS = ("id", "drive_sign", "homing_offset", "range_min_tick", "range_max_tick")

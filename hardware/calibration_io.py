@@ -1,4 +1,4 @@
-"""The bus side of calibration (no prompts: the interactive procedure lives in ``robot/cli/cmd_calibrate.py``).
+"""The bus side of calibration (no prompts: the interactive procedure lives in ``cli/cmd_calibrate.py``).
 
 Procedure for an arm (STS servos), as the CLI drives it:
 
@@ -21,8 +21,7 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
-
-from hardware.calibration import (
+from twinarm.hardware.calibration import (
     Calibration,
     CalibrationError,
     MotorCalibration,
@@ -31,10 +30,10 @@ from hardware.calibration import (
     joint_calibration,
     range_mapped_calibration,
 )
-from hardware.calibration_file import now_iso
-from hardware.feetech.bus import FeetechBus
-from hardware.feetech.tables import ModelTable, Register
-from hardware.motors import ArmDescription, Mapping
+from twinarm.hardware.calibration_file import now_iso
+from twinarm.hardware.feetech.bus import FeetechBus
+from twinarm.hardware.feetech.tables import ModelTable, Register
+from twinarm.hardware.motors import ArmDescription, Mapping
 
 PHASE_MULTI_TURN_BIT = 0x10  # Phase bit 4: multi-turn feedback (servos.md); cleared for single-turn
 POSITION_MODE = 0  # Operating_Mode 0 = position

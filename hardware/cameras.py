@@ -15,8 +15,7 @@ from typing import NamedTuple
 
 import cv2
 import numpy as np
-
-from robot.errors import TwinarmError
+from twinarm.robot.errors import TwinarmError
 
 
 class CameraError(TwinarmError, RuntimeError):

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from robot.errors import TwinarmError
+from twinarm.robot.errors import TwinarmError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from hardware.feetech.tables import Register
+    from twinarm.hardware.feetech.tables import Register
 
 #: Status error bits of a Feetech status packet (SCS/STS datasheets), by bit value.
 STATUS_FLAG_NAMES: dict[int, str] = {

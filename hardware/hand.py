@@ -20,15 +20,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-from hardware.calibration import Calibration, CalibrationError
-from hardware.calibration_io import nominal_calibration, travel_calibration
-from hardware.feetech.tables import SCS0009
-from hardware.motors import ArmDescription, Motor, Role
-from hardware.robots import FeetechRobot, resolve_calibration
-from robot.errors import ConfigError
-from robot.models import AMAZING_HAND, HAND_FINGERS
-from robot.transmission import LinearTransmission, finger_pairs
+from twinarm.hardware.calibration import Calibration, CalibrationError
+from twinarm.hardware.calibration_io import nominal_calibration, travel_calibration
+from twinarm.hardware.feetech.tables import SCS0009
+from twinarm.hardware.motors import ArmDescription, Motor, Role
+from twinarm.hardware.robots import FeetechRobot, resolve_calibration
+from twinarm.robot.errors import ConfigError
+from twinarm.robot.models import AMAZING_HAND, HAND_FINGERS
+from twinarm.robot.transmission import LinearTransmission, finger_pairs
 
 HAND_SIDES = ("right", "left")
 DEFAULT_IDS: dict[str, tuple[int, ...]] = {"right": tuple(range(1, 9)), "left": tuple(range(11, 19))}

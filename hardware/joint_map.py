@@ -10,9 +10,8 @@ target that motor command means.
 from __future__ import annotations
 
 import numpy as np
-
-from hardware.calibration import Calibration
-from robot.transmission import LinearTransmission
+from twinarm.hardware.calibration import Calibration
+from twinarm.robot.transmission import LinearTransmission
 
 
 class JointMap:

@@ -12,11 +12,11 @@ import dataclasses
 from enum import Enum
 from typing import NamedTuple
 
-from hardware.feetech.tables import STS3215, ModelTable
-from robot.errors import ConfigError
-from robot.models import SO101
-from robot.spec import RobotSpec
-from robot.transmission import LinearTransmission
+from twinarm.hardware.feetech.tables import STS3215, ModelTable
+from twinarm.robot.errors import ConfigError
+from twinarm.robot.models import SO101
+from twinarm.robot.spec import RobotSpec
+from twinarm.robot.transmission import LinearTransmission
 
 
 class Role(str, Enum):

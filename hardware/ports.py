@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import serial
 from serial.tools import list_ports
-
-from hardware.errors import PortError
+from twinarm.hardware.errors import PortError
 
 
 def available_ports() -> list[str]:

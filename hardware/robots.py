@@ -21,18 +21,17 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
-
-from hardware.calibration import Calibration, CalibrationError
-from hardware.calibration_file import default_path, load_calibration, reorder
-from hardware.calibration_io import PHASE_MULTI_TURN_BIT, POSITION_MODE, compare_eeprom, read_eeprom, set_torque
-from hardware.cameras import CameraConfig, Frame, OpenCVCamera
-from hardware.errors import BusError
-from hardware.feetech.bus import FeetechBus
-from hardware.feetech.tables import ByteOrder, Register
-from hardware.joint_map import JointMap
-from hardware.motors import SO101_FOLLOWER, SO101_LEADER, ArmDescription
-from robot.robot import Observation, Robot
-from robot.spec import JOINT_POS, JOINT_VEL, CameraSpec, image_key
+from twinarm.hardware.calibration import Calibration, CalibrationError
+from twinarm.hardware.calibration_file import default_path, load_calibration, reorder
+from twinarm.hardware.calibration_io import PHASE_MULTI_TURN_BIT, POSITION_MODE, compare_eeprom, read_eeprom, set_torque
+from twinarm.hardware.cameras import CameraConfig, Frame, OpenCVCamera
+from twinarm.hardware.errors import BusError
+from twinarm.hardware.feetech.bus import FeetechBus
+from twinarm.hardware.feetech.tables import ByteOrder, Register
+from twinarm.hardware.joint_map import JointMap
+from twinarm.hardware.motors import SO101_FOLLOWER, SO101_LEADER, ArmDescription
+from twinarm.robot.robot import Observation, Robot
+from twinarm.robot.spec import JOINT_POS, JOINT_VEL, CameraSpec, image_key
 
 # STS Phase bit 2 selects the speed unit (STS memory table): set (the factory value) = 0.0146 rpm = 1 tick/s at
 # 4096 ticks/turn; clear = 0.732 rpm = 0.732 * 4096 / 60 ticks/s. Verify on hardware if velocities look 50x off.

@@ -16,10 +16,9 @@ from collections import deque
 import numpy as np
 import torch
 from torch import Tensor, nn
-
-from policies.base import Batch, Policy, register_policy
-from policies.config import PolicyConfig, check_field
-from policies.encoders import ResNetEncoder
+from twinarm.policies.base import Batch, Policy, register_policy
+from twinarm.policies.config import PolicyConfig, check_field
+from twinarm.policies.encoders import ResNetEncoder
 
 
 @dataclasses.dataclass(frozen=True)

@@ -26,11 +26,10 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 from torch import Tensor, nn
-
-from policies.config import PolicyConfig, config_from_dict, config_to_dict
-from policies.data import ACTION, ACTION_IS_PAD, STATE, image_feature, observation_to_batch
-from policies.errors import PolicyError
-from policies.normalize import Normalization
+from twinarm.policies.config import PolicyConfig, config_from_dict, config_to_dict
+from twinarm.policies.data import ACTION, ACTION_IS_PAD, STATE, image_feature, observation_to_batch
+from twinarm.policies.errors import PolicyError
+from twinarm.policies.normalize import Normalization
 
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
@@ -180,9 +179,9 @@ def register_policy(cls: type[Policy]) -> type[Policy]:
 
 
 def _load_builtin() -> None:
-    import policies.act
-    import policies.bc
-    import policies.diffusion  # noqa: F401
+    import twinarm.policies.act
+    import twinarm.policies.bc
+    import twinarm.policies.diffusion  # noqa: F401
 
 
 def get_policy_class(name: str | None) -> type[Policy]:

@@ -6,10 +6,9 @@ import dataclasses
 
 import torch
 from torch import Tensor, nn
-
-from policies.base import Batch, Policy, register_policy
-from policies.config import PolicyConfig, check_field
-from policies.encoders import ImageEncoder
+from twinarm.policies.base import Batch, Policy, register_policy
+from twinarm.policies.config import PolicyConfig, check_field
+from twinarm.policies.encoders import ImageEncoder
 
 
 @dataclasses.dataclass(frozen=True)

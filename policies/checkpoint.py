@@ -16,9 +16,8 @@ from typing import Any
 
 import torch
 from safetensors.torch import load_file, save_file
-
-from policies.base import Policy
-from policies.errors import PolicyError
+from twinarm.policies.base import Policy
+from twinarm.policies.errors import PolicyError
 
 PRETRAINED = "pretrained_model"
 STATE_DIR = "training_state"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, TypeVar
 
-from policies.errors import PolicyConfigError
+from twinarm.policies.errors import PolicyConfigError
 
 NORM_MODES = ("mean_std", "min_max", "identity")
 

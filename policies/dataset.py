@@ -1,4 +1,4 @@
-"""Training samples from a LeRobot v3 dataset on disk (``robot.dataset``), windowed for a policy.
+"""Training samples from a LeRobot v3 dataset on disk (``twinarm.dataset``), windowed for a policy.
 
 Low-dim columns come from the reader in one piece; camera frames are decoded once, sequentially, into memory
 when they fit in ``preload_bytes`` (random access into a video would re-decode a GOP per sample), else on demand.
@@ -12,10 +12,9 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
-
-from policies.config import PolicyConfig
-from policies.data import ACTION, IMAGE_FEATURE_PREFIX, STATE, compute_stats, image_feature
-from policies.errors import PolicyError
+from twinarm.policies.config import PolicyConfig
+from twinarm.policies.data import ACTION, IMAGE_FEATURE_PREFIX, STATE, compute_stats, image_feature
+from twinarm.policies.errors import PolicyError
 
 
 class DatasetFeatures(NamedTuple):
@@ -29,7 +28,7 @@ class DatasetFeatures(NamedTuple):
 
 def dataset_features(root: str | Path) -> DatasetFeatures:
     """Read ``meta/info.json`` of the dataset at ``root``."""
-    from robot.dataset import metadata
+    from twinarm.dataset import metadata
 
     info = metadata.read_info(Path(root))
     feats = info["features"]
@@ -44,7 +43,7 @@ class LeRobotSource:
     """``len`` = frames of the dataset; item ``i`` = lerobot-keyed numpy sample for ``config``'s windows."""
 
     def __init__(self, root: str | Path, config: PolicyConfig, preload_bytes: int = 2 << 30) -> None:
-        from robot.dataset import LeRobotDatasetReader
+        from twinarm.dataset import LeRobotDatasetReader
 
         self.reader = LeRobotDatasetReader(root)
         self.root = Path(root)

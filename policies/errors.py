@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from robot.errors import ConfigError, TwinarmError
+from twinarm.robot.errors import ConfigError, TwinarmError
 
 
 class PolicyError(TwinarmError, ValueError):

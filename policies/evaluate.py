@@ -17,9 +17,8 @@ from typing import Any, NamedTuple
 import gymnasium as gym
 import numpy as np
 from tqdm import tqdm
-
-from policies.base import Policy
-from robot.video import write_video
+from twinarm.policies.base import Policy
+from twinarm.robot.video import write_video
 
 SUCCESS_KEYS = ("is_success", "success")
 

@@ -12,10 +12,9 @@ from typing import Any
 import numpy as np
 import torch
 from torch import Tensor, nn
-
-from policies.config import PolicyConfig
-from policies.data import ACTION, STATE, image_feature
-from policies.errors import PolicyError
+from twinarm.policies.config import PolicyConfig
+from twinarm.policies.data import ACTION, STATE, image_feature
+from twinarm.policies.errors import PolicyError
 
 EPS = 1e-6
 #: A feature whose spread is below this (a joint that never moved) is only shifted, not scaled up.

@@ -22,12 +22,11 @@ import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, Dataset, DistributedSampler, RandomSampler
 from tqdm import tqdm
-
-from policies.augment import AugmentConfig, augment_batch
-from policies.base import Policy
-from policies.checkpoint import PRETRAINED, last_checkpoint, load_checkpoint, save_checkpoint
-from policies.ema import EMA
-from policies.errors import PolicyConfigError
+from twinarm.policies.augment import AugmentConfig, augment_batch
+from twinarm.policies.base import Policy
+from twinarm.policies.checkpoint import PRETRAINED, last_checkpoint, load_checkpoint, save_checkpoint
+from twinarm.policies.ema import EMA
+from twinarm.policies.errors import PolicyConfigError
 
 #: ``eval_fn(policy, step) -> {metric: value}``, called on rank 0 with the weights evaluation should use.
 EvalFn = Callable[[Policy, int], dict[str, float]]

@@ -1,10 +1,10 @@
 """twinarm's shared robot contract: specs, the Robot base, safety, the conformance checker.
 
-The core of this package imports none of ``hardware``, ``sim`` or ``policies``; only ``robot.cli`` composes them.
+The contract imports nothing else of twinarm; only ``twinarm.compose`` and ``twinarm.cli`` compose the packages.
 """
 
-from robot.check import CheckReport, check_robot
-from robot.errors import (
+from twinarm.robot.check import CheckReport, check_robot
+from twinarm.robot.errors import (
     ActionError,
     ConfigError,
     NotConnectedError,
@@ -13,9 +13,9 @@ from robot.errors import (
     SpecError,
     TwinarmError,
 )
-from robot.models import SO101, get_model
-from robot.robot import Observation, Robot
-from robot.spec import JOINT_POS, JOINT_VEL, CameraSpec, JointSpec, RobotSpec, image_key
+from twinarm.robot.models import SO101, get_model
+from twinarm.robot.robot import Observation, Robot
+from twinarm.robot.spec import JOINT_POS, JOINT_VEL, CameraSpec, JointSpec, RobotSpec, image_key
 
 __all__ = [
     "JOINT_POS",

@@ -11,10 +11,9 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-
-from robot.errors import ActionError, NotConnectedError, RobotCheckError
-from robot.robot import Robot
-from robot.spec import JOINT_POS
+from twinarm.robot.errors import ActionError, NotConnectedError, RobotCheckError
+from twinarm.robot.robot import Robot
+from twinarm.robot.spec import JOINT_POS
 
 
 class CheckReport(NamedTuple):

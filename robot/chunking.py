@@ -14,8 +14,7 @@ import threading
 from collections.abc import Callable
 
 import numpy as np
-
-from robot.robot import Observation
+from twinarm.robot.robot import Observation
 
 PredictChunk = Callable[[Observation], np.ndarray]
 

@@ -16,10 +16,9 @@ from __future__ import annotations
 from typing import Protocol
 
 import numpy as np
-
-from robot.models import AMAZING_HAND, HAND_FINGERS
-from robot.robot import Observation
-from robot.spec import JOINT_POS, RobotSpec
+from twinarm.robot.models import AMAZING_HAND, HAND_FINGERS
+from twinarm.robot.robot import Observation
+from twinarm.robot.spec import JOINT_POS, RobotSpec
 
 # degrees (flexion, abduction) per finger; from the demo's servo pairs: open (-35, 35), close (90, -90),
 # "Index_Pointing" (-40, 40) for the index with the others closed, "Perfect" (thumb-to-index pinch): index (50, -50),

@@ -6,8 +6,8 @@ Adding a robot model means adding a spec here (plus its MJCF under ``sim/models`
 
 from __future__ import annotations
 
-from robot.errors import ConfigError
-from robot.spec import CameraSpec, JointSpec, RobotSpec
+from twinarm.robot.errors import ConfigError
+from twinarm.robot.spec import CameraSpec, JointSpec, RobotSpec
 
 # STS3215 no-load speed: 0.222 s / 60 deg at 7.4 V (Feetech STS3215 datasheet) = 4.71 rad/s. The SO-101
 # follower runs them geared 1/345 with the output at the joint, so this is the joint speed bound.

@@ -19,9 +19,8 @@ from types import TracebackType
 
 import gymnasium as gym
 import numpy as np
-
-from robot.errors import ActionError, NotConnectedError
-from robot.spec import JOINT_POS, RobotSpec
+from twinarm.robot.errors import ActionError, NotConnectedError
+from twinarm.robot.spec import JOINT_POS, RobotSpec
 
 Observation = dict[str, np.ndarray]
 

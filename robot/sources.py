@@ -8,10 +8,9 @@ keyboard/gamepad through IK, ``robot.chunking`` for policies, the scripted exper
 from __future__ import annotations
 
 import numpy as np
-
-from robot.errors import ConfigError
-from robot.robot import Observation, Robot
-from robot.spec import JOINT_POS
+from twinarm.robot.errors import ConfigError
+from twinarm.robot.robot import Observation, Robot
+from twinarm.robot.spec import JOINT_POS
 
 
 class LeaderSource:

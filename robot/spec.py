@@ -17,8 +17,7 @@ from typing import NamedTuple
 
 import gymnasium as gym
 import numpy as np
-
-from robot.errors import SpecError
+from twinarm.robot.errors import SpecError
 
 JOINT_POS = "joint_pos"
 JOINT_VEL = "joint_vel"

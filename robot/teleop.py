@@ -14,10 +14,9 @@ import struct
 from typing import NamedTuple, Protocol
 
 import numpy as np
-
-from robot.keyboard import KeyReader
-from robot.robot import Observation
-from robot.spec import JOINT_POS, RobotSpec
+from twinarm.robot.keyboard import KeyReader
+from twinarm.robot.robot import Observation
+from twinarm.robot.spec import JOINT_POS, RobotSpec
 
 
 class EECommand(NamedTuple):

@@ -16,13 +16,12 @@ from typing import Any, ClassVar, NamedTuple
 
 import gymnasium as gym
 import numpy as np
-
-from robot.errors import ConfigError
-from robot.spec import CameraSpec
-from sim.hand_scene import HandScene
-from sim.hand_tasks import HAND_TASKS
-from sim.sim_robot import AMAZING_HAND_SIM, SO101_SIM, SimModel, SimRobot
-from sim.tasks import TASKS, Scene, forward
+from twinarm.robot.errors import ConfigError
+from twinarm.robot.spec import CameraSpec
+from twinarm.sim.hand_scene import HandScene
+from twinarm.sim.hand_tasks import HAND_TASKS
+from twinarm.sim.sim_robot import AMAZING_HAND_SIM, SO101_SIM, SimModel, SimRobot
+from twinarm.sim.tasks import TASKS, Scene, forward
 
 
 class TaskFamily(NamedTuple):
@@ -134,7 +133,7 @@ for _robot, _family in FAMILIES.items():
         if ENV_IDS[_task] not in gym.registry:
             gym.register(
                 id=ENV_IDS[_task],
-                entry_point="sim.envs:TaskEnv",
+                entry_point="twinarm.sim.envs:TaskEnv",
                 kwargs={"task": _task, "robot": _robot},
                 max_episode_steps=_cls.max_steps,
             )

@@ -15,13 +15,12 @@ from typing import Any, NamedTuple
 import gymnasium as gym
 import mujoco
 import numpy as np
-
-from robot.errors import ConfigError
-from robot.models import SO101
-from robot.spec import JOINT_POS
-from sim.ik import ArmIK, top_down_rotation
-from sim.sim_robot import SO101_SIM
-from sim.tasks import CUBE_HALF
+from twinarm.robot.errors import ConfigError
+from twinarm.robot.models import SO101
+from twinarm.robot.spec import JOINT_POS
+from twinarm.sim.ik import ArmIK, top_down_rotation
+from twinarm.sim.sim_robot import SO101_SIM
+from twinarm.sim.tasks import CUBE_HALF
 
 GRIP_OPEN = 0.6  # [rad] jaws ~6 cm apart
 GRIP_CLOSED = -0.15  # [rad] squeezes a 25 mm cube (contact at about +0.12)
@@ -142,7 +141,7 @@ EXPERTS: dict[str, type[WaypointExpert]] = {"reach": ReachExpert, "lift": LiftEx
 
 def make_expert(task: str, control_hz: float = 30.0) -> WaypointExpert:
     """The scripted expert of ``task`` (SO-101 or Amazing Hand); a :class:`ConfigError` lists the valid tasks."""
-    from sim.hand_experts import HAND_EXPERTS, make_hand_expert
+    from twinarm.sim.hand_experts import HAND_EXPERTS, make_hand_expert
 
     if task in HAND_EXPERTS:
         return make_hand_expert(task, control_hz)
@@ -159,9 +158,9 @@ def run_expert_episodes(
 
     ``on_step(env)`` is called after every step (e.g. to render a video frame).
     """
-    import sim.envs
+    from twinarm.sim.envs import env_id
 
-    env = gym.make(sim.envs.env_id(task), **{"cameras": (), **env_kwargs})
+    env = gym.make(env_id(task), **{"cameras": (), **env_kwargs})
     expert = make_expert(task, env.unwrapped.robot.spec.control_hz)
     results = []
     try:

@@ -19,12 +19,11 @@ from typing import NamedTuple
 
 import mujoco
 import numpy as np
-
-from robot.errors import ConfigError
-from robot.models import AMAZING_HAND, HAND_FINGERS
-from robot.spec import JOINT_POS
-from sim.hand_scene import OBJECT_SHAPES, OPEN_FLEXION
-from sim.sim_robot import AMAZING_HAND_SIM
+from twinarm.robot.errors import ConfigError
+from twinarm.robot.models import AMAZING_HAND, HAND_FINGERS
+from twinarm.robot.spec import JOINT_POS
+from twinarm.sim.hand_scene import OBJECT_SHAPES, OPEN_FLEXION
+from twinarm.sim.sim_robot import AMAZING_HAND_SIM
 
 FLEXION = np.array([AMAZING_HAND.joint_index(f"{f}_flexion") for f in HAND_FINGERS])
 ABDUCTION = np.array([AMAZING_HAND.joint_index(f"{f}_abduction") for f in HAND_FINGERS])

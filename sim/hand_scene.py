@@ -20,10 +20,9 @@ from typing import NamedTuple
 
 import mujoco
 import numpy as np
-
-from robot.models import HAND_FINGERS
-from sim.sim_robot import SimRobot
-from sim.tasks import Box
+from twinarm.robot.models import HAND_FINGERS
+from twinarm.sim.sim_robot import SimRobot
+from twinarm.sim.tasks import Box
 
 WRIST_HOME = (0.0, 0.0, 0.08)  # [m], the mount pose of amazing_hand.xml
 OPEN_FLEXION = -0.6  # [rad]: fingers bent back, thumb towards the wrist

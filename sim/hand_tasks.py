@@ -18,9 +18,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-
-from robot.models import HAND_FINGERS
-from sim.hand_scene import OBJECT_PARKED, OPEN_POSE, PARKED_OBJECT, WRIST_HOME, HandScene, sample_object
+from twinarm.robot.models import HAND_FINGERS
+from twinarm.sim.hand_scene import OBJECT_PARKED, OPEN_POSE, PARKED_OBJECT, WRIST_HOME, HandScene, sample_object
 
 LIFT_START_S = 1.5  # [s] after reset
 LIFT_DURATION_S = 1.0  # [s]

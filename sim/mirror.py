@@ -20,12 +20,11 @@ from typing import Any, NamedTuple
 
 import mujoco
 import numpy as np
-
-from robot.errors import ConfigError
-from robot.robot import Observation
-from robot.spec import JOINT_POS
-from sim.render import CameraRenderer
-from sim.sim_robot import SimModel, SimRobot
+from twinarm.robot.errors import ConfigError
+from twinarm.robot.robot import Observation
+from twinarm.robot.spec import JOINT_POS
+from twinarm.sim.render import CameraRenderer
+from twinarm.sim.sim_robot import SimModel, SimRobot
 
 
 class MirrorScene:

@@ -15,13 +15,12 @@ from typing import NamedTuple
 
 import mujoco
 import numpy as np
-
-from robot.errors import ConfigError
-from robot.models import AMAZING_HAND, SO101
-from robot.robot import Observation, Robot
-from robot.spec import JOINT_POS, JOINT_VEL, RobotSpec, image_key
-from robot.transmission import LinearTransmission, finger_pairs
-from sim.render import CameraRenderer
+from twinarm.robot.errors import ConfigError
+from twinarm.robot.models import AMAZING_HAND, SO101
+from twinarm.robot.robot import Observation, Robot
+from twinarm.robot.spec import JOINT_POS, JOINT_VEL, RobotSpec, image_key
+from twinarm.robot.transmission import LinearTransmission, finger_pairs
+from twinarm.sim.render import CameraRenderer
 
 MODELS_DIR = Path(__file__).resolve().parent / "models"
 

@@ -20,8 +20,7 @@ from typing import NamedTuple
 
 import mujoco
 import numpy as np
-
-from sim.sim_robot import SimRobot
+from twinarm.sim.sim_robot import SimRobot
 
 CUBE_HALF = 0.0125  # [m], see scene_so101.xml
 LIFT_HEIGHT = 0.05  # [m] above the resting height

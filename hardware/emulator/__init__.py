@@ -1,10 +1,10 @@
 """Feetech bus emulator: emulated servos on a pty, with a pluggable motion model and fault injection."""
 
-from hardware.emulator.config import EmulatorConfig, FaultConfig, ServoConfig, servos_for, so101_servos
-from hardware.emulator.motion import Backdrivable, FirstOrderMotion, MotionModel
-from hardware.emulator.process import EmulatorProcess
-from hardware.emulator.server import Emulator, EmulatorStats, emulated_bus
-from hardware.emulator.servo import EmulatedServo
+from twinarm.hardware.emulator.config import EmulatorConfig, FaultConfig, ServoConfig, servos_for, so101_servos
+from twinarm.hardware.emulator.motion import Backdrivable, FirstOrderMotion, MotionModel
+from twinarm.hardware.emulator.process import EmulatorProcess
+from twinarm.hardware.emulator.server import Emulator, EmulatorStats, emulated_bus
+from twinarm.hardware.emulator.servo import EmulatedServo
 
 __all__ = [
     "Backdrivable",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from robot.errors import ConfigError
+from twinarm.robot.errors import ConfigError
 
 
 @dataclass

@@ -5,12 +5,12 @@ from __future__ import annotations
 import multiprocessing as mp
 import queue
 
-from hardware.emulator.config import EmulatorConfig
-from robot.errors import ConfigError
+from twinarm.hardware.emulator.config import EmulatorConfig
+from twinarm.robot.errors import ConfigError
 
 
 def _child(config: EmulatorConfig, ports: mp.Queue, stop: mp.Event) -> None:  # type: ignore[valid-type]
-    from hardware.emulator.server import Emulator
+    from twinarm.hardware.emulator.server import Emulator
 
     with Emulator(config) as emu:
         ports.put(emu.port)

@@ -17,15 +17,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
-
-from hardware.emulator.config import EmulatorConfig
-from hardware.emulator.motion import Backdrivable, FirstOrderMotion, MotionModel
-from hardware.emulator.servo import EmulatedServo
-from hardware.errors import ProtocolError
-from hardware.feetech import protocol as proto
-from hardware.feetech.protocol import Instruction
-from hardware.feetech.tables import table_for
-from robot.errors import ConfigError
+from twinarm.hardware.emulator.config import EmulatorConfig
+from twinarm.hardware.emulator.motion import Backdrivable, FirstOrderMotion, MotionModel
+from twinarm.hardware.emulator.servo import EmulatedServo
+from twinarm.hardware.errors import ProtocolError
+from twinarm.hardware.feetech import protocol as proto
+from twinarm.hardware.feetech.protocol import Instruction
+from twinarm.hardware.feetech.tables import table_for
+from twinarm.robot.errors import ConfigError
 
 _MIN_STEP_S = 0.0005  # motion is integrated at most every 0.5 ms (lazily, when packets arrive)
 

@@ -8,7 +8,7 @@ voltage and temperature limits and an overload flag.
 
 from __future__ import annotations
 
-from hardware.feetech.tables import ModelTable, Register
+from twinarm.hardware.feetech.tables import ModelTable, Register
 
 MEMORY_SIZE = 256
 PHASE_MULTI_TURN = 0x10  # Phase bit 4: multi-turn position feedback

@@ -16,8 +16,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 import serial
-
-from hardware.errors import (
+from twinarm.hardware.errors import (
     BusError,
     BusTimeoutError,
     CorruptPacketError,
@@ -27,10 +26,10 @@ from hardware.errors import (
     ServoStatusError,
     TorqueEnabledError,
 )
-from hardware.feetech import protocol as proto
-from hardware.feetech.tables import STS3215, ModelTable, Register, decode_sign_magnitude
-from hardware.ports import open_port
-from robot.errors import NotConnectedError
+from twinarm.hardware.feetech import protocol as proto
+from twinarm.hardware.feetech.tables import STS3215, ModelTable, Register, decode_sign_magnitude
+from twinarm.hardware.ports import open_port
+from twinarm.robot.errors import NotConnectedError
 
 _NO_PARAMS: tuple[bytes, ...] = (b"",)
 

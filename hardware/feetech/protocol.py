@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from enum import IntEnum
 from typing import NamedTuple
 
-from hardware.errors import ChecksumError, EncodingError, MalformedPacketError
+from twinarm.hardware.errors import ChecksumError, EncodingError, MalformedPacketError
 
 HEADER = b"\xff\xff"
 BROADCAST_ID = 0xFE

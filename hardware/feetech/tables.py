@@ -11,8 +11,8 @@ from collections.abc import Iterator, Mapping
 from enum import Enum
 from typing import NamedTuple
 
-from hardware.errors import EncodingError
-from robot.errors import ConfigError
+from twinarm.hardware.errors import EncodingError
+from twinarm.robot.errors import ConfigError
 
 
 class ByteOrder(str, Enum):

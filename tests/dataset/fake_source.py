@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-
-from robot.spec import CameraSpec, JointSpec, RobotSpec
+from twinarm.robot.spec import CameraSpec, JointSpec, RobotSpec
 
 SPEC = RobotSpec(
     name="fake2cam",

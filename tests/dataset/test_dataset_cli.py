@@ -6,9 +6,9 @@ import json
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from twinarm.cli import cmd_dataset, cmd_record
+from twinarm.dataset import Recorder
 
-from robot.cli import cmd_dataset, cmd_record
-from robot.dataset import Recorder
 from tests.dataset.fake_source import SPEC, frame
 
 

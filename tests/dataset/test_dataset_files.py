@@ -16,8 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-
-from robot.dataset import (
+from twinarm.dataset import (
     DatasetCorruptError,
     DatasetFormatError,
     LeRobotDatasetReader,
@@ -25,6 +24,7 @@ from robot.dataset import (
     Recorder,
     recover,
 )
+
 from tests.dataset.fake_source import SPEC, frame, image
 
 REPO = Path(__file__).resolve().parents[2]
@@ -189,7 +189,7 @@ def test_frame_count_mismatch(tmp_path):
 CHILD = textwrap.dedent(
     """
     import sys, time
-    from robot.dataset import Recorder
+    from twinarm.dataset import Recorder
     from tests.dataset.fake_source import SPEC, frame
     rec = Recorder(sys.argv[1], SPEC)
     for ep in range(2):

@@ -7,16 +7,16 @@ import time
 
 import numpy as np
 import pytest
+from twinarm.cli import cmd_record
+from twinarm.cli.main import main
+from twinarm.compose.backends import RobotConfig
+from twinarm.dataset import LeRobotDatasetReader, Recorder, RecorderSettings
+from twinarm.dataset.errors import RecorderError
+from twinarm.dataset.inspect import check
+from twinarm.dataset.session import EpisodePlan, record_episodes
+from twinarm.robot.keyboard import EpisodeEvent
+from twinarm.robot.models import SO101
 
-from robot.cli import cmd_record
-from robot.cli.backends import RobotConfig
-from robot.cli.main import main
-from robot.dataset import LeRobotDatasetReader, Recorder, RecorderSettings
-from robot.dataset.errors import RecorderError
-from robot.dataset.inspect import check
-from robot.dataset.session import EpisodePlan, record_episodes
-from robot.keyboard import EpisodeEvent
-from robot.models import SO101
 from tests.dataset.fake_source import SPEC
 from tests.robot.fake_robot import FakeRobot
 from tests.robot.scripted_leader import scripted_leader

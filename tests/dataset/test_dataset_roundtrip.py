@@ -6,8 +6,7 @@ import json
 
 import numpy as np
 import pytest
-
-from robot.dataset import (
+from twinarm.dataset import (
     LeRobotDatasetReader,
     Recorder,
     RecorderError,
@@ -15,7 +14,8 @@ from robot.dataset import (
     VideoSettings,
     available_codecs,
 )
-from robot.dataset.stats import QUANTILES
+from twinarm.dataset.stats import QUANTILES
+
 from tests.dataset.fake_source import SPEC, frame
 
 LENGTHS = (12, 20, 7)
@@ -55,7 +55,7 @@ def test_roundtrip_values_and_frames(tmp_path):
 
 
 def test_video_frame_counts_match_parquet(tmp_path):
-    from robot.dataset.video import count_frames
+    from twinarm.dataset.video import count_frames
 
     record(tmp_path / "ds")
     r = LeRobotDatasetReader(tmp_path / "ds")
@@ -124,8 +124,8 @@ def test_resume_appends(tmp_path):
 
 
 def test_resume_with_other_robot_is_refused(tmp_path):
-    from robot.dataset import DatasetFormatError
-    from robot.models import SO101
+    from twinarm.dataset import DatasetFormatError
+    from twinarm.robot.models import SO101
 
     record(tmp_path / "ds", lengths=(3,))
     with pytest.raises(DatasetFormatError, match=r"observation\.state"):

@@ -7,13 +7,12 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
-
-from hardware.emulator import Emulator, EmulatorConfig, ServoConfig
-from hardware.errors import BusTimeoutError, EncodingError, PortError, TorqueEnabledError
-from hardware.feetech.bus import FeetechBus
-from hardware.feetech.tables import SCS0009, STS3215
-from hardware.ports import open_port
-from robot.errors import NotConnectedError
+from twinarm.hardware.emulator import Emulator, EmulatorConfig, ServoConfig
+from twinarm.hardware.errors import BusTimeoutError, EncodingError, PortError, TorqueEnabledError
+from twinarm.hardware.feetech.bus import FeetechBus
+from twinarm.hardware.feetech.tables import SCS0009, STS3215
+from twinarm.hardware.ports import open_port
+from twinarm.robot.errors import NotConnectedError
 
 IDS = [1, 2, 3, 4, 5, 6]
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from hardware.emulator import Emulator, EmulatorConfig, FaultConfig
-from hardware.errors import BusError, BusTimeoutError, CorruptPacketError, MissingServoError, ServoStatusError
-from hardware.feetech.bus import FeetechBus
-from hardware.feetech.tables import STS3215
+from twinarm.hardware.emulator import Emulator, EmulatorConfig, FaultConfig
+from twinarm.hardware.errors import BusError, BusTimeoutError, CorruptPacketError, MissingServoError, ServoStatusError
+from twinarm.hardware.feetech.bus import FeetechBus
+from twinarm.hardware.feetech.tables import STS3215
 
 IDS = [1, 2, 3, 4, 5, 6]
 

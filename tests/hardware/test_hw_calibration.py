@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
-from hardware.calibration import (
+from twinarm.hardware.calibration import (
     Calibration,
     CalibrationError,
     MotorCalibration,
@@ -18,7 +17,7 @@ from hardware.calibration import (
     joint_calibration,
     range_mapped_calibration,
 )
-from hardware.calibration_io import compare_eeprom
+from twinarm.hardware.calibration_io import compare_eeprom
 
 TICK = 2 * math.pi / 4096
 

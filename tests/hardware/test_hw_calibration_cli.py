@@ -9,20 +9,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from hardware.calibration import Calibration
-from hardware.calibration_file import load_calibration, save_calibration
-from hardware.calibration_io import nominal_calibration, write_calibration
-from hardware.emulator.config import EmulatorConfig
-from hardware.emulator.server import Emulator
-from hardware.feetech.bus import FeetechBus
-from hardware.feetech.tables import STS3215
-from hardware.motors import SO101_FOLLOWER
-from hardware.robots import so101_follower
-from robot.check import check_robot
-from robot.cli import cmd_calibrate, cmd_find_port
-from robot.cli.main import main
-from robot.models import SO101
+from twinarm.cli import cmd_calibrate, cmd_find_port
+from twinarm.cli.main import main
+from twinarm.hardware.calibration import Calibration
+from twinarm.hardware.calibration_file import load_calibration, save_calibration
+from twinarm.hardware.calibration_io import nominal_calibration, write_calibration
+from twinarm.hardware.emulator.config import EmulatorConfig
+from twinarm.hardware.emulator.server import Emulator
+from twinarm.hardware.feetech.bus import FeetechBus
+from twinarm.hardware.feetech.tables import STS3215
+from twinarm.hardware.motors import SO101_FOLLOWER
+from twinarm.hardware.robots import so101_follower
+from twinarm.robot.check import check_robot
+from twinarm.robot.models import SO101
 
 TICKS_PER_RAD = 4096 / (2 * np.pi)
 #: Present ticks (after homing) each joint is swept to: a little beyond the spec limits, like a real arm.

@@ -7,10 +7,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from hardware.calibration import Calibration, CalibrationError, joint_calibration, range_mapped_calibration
-from hardware.calibration_file import default_path, load_calibration, save_calibration, to_dict
-from robot.models import SO101
+from twinarm.hardware.calibration import Calibration, CalibrationError, joint_calibration, range_mapped_calibration
+from twinarm.hardware.calibration_file import default_path, load_calibration, save_calibration, to_dict
+from twinarm.robot.models import SO101
 
 
 def so101_calibration() -> Calibration:

@@ -8,8 +8,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-
-from hardware.cameras import CameraConfig, CameraError, OpenCVCamera
+from twinarm.hardware.cameras import CameraConfig, CameraError, OpenCVCamera
 
 
 def write_video(path: Path, frames: int = 12, size: tuple[int, int] = (48, 64), fps: float = 30.0) -> Path:

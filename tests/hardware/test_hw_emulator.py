@@ -8,8 +8,7 @@ import time
 import numpy as np
 import pytest
 import serial
-
-from hardware.emulator import (
+from twinarm.hardware.emulator import (
     Backdrivable,
     EmulatedServo,
     Emulator,
@@ -19,10 +18,10 @@ from hardware.emulator import (
     ServoConfig,
     servos_for,
 )
-from hardware.feetech import protocol as proto
-from hardware.feetech.bus import FeetechBus
-from hardware.feetech.tables import SCS0009, STS3215
-from robot.errors import ConfigError
+from twinarm.hardware.feetech import protocol as proto
+from twinarm.hardware.feetech.bus import FeetechBus
+from twinarm.hardware.feetech.tables import SCS0009, STS3215
+from twinarm.robot.errors import ConfigError
 
 T = STS3215
 

@@ -6,14 +6,14 @@ import signal
 import subprocess
 import sys
 
-from hardware.feetech.bus import FeetechBus
-from hardware.feetech.tables import SCS0009
-from robot.cli.cmd_emulate import Config, emulator_config
+from twinarm.cli.cmd_emulate import Config, emulator_config
+from twinarm.hardware.feetech.bus import FeetechBus
+from twinarm.hardware.feetech.tables import SCS0009
 
 
 def test_emulate_command_serves_until_sigterm(tmp_path) -> None:
     link = tmp_path / "so101"
-    cmd = [sys.executable, "-m", "robot.cli.main", "emulate", f"link={link}", "faults.silent_ids=[6]"]
+    cmd = [sys.executable, "-m", "twinarm.cli.main", "emulate", f"link={link}", "faults.silent_ids=[6]"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         lines = []

@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-
-from hardware.emulator import Emulator, EmulatorConfig, ServoConfig
-from hardware.feetech.tables import SCS0009, STS3215
+from twinarm.hardware.emulator import Emulator, EmulatorConfig, ServoConfig
+from twinarm.hardware.feetech.tables import SCS0009, STS3215
 
 scs = pytest.importorskip("scservo_sdk")
 IDS = [1, 2, 3, 4, 5, 6]

@@ -8,14 +8,13 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
-
-from hardware.calibration import Calibration, joint_calibration
-from hardware.calibration_io import write_calibration
-from hardware.emulator import Emulator, EmulatorConfig, servos_for
-from hardware.errors import MissingServoError
-from hardware.feetech.bus import FeetechBus
-from hardware.feetech.tables import SCS0009
-from hardware.hand import (
+from twinarm.hardware.calibration import Calibration, joint_calibration
+from twinarm.hardware.calibration_io import write_calibration
+from twinarm.hardware.emulator import Emulator, EmulatorConfig, servos_for
+from twinarm.hardware.errors import MissingServoError
+from twinarm.hardware.feetech.bus import FeetechBus
+from twinarm.hardware.feetech.tables import SCS0009
+from twinarm.hardware.hand import (
     AMAZING_HAND_LEFT,
     AMAZING_HAND_RIGHT,
     amazing_hand,
@@ -23,13 +22,13 @@ from hardware.hand import (
     hand_description,
     nominal_hand_calibration,
 )
-from hardware.joint_map import JointMap
-from robot.check import check_robot
-from robot.errors import ConfigError
-from robot.hand_poses import HandPoseSource, hand_pose
-from robot.keyboard import TerminalKeys
-from robot.spec import JOINT_POS
-from robot.transmission import LinearTransmission
+from twinarm.hardware.joint_map import JointMap
+from twinarm.robot.check import check_robot
+from twinarm.robot.errors import ConfigError
+from twinarm.robot.hand_poses import HandPoseSource, hand_pose
+from twinarm.robot.keyboard import TerminalKeys
+from twinarm.robot.spec import JOINT_POS
+from twinarm.robot.transmission import LinearTransmission
 
 TICKS_PER_RAD = SCS0009.ticks_per_turn / (2 * np.pi)  # 195.6 ticks/rad: 1024 ticks over 300 deg
 EMULATED = {"right": "amazing_hand", "left": "amazing_hand_left"}

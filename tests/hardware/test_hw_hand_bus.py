@@ -7,17 +7,16 @@ import time
 
 import numpy as np
 import pytest
-
-from hardware.calibration_io import nominal_calibration, write_calibration
-from hardware.emulator import Emulator, EmulatorConfig, servos_for
-from hardware.errors import BusTimeoutError, EncodingError
-from hardware.feetech import protocol as proto
-from hardware.feetech.bus import FeetechBus
-from hardware.feetech.tables import SCS0009, STS3215
-from hardware.hand import amazing_hand, nominal_hand_calibration
-from hardware.motors import SO101_FOLLOWER
-from hardware.robots import so101_follower
-from robot.spec import JOINT_POS
+from twinarm.hardware.calibration_io import nominal_calibration, write_calibration
+from twinarm.hardware.emulator import Emulator, EmulatorConfig, servos_for
+from twinarm.hardware.errors import BusTimeoutError, EncodingError
+from twinarm.hardware.feetech import protocol as proto
+from twinarm.hardware.feetech.bus import FeetechBus
+from twinarm.hardware.feetech.tables import SCS0009, STS3215
+from twinarm.hardware.hand import amazing_hand, nominal_hand_calibration
+from twinarm.hardware.motors import SO101_FOLLOWER
+from twinarm.hardware.robots import so101_follower
+from twinarm.robot.spec import JOINT_POS
 
 HAND_IDS = list(range(1, 9))
 

@@ -9,15 +9,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from hardware.calibration_file import load_calibration
-from hardware.emulator import Emulator, EmulatorConfig, servos_for
-from hardware.feetech.tables import SCS0009
-from hardware.hand import AMAZING_HAND_RIGHT, amazing_hand
-from robot.check import check_robot
-from robot.cli import cmd_calibrate
-from robot.cli.main import main
-from robot.spec import JOINT_POS
+from twinarm.cli import cmd_calibrate
+from twinarm.cli.main import main
+from twinarm.hardware.calibration_file import load_calibration
+from twinarm.hardware.emulator import Emulator, EmulatorConfig, servos_for
+from twinarm.hardware.feetech.tables import SCS0009
+from twinarm.hardware.hand import AMAZING_HAND_RIGHT, amazing_hand
+from twinarm.robot.check import check_robot
+from twinarm.robot.spec import JOINT_POS
 
 FLAT = [511 + d for d in (5, -3, 8, 0, -6, 2, 10, -4)]  # present ticks of the hand held open flat
 HALF_TRAVEL = np.pi / 2 * SCS0009.ticks_per_turn / (2 * np.pi)  # 307.2 ticks = 90 deg

@@ -9,9 +9,8 @@ from __future__ import annotations
 import os
 
 import pytest
-
-from hardware.hand import amazing_hand
-from robot.check import check_robot
+from twinarm.hardware.hand import amazing_hand
+from twinarm.robot.check import check_robot
 
 pytestmark = pytest.mark.hardware
 

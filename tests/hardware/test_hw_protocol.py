@@ -5,11 +5,10 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
-from hardware.errors import ChecksumError, EncodingError, MalformedPacketError
-from hardware.feetech import protocol as proto
-from hardware.feetech.tables import MODELS_BY_NUMBER, SCS0009, STS3215, STS3250, ByteOrder, table_for
-from robot.errors import ConfigError, TwinarmError
+from twinarm.hardware.errors import ChecksumError, EncodingError, MalformedPacketError
+from twinarm.hardware.feetech import protocol as proto
+from twinarm.hardware.feetech.tables import MODELS_BY_NUMBER, SCS0009, STS3215, STS3250, ByteOrder, table_for
+from twinarm.robot.errors import ConfigError, TwinarmError
 
 # (packet, expected bytes) computed by hand: CHK = ~(ID + LEN + INST + sum(P)) & 0xFF
 VECTORS = [

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from hardware.errors import ProtocolError
-from hardware.feetech import protocol as proto
+from twinarm.hardware.errors import ProtocolError
+from twinarm.hardware.feetech import protocol as proto
 
 
 def _drain(decoder: proto.PacketDecoder, max_steps: int) -> tuple[list[proto.Packet], int]:

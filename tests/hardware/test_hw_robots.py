@@ -9,20 +9,19 @@ import time
 import cv2
 import numpy as np
 import pytest
-
-from hardware.calibration_io import nominal_calibration, write_calibration
-from hardware.cameras import CameraConfig
-from hardware.emulator.config import EmulatorConfig, FaultConfig
-from hardware.emulator.server import Emulator
-from hardware.errors import MissingServoError
-from hardware.feetech.bus import FeetechBus
-from hardware.feetech.tables import STS3215
-from hardware.motors import SO101_FOLLOWER, SO101_LEADER
-from hardware.robots import CalibrationMismatchError, FeetechRobot, so101_follower, so101_leader
-from robot.check import check_robot
-from robot.errors import ActionError
-from robot.loop import terminate_on_sigterm
-from robot.spec import JOINT_POS
+from twinarm.hardware.calibration_io import nominal_calibration, write_calibration
+from twinarm.hardware.cameras import CameraConfig
+from twinarm.hardware.emulator.config import EmulatorConfig, FaultConfig
+from twinarm.hardware.emulator.server import Emulator
+from twinarm.hardware.errors import MissingServoError
+from twinarm.hardware.feetech.bus import FeetechBus
+from twinarm.hardware.feetech.tables import STS3215
+from twinarm.hardware.motors import SO101_FOLLOWER, SO101_LEADER
+from twinarm.hardware.robots import CalibrationMismatchError, FeetechRobot, so101_follower, so101_leader
+from twinarm.robot.check import check_robot
+from twinarm.robot.errors import ActionError
+from twinarm.robot.loop import terminate_on_sigterm
+from twinarm.robot.spec import JOINT_POS
 
 FOLLOWER_CAL = nominal_calibration(SO101_FOLLOWER)
 LEADER_CAL = nominal_calibration(SO101_LEADER)

@@ -10,10 +10,9 @@ import os
 
 import numpy as np
 import pytest
-
-from hardware.robots import so101_follower
-from robot.check import check_robot
-from robot.spec import JOINT_POS
+from twinarm.hardware.robots import so101_follower
+from twinarm.robot.check import check_robot
+from twinarm.robot.spec import JOINT_POS
 
 pytestmark = pytest.mark.hardware
 

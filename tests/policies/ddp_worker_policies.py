@@ -8,10 +8,9 @@ from pathlib import Path
 
 import torch
 import torch.distributed as dist
-
-from policies.base import make_policy
-from policies.data import SyntheticDemos, TorchDataset, compute_stats
-from policies.train import TrainConfig, train
+from twinarm.policies.base import make_policy
+from twinarm.policies.data import SyntheticDemos, TorchDataset, compute_stats
+from twinarm.policies.train import TrainConfig, train
 
 
 def main(out: str) -> None:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-
-from policies.base import Policy, make_policy
-from policies.data import SyntheticDemos, TorchDataset, compute_stats
+from twinarm.policies.base import Policy, make_policy
+from twinarm.policies.data import SyntheticDemos, TorchDataset, compute_stats
 
 HW = (48, 48)
 TINY = {

@@ -6,15 +6,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from policies.base import Policy
-from policies.bc import BCConfig
-from policies.dataset import LeRobotSource, dataset_features
-from robot.cli import cmd_eval, cmd_train
-from robot.dataset import Recorder
-from robot.errors import ConfigError
-from robot.models import SO101
-from robot.spec import CameraSpec
+from twinarm.cli import cmd_eval, cmd_train
+from twinarm.dataset import Recorder
+from twinarm.policies.base import Policy
+from twinarm.policies.bc import BCConfig
+from twinarm.policies.dataset import LeRobotSource, dataset_features
+from twinarm.robot.errors import ConfigError
+from twinarm.robot.models import SO101
+from twinarm.robot.spec import CameraSpec
 
 
 @pytest.fixture(scope="module")

@@ -7,12 +7,12 @@ import json
 import numpy as np
 import pytest
 import torch
+from twinarm.policies.base import Policy, available_policies, make_policy
+from twinarm.policies.config import PolicyConfig
+from twinarm.policies.data import ACTION, STATE, SyntheticDemos, compute_stats, observation_to_batch
+from twinarm.policies.errors import PolicyConfigError, PolicyError
+from twinarm.policies.normalize import Normalization
 
-from policies.base import Policy, available_policies, make_policy
-from policies.config import PolicyConfig
-from policies.data import ACTION, STATE, SyntheticDemos, compute_stats, observation_to_batch
-from policies.errors import PolicyConfigError, PolicyError
-from policies.normalize import Normalization
 from tests.policies.helpers_policies import POLICIES, batch, observation, tiny_policy
 
 
@@ -137,7 +137,7 @@ def test_load_reports_missing_or_mismatched_checkpoints(tmp_path) -> None:
     with pytest.raises(PolicyError, match="not a policy checkpoint"):
         Policy.load(tmp_path)
     tiny_policy("bc").save(tmp_path / "bc")
-    from policies.act import ACTPolicy
+    from twinarm.policies.act import ACTPolicy
 
     with pytest.raises(PolicyError, match="holds a 'bc' policy"):
         ACTPolicy.load(tmp_path / "bc")

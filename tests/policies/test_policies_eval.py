@@ -8,8 +8,8 @@ import av
 import gymnasium as gym
 import numpy as np
 import pytest
+from twinarm.policies.evaluate import evaluate, wilson_interval
 
-from policies.evaluate import evaluate, wilson_interval
 from tests.policies.helpers_policies import HW, tiny_policy
 
 

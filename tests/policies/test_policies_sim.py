@@ -7,17 +7,16 @@ from pathlib import Path
 
 import gymnasium as gym
 import pytest
+from twinarm.policies.data import SyntheticDemos, TorchDataset, compute_stats
+from twinarm.policies.evaluate import evaluate
+from twinarm.policies.train import TrainConfig, train
 
-from policies.data import SyntheticDemos, TorchDataset, compute_stats
-from policies.evaluate import evaluate
-from policies.train import TrainConfig, train
-
-pytest.importorskip("sim.envs")
+pytest.importorskip("twinarm.sim.envs")
 ENV_ID = "twinarm/SO101Lift-v0"
 
 
 def test_train_then_evaluate_in_sim(tmp_path: Path) -> None:
-    from policies.base import make_policy
+    from twinarm.policies.base import make_policy
 
     if ENV_ID not in gym.registry:
         pytest.skip(f"{ENV_ID} is not registered by sim.envs")

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-
-from robot.robot import Observation, Robot
-from robot.spec import JOINT_POS, JOINT_VEL, RobotSpec, image_key
+from twinarm.robot.robot import Observation, Robot
+from twinarm.robot.spec import JOINT_POS, JOINT_VEL, RobotSpec, image_key
 
 
 class FakeRobot(Robot):

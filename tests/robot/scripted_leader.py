@@ -9,15 +9,14 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
-
-from hardware.calibration import Calibration
-from hardware.calibration_file import save_calibration
-from hardware.calibration_io import nominal_calibration, write_calibration
-from hardware.emulator.config import EmulatorConfig, servos_for
-from hardware.emulator.server import Emulator
-from hardware.feetech.bus import FeetechBus
-from hardware.feetech.tables import table_for
-from hardware.motors import SO101_LEADER
+from twinarm.hardware.calibration import Calibration
+from twinarm.hardware.calibration_file import save_calibration
+from twinarm.hardware.calibration_io import nominal_calibration, write_calibration
+from twinarm.hardware.emulator.config import EmulatorConfig, servos_for
+from twinarm.hardware.emulator.server import Emulator
+from twinarm.hardware.feetech.bus import FeetechBus
+from twinarm.hardware.feetech.tables import table_for
+from twinarm.hardware.motors import SO101_LEADER
 
 
 class LeaderRig:

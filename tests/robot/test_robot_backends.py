@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pytest
-
-from robot.check import check_robot
-from robot.cli.backends import EMULATOR, RobotConfig, built_robot
-from robot.cli.main import main
-from robot.errors import ConfigError
+from twinarm.cli.main import main
+from twinarm.compose.backends import EMULATOR, RobotConfig, built_robot
+from twinarm.robot.check import check_robot
+from twinarm.robot.errors import ConfigError
 
 BACKENDS = {
     "sim-so101": RobotConfig(model="so101", cameras=["front", "wrist"], camera_height=48, camera_width=64),

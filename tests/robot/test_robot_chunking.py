@@ -4,8 +4,7 @@ import time
 
 import numpy as np
 import pytest
-
-from robot.chunking import AsyncChunkSource, blend_weights
+from twinarm.robot.chunking import AsyncChunkSource, blend_weights
 
 
 def ramp_policy(latency_s: float = 0.0, k: int = 10):

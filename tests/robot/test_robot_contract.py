@@ -2,8 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from robot import (
+from twinarm.robot import (
     SO101,
     ActionError,
     CameraSpec,
@@ -15,6 +14,7 @@ from robot import (
     check_robot,
     image_key,
 )
+
 from tests.robot.fake_robot import FakeRobot, UnclippedRobot
 
 

@@ -7,11 +7,10 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
-
-from robot.hand_poses import POSE_NAMES, HandPoseSource, hand_pose
-from robot.keyboard import TerminalKeys
-from robot.models import AMAZING_HAND
-from robot.spec import JOINT_POS
+from twinarm.robot.hand_poses import POSE_NAMES, HandPoseSource, hand_pose
+from twinarm.robot.keyboard import TerminalKeys
+from twinarm.robot.models import AMAZING_HAND
+from twinarm.robot.spec import JOINT_POS
 
 SPEC = AMAZING_HAND
 FLEX = [SPEC.joint_index(f"{f}_flexion") for f in ("index", "middle", "ring", "thumb")]

@@ -7,16 +7,15 @@ import time
 import gymnasium as gym
 import numpy as np
 import pytest
-
-from hardware.calibration_io import nominal_calibration
-from hardware.emulator import MotionModel
-from hardware.joint_map import JointMap
-from hardware.motors import SO101_FOLLOWER
-from robot.cli.hil import TaskEpisodes, hil_robot, move_to, shaft_scale
-from robot.models import SO101
-from robot.spec import JOINT_POS, CameraSpec
-from sim.motion import ShaftScale, SimCamera, SimMotion
-from sim.sim_robot import SO101_SIM, SimRobot
+from twinarm.compose.hil import TaskEpisodes, hil_robot, move_to, shaft_scale
+from twinarm.compose.sim_motion import ShaftScale, SimCamera, SimMotion
+from twinarm.hardware.calibration_io import nominal_calibration
+from twinarm.hardware.emulator import MotionModel
+from twinarm.hardware.joint_map import JointMap
+from twinarm.hardware.motors import SO101_FOLLOWER
+from twinarm.robot.models import SO101
+from twinarm.robot.spec import JOINT_POS, CameraSpec
+from twinarm.sim.sim_robot import SO101_SIM, SimRobot
 
 STATE_ONLY = SO101.with_cameras(())
 # joint offsets from home [rad] of the equivalence test: every joint moves, the gripper closes a little

@@ -11,20 +11,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from twinarm.cli.main import main
+from twinarm.compose.hil import sim_bus
+from twinarm.hardware.calibration_file import save_calibration
+from twinarm.hardware.robots import so101_follower
+from twinarm.robot.spec import JOINT_POS
 
-from hardware.calibration_file import save_calibration
-from hardware.robots import so101_follower
-from robot.cli.hil import sim_bus
-from robot.cli.main import main
-from robot.spec import JOINT_POS
 from tests.policies.helpers_policies import TINY
 
 
 def tiny_act(directory: Path, cameras: tuple[str, ...]) -> Path:
     """An untrained tiny ACT checkpoint (plumbing only: its chunks stay near the home pose's statistics)."""
     import torch
-
-    from policies.base import make_policy
+    from twinarm.policies.base import make_policy
 
     torch.manual_seed(0)
     home = np.array([0.0, -0.35, 0.41, 1.51, 0.0, 0.6], np.float32)
@@ -96,7 +95,7 @@ def test_sigterm_mid_deploy_releases_torque(tmp_path: Path) -> None:
         cmd = [
             sys.executable,
             "-m",
-            "robot.cli.main",
+            "twinarm.cli.main",
             "deploy",
             f"policy.path={ckpt}",
             f"robot.port={bus.emulator.port}",
@@ -119,7 +118,7 @@ def test_sigterm_mid_deploy_releases_torque(tmp_path: Path) -> None:
 
 def test_emulate_physics_sim_serves_the_mujoco_arm(tmp_path: Path) -> None:
     link = tmp_path / "so101"
-    cmd = [sys.executable, "-m", "robot.cli.main", "emulate", "physics=sim", f"link={link}", f"output_dir={tmp_path}"]
+    cmd = [sys.executable, "-m", "twinarm.cli.main", "emulate", "physics=sim", f"link={link}", f"output_dir={tmp_path}"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         lines = []

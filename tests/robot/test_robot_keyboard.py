@@ -3,7 +3,7 @@ from __future__ import annotations
 import os
 import pty
 
-from robot.keyboard import EpisodeEvent, EpisodeKeys, TerminalKeys, decode_keys
+from twinarm.robot.keyboard import EpisodeEvent, EpisodeKeys, TerminalKeys, decode_keys
 
 
 def test_decode_printables_arrows_and_escape() -> None:

@@ -8,9 +8,9 @@ import textwrap
 import time
 
 import numpy as np
+from twinarm.robot import SO101
+from twinarm.robot.loop import RateClock, run_loop
 
-from robot import SO101
-from robot.loop import RateClock, run_loop
 from tests.robot.fake_robot import FakeRobot
 
 STATE_ONLY = SO101.with_cameras(())
@@ -91,8 +91,8 @@ def test_sigterm_mid_loop_releases_torque(tmp_path) -> None:
         f"""
         import numpy as np, sys
         sys.path.insert(0, {os.getcwd()!r})
-        from robot import SO101
-        from robot.loop import run_loop, terminate_on_sigterm
+        from twinarm.robot import SO101
+        from twinarm.robot.loop import run_loop, terminate_on_sigterm
         from tests.robot.fake_robot import FakeRobot
 
         class R(FakeRobot):

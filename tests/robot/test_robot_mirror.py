@@ -8,14 +8,13 @@ import time
 import av
 import mujoco
 import numpy as np
-
-from robot.cli.main import main
-from robot.cli.scripted import WaveSource
-from robot.loop import run_loop
-from robot.models import SO101
-from sim.ik import ArmIK
-from sim.mirror import LiveMirror, MirrorScene, ShadowSink
-from sim.sim_robot import SO101_SIM, SimRobot
+from twinarm.cli.main import main
+from twinarm.compose.scripted import WaveSource
+from twinarm.robot.loop import run_loop
+from twinarm.robot.models import SO101
+from twinarm.sim.ik import ArmIK
+from twinarm.sim.mirror import LiveMirror, MirrorScene, ShadowSink
+from twinarm.sim.sim_robot import SO101_SIM, SimRobot
 
 STATE_ONLY = SO101.with_cameras(())
 

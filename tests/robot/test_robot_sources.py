@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from twinarm.robot import SO101, ConfigError, JointSpec, RobotSpec
+from twinarm.robot.loop import run_loop
+from twinarm.robot.sources import LeaderSource
 
-from robot import SO101, ConfigError, JointSpec, RobotSpec
-from robot.loop import run_loop
-from robot.sources import LeaderSource
 from tests.robot.fake_robot import FakeRobot
 
 

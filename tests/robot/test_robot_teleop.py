@@ -3,10 +3,17 @@ from __future__ import annotations
 import os
 
 import numpy as np
-
-from robot.keyboard import TerminalKeys
-from robot.spec import JointSpec, RobotSpec
-from robot.teleop import JS_AXIS, JS_BUTTON, JS_EVENT, CartesianTeleopSource, KeyboardEE, LinuxGamepad, Workspace
+from twinarm.robot.keyboard import TerminalKeys
+from twinarm.robot.spec import JointSpec, RobotSpec
+from twinarm.robot.teleop import (
+    JS_AXIS,
+    JS_BUTTON,
+    JS_EVENT,
+    CartesianTeleopSource,
+    KeyboardEE,
+    LinuxGamepad,
+    Workspace,
+)
 
 SPEC = RobotSpec(
     name="cartesian",

@@ -9,16 +9,16 @@ from pathlib import Path
 import mujoco
 import numpy as np
 import pytest
+from twinarm.cli.main import main
+from twinarm.compose.backends import EMULATOR, RobotConfig, built_robot
+from twinarm.compose.keys import KeyHub
+from twinarm.robot.check import check_robot
+from twinarm.robot.keyboard import TerminalKeys
+from twinarm.robot.models import SO101
+from twinarm.robot.teleop import JS_AXIS, JS_EVENT
+from twinarm.sim.ik import ArmIK
+from twinarm.sim.sim_robot import SO101_HOME, SO101_SIM
 
-from robot.check import check_robot
-from robot.cli.backends import EMULATOR, RobotConfig, built_robot
-from robot.cli.keys import KeyHub
-from robot.cli.main import main
-from robot.keyboard import TerminalKeys
-from robot.models import SO101
-from robot.teleop import JS_AXIS, JS_EVENT
-from sim.ik import ArmIK
-from sim.sim_robot import SO101_HOME, SO101_SIM
 from tests.robot.scripted_leader import scripted_leader
 
 

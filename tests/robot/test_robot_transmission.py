@@ -4,8 +4,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
-from robot.transmission import LinearTransmission, finger_pairs, identity
+from twinarm.robot.transmission import LinearTransmission, finger_pairs, identity
 
 
 def test_opposite_servo_rotation_is_flexion_same_direction_is_abduction() -> None:

@@ -4,8 +4,7 @@ from pathlib import Path
 
 import av
 import pytest
-
-from robot.cli.main import main
+from twinarm.cli.main import main
 
 
 def test_sim_command_runs_the_expert_and_writes_a_video(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

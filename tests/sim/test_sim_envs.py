@@ -3,14 +3,13 @@ from __future__ import annotations
 import gymnasium as gym
 import numpy as np
 import pytest
+import twinarm.sim  # noqa: F401  (registers the envs)
 from gymnasium.utils.env_checker import check_env
-
-import sim  # noqa: F401  (registers the envs)
-from robot.errors import ConfigError
-from sim.envs import ENV_IDS as ALL_TASKS
-from sim.envs import SO101_ENV_IDS as ENV_IDS
-from sim.envs import env_id
-from sim.experts import run_expert_episodes
+from twinarm.robot.errors import ConfigError
+from twinarm.sim.envs import ENV_IDS as ALL_TASKS
+from twinarm.sim.envs import SO101_ENV_IDS as ENV_IDS
+from twinarm.sim.envs import env_id
+from twinarm.sim.experts import run_expert_episodes
 
 TASKS = sorted(ENV_IDS)
 

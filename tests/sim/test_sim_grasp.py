@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import gymnasium as gym
 import numpy as np
-
-import sim  # noqa: F401  (registers the envs)
-from sim.envs import ENV_IDS
-from sim.experts import make_expert
+import twinarm.sim  # noqa: F401  (registers the envs)
+from twinarm.sim.envs import ENV_IDS
+from twinarm.sim.experts import make_expert
 
 
 def test_a_held_cube_does_not_slip() -> None:

@@ -5,14 +5,13 @@ from __future__ import annotations
 import mujoco
 import numpy as np
 import pytest
-
-import sim  # noqa: F401  (GL backend, env registration)
-from robot import check_robot
-from robot.models import AMAZING_HAND, HAND_FINGERS
-from robot.spec import CameraSpec
-from robot.transmission import finger_pairs
-from sim.hand_scene import OBJECT_SHAPES, OPEN_POSE, PARKED_OBJECT, WRIST_HOME, HandScene
-from sim.sim_robot import SIM_MODELS, SimRobot
+import twinarm.sim  # noqa: F401  (GL backend, env registration)
+from twinarm.robot import check_robot
+from twinarm.robot.models import AMAZING_HAND, HAND_FINGERS
+from twinarm.robot.spec import CameraSpec
+from twinarm.robot.transmission import finger_pairs
+from twinarm.sim.hand_scene import OBJECT_SHAPES, OPEN_POSE, PARKED_OBJECT, WRIST_HOME, HandScene
+from twinarm.sim.sim_robot import SIM_MODELS, SimRobot
 
 HAND = SIM_MODELS["amazing_hand"]
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 import gymnasium as gym
 import numpy as np
 import pytest
-
-import sim  # noqa: F401  (registers the envs)
-from robot.errors import ConfigError
-from sim.envs import HAND_ENV_IDS, TaskEnv
-from sim.hand_experts import make_hand_expert
-from sim.hand_scene import OBJECT_SHAPES, OBJECT_SIZES, OBJECT_XY_YAW, WRIST_HOME
-from sim.hand_tasks import LIFT_DURATION_S, LIFT_HEIGHT, LIFT_START_S
+import twinarm.sim  # noqa: F401  (registers the envs)
+from twinarm.robot.errors import ConfigError
+from twinarm.sim.envs import HAND_ENV_IDS, TaskEnv
+from twinarm.sim.hand_experts import make_hand_expert
+from twinarm.sim.hand_scene import OBJECT_SHAPES, OBJECT_SIZES, OBJECT_XY_YAW, WRIST_HOME
+from twinarm.sim.hand_tasks import LIFT_DURATION_S, LIFT_HEIGHT, LIFT_START_S
 
 TASKS = sorted(HAND_ENV_IDS)
 

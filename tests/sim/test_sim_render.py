@@ -7,9 +7,8 @@ import os
 
 import mujoco
 import pytest
-
-from sim.render import CameraRenderer, RenderError, select_gl_backend
-from sim.sim_robot import SO101_SIM
+from twinarm.sim.render import CameraRenderer, RenderError, select_gl_backend
+from twinarm.sim.sim_robot import SO101_SIM
 
 
 @pytest.fixture

@@ -3,12 +3,11 @@ from __future__ import annotations
 import mujoco
 import numpy as np
 import pytest
-
-from robot import SO101, CameraSpec, check_robot
-from robot.errors import ConfigError
-from sim import SimRobot
-from sim.render import RenderError
-from sim.sim_robot import SO101_SIM
+from twinarm.robot import SO101, CameraSpec, check_robot
+from twinarm.robot.errors import ConfigError
+from twinarm.sim import SimRobot
+from twinarm.sim.render import RenderError
+from twinarm.sim.sim_robot import SO101_SIM
 
 STATE = SO101.with_cameras(())
 
@@ -65,7 +64,7 @@ def test_unknown_camera_is_a_clear_error() -> None:
 
 
 def test_spec_with_other_joints_is_refused() -> None:
-    from robot.models import AMAZING_HAND
+    from twinarm.robot.models import AMAZING_HAND
 
     with pytest.raises(ConfigError, match="joints"):
         SimRobot(SO101_SIM, spec=AMAZING_HAND)
@@ -79,7 +78,7 @@ def test_rendering_works_when_mujoco_was_imported_before_sim(tmp_path) -> None:
     code = (
         "import mujoco\n"
         "import sim\n"
-        "from robot import SO101, CameraSpec\n"
+        "from twinarm.robot import SO101, CameraSpec\n"
         "with sim.SimRobot(spec=SO101.with_cameras((CameraSpec('wrist', 16, 16),))) as r:\n"
         "    print(r.get_observation()['image.wrist'].shape)\n"
     )
@@ -90,7 +89,7 @@ def test_rendering_works_when_mujoco_was_imported_before_sim(tmp_path) -> None:
 
 
 def test_grasp_site_is_the_ik_grasp_point() -> None:
-    from sim.ik import ArmIK
+    from twinarm.sim.ik import ArmIK
 
     m = mujoco.MjModel.from_xml_path(str(SO101_SIM.xml))
     d = mujoco.MjData(m)

@@ -1,0 +1,145 @@
+"""``twinarm demo``: the whole loop on the built-in default, in simulation, in one command.
+
+1. record ``demos`` scripted-expert episodes of the task with the robot's cameras into a LeRobot v3 dataset;
+2. train an image policy that sees only what the real arm sees (camera images + joint state, never the
+   simulator's cube pose);
+3. evaluate it on ``eval_episodes`` unseen seeds and print a report: success rate (Wilson 95% interval), timings,
+   and where the dataset, checkpoint, loss curve and rollout videos are.
+
+Defaults are sized to finish in under 15 minutes on 2 CPU cores (measured: 6.8 min, 90% lift success).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from pathlib import Path
+
+from twinarm.cli.common import output_dir
+
+HELP = "record expert demos in sim, train an image policy, evaluate it, report (the default main job)"
+
+DEMO_SEED = 10_000  # demonstrations use seeds DEMO_SEED + i; evaluation uses seed + i (disjoint)
+
+
+@dataclasses.dataclass
+class Config:
+    task: str = "lift"
+    demos: int = 80
+    demo_frames: int = 100  # frames per demonstration (at 30 Hz: the expert lifts within ~70)
+    cameras: list[str] = dataclasses.field(default_factory=lambda: ["front", "wrist"])
+    image_size: int = 64  # square camera images [px]
+    policy: str = "bc"  # bc | act | diffusion
+    steps: int = 2500
+    batch_size: int = 64
+    lr: float = 1e-3
+    eval_episodes: int = 50
+    num_envs: int = 4
+    videos: int = 3
+    seed: int = 0
+    threads: int = 2  # torch CPU threads
+    output_dir: str = ""
+
+
+def record_demos(cfg: Config, root: Path) -> float:
+    """Record the expert in sim as fast as it runs (timestamps are frame_index / fps); returns seconds taken."""
+    from tqdm import tqdm
+    from twinarm.compose.backends import RobotConfig
+    from twinarm.compose.sim_task import ExpertSource, SimTask
+    from twinarm.dataset.recorder import Recorder
+    from twinarm.dataset.session import EpisodePlan, record_episodes
+
+    t0 = time.monotonic()
+    cams = RobotConfig(cameras=list(cfg.cameras), camera_height=cfg.image_size, camera_width=cfg.image_size)
+    scene = SimTask(cfg.task, cams, seed=DEMO_SEED)
+    recorder = Recorder(root, scene.robot.spec)
+    plan = EpisodePlan(cfg.demos, cfg.demo_frames / recorder.fps, f"{cfg.task} the cube", realtime=False)
+    try:
+        with tqdm(total=cfg.demos, desc="record demos", unit="episode") as bar:
+            record_episodes(
+                recorder,
+                scene.robot,
+                ExpertSource(scene),
+                plan,
+                reset_scene=scene.reset,
+                on_episode=lambda e: bar.update(),
+            )
+    finally:
+        recorder.close()
+        scene.close()
+    return time.monotonic() - t0
+
+
+def run(cfg: Config) -> None:
+    import torch
+    from twinarm.policies.base import make_policy
+    from twinarm.policies.data import TorchDataset
+    from twinarm.policies.dataset import LeRobotSource, dataset_features
+    from twinarm.policies.evaluate import evaluate
+    from twinarm.policies.train import TrainConfig, train
+    from twinarm.sim.envs import env_id
+
+    torch.set_num_threads(cfg.threads)
+    out = output_dir("demo", cfg.output_dir)
+    dataset_root, train_dir = out / "dataset", out / "train"
+    t_start = time.monotonic()
+
+    print(f"[1/3] recording {cfg.demos} expert demonstrations of {cfg.task!r} -> {dataset_root}")
+    record_s = record_demos(cfg, dataset_root)
+
+    print(f"[2/3] training {cfg.policy} for {cfg.steps} steps on cameras {cfg.cameras} + joint state")
+    t0 = time.monotonic()
+    feats = dataset_features(dataset_root)
+    policy = make_policy(cfg.policy, state_dim=feats.state_dim, action_dim=feats.action_dim, cameras=feats.cameras)
+    source = LeRobotSource(dataset_root, policy.config)
+    policy.normalization.set_stats(source.stats())
+    train_cfg = TrainConfig(
+        output_dir=str(train_dir), steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr, seed=cfg.seed, log_every=100
+    )
+    result = train(policy, TorchDataset(source), train_cfg)
+    train_s = time.monotonic() - t0
+
+    print(f"[3/3] evaluating on {cfg.eval_episodes} unseen episodes")
+    t0 = time.monotonic()
+    size = (cfg.image_size, cfg.image_size)
+    ev = evaluate(
+        policy,
+        env_id(cfg.task),
+        episodes=cfg.eval_episodes,
+        num_envs=cfg.num_envs,
+        seed=cfg.seed,
+        env_kwargs={"cameras": tuple(cfg.cameras), "image_size": size},
+        video_dir=out / "videos",
+        videos=cfg.videos,
+    )
+    eval_s = time.monotonic() - t0
+    total_s = time.monotonic() - t_start
+
+    report = {
+        "task": cfg.task,
+        "policy": cfg.policy,
+        "success_rate": ev.success_rate,
+        "successes": ev.successes,
+        "episodes": ev.episodes,
+        "ci95": [ev.ci_low, ev.ci_high],
+        "mean_episode_length_steps": ev.mean_length,
+        "seconds": {"record": record_s, "train": train_s, "eval": eval_s, "total": total_s},
+        "train_samples_per_s": result.samples_per_s,
+        "dataset": str(dataset_root),
+        "checkpoint": str(result.checkpoint),
+        "loss_curve": str(train_dir / "loss.png"),
+        "videos": [str(v) for v in ev.videos],
+    }
+    (out / "report.json").write_text(json.dumps(report, indent=2))
+    print()
+    print(f"twinarm demo: {cfg.task} with {cfg.policy} from {cfg.demos} demos")
+    ci = f"95% CI {ev.ci_low:.0%}-{ev.ci_high:.0%}"
+    print(f"  success     {ev.successes}/{ev.episodes} = {ev.success_rate:.0%} ({ci})")
+    print(f"  timings     record {record_s:.0f} s, train {train_s:.0f} s, eval {eval_s:.0f} s, total {total_s:.0f} s")
+    print(f"  checkpoint  {result.checkpoint}")
+    print(f"  dataset     {dataset_root}")
+    print(f"  loss curve  {train_dir / 'loss.png'}")
+    for v in ev.videos:
+        print(f"  video       {v}")
+    print(f"  report      {out / 'report.json'}")

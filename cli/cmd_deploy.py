@@ -1,0 +1,235 @@
+"""``twinarm deploy policy.path=CKPT [robot.port=PORT|emulator] [physics=sim] task=lift episodes=N``.
+
+Runs a trained policy on any backend through ``robot.loop.run_loop``: the policy predicts action chunks in a
+worker thread (:class:`robot.chunking.AsyncChunkSource`), so inference never stalls the loop; when no fresh action
+is ready the loop's watchdog holds the robot; SIGTERM (like Ctrl-C) unwinds through ``with robot:``, which
+releases torque. Backends (``robot.port``):
+
+* unset: the SimRobot of the task's scene;
+* ``emulator`` with ``physics=sim`` (default): hardware in the loop, the real driver, calibration and safety layers
+  on an in-process emulated bus whose shafts and cameras are the MuJoCo scene (:mod:`twinarm.compose.hil`);
+* ``emulator`` with ``physics=first_order``: a dry run of the bus with the emulator's default motion (no world);
+* anything else: the real arm on that port (before each episode it is driven home and, with ``prompt=true``,
+  the command waits for Enter while you reset the scene).
+
+Where the world is simulated (the first two), episode i is reset with seed ``seed + i`` exactly as ``twinarm eval``
+resets its env (same default seeds), ends on the task's success or time limit, and success is the task's test, so
+the two success rates compare. ``source=expert`` runs the task's scripted expert instead of a policy (it plans
+from the simulator state, so it needs a simulated world): a baseline for the plumbing and the physics.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from twinarm.cli.common import output_dir
+from twinarm.compose.backends import EMULATOR, RobotConfig, built_robot
+from twinarm.robot.errors import ConfigError
+from twinarm.robot.loop import LoopReport, run_loop, terminate_on_sigterm
+from twinarm.robot.robot import Observation, Robot
+from twinarm.robot.spec import image_key
+
+HELP = "run a trained policy (or the scripted expert) on the sim, a hardware-in-the-loop emulator or a real arm"
+
+SOURCES = ("policy", "expert")
+PHYSICS = ("sim", "first_order")
+
+
+@dataclasses.dataclass
+class PolicyRef:
+    path: str = ""  # checkpoint directory holding config.json + model.safetensors
+
+
+@dataclasses.dataclass
+class Config:
+    policy: PolicyRef = dataclasses.field(default_factory=PolicyRef)
+    source: str = "policy"  # policy | expert (the task's scripted expert; simulated worlds only)
+    robot: RobotConfig = dataclasses.field(default_factory=RobotConfig)  # cameras: set from the policy
+    physics: str = "sim"  # with robot.port=emulator: sim (hardware in the loop) | first_order (bus dry run)
+    task: str = "lift"
+    episodes: int = 1
+    seed: int = 1000  # episode i uses seed + i (the default of `twinarm eval`)
+    max_steps: int = 0  # per episode; 0 = the task's time limit
+    refill_at: int = -1  # request the next chunk when this many planned steps remain; -1 = chunk - n_action_steps
+    blend_steps: int = 0  # steps over which a new chunk is cross-faded with the old plan (0: replace it, as eval does)
+    stall_timeout_s: float = 0.5  # watchdog: no fresh action for this long [s] counts a trip (the robot holds)
+    home: bool = True  # real robot: drive to the sim's home pose before each episode
+    prompt: bool = True  # real robot: wait for Enter before each episode (reset the scene meanwhile)
+    threads: int = 1  # torch CPU threads for inference (0 = torch default); the loop needs a core too
+    output_dir: str = ""
+
+
+class ExpertSource:
+    """A scripted expert (``sim.experts``) as a loop action source; it plans from ``privileged()`` at reset."""
+
+    def __init__(self, expert: Any, privileged: Callable[[], dict[str, np.ndarray]]) -> None:
+        self.expert, self.privileged = expert, privileged
+
+    def reset(self) -> None:
+        self.expert.reset(self.privileged())
+
+    def act(self, obs: Observation) -> np.ndarray:
+        return self.expert.act(obs)
+
+    def close(self) -> None:
+        pass
+
+
+def _validate(cfg: Config) -> None:
+    from twinarm.sim.tasks import TASKS
+
+    if cfg.source not in SOURCES:
+        raise ConfigError(f"source={cfg.source!r} is invalid; valid: {', '.join(SOURCES)}")
+    if cfg.source == "policy" and not cfg.policy.path:
+        raise ConfigError("policy.path is required: a checkpoint directory (config.json + model.safetensors)")
+    if cfg.physics not in PHYSICS:
+        raise ConfigError(f"physics={cfg.physics!r} is invalid; valid: {', '.join(PHYSICS)}")
+    if cfg.task not in TASKS:
+        raise ConfigError(f"task={cfg.task!r} is unknown; valid tasks: {', '.join(TASKS)}")
+    if cfg.episodes < 1 or cfg.max_steps < 0 or cfg.stall_timeout_s <= 0:
+        raise ConfigError("episodes >= 1, max_steps >= 0 and stall_timeout_s > 0 are required")
+    simulated = cfg.robot.port is None or (cfg.robot.port == EMULATOR and cfg.physics == "sim")
+    if cfg.source == "expert" and not simulated:
+        raise ConfigError("source=expert plans from the simulator state: use no robot.port, or robot.port=emulator")
+
+
+def _open_backend(cfg: Config, robot_cfg: RobotConfig, stack: contextlib.ExitStack) -> tuple[Robot, Any]:
+    """Build and connect the robot; the episode harness for it."""
+    from twinarm.compose.hil import ManualEpisodes, TaskEpisodes, hil_robot
+    from twinarm.sim.sim_robot import SO101_SIM
+
+    if robot_cfg.port == EMULATOR and cfg.physics == "sim":
+        robot_cfg.validate()
+        if robot_cfg.model != "so101" or robot_cfg.role != "follower":
+            raise ConfigError("physics=sim (hardware in the loop) serves the SO-101 follower only")
+        rig = stack.enter_context(hil_robot(robot_cfg.control_hz, robot_cfg.camera_specs()))
+        stack.enter_context(rig.robot)
+        return rig.robot, TaskEpisodes(cfg.task, rig.robot, rig.motion)
+    robot = stack.enter_context(built_robot(robot_cfg))
+    stack.enter_context(robot)
+    if robot_cfg.port is None:
+        return robot, TaskEpisodes(cfg.task, robot)
+    home = np.asarray(SO101_SIM.home, np.float32) if cfg.home and robot.spec.name == SO101_SIM.spec.name else None
+    prompt = robot_cfg.port != EMULATOR and cfg.prompt
+    return robot, ManualEpisodes(robot, home, _wait_for_enter if prompt else None)
+
+
+def _wait_for_enter(index: int) -> None:
+    input(f"episode {index}: reset the scene, then press Enter to start (Ctrl-C to stop) ")
+
+
+def run(cfg: Config) -> None:
+    _validate(cfg)
+    policy = None
+    cameras: tuple[str, ...] = ()
+    if cfg.source == "policy":
+        import torch
+        from twinarm.policies.base import Policy
+
+        if cfg.threads > 0:
+            torch.set_num_threads(cfg.threads)
+        policy = Policy.load(cfg.policy.path)
+        cameras = tuple(policy.config.cameras)
+    robot_cfg = dataclasses.replace(cfg.robot, cameras=list(cameras))
+    out = output_dir("deploy", cfg.output_dir or None)
+    where = robot_cfg.port or "sim"
+    what = f"{policy.name} from {cfg.policy.path}" if policy is not None else f"the {cfg.task} expert"
+    print(f"deploying {what} on {where}" + (f" (physics={cfg.physics})" if where == EMULATOR else ""), flush=True)
+    episodes_out: list[dict[str, Any]] = []
+    try:
+        with terminate_on_sigterm(), contextlib.ExitStack() as stack:
+            robot, episodes = _open_backend(cfg, robot_cfg, stack)
+            _check_cameras(robot, cameras)
+            max_steps = cfg.max_steps or _task_steps(cfg.task)
+            done = (lambda obs: episodes.success()) if episodes.scored else None
+            for k in range(cfg.episodes):
+                seed = cfg.seed + k
+                episodes.reset(k, seed)
+                source = _make_source(cfg, policy, episodes, robot)
+                try:
+                    source.reset()
+                    report = run_loop(
+                        robot, source, max_steps=max_steps, stall_timeout_s=cfg.stall_timeout_s, is_done=done
+                    )
+                finally:
+                    source.close()
+                episodes_out.append(_episode_info(k, seed, episodes.success(), report, source))
+                print(_episode_line(episodes_out[-1], report), flush=True)
+    finally:  # also after Ctrl-C / SIGTERM (torque is already off): report the episodes that finished
+        if episodes_out:
+            _summary(cfg, out, episodes_out)
+
+
+def _check_cameras(robot: Robot, cameras: tuple[str, ...]) -> None:
+    missing = [c for c in cameras if image_key(c) not in robot.observation_space.spaces]
+    if missing:
+        raise ConfigError(
+            f"the policy sees cameras {list(cameras)}, the robot has no {missing}: map each to a device with "
+            f"robot.camera_sources (e.g. +robot.camera_sources.{missing[0]}=0), or use a simulated backend"
+        )
+
+
+def _task_steps(task: str) -> int:
+    from twinarm.sim.tasks import TASKS
+
+    return TASKS[task].max_steps
+
+
+def _make_source(cfg: Config, policy: Any, episodes: Any, robot: Robot) -> Any:
+    """A fresh source per episode (a chunk worker still busy with the last episode must not feed this one)."""
+    if policy is None:
+        from twinarm.sim.experts import make_expert
+
+        return ExpertSource(make_expert(cfg.task, robot.spec.control_hz), episodes.privileged)
+    from twinarm.robot.chunking import AsyncChunkSource
+
+    policy.reset()
+    refill = cfg.refill_at if cfg.refill_at >= 0 else max(1, policy.config.chunk_size - policy.config.n_action_steps)
+    return AsyncChunkSource(policy.predict_chunk, refill_at=refill, blend_steps=cfg.blend_steps)
+
+
+def _episode_info(k: int, seed: int, success: bool | None, report: LoopReport, source: Any) -> dict[str, Any]:
+    return {
+        "episode": k,
+        "seed": seed,
+        "success": success,
+        "steps": report.steps,
+        "stopped_by": report.stopped_by,
+        "loop": report._asdict(),
+        "chunks": getattr(source, "chunks_received", None),
+        "starved_steps": getattr(source, "starved_steps", None),
+    }
+
+
+def _episode_line(info: dict[str, Any], report: LoopReport) -> str:
+    outcome = {True: "success", False: "failure", None: "done"}[info["success"]]
+    chunks = f", {info['chunks']} chunks, {info['starved_steps']} starved steps" if info["chunks"] is not None else ""
+    return f"episode {info['episode']} (seed {info['seed']}): {outcome}; {report.summary()}{chunks}"
+
+
+def _summary(cfg: Config, out: Any, episodes: list[dict[str, Any]]) -> None:
+    known = [e["success"] for e in episodes if e["success"] is not None]
+    info: dict[str, Any] = {"config": dataclasses.asdict(cfg), "episodes": episodes}
+    if known:
+        from twinarm.policies.evaluate import wilson_interval
+
+        k, n = sum(known), len(known)
+        lo, hi = wilson_interval(k, n)
+        info.update(successes=k, success_rate=k / n, ci_low=lo, ci_high=hi)
+        print(f"success {k}/{n} = {k / n:.0%} (95% CI {lo:.0%}-{hi:.0%}) on task {cfg.task}")
+    trips = sum(e["loop"]["watchdog_trips"] for e in episodes)
+    overruns = sum(e["loop"]["overruns"] for e in episodes)
+    print(f"{len(episodes)} episodes, {overruns} loop overruns, {trips} watchdog trips")
+    (out / "deploy_info.json").write_text(json.dumps(info, indent=2, default=_json_default))
+    print(f"results: {out / 'deploy_info.json'}")
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    return str(value)

@@ -1,0 +1,107 @@
+"""``twinarm emulate robot=so101 link=/tmp/so101``: serve emulated Feetech servos on a pty until Ctrl-C/SIGTERM.
+
+``physics=first_order`` (default) moves every shaft with the emulator's first-order model. ``physics=sim`` serves
+the SO-101 follower whose shafts are the joints of the MuJoCo scene (table and cube, the cube placed as episode
+``seed`` of ``task`` places it), pre-calibrated with the nominal calibration; that calibration is written to a
+file whose path is printed, for ``robot.calibration=...`` of the process that drives the arm.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+import time
+from dataclasses import dataclass, field
+
+from twinarm.hardware.emulator import Emulator, EmulatorConfig, FaultConfig, ServoConfig, servos_for
+from twinarm.robot.errors import ConfigError
+
+PHYSICS = ("first_order", "sim")
+
+HELP = "serve emulated Feetech servos (SO-101 by default) on a pty, for robots, tools and the vendor SDK"
+
+
+@dataclass
+class Config:
+    robot: str = "so101"  # so101 | amazing_hand (ignored when ids is given)
+    ids: list[int] = field(default_factory=list)  # explicit servo ids instead of a robot, e.g. ids=[1,2,3]
+    model: str = "sts3215"  # model of the servos given by ids (sts3215 | sts3250 | scs0009)
+    link: str = "/tmp/twinarm-bus"  # symlink to the pty ("" for none: the pty path is printed)
+    baudrate: int = 1_000_000
+    wire_timing: bool = False  # wait for the bytes' wire time at baudrate (10 bits per byte)
+    return_delay: int = 0  # initial Return_Delay_Time register [2 us] (factory 250)
+    duration_s: float = 0.0  # stop after this long [s]; 0 = until Ctrl-C / SIGTERM
+    faults: FaultConfig = field(default_factory=FaultConfig)
+    physics: str = "first_order"  # first_order | sim (MuJoCo: the SO-101 follower, table and cube)
+    task: str = "lift"  # physics=sim: the task whose reset places the cube ("" = the scene file's pose)
+    seed: int = 0  # physics=sim: episode seed of that reset
+    control_hz: float = 30.0  # physics=sim: the physics step is the one the SimRobot uses at this rate
+    output_dir: str = ""  # physics=sim: where the calibration file goes (default outputs/emulate/<time>)
+
+
+def emulator_config(cfg: Config) -> EmulatorConfig:
+    """The library config of a CLI config."""
+    mid = 512 if cfg.model.lower() == "scs0009" else 2048
+    servos = [ServoConfig(i, cfg.model, mid) for i in cfg.ids] if cfg.ids else servos_for(cfg.robot)
+    return EmulatorConfig(
+        servos=servos,
+        link=cfg.link or None,
+        baudrate=cfg.baudrate,
+        wire_timing=cfg.wire_timing,
+        return_delay=cfg.return_delay,
+        faults=cfg.faults,
+    )
+
+
+@contextlib.contextmanager
+def _sim_emulator(cfg: Config):
+    """physics=sim: the MuJoCo-backed bus (hardware in the loop), its calibration saved for the driving process."""
+    from twinarm.cli.common import output_dir
+    from twinarm.compose.hil import TaskEpisodes, sim_bus
+    from twinarm.hardware.calibration_file import save_calibration
+
+    if cfg.ids or cfg.robot != "so101":
+        raise ConfigError("physics=sim serves the SO-101 follower only: use robot=so101 without ids")
+    kwargs = {"baudrate": cfg.baudrate, "wire_timing": cfg.wire_timing, "return_delay": cfg.return_delay}
+    with sim_bus(cfg.control_hz, cfg.link or None, cfg.faults, **kwargs) as bus:
+        if cfg.task:
+            episodes = TaskEpisodes(cfg.task, bus.motion.robot)
+            with bus.motion.lock:
+                episodes.reset(0, cfg.seed)
+        path = save_calibration(bus.calibration, output_dir("emulate", cfg.output_dir or None) / "calibration.json")
+        cube = bus.motion.robot.data.body("cube").xpos
+        print(f"physics: MuJoCo, cube at ({cube[0]:.3f}, {cube[1]:.3f}) m; calibration: {path}", flush=True)
+        yield bus.emulator, bus.emulator.config
+
+
+def run(cfg: Config) -> None:
+    if cfg.physics not in PHYSICS:
+        raise ConfigError(f"physics={cfg.physics!r} is invalid; valid: {', '.join(PHYSICS)}")
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    started = time.monotonic()
+    try:
+        with contextlib.ExitStack() as stack:
+            if cfg.physics == "sim":
+                emu, emu_cfg = stack.enter_context(_sim_emulator(cfg))
+            else:
+                emu_cfg = emulator_config(cfg)
+                emu = stack.enter_context(Emulator(emu_cfg))
+            servos = ", ".join(f"{s.id}:{s.model}" for s in emu_cfg.servos)
+            print(f"emulating {len(emu_cfg.servos)} servos ({servos}) at {cfg.baudrate} baud", flush=True)
+            print(f"port: {emu.port}", flush=True)
+            print("serving; Ctrl-C or SIGTERM to stop", flush=True)
+            try:
+                while not stop.wait(0.2):
+                    if cfg.duration_s and time.monotonic() - started >= cfg.duration_s:
+                        break
+            except KeyboardInterrupt:
+                pass
+            s = emu.stats
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    print(
+        f"served {s.requests} requests, {s.replies} replies in {time.monotonic() - started:.1f} s "
+        f"(injected: {s.dropped} dropped, {s.corrupted} corrupted, {s.delayed} delayed; {s.rx_errors} bad requests)"
+    )

@@ -1,0 +1,159 @@
+"""``twinarm record source=... episodes=N``: record LeRobot v3.0 episodes from any source through the control loop.
+
+Sources (see ``twinarm.compose.sources``): ``leader``, ``keyboard``, ``gamepad`` (a person teleoperates), ``expert`` (the
+sim task's scripted expert; ``sim`` is an alias), ``policy`` (a checkpoint), ``wave`` (scripted motion), and
+``synthetic`` (a wave on an in-memory robot with drawn camera images: no sim, no hardware). Without ``robot.port``
+the robot is the SO-101 sim task ``sim_task`` (each episode starts from the seeded scene ``seed + episode``);
+``robot.port=emulator`` is a dry run on an emulated bus; a serial port drives the real arm.
+
+One frame per control cycle: the dataset's fps is ``robot.control_hz``. With a person or real hardware in the loop
+the recording runs in real time; a program driving a simulation (expert, policy, synthetic) records as fast as the
+simulator steps (``realtime=false``; timestamps are ``frame_index / fps`` either way). Episode keys in the terminal:
+next / re-record / stop (``keys=none`` disables them, ``keys=PATH`` reads them from a file or FIFO); Ctrl-C aborts
+the episode being recorded (saved episodes stay, and the dataset is resumed by the next run on the same root).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from datetime import datetime
+from pathlib import Path
+
+from twinarm.compose.backends import RobotConfig
+from twinarm.compose.keys import episode_controls, episode_help, open_keys
+from twinarm.compose.runs import loop_summary, open_loop_robot
+from twinarm.compose.sim_task import SimTask
+from twinarm.compose.sources import (
+    HUMAN_SOURCES,
+    SOURCES,
+    PolicyRef,
+    SourceOptions,
+    TeleopSettings,
+    build_source,
+    leader_default,
+)
+from twinarm.robot.errors import ConfigError
+from twinarm.robot.loop import terminate_on_sigterm
+from twinarm.robot.robot import Robot
+
+HELP = "record episodes (teleop, scripted expert, policy, synthetic) into a LeRobot v3.0 dataset"
+
+ALIASES = {"sim": "expert"}
+RECORD_SOURCES = (*SOURCES, "synthetic")
+
+
+@dataclasses.dataclass
+class DatasetTarget:
+    root: str = ""  # default outputs/record/<time>/dataset; an existing dataset is resumed (appended to)
+    codec: str = "h264"  # h264 | av1
+
+
+@dataclasses.dataclass
+class Config:
+    source: str = "expert"  # leader | keyboard | gamepad | expert | policy | wave | synthetic
+    robot: RobotConfig = dataclasses.field(default_factory=RobotConfig)
+    leader: RobotConfig = dataclasses.field(default_factory=leader_default)
+    teleop: TeleopSettings = dataclasses.field(default_factory=TeleopSettings)
+    policy: PolicyRef = dataclasses.field(default_factory=PolicyRef)
+    sim_task: str = "lift"  # sim scene (lift, reach, place) when there is no robot.port
+    task: str = "Lift the cube"  # natural-language task stored with every episode
+    episodes: int = 2
+    episode_time_s: float = 10.0
+    reset_time_s: float = 0.0  # between episodes, real time only (a person resets the scene; teleop keeps running)
+    realtime: bool | None = None  # default: real time unless a program drives a simulation
+    keys: str = "stdin"  # episode keys from: stdin | none | path of a file or FIFO
+    seed: int = 0
+    dataset: DatasetTarget = dataclasses.field(default_factory=DatasetTarget)
+
+
+def _realtime(cfg: Config, source: str) -> bool:
+    simulated = cfg.robot.port is None or source == "synthetic"
+    if cfg.realtime is None:
+        return source in HUMAN_SOURCES or not simulated
+    if not cfg.realtime and not simulated:
+        raise ConfigError(f"realtime=false needs a simulated robot; robot.port={cfg.robot.port!r} runs in real time")
+    return cfg.realtime
+
+
+def _open_robot(cfg: Config, source: str, stack: contextlib.ExitStack) -> tuple[Robot, SimTask | None]:
+    """The robot to record (connected) and, in simulation, its task scene."""
+    if source == "synthetic":
+        from twinarm.compose.scripted import SyntheticRobot
+        from twinarm.robot.models import get_model
+
+        spec = get_model(cfg.robot.model).with_rate(cfg.robot.control_hz).with_cameras(cfg.robot.camera_specs())
+        return stack.enter_context(SyntheticRobot(spec)), None
+    if cfg.robot.port is None and cfg.robot.model == "so101":
+        sim_task = SimTask(cfg.sim_task, cfg.robot, cfg.seed)
+        stack.callback(sim_task.close)
+        return sim_task.robot, sim_task
+    return stack.enter_context(open_loop_robot(cfg.robot)), None
+
+
+def run(cfg: Config) -> None:
+    from twinarm.dataset import Recorder, RecorderSettings, VideoSettings
+    from twinarm.dataset.session import EpisodePlan, RecordedEpisode, record_episodes
+
+    source = ALIASES.get(cfg.source, cfg.source)
+    if source not in RECORD_SOURCES:
+        raise ConfigError(f"source={cfg.source!r} is not valid; valid sources: {', '.join(RECORD_SOURCES)}")
+    if cfg.episodes < 1 or cfg.episode_time_s <= 0 or cfg.reset_time_s < 0:
+        raise ConfigError("episodes >= 1, episode_time_s > 0 and reset_time_s >= 0 are required")
+    realtime = _realtime(cfg, source)
+    root = (
+        Path(cfg.dataset.root)
+        if cfg.dataset.root
+        else Path("outputs/record") / datetime.now().strftime("%Y-%m-%d_%H-%M-%S") / "dataset"
+    )
+    with terminate_on_sigterm(), contextlib.ExitStack() as stack:
+        robot, sim_task = _open_robot(cfg, source, stack)
+        keys = open_keys(cfg.keys, stack)
+        options = SourceOptions(cfg.leader, cfg.teleop, cfg.policy, realtime, sim_task)
+        built = build_source("wave" if source == "synthetic" else source, robot, options, keys, stack)
+        controls = episode_controls(keys, built.claimed_keys)
+        # unpaced, the encoder queues hold a whole episode: a fast simulator waits at save, it never drops frames
+        queue_s = 2.0 if realtime else cfg.episode_time_s + 1.0
+        settings = RecorderSettings(robot.spec.control_hz, VideoSettings(codec=cfg.dataset.codec), queue_s=queue_s)
+        rec = stack.enter_context(Recorder(root, robot.spec, settings))
+        for m in rec.messages:
+            print(f"[record] repaired: {m}")
+        first = rec.num_episodes
+        where = "synthetic robot" if source == "synthetic" else (cfg.robot.port or f"sim task {cfg.sim_task}")
+        print(
+            f"[record] {cfg.episodes} episodes x {cfg.episode_time_s:g} s @ {robot.spec.control_hz:g} fps from "
+            f"{source} on {where} ({'real time' if realtime else 'unpaced'}) -> {root}"
+            + (f" (appending after {first} episodes)" if first else "")
+        )
+        if built.help:
+            print(f"[record] {built.help}")
+        if controls is not None:
+            print(f"[record] episode keys: {episode_help(built.claimed_keys)}")
+
+        def progress(ep: RecordedEpisode) -> None:
+            s = ep.summary
+            print(
+                f"[record] episode {s.episode_index}: {s.frames} frames, dropped {s.dropped_frames}, "
+                f"late {s.late_frames}, saved in {s.save_s * 1e3:.0f} ms; loop {loop_summary(ep.loop, realtime)}"
+            )
+
+        episodes = record_episodes(
+            rec,
+            robot,
+            built.source,
+            EpisodePlan(cfg.episodes, cfg.episode_time_s, cfg.task, cfg.reset_time_s, realtime),
+            controls=controls,
+            reset_scene=sim_task.reset if sim_task is not None else None,
+            reset_source=built.source if source in HUMAN_SOURCES else None,
+            on_episode=progress,
+            on_event=lambda message: print(f"[record] {message}"),
+        )
+    summaries = [e.summary for e in episodes]
+    frames = sum(s.frames for s in summaries)
+    dropped = sum(s.dropped_frames for s in summaries)
+    late = sum(s.late_frames for s in summaries)
+    max_save = max((s.save_s for s in summaries), default=0.0)
+    print(
+        f"[record] done: {len(summaries)} episodes, {frames} frames, {dropped} dropped, {late} late; "
+        f"max save {max_save * 1e3:.0f} ms; dataset at {root}"
+    )

@@ -1,0 +1,94 @@
+"""``twinarm train policy=act dataset.root=PATH [train.steps=...] [+policy_args.chunk_size=...]``."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from twinarm.robot.errors import ConfigError
+
+HELP = "train a policy (act, diffusion, bc) on a LeRobot v3 dataset; optional periodic sim evaluation"
+
+
+@dataclasses.dataclass
+class DatasetConfig:
+    root: str = ""  # LeRobot v3 dataset directory (required)
+    preload_gb: float = 2.0  # decode camera frames into memory when they fit in this many GiB
+
+
+@dataclasses.dataclass
+class EvalDuring:
+    task: str = ""  # sim task (lift, reach, ...) or env id; empty = no evaluation during training
+    every: int = 0  # [steps]; 0 = only once at the end (when task is set)
+    episodes: int = 10
+    num_envs: int = 2
+
+
+def _train_defaults():
+    from twinarm.policies.train import TrainConfig
+
+    return TrainConfig(output_dir="")
+
+
+@dataclasses.dataclass
+class Config:
+    policy: str = "act"  # act | diffusion | bc
+    policy_args: dict[str, Any] = dataclasses.field(default_factory=dict)  # policy config fields
+    dataset: DatasetConfig = dataclasses.field(default_factory=DatasetConfig)
+    train: Any = dataclasses.field(default_factory=_train_defaults)  # policies.train.TrainConfig
+    eval: EvalDuring = dataclasses.field(default_factory=EvalDuring)
+    threads: int = 0  # torch CPU threads (0 = torch default)
+
+
+def _output_dir(cfg: Config) -> str:
+    if cfg.train.output_dir:
+        return cfg.train.output_dir
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        raise ConfigError("train.output_dir must be given under torchrun (every rank needs the same directory)")
+    return str(Path("outputs/train") / time.strftime("%Y-%m-%d_%H-%M-%S"))
+
+
+def run(cfg: Config) -> None:
+    import torch
+    from twinarm.policies.base import make_policy
+    from twinarm.policies.data import TorchDataset
+    from twinarm.policies.dataset import LeRobotSource, dataset_features
+    from twinarm.policies.train import train
+
+    if not cfg.dataset.root:
+        raise ConfigError("dataset.root is required: the LeRobot v3 dataset directory to train on")
+    if cfg.threads > 0:
+        torch.set_num_threads(cfg.threads)
+    feats = dataset_features(cfg.dataset.root)
+    fields = {"state_dim": feats.state_dim, "action_dim": feats.action_dim, "cameras": feats.cameras, **cfg.policy_args}
+    policy = make_policy(cfg.policy, **fields)
+    source = LeRobotSource(cfg.dataset.root, policy.config, preload_bytes=int(cfg.dataset.preload_gb * 2**30))
+    policy.normalization.set_stats(source.stats())
+    out = _output_dir(cfg)
+    train_cfg = dataclasses.replace(cfg.train, output_dir=out)
+    eval_fn = None
+    if cfg.eval.task:
+        from twinarm.cli.cmd_eval import env_id_for_task
+        from twinarm.policies.evaluate import evaluate
+
+        env_id = env_id_for_task(cfg.eval.task)
+
+        def eval_fn(p, step):
+            r = evaluate(p, env_id, cfg.eval.episodes, cfg.eval.num_envs, seed=100_000, progress=False)
+            print(f"step {step}: {r.summary()}")
+            return {"success_rate": r.success_rate, "mean_length": r.mean_length}
+
+        if not cfg.eval.every:
+            train_cfg = dataclasses.replace(train_cfg, eval_every=train_cfg.steps)
+        else:
+            train_cfg = dataclasses.replace(train_cfg, eval_every=cfg.eval.every)
+    print(
+        f"training {cfg.policy} ({policy.num_parameters() / 1e6:.2f} M params) on {cfg.dataset.root}: "
+        f"{len(source)} frames, cameras {list(policy.config.cameras)}, {train_cfg.steps} steps"
+    )
+    result = train(policy, TorchDataset(source), train_cfg, eval_fn=eval_fn)
+    print(f"done: final loss {result.final_loss:.4f}, {result.samples_per_s:.0f} samples/s")
+    print(f"checkpoint: {result.checkpoint}\nloss curve: {result.output_dir / 'loss.png'}")

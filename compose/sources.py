@@ -1,0 +1,211 @@
+"""Action sources by name, composed for a robot: the loop commands (teleop, record, mirror) share this.
+
+================  ==================================================================================================
+``leader``        a leader arm, joint to joint (``leader.port=...``; ``emulator`` for a dry run)
+``keyboard``      terminal keys: the gripper frame moves through IK on the MuJoCo model (a hand: named poses)
+``gamepad``       a kernel joystick (``teleop.gamepad=/dev/input/js0``): the gripper frame moves through IK
+``expert``        the sim task's scripted expert (simulation only, see ``twinarm.compose.sim_task``)
+``policy``        a trained policy checkpoint (``policy.path=...``)
+``wave``          scripted smooth joint motion (dry runs, tests)
+``none``          no commands: the robot holds still (a leader arm is only watched)
+================  ==================================================================================================
+
+Keys come from one terminal (or a file/FIFO) through a ``twinarm.compose.keys.KeyHub``: the keys a source claims (e.g.
+``q`` = yaw for the keyboard) are withheld from the episode controls, so each key has one meaning.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import numpy as np
+from twinarm.compose.backends import RobotConfig, open_robot
+from twinarm.compose.keys import KeyHub
+from twinarm.compose.scripted import IdleSource, WaveSource
+from twinarm.compose.sim_task import SimTask
+from twinarm.robot.errors import ConfigError
+from twinarm.robot.loop import ActionSource
+from twinarm.robot.robot import Observation, Robot
+from twinarm.robot.teleop import KEY_MAP, KEYBOARD_HELP, Workspace
+
+SOURCES = ("leader", "keyboard", "gamepad", "expert", "policy", "wave", "none")
+HUMAN_SOURCES = ("leader", "keyboard", "gamepad")  # a person in the loop: always real time
+
+
+@dataclasses.dataclass
+class TeleopSettings:
+    """End-effector teleoperation: keyboard increments and gamepad speeds, in the robot's base frame."""
+
+    gamepad: str = "/dev/input/js0"  # kernel joystick device
+    step_m: float = 0.005  # keyboard: gripper move per key press [m]
+    step_rad: float = 0.05  # keyboard: yaw per key press [rad]
+    max_speed: float = 0.1  # gamepad: gripper speed at full stick [m/s]
+    max_yaw: float = 1.0  # gamepad: yaw rate at full stick [rad/s]
+
+
+@dataclasses.dataclass
+class PolicyRef:
+    path: str = ""  # checkpoint directory holding config.json + model.safetensors
+
+
+def leader_default() -> RobotConfig:
+    return RobotConfig(role="leader", cameras=[])
+
+
+class EEModel(NamedTuple):
+    """End-effector teleop data of a model: the joints IK may move, the gripper joint, the workspace box [m]."""
+
+    arm_joints: tuple[str, ...]
+    gripper: str
+    workspace: Workspace
+
+
+# The grasp point stays above the table (z = 0) and inside the arm's comfortable reach (home is x = 0.2, z = 0.08).
+EE_MODELS = {
+    "so101": EEModel(
+        ("shoulder_pan", "shoulder_lift", "elbow_flex", "wrist_flex", "wrist_roll"),
+        "gripper",
+        Workspace(np.array([0.05, -0.35, 0.005]), np.array([0.40, 0.35, 0.35])),
+    )
+}
+
+
+class BuiltSource(NamedTuple):
+    """A source ready for ``run_loop``. ``claimed_keys``: keys it reads (withheld from episode controls);
+    ``quit``: the source asked to stop (e.g. ``q`` on the hand poses); ``help``: its key help line."""
+
+    source: ActionSource
+    claimed_keys: frozenset[str] = frozenset()
+    help: str = ""
+    quit: Callable[[], bool] = lambda: False
+
+
+class SourceOptions(NamedTuple):
+    """Everything a source may need besides the robot (the commands' config sections)."""
+
+    leader: RobotConfig
+    teleop: TeleopSettings
+    policy: PolicyRef
+    realtime: bool = True
+    sim_task: SimTask | None = None  # the scene when the robot is a sim task's (needed by source=expert)
+
+
+def build_source(
+    name: str, robot: Robot, options: SourceOptions, keys: KeyHub | None, stack: contextlib.ExitStack
+) -> BuiltSource:
+    """Build source ``name`` for the connected ``robot``; whatever it opens (a leader arm, a gamepad, an inference
+    thread) closes with ``stack``. ConfigError names a missing or invalid setting."""
+    if name not in SOURCES:
+        raise ConfigError(f"source={name!r} is not valid; valid sources: {', '.join(SOURCES)}")
+    if name == "leader":
+        return BuiltSource(_leader(robot, options.leader, stack))
+    if name == "keyboard":
+        return _keyboard(robot, options.teleop, keys)
+    if name == "gamepad":
+        return BuiltSource(_gamepad(robot, options.teleop, stack))
+    if name == "expert":
+        if options.sim_task is None:
+            raise ConfigError("source=expert needs the simulated task scene: drop robot.port (sim only)")
+        from twinarm.compose.sim_task import ExpertSource
+
+        return BuiltSource(ExpertSource(options.sim_task))
+    if name == "policy":
+        return BuiltSource(_policy(options.policy, options.realtime, stack))
+    if name == "wave":
+        return BuiltSource(WaveSource(robot.spec))
+    return BuiltSource(IdleSource())
+
+
+def _leader(robot: Robot, cfg: RobotConfig, stack: contextlib.ExitStack) -> ActionSource:
+    from twinarm.robot.sources import LeaderSource
+
+    if cfg.port is None:
+        raise ConfigError("source=leader needs leader.port=... (a serial port, or emulator for a dry run)")
+    cfg = dataclasses.replace(cfg, model=robot.spec.name, control_hz=robot.spec.control_hz)
+    leader = stack.enter_context(open_robot(cfg))
+    return LeaderSource(leader, robot.spec.joint_names)
+
+
+def _ik_source(robot: Robot, device: Any) -> ActionSource:
+    import mujoco
+    from twinarm.robot.teleop import CartesianTeleopSource
+    from twinarm.sim.ik import ArmIK
+    from twinarm.sim.sim_robot import SIM_MODELS
+
+    model = robot.spec.name
+    if model not in EE_MODELS or model not in SIM_MODELS:
+        raise ConfigError(f"end-effector teleop has no kinematic model for robot {model!r}; models: {list(EE_MODELS)}")
+    ee = EE_MODELS[model]
+    ik = ArmIK(mujoco.MjModel.from_xml_path(str(SIM_MODELS[model].xml)), robot.spec.joint_names, ee.arm_joints)
+    return CartesianTeleopSource(robot.spec, device, ik, ee.workspace, gripper_joint=ee.gripper)
+
+
+def _keyboard(robot: Robot, cfg: TeleopSettings, keys: KeyHub | None) -> BuiltSource:
+    if keys is None:
+        raise ConfigError("source=keyboard needs keys: run it in a terminal, or give keys=PATH (a file or FIFO)")
+    if robot.spec.name == "amazing_hand":
+        from twinarm.robot.hand_poses import FINGER_KEYS, HAND_KEYS_HELP, POSE_KEYS, HandPoseSource
+
+        hand = HandPoseSource(keys.view(), robot.spec)
+        claimed = frozenset(POSE_KEYS) | frozenset(FINGER_KEYS) | {"up", "down", "left", "right"}
+        return BuiltSource(hand, claimed, HAND_KEYS_HELP, lambda: hand.quit)
+    from twinarm.robot.teleop import KeyboardEE
+
+    device = KeyboardEE(keys.view(), step_m=cfg.step_m, step_rad=cfg.step_rad)
+    return BuiltSource(_ik_source(robot, device), frozenset(KEY_MAP), KEYBOARD_HELP)
+
+
+def _gamepad(robot: Robot, cfg: TeleopSettings, stack: contextlib.ExitStack) -> ActionSource:
+    from twinarm.robot.teleop import LinuxGamepad
+
+    try:
+        pad = LinuxGamepad.open(cfg.gamepad, max_speed=cfg.max_speed, max_yaw=cfg.max_yaw)
+    except OSError as exc:
+        raise ConfigError(
+            f"teleop.gamepad={cfg.gamepad!r} cannot be opened ({exc}); is a joystick plugged in? (ls /dev/input/js*)"
+        ) from exc
+    stack.callback(os.close, pad.fd)
+    return _ik_source(robot, pad)
+
+
+class PolicySource:
+    """A policy stepped in the loop's thread (``select_action``): for unpaced simulation, never starved."""
+
+    def __init__(self, policy: Any) -> None:
+        self.policy = policy
+
+    def reset(self) -> None:
+        self.policy.reset()
+
+    def act(self, obs: Observation) -> np.ndarray:
+        return self.policy.select_action(obs)
+
+
+class AsyncPolicySource:
+    """A policy's chunks predicted in a worker thread (``robot.chunking``): the real-time loop never waits."""
+
+    def __init__(self, policy: Any, stack: contextlib.ExitStack) -> None:
+        from twinarm.robot.chunking import AsyncChunkSource
+
+        self.policy = policy
+        self.chunks = stack.enter_context(AsyncChunkSource(policy.predict_chunk))
+
+    def reset(self) -> None:
+        self.chunks.reset()
+        self.policy.reset()
+
+    def act(self, obs: Observation) -> np.ndarray | None:
+        return self.chunks.act(obs)
+
+
+def _policy(ref: PolicyRef, realtime: bool, stack: contextlib.ExitStack) -> ActionSource:
+    from twinarm.policies.base import Policy
+
+    if not ref.path:
+        raise ConfigError("source=policy needs policy.path=... (a checkpoint directory: config.json + weights)")
+    policy = Policy.load(ref.path)
+    return AsyncPolicySource(policy, stack) if realtime else PolicySource(policy)

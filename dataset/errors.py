@@ -1,0 +1,25 @@
+"""Dataset errors: every message names the file (or key) at fault and what would be valid."""
+
+from __future__ import annotations
+
+from twinarm.robot.errors import TwinarmError
+
+
+class DatasetError(TwinarmError):
+    """Root of the errors raised by ``twinarm.dataset``."""
+
+
+class DatasetFormatError(DatasetError, ValueError):
+    """A file parses but does not follow the LeRobot v3.0 layout (version, missing key or feature, bad dtype)."""
+
+
+class DatasetCorruptError(DatasetError):
+    """A file is unreadable or disagrees with the metadata (corrupt parquet, frame count mismatch)."""
+
+
+class MissingFileError(DatasetError, FileNotFoundError):
+    """A file the metadata refers to (data parquet, video) does not exist."""
+
+
+class RecorderError(DatasetError, RuntimeError):
+    """The recorder was used out of order (a frame without an open episode, a frame of the wrong shape)."""

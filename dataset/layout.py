@@ -1,0 +1,174 @@
+"""The LeRobot v3.0 directory layout: paths, feature schema from a RobotSpec, durable file writes.
+
+A dataset root holds::
+
+    meta/info.json                      schema, fps, totals, path templates
+    meta/stats.json                     per-feature stats merged over all episodes
+    meta/tasks.parquet                  task text (pandas index ``task``) -> ``task_index``
+    meta/episodes/chunk-XXX/file-XXX.parquet   one row per episode: lengths, file indices, per-episode stats
+    data/chunk-XXX/file-XXX.parquet     frame rows
+    videos/<key>/chunk-XXX/file-XXX.mp4 one H.264/AV1 stream per camera
+
+Feature mapping from the Robot contract (``robot.spec``): ``observation.state`` <- ``joint_pos`` [rad],
+``observation.velocity`` <- ``joint_vel`` [rad/s], ``observation.images.<cam>`` <- ``image.<cam>`` (video),
+``action`` <- the joint targets sent [rad]. Units are stored per feature under an extra ``units`` key, which
+lerobot ignores (it reads only ``dtype``, ``shape``, ``names`` and ``info``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from twinarm.robot.spec import JOINT_POS, JOINT_VEL, RobotSpec, image_key
+
+CODEBASE_VERSION = "v3.0"
+CHUNKS_SIZE = 1000  # files per chunk directory
+DATA_FILES_SIZE_IN_MB = 100
+VIDEO_FILES_SIZE_IN_MB = 500
+
+INFO_PATH = "meta/info.json"
+STATS_PATH = "meta/stats.json"
+TASKS_PATH = "meta/tasks.parquet"
+EPISODES_DIR = "meta/episodes"
+CHUNK_FILE = "chunk-{chunk_index:03d}/file-{file_index:03d}"
+EPISODES_PATH = EPISODES_DIR + "/" + CHUNK_FILE + ".parquet"
+DATA_PATH = "data/" + CHUNK_FILE + ".parquet"
+VIDEO_PATH = "videos/{video_key}/" + CHUNK_FILE + ".mp4"
+#: In-progress files of the episode being recorded; anything found here on open is a partial episode.
+STAGING_DIR = ".recording"
+
+STATE = "observation.state"
+VELOCITY = "observation.velocity"
+ACTION = "action"
+IMAGES_PREFIX = "observation.images."
+#: Index columns every frame row carries, in lerobot's order and dtypes.
+INDEX_FEATURES: dict[str, dict[str, Any]] = {
+    "timestamp": {"dtype": "float32", "shape": [1], "names": None},
+    "frame_index": {"dtype": "int64", "shape": [1], "names": None},
+    "episode_index": {"dtype": "int64", "shape": [1], "names": None},
+    "index": {"dtype": "int64", "shape": [1], "names": None},
+    "task_index": {"dtype": "int64", "shape": [1], "names": None},
+}
+
+
+def video_key(camera: str) -> str:
+    """Dataset key of a camera: ``observation.images.<camera>``."""
+    return IMAGES_PREFIX + camera
+
+
+def obs_key_for(feature: str) -> str:
+    """Robot observation key that fills dataset ``feature`` (``action`` comes from the action, not the obs)."""
+    if feature == STATE:
+        return JOINT_POS
+    if feature == VELOCITY:
+        return JOINT_VEL
+    if feature.startswith(IMAGES_PREFIX):
+        return image_key(feature[len(IMAGES_PREFIX) :])
+    raise KeyError(feature)
+
+
+def chunk_file(counter: int) -> tuple[int, int]:
+    """(chunk_index, file_index) of the ``counter``-th file of a kind (``CHUNKS_SIZE`` files per chunk)."""
+    return counter // CHUNKS_SIZE, counter % CHUNKS_SIZE
+
+
+def video_info(height: int, width: int, fps: float, codec: str, pix_fmt: str) -> dict[str, Any]:
+    """The ``info`` block lerobot keeps for a video feature."""
+    return {
+        "video.height": height,
+        "video.width": width,
+        "video.codec": codec,
+        "video.pix_fmt": pix_fmt,
+        "video.is_depth_map": False,
+        "video.fps": fps,
+        "video.channels": 3,
+        "has_audio": False,
+    }
+
+
+def features_from_spec(spec: RobotSpec, fps: float, codec: str = "h264", pix_fmt: str = "yuv420p") -> dict:
+    """lerobot ``features`` for a robot: state, velocity, one video per camera, action, index columns."""
+    names = list(spec.joint_names)
+    n = spec.num_joints
+    features: dict[str, dict[str, Any]] = {
+        STATE: {"dtype": "float32", "shape": [n], "names": names, "units": "rad"},
+        VELOCITY: {"dtype": "float32", "shape": [n], "names": names, "units": "rad/s"},
+    }
+    for cam in spec.cameras:
+        features[video_key(cam.name)] = {
+            "dtype": "video",
+            "shape": [cam.height, cam.width, 3],
+            "names": ["height", "width", "channels"],
+            "info": video_info(cam.height, cam.width, fps, codec, pix_fmt),
+        }
+    features[ACTION] = {"dtype": "float32", "shape": [n], "names": names, "units": "rad"}
+    features.update(json.loads(json.dumps(INDEX_FEATURES)))
+    return features
+
+
+def new_info(features: dict, fps: float, robot_type: str | None) -> dict[str, Any]:
+    """``meta/info.json`` of an empty dataset."""
+    has_video = any(ft["dtype"] == "video" for ft in features.values())
+    return {
+        "codebase_version": CODEBASE_VERSION,
+        "robot_type": robot_type,
+        "total_episodes": 0,
+        "total_frames": 0,
+        "total_tasks": 0,
+        "chunks_size": CHUNKS_SIZE,
+        "data_files_size_in_mb": DATA_FILES_SIZE_IN_MB,
+        "video_files_size_in_mb": VIDEO_FILES_SIZE_IN_MB,
+        "fps": int(fps) if float(fps).is_integer() else fps,
+        "splits": {},
+        "data_path": DATA_PATH,
+        "video_path": VIDEO_PATH if has_video else None,
+        "features": features,
+    }
+
+
+def video_keys(features: dict) -> list[str]:
+    return [k for k, ft in features.items() if ft["dtype"] == "video"]
+
+
+def lowdim_keys(features: dict) -> list[str]:
+    """Features stored as parquet columns (everything but videos and images)."""
+    return [k for k, ft in features.items() if ft["dtype"] not in ("video", "image")]
+
+
+# -- durable writes ----------------------------------------------------------------------------------------
+def fsync_dir(path: Path) -> None:
+    """Flush a directory entry (a rename inside it) to disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def replace_durably(tmp: Path, final: Path) -> None:
+    """fsync ``tmp``, rename it over ``final`` atomically, fsync the directory."""
+    fsync_file(tmp)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(tmp, final)
+    fsync_dir(final.parent)
+
+
+def write_json_atomic(obj: Any, path: Path) -> None:
+    """Write JSON via temp file + fsync + os.replace: readers see the old or the new file, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w") as f:
+        json.dump(obj, f, indent=4, ensure_ascii=False)
+        f.flush()
+    replace_durably(tmp, path)

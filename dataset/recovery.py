@@ -1,0 +1,85 @@
+"""Crash recovery: bring a dataset directory back to its last committed episode.
+
+The recorder commits an episode by atomically replacing its ``meta/episodes`` file (after the episode's video
+and data files are durable in their final places). So after a crash or SIGKILL:
+
+* ``.recording/`` holds the staged video of an unfinished episode: it is deleted;
+* ``*.tmp`` files are half-written metadata: deleted;
+* data/video files newer than every file the episodes metadata refers to belong to an episode that never
+  committed: deleted (otherwise lerobot, which globs ``data/*/*.parquet``, would load them);
+* ``info.json``/``stats.json`` are rewritten from the episodes metadata when their totals disagree with it.
+
+Video files are never appended to after their episode commits (twinarm writes one mp4 per episode and camera),
+so a committed episode's video can never be damaged by a later crash.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+from twinarm.dataset import layout, metadata
+from twinarm.dataset.stats import merge_dataset_stats, to_json
+
+_CHUNK_FILE_RE = re.compile(r"chunk-(\d+)/file-(\d+)\.(parquet|mp4)$")
+
+
+def _counter(path: Path, base: Path) -> int | None:
+    m = _CHUNK_FILE_RE.search(path.relative_to(base).as_posix())
+    return None if m is None else int(m.group(1)) * layout.CHUNKS_SIZE + int(m.group(2))
+
+
+def recover(root: Path, dry_run: bool = False) -> list[str]:
+    """Discard what a crash left behind; returns one message per action (empty when the dataset was clean)."""
+    root = Path(root)
+    msgs: list[str] = []
+    staging = root / layout.STAGING_DIR
+    if staging.exists():
+        staged = [p.name for p in staging.iterdir()]
+        msgs.append(f"discarded a partial episode that was being recorded ({', '.join(staged) or 'no files'})")
+        if not dry_run:
+            shutil.rmtree(staging)
+    for sub in ("meta", "data", "videos"):
+        for tmp in sorted((root / sub).rglob("*.tmp")):
+            msgs.append(f"removed unfinished temp file {tmp.relative_to(root)}")
+            if not dry_run:
+                tmp.unlink()
+
+    info = metadata.read_info(root)
+    rows = metadata.read_episodes(root, with_stats=True)
+    referenced: dict[str, set[int]] = {"data": set()}
+    for key in layout.video_keys(info["features"]):
+        referenced[f"videos/{key}"] = set()
+    for r in rows:
+        referenced["data"].add(r["data/chunk_index"] * layout.CHUNKS_SIZE + r["data/file_index"])
+        for key in layout.video_keys(info["features"]):
+            c, f = r.get(f"videos/{key}/chunk_index"), r.get(f"videos/{key}/file_index")
+            if c is not None:
+                referenced[f"videos/{key}"].add(c * layout.CHUNKS_SIZE + f)
+    for sub, refs in referenced.items():
+        base = root / sub
+        newest = max(refs, default=-1)
+        for p in sorted(base.rglob("file-*.*")) if base.exists() else []:
+            n = _counter(p, base)
+            if n is not None and n > newest:
+                msgs.append(f"removed {p.relative_to(root)}: it belongs to no committed episode (partial episode)")
+                if not dry_run:
+                    p.unlink()
+
+    total_frames = sum(int(r["length"]) for r in rows)
+    if info.get("total_episodes") != len(rows) or info.get("total_frames") != total_frames:
+        msgs.append(
+            f"info.json said {info.get('total_episodes')} episodes / {info.get('total_frames')} frames; the "
+            f"episodes metadata holds {len(rows)} / {total_frames}: rewrote info.json and stats.json"
+        )
+        if not dry_run:
+            info["total_episodes"] = len(rows)
+            info["total_frames"] = total_frames
+            info["total_tasks"] = len(metadata.read_tasks(root)) if (root / layout.TASKS_PATH).exists() else 0
+            info["splits"] = {"train": f"0:{len(rows)}"} if rows else {}
+            ep_stats = [metadata.episode_stats(r) for r in rows]
+            if any(ep_stats):
+                layout.write_json_atomic(to_json(merge_dataset_stats(ep_stats)), root / layout.STATS_PATH)
+            layout.write_json_atomic(info, root / layout.INFO_PATH)
+    return msgs

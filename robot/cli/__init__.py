@@ -1,1 +1,0 @@
-"""Command-line entry points: the only layer that composes hardware, sim and policies."""
