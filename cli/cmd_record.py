@@ -1,10 +1,10 @@
 """``twinarm record source=... episodes=N``: record LeRobot v3.0 episodes from any source through the control loop.
 
-Sources (see ``twinarm.compose.sources``): ``leader``, ``keyboard``, ``gamepad`` (a person teleoperates), ``expert`` (the
-sim task's scripted expert; ``sim`` is an alias), ``policy`` (a checkpoint), ``wave`` (scripted motion), and
-``synthetic`` (a wave on an in-memory robot with drawn camera images: no sim, no hardware). Without ``robot.port``
-the robot is the SO-101 sim task ``sim_task`` (each episode starts from the seeded scene ``seed + episode``);
-``robot.port=emulator`` is a dry run on an emulated bus; a serial port drives the real arm.
+Sources (see ``twinarm.compose.sources``): ``leader``, ``keyboard``, ``gamepad`` (a person teleoperates),
+``expert`` (the sim task's scripted expert; ``sim`` is an alias), ``policy`` (a checkpoint), ``wave`` (scripted
+motion), and ``synthetic`` (a wave on an in-memory robot with drawn camera images: no sim, no hardware).
+Without ``robot.port`` the robot is the SO-101 sim task ``sim_task`` (each episode starts from the seeded scene
+``seed + episode``); ``robot.port=emulator`` is a dry run on an emulated bus; a serial port drives the real arm.
 
 One frame per control cycle: the dataset's fps is ``robot.control_hz``. With a person or real hardware in the loop
 the recording runs in real time; a program driving a simulation (expert, policy, synthetic) records as fast as the
