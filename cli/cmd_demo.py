@@ -4,7 +4,9 @@
 2. train an image policy that sees only what the real arm sees (camera images + joint state, never the
    simulator's cube pose);
 3. evaluate it on ``eval_episodes`` unseen seeds and print a report: success rate (Wilson 95% interval), timings,
-   and where the dataset, checkpoint, loss curve and rollout videos are.
+   and where the dataset, checkpoint, loss curve and rollout videos are, plus the ``twinarm eval`` and
+   ``twinarm deploy`` commands for that checkpoint (its contract carries the cameras and image size, so they
+   need no other keys).
 
 Defaults are sized to finish in under 15 minutes on 2 CPU cores (measured: 6.8 min, 90% lift success).
 """
@@ -29,7 +31,8 @@ class Config:
     demos: int = 80
     demo_frames: int = 100  # frames per demonstration (at 30 Hz: the expert lifts within ~70)
     cameras: list[str] = dataclasses.field(default_factory=lambda: ["front", "wrist"])
-    image_size: int = 64  # square camera images [px]
+    image_size: int = 64  # camera image height [px] (and width, unless image_width is set)
+    image_width: int = 0  # camera image width [px]; 0 = image_size (square)
     policy: str = "bc"  # bc | act | diffusion
     steps: int = 2500
     batch_size: int = 64
@@ -42,6 +45,19 @@ class Config:
     output_dir: str = ""
 
 
+def image_width(cfg: Config) -> int:
+    return cfg.image_width or cfg.image_size
+
+
+def follow_up_commands(checkpoint: Path | str, cfg: Config) -> list[str]:
+    """The next steps for a trained checkpoint: evaluate it on the demo's own seeds (the same figure), then run it
+    on the emulated arm; cameras, image size and task come from the checkpoint's contract."""
+    return [
+        f"twinarm eval policy.path={checkpoint} episodes={cfg.eval_episodes} seed={cfg.seed}",
+        f"twinarm deploy policy.path={checkpoint} task={cfg.task} robot.port=emulator",
+    ]
+
+
 def record_demos(cfg: Config, root: Path) -> float:
     """Record the expert in sim as fast as it runs (timestamps are frame_index / fps); returns seconds taken."""
     from tqdm import tqdm
@@ -51,7 +67,7 @@ def record_demos(cfg: Config, root: Path) -> float:
     from twinarm.dataset.session import EpisodePlan, record_episodes
 
     t0 = time.monotonic()
-    cams = RobotConfig(cameras=list(cfg.cameras), camera_height=cfg.image_size, camera_width=cfg.image_size)
+    cams = RobotConfig(cameras=list(cfg.cameras), camera_height=cfg.image_size, camera_width=image_width(cfg))
     scene = SimTask(cfg.task, cams, seed=DEMO_SEED)
     recorder = Recorder(root, scene.robot.spec)
     plan = EpisodePlan(cfg.demos, cfg.demo_frames / recorder.fps, f"{cfg.task} the cube", realtime=False)
@@ -74,6 +90,7 @@ def record_demos(cfg: Config, root: Path) -> float:
 def run(cfg: Config) -> None:
     import torch
     from twinarm.policies.base import make_policy
+    from twinarm.policies.contract import contract_from_dataset
     from twinarm.policies.data import TorchDataset
     from twinarm.policies.dataset import LeRobotSource, dataset_features
     from twinarm.policies.evaluate import evaluate
@@ -92,7 +109,8 @@ def run(cfg: Config) -> None:
     t0 = time.monotonic()
     feats = dataset_features(dataset_root)
     policy = make_policy(cfg.policy, state_dim=feats.state_dim, action_dim=feats.action_dim, cameras=feats.cameras)
-    source = LeRobotSource(dataset_root, policy.config)
+    policy.set_contract(contract_from_dataset(policy.config, dataset_root, sim_task=cfg.task))
+    source = LeRobotSource(dataset_root, policy.config, contract=policy.contract)
     policy.normalization.set_stats(source.stats())
     train_cfg = TrainConfig(
         output_dir=str(train_dir), steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr, seed=cfg.seed, log_every=100
@@ -102,14 +120,12 @@ def run(cfg: Config) -> None:
 
     print(f"[3/3] evaluating on {cfg.eval_episodes} unseen episodes")
     t0 = time.monotonic()
-    size = (cfg.image_size, cfg.image_size)
-    ev = evaluate(
+    ev = evaluate(  # the env comes from the policy's contract, exactly as `twinarm eval` builds it
         policy,
         env_id(cfg.task),
         episodes=cfg.eval_episodes,
         num_envs=cfg.num_envs,
         seed=cfg.seed,
-        env_kwargs={"cameras": tuple(cfg.cameras), "image_size": size},
         video_dir=out / "videos",
         videos=cfg.videos,
     )
@@ -123,6 +139,9 @@ def run(cfg: Config) -> None:
         "successes": ev.successes,
         "episodes": ev.episodes,
         "ci95": [ev.ci_low, ev.ci_high],
+        "seeds": list(ev.seeds),
+        "episode_successes": list(ev.episode_successes),
+        "episode_returns": list(ev.episode_returns),
         "mean_episode_length_steps": ev.mean_length,
         "seconds": {"record": record_s, "train": train_s, "eval": eval_s, "total": total_s},
         "train_samples_per_s": result.samples_per_s,
@@ -143,3 +162,7 @@ def run(cfg: Config) -> None:
     for v in ev.videos:
         print(f"  video       {v}")
     print(f"  report      {out / 'report.json'}")
+    print()
+    print("next: evaluate this checkpoint again, or run it on the emulated arm (hardware in the loop):")
+    for command in follow_up_commands(result.checkpoint, cfg):
+        print(f"  {command}")

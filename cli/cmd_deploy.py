@@ -14,7 +14,10 @@ releases torque. Backends (``robot.port``):
 
 Where the world is simulated (the first two), episode i is reset with seed ``seed + i`` exactly as ``twinarm eval``
 resets its env (same default seeds), ends on the task's success or time limit, and success is the task's test, so
-the two success rates compare. ``source=expert`` runs the task's scripted expert instead of a policy (it plans
+the two success rates compare. The robot's cameras default to the checkpoint's contract (its cameras, at the size
+its training frames were captured at); frames of any size reach the policy through the contract's one observation
+pipeline (aspect-preserving crop + resize), and a robot that lacks a camera, has other joints or another control
+rate is refused before it moves. ``source=expert`` runs the task's scripted expert instead of a policy (it plans
 from the simulator state, so it needs a simulated world): a baseline for the plumbing and the physics.
 """
 
@@ -29,27 +32,27 @@ from typing import Any
 import numpy as np
 from twinarm.cli.common import output_dir
 from twinarm.compose.backends import EMULATOR, RobotConfig, built_robot
+from twinarm.compose.policy import PolicyRef, check_robot, robot_for_contract
 from twinarm.robot.errors import ConfigError
 from twinarm.robot.loop import LoopReport, run_loop, terminate_on_sigterm
 from twinarm.robot.robot import Observation, Robot
-from twinarm.robot.spec import image_key
 
 HELP = "run a trained policy (or the scripted expert) on the sim, a hardware-in-the-loop emulator or a real arm"
 
 SOURCES = ("policy", "expert")
+CAMERA_HINT = "map each camera to a device with +robot.camera_sources.<name>=<index|path>, or use a simulated backend"
 PHYSICS = ("sim", "first_order")
 
 
-@dataclasses.dataclass
-class PolicyRef:
-    path: str = ""  # checkpoint directory holding config.json + model.safetensors
+def _robot_default() -> RobotConfig:
+    return RobotConfig(cameras=[], camera_height=0, camera_width=0)  # unset: from the policy's contract
 
 
 @dataclasses.dataclass
 class Config:
     policy: PolicyRef = dataclasses.field(default_factory=PolicyRef)
     source: str = "policy"  # policy | expert (the task's scripted expert; simulated worlds only)
-    robot: RobotConfig = dataclasses.field(default_factory=RobotConfig)  # cameras: set from the policy
+    robot: RobotConfig = dataclasses.field(default_factory=_robot_default)  # cameras []/size 0: from the policy
     physics: str = "sim"  # with robot.port=emulator: sim (hardware in the loop) | first_order (bus dry run)
     task: str = "lift"
     episodes: int = 1
@@ -85,8 +88,6 @@ def _validate(cfg: Config) -> None:
 
     if cfg.source not in SOURCES:
         raise ConfigError(f"source={cfg.source!r} is invalid; valid: {', '.join(SOURCES)}")
-    if cfg.source == "policy" and not cfg.policy.path:
-        raise ConfigError("policy.path is required: a checkpoint directory (config.json + model.safetensors)")
     if cfg.physics not in PHYSICS:
         raise ConfigError(f"physics={cfg.physics!r} is invalid; valid: {', '.join(PHYSICS)}")
     if cfg.task not in TASKS:
@@ -125,17 +126,16 @@ def _wait_for_enter(index: int) -> None:
 
 def run(cfg: Config) -> None:
     _validate(cfg)
-    policy = None
-    cameras: tuple[str, ...] = ()
+    policy = contract = None
     if cfg.source == "policy":
         import torch
-        from twinarm.policies.base import Policy
+        from twinarm.compose.policy import load_policy
 
         if cfg.threads > 0:
             torch.set_num_threads(cfg.threads)
-        policy = Policy.load(cfg.policy.path)
-        cameras = tuple(policy.config.cameras)
-    robot_cfg = dataclasses.replace(cfg.robot, cameras=list(cameras))
+        policy = load_policy(cfg.policy, command="deploy")
+        contract = policy.contract
+    robot_cfg = robot_for_contract(cfg.robot, contract)
     out = output_dir("deploy", cfg.output_dir or None)
     where = robot_cfg.port or "sim"
     what = f"{policy.name} from {cfg.policy.path}" if policy is not None else f"the {cfg.task} expert"
@@ -144,7 +144,8 @@ def run(cfg: Config) -> None:
     try:
         with terminate_on_sigterm(), contextlib.ExitStack() as stack:
             robot, episodes = _open_backend(cfg, robot_cfg, stack)
-            _check_cameras(robot, cameras)
+            if contract is not None:
+                check_robot(contract, robot.spec, cfg.policy, CAMERA_HINT if robot_cfg.port else "")
             max_steps = cfg.max_steps or _task_steps(cfg.task)
             done = (lambda obs: episodes.success()) if episodes.scored else None
             for k in range(cfg.episodes):
@@ -163,15 +164,6 @@ def run(cfg: Config) -> None:
     finally:  # also after Ctrl-C / SIGTERM (torque is already off): report the episodes that finished
         if episodes_out:
             _summary(cfg, out, episodes_out)
-
-
-def _check_cameras(robot: Robot, cameras: tuple[str, ...]) -> None:
-    missing = [c for c in cameras if image_key(c) not in robot.observation_space.spaces]
-    if missing:
-        raise ConfigError(
-            f"the policy sees cameras {list(cameras)}, the robot has no {missing}: map each to a device with "
-            f"robot.camera_sources (e.g. +robot.camera_sources.{missing[0]}=0), or use a simulated backend"
-        )
 
 
 def _task_steps(task: str) -> int:

@@ -1,4 +1,9 @@
-"""``twinarm eval policy.path=CKPT task=lift episodes=50``: success rate in simulation, with videos."""
+"""``twinarm eval policy.path=CKPT task=lift episodes=50``: success rate in simulation, with videos.
+
+The env is built from the checkpoint's contract (its cameras at their training capture size, its control rate;
+``task`` defaults to the simulated task it was trained on), so no extra keys are needed to reproduce the figure
+its training run printed. ``env_kwargs`` overrides stay possible and are checked against the contract.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from twinarm.robot.errors import ConfigError
+from twinarm.compose.policy import PolicyRef
 
 HELP = "evaluate a trained policy in a simulated task: success rate (Wilson 95% CI), episode length, videos"
 
@@ -24,15 +29,13 @@ def env_id_for_task(task: str) -> str:
     return env_id(task)
 
 
-@dataclasses.dataclass
-class PolicyRef:
-    path: str = ""  # checkpoint directory holding config.json + model.safetensors
+DEFAULT_TASK = "lift"
 
 
 @dataclasses.dataclass
 class Config:
     policy: PolicyRef = dataclasses.field(default_factory=PolicyRef)
-    task: str = "lift"
+    task: str = ""  # sim task or env id; empty: the policy's training task (its contract's sim_task), else lift
     episodes: int = 50
     num_envs: int = 4
     seed: int = 1000  # episode i uses seed + i
@@ -45,24 +48,23 @@ class Config:
 
 def run(cfg: Config) -> None:
     import torch
-    from twinarm.policies.base import Policy
-    from twinarm.policies.evaluate import evaluate
+    from twinarm.compose.policy import load_policy
+    from twinarm.policies.evaluate import contract_env_kwargs, evaluate
 
-    if not cfg.policy.path:
-        raise ConfigError("policy.path is required: a checkpoint directory (config.json + model.safetensors)")
     if cfg.threads > 0:
         torch.set_num_threads(cfg.threads)
-    policy = Policy.load(cfg.policy.path)
-    env_id = env_id_for_task(cfg.task)
+    policy = load_policy(cfg.policy, command="eval")
+    env_id = env_id_for_task(cfg.task or policy.contract.sim_task or DEFAULT_TASK)
     out = Path(cfg.output_dir or Path("outputs/eval") / time.strftime("%Y-%m-%d_%H-%M-%S"))
     print(f"evaluating {policy.name} from {cfg.policy.path} on {env_id}: {cfg.episodes} episodes")
+    env_kwargs = {**contract_env_kwargs(policy.contract), **dict(cfg.env_kwargs)}
     result = evaluate(
         policy,
         env_id,
         cfg.episodes,
         cfg.num_envs,
         cfg.seed,
-        dict(cfg.env_kwargs),
+        env_kwargs,
         cfg.max_steps,
         out / "videos",
         cfg.videos,
@@ -72,6 +74,7 @@ def run(cfg: Config) -> None:
         **result._asdict(),
         "videos": [str(p) for p in result.videos],
         "env_id": env_id,
+        "env_kwargs": {k: list(v) if isinstance(v, tuple) else v for k, v in env_kwargs.items()},
         "policy_path": cfg.policy.path,
     }
     (out / "eval_info.json").write_text(json.dumps(info, indent=2))

@@ -1,4 +1,9 @@
-"""``twinarm train policy=act dataset.root=PATH [train.steps=...] [+policy_args.chunk_size=...]``."""
+"""``twinarm train policy=act dataset.root=PATH [train.steps=...] [+policy_args.chunk_size=...]``.
+
+The checkpoint carries the policy's contract (``policy_contract.json``): the dataset's robot, joints, rate and
+camera frame sizes; ``image_size=[H,W]`` trains on another input size (frames are centre-cropped and resized by
+the same function every robot observation goes through).
+"""
 
 from __future__ import annotations
 
@@ -40,6 +45,7 @@ class Config:
     dataset: DatasetConfig = dataclasses.field(default_factory=DatasetConfig)
     train: Any = dataclasses.field(default_factory=_train_defaults)  # policies.train.TrainConfig
     eval: EvalDuring = dataclasses.field(default_factory=EvalDuring)
+    image_size: list[int] = dataclasses.field(default_factory=list)  # [H, W] policy input [px]; []: dataset's size
     threads: int = 0  # torch CPU threads (0 = torch default)
 
 
@@ -54,6 +60,7 @@ def _output_dir(cfg: Config) -> str:
 def run(cfg: Config) -> None:
     import torch
     from twinarm.policies.base import make_policy
+    from twinarm.policies.contract import contract_from_dataset
     from twinarm.policies.data import TorchDataset
     from twinarm.policies.dataset import LeRobotSource, dataset_features
     from twinarm.policies.train import train
@@ -65,7 +72,13 @@ def run(cfg: Config) -> None:
     feats = dataset_features(cfg.dataset.root)
     fields = {"state_dim": feats.state_dim, "action_dim": feats.action_dim, "cameras": feats.cameras, **cfg.policy_args}
     policy = make_policy(cfg.policy, **fields)
-    source = LeRobotSource(cfg.dataset.root, policy.config, preload_bytes=int(cfg.dataset.preload_gb * 2**30))
+    if cfg.image_size and len(cfg.image_size) != 2:
+        raise ConfigError(f"image_size={list(cfg.image_size)} is invalid; expected [height, width] in px")
+    image_hw = (int(cfg.image_size[0]), int(cfg.image_size[1])) if cfg.image_size else None
+    sim_task = cfg.eval.task if "/" not in cfg.eval.task else ""
+    policy.set_contract(contract_from_dataset(policy.config, cfg.dataset.root, image_hw, sim_task))
+    preload = int(cfg.dataset.preload_gb * 2**30)
+    source = LeRobotSource(cfg.dataset.root, policy.config, preload_bytes=preload, contract=policy.contract)
     policy.normalization.set_stats(source.stats())
     out = _output_dir(cfg)
     train_cfg = dataclasses.replace(cfg.train, output_dir=out)

@@ -25,6 +25,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from twinarm.compose.backends import RobotConfig, open_robot
 from twinarm.compose.keys import KeyHub
+from twinarm.compose.policy import PolicyRef
 from twinarm.compose.scripted import IdleSource, WaveSource
 from twinarm.compose.sim_task import SimTask
 from twinarm.robot.errors import ConfigError
@@ -45,11 +46,6 @@ class TeleopSettings:
     step_rad: float = 0.05  # keyboard: yaw per key press [rad]
     max_speed: float = 0.1  # gamepad: gripper speed at full stick [m/s]
     max_yaw: float = 1.0  # gamepad: yaw rate at full stick [rad/s]
-
-
-@dataclasses.dataclass
-class PolicyRef:
-    path: str = ""  # checkpoint directory holding config.json + model.safetensors
 
 
 def leader_default() -> RobotConfig:
@@ -114,7 +110,7 @@ def build_source(
 
         return BuiltSource(ExpertSource(options.sim_task))
     if name == "policy":
-        return BuiltSource(_policy(options.policy, options.realtime, stack))
+        return BuiltSource(_policy(options.policy, robot, options.realtime, stack))
     if name == "wave":
         return BuiltSource(WaveSource(robot.spec))
     return BuiltSource(IdleSource())
@@ -202,10 +198,10 @@ class AsyncPolicySource:
         return self.chunks.act(obs)
 
 
-def _policy(ref: PolicyRef, realtime: bool, stack: contextlib.ExitStack) -> ActionSource:
-    from twinarm.policies.base import Policy
+def _policy(ref: PolicyRef, robot: Robot, realtime: bool, stack: contextlib.ExitStack) -> ActionSource:
+    """The checkpoint ``ref`` as a source for ``robot`` (refused if the robot cannot feed its contract); frames
+    reach it through the contract's observation pipeline inside the policy."""
+    from twinarm.compose.policy import load_policy
 
-    if not ref.path:
-        raise ConfigError("source=policy needs policy.path=... (a checkpoint directory: config.json + weights)")
-    policy = Policy.load(ref.path)
+    policy = load_policy(ref, robot.spec, command="source=policy")
     return AsyncPolicySource(policy, stack) if realtime else PolicySource(policy)

@@ -22,7 +22,17 @@ import os
 from pathlib import Path
 from typing import Any
 
-from twinarm.robot.spec import JOINT_POS, JOINT_VEL, RobotSpec, image_key
+from twinarm.robot.features import (
+    ACTION,
+    IMAGE_FEATURE_PREFIX,
+    JOINT_POS,
+    JOINT_VEL,
+    STATE,
+    VELOCITY,
+    image_feature,
+    image_key,
+)
+from twinarm.robot.spec import RobotSpec
 
 CODEBASE_VERSION = "v3.0"
 CHUNKS_SIZE = 1000  # files per chunk directory
@@ -40,10 +50,7 @@ VIDEO_PATH = "videos/{video_key}/" + CHUNK_FILE + ".mp4"
 #: In-progress files of the episode being recorded; anything found here on open is a partial episode.
 STAGING_DIR = ".recording"
 
-STATE = "observation.state"
-VELOCITY = "observation.velocity"
-ACTION = "action"
-IMAGES_PREFIX = "observation.images."
+IMAGES_PREFIX = IMAGE_FEATURE_PREFIX
 #: Index columns every frame row carries, in lerobot's order and dtypes.
 INDEX_FEATURES: dict[str, dict[str, Any]] = {
     "timestamp": {"dtype": "float32", "shape": [1], "names": None},
@@ -56,7 +63,7 @@ INDEX_FEATURES: dict[str, dict[str, Any]] = {
 
 def video_key(camera: str) -> str:
     """Dataset key of a camera: ``observation.images.<camera>``."""
-    return IMAGES_PREFIX + camera
+    return image_feature(camera)
 
 
 def obs_key_for(feature: str) -> str:

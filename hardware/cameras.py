@@ -16,6 +16,7 @@ from typing import NamedTuple
 import cv2
 import numpy as np
 from twinarm.robot.errors import TwinarmError
+from twinarm.robot.observation import fit_image
 
 
 class CameraError(TwinarmError, RuntimeError):
@@ -24,8 +25,8 @@ class CameraError(TwinarmError, RuntimeError):
 
 @dataclasses.dataclass(frozen=True)
 class CameraConfig:
-    """One camera. ``source``: device index, ``/dev/video*`` path or video file; frames are resized to
-    ``height`` x ``width``; ``fps`` [Hz] is requested from devices and paces file replay; ``read_timeout_s`` [s]
+    """One camera. ``source``: device index, ``/dev/video*`` path or video file; frames are centre-cropped to the
+    aspect ratio of ``height`` x ``width`` and resized to it (never squashed); ``fps`` [Hz] is requested from devices and paces file replay; ``read_timeout_s`` [s]
     is how old the newest frame may be before ``read`` fails."""
 
     source: int | str
@@ -144,12 +145,12 @@ class OpenCVCamera:
                 self._cond.wait(deadline - now)
 
     def _convert(self, bgr: np.ndarray) -> np.ndarray:
-        h, w = self.config.height, self.config.width
+        """Device frame -> (height, width, 3) uint8 RGB by the one image conversion of twinarm (aspect-preserving
+        centre crop, then resize: :func:`twinarm.robot.observation.fit_image`), never squashed."""
         if bgr.ndim == 2:
             bgr = cv2.cvtColor(bgr, cv2.COLOR_GRAY2BGR)
-        if bgr.shape[:2] != (h, w):
-            bgr = cv2.resize(bgr, (w, h), interpolation=cv2.INTER_AREA)
-        return np.ascontiguousarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), dtype=np.uint8)
+        rgb = np.ascontiguousarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), dtype=np.uint8)
+        return fit_image(rgb, (self.config.height, self.config.width))
 
     def _run(self) -> None:
         cap = self._cap

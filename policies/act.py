@@ -19,6 +19,7 @@ from torch import Tensor, nn
 from twinarm.policies.base import Batch, Policy, register_policy
 from twinarm.policies.config import PolicyConfig, check_field
 from twinarm.policies.encoders import ResNetEncoder
+from twinarm.robot.features import ACTION, ACTION_IS_PAD, JOINT_POS
 
 
 @dataclasses.dataclass(frozen=True)
@@ -121,7 +122,7 @@ class ACTPolicy(Policy):
         return self.action_head(out)  # (B, chunk, action_dim)
 
     def _posterior(self, batch: Batch) -> tuple[Tensor, Tensor]:
-        state, action, pad = batch["state"][:, -1], batch["action"], batch["action_is_pad"]
+        state, action, pad = batch["state"][:, -1], batch[ACTION], batch[ACTION_IS_PAD]
         b = state.shape[0]
         tokens = torch.cat(
             [self.vae_cls.expand(b, 1, -1), self.vae_state_proj(state)[:, None], self.vae_action_proj(action)], 1
@@ -142,7 +143,7 @@ class ACTPolicy(Policy):
             kld = torch.zeros(())
         pred = self._decode(batch, z)
         valid = (~batch["action_is_pad"]).unsqueeze(-1).to(pred.dtype)
-        l1 = ((pred - batch["action"]).abs() * valid).sum() / (valid.sum() * pred.shape[-1]).clamp_min(1)
+        l1 = ((pred - batch[ACTION]).abs() * valid).sum() / (valid.sum() * pred.shape[-1]).clamp_min(1)
         loss = l1 + self.config.kl_weight * kld
         return loss, {"l1": float(l1.detach()), "kld": float(kld.detach())}
 
@@ -161,7 +162,7 @@ class ACTPolicy(Policy):
         coeff = self.config.temporal_ensemble_coeff
         if coeff is None:
             return super().select_action(obs)
-        batched = np.asarray(obs["joint_pos"]).ndim == 2
+        batched = np.asarray(obs[JOINT_POS]).ndim == 2
         self._ensemble.append((self._plan(self._observe(obs)), self._step))
         # chunks still covering this step, oldest first: weight exp(-coeff * i)
         preds = [chunk[:, self._step - start] for chunk, start in self._ensemble]

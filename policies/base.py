@@ -10,7 +10,10 @@ A policy maps observations to chunks of future joint targets [rad]. Two entry po
   ``n_action_steps`` actions before planning again. Batched observations (a leading env axis) give (B, n).
 
 State, action and image normalization statistics live in the model as buffers, so a checkpoint (directory with
-``model.safetensors`` + ``config.json``, the Hugging Face hub layout; no pickles) is self-contained.
+``model.safetensors`` + ``config.json``, the Hugging Face hub layout; no pickles) is self-contained. A policy
+trained by twinarm also carries its input/output contract (``policy.contract``, saved as ``policy_contract.json``,
+see :mod:`twinarm.robot.policy_contract`): with one, every observation passes through the contract's
+:class:`~twinarm.robot.observation.ObservationPipeline` (cameras at any size -> the trained input size) first.
 """
 
 from __future__ import annotations
@@ -30,6 +33,9 @@ from twinarm.policies.config import PolicyConfig, config_from_dict, config_to_di
 from twinarm.policies.data import ACTION, ACTION_IS_PAD, STATE, image_feature, observation_to_batch
 from twinarm.policies.errors import PolicyError
 from twinarm.policies.normalize import Normalization
+from twinarm.robot.features import JOINT_POS
+from twinarm.robot.observation import ObservationPipeline
+from twinarm.robot.policy_contract import PolicyContract, load_contract, save_contract
 
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
@@ -51,6 +57,25 @@ class Policy(nn.Module, abc.ABC):
             self.normalization.set_stats(stats)
         self._action_queue: deque[Tensor] = deque()
         self._obs_history: deque[Batch] = deque(maxlen=config.n_obs_steps)
+        self.contract: PolicyContract | None = None
+        self._pipeline: ObservationPipeline | None = None
+
+    def set_contract(self, contract: PolicyContract) -> None:
+        """Attach the input/output contract (saved with the weights; drives the observation pipeline)."""
+        cfg = self.config
+        mismatches = {
+            "cameras": (sorted(contract.camera_names), sorted(cfg.cameras)),
+            "state_dim": (len(contract.joint_names), cfg.state_dim),
+            "chunk_size": (contract.action.chunk_size, cfg.chunk_size),
+            "n_action_steps": (contract.action.n_action_steps, cfg.n_action_steps),
+            "n_obs_steps": (contract.n_obs_steps, cfg.n_obs_steps),
+        }
+        bad = {k: v for k, v in mismatches.items() if v[0] != v[1]}
+        if bad:
+            detail = "; ".join(f"{k}: contract {a}, config {b}" for k, (a, b) in bad.items())
+            raise PolicyError(f"{self.name} policy: contract does not match its config ({detail})")
+        self.contract = contract
+        self._pipeline = ObservationPipeline(contract)
 
     # -- hooks --------------------------------------------------------------------------------------------
     @abc.abstractmethod
@@ -96,14 +121,14 @@ class Policy(nn.Module, abc.ABC):
     @torch.no_grad()
     def predict_chunk(self, obs: dict[str, np.ndarray]) -> np.ndarray:
         """Joint targets [rad] for the next ``chunk_size`` steps: (chunk, n), or (B, chunk, n) if batched."""
-        batched = np.asarray(obs["joint_pos"]).ndim == 2
+        batched = np.asarray(obs[JOINT_POS]).ndim == 2
         chunk = self._plan(self._observe(obs))
         return chunk.numpy() if batched else chunk[0].numpy()
 
     @torch.no_grad()
     def select_action(self, obs: dict[str, np.ndarray]) -> np.ndarray:
         """Next joint target [rad]: (n,) float32, or (B, n) for a batched observation."""
-        batched = np.asarray(obs["joint_pos"]).ndim == 2
+        batched = np.asarray(obs[JOINT_POS]).ndim == 2
         batch = self._observe(obs)
         if not self._action_queue:
             chunk = self._plan(batch)  # (B, chunk, n)
@@ -113,7 +138,10 @@ class Policy(nn.Module, abc.ABC):
         return action.numpy() if batched else action[0].numpy()
 
     def _observe(self, obs: dict[str, np.ndarray]) -> Batch:
-        """Append ``obs`` to the history and return a (B, T, ...) lerobot-keyed batch of the last T steps."""
+        """Append ``obs`` (through the contract's pipeline, if any) to the history and return a (B, T, ...)
+        lerobot-keyed batch of the last T steps."""
+        if self._pipeline is not None:
+            obs = self._pipeline(obs)
         step = observation_to_batch(obs, self.config.cameras)
         if self._obs_history and len(self._obs_history[-1][STATE]) != len(step[STATE]):
             self.reset()  # another batch size: a new set of episodes
@@ -134,9 +162,12 @@ class Policy(nn.Module, abc.ABC):
 
     # -- persistence --------------------------------------------------------------------------------------
     def save(self, directory: str | Path) -> Path:
-        """Write ``config.json`` and ``model.safetensors`` (weights and normalization stats) to ``directory``."""
+        """Write ``config.json``, ``model.safetensors`` (weights and normalization stats) and, when the policy has
+        one, ``policy_contract.json`` to ``directory``."""
         path = Path(directory)
         path.mkdir(parents=True, exist_ok=True)
+        if self.contract is not None:
+            save_contract(self.contract, path)
         (path / CONFIG_FILE).write_text(json.dumps({"type": self.name, **config_to_dict(self.config)}, indent=2))
         tensors = {k: v.detach().contiguous().clone() for k, v in self.state_dict().items()}
         save_file(tensors, str(path / WEIGHTS_FILE), metadata={"format": "pt", "policy": self.name})
@@ -144,7 +175,8 @@ class Policy(nn.Module, abc.ABC):
 
     @classmethod
     def load(cls, directory: str | Path) -> Policy:
-        """The policy saved in ``directory`` (any registered type when called on the base class)."""
+        """The policy saved in ``directory`` (any registered type when called on the base class), with its contract
+        (a checkpoint saved without one gets the assumed legacy contract and a logged note)."""
         path = Path(directory)
         cfg_path = path / CONFIG_FILE
         if not cfg_path.is_file() or not (path / WEIGHTS_FILE).is_file():
@@ -156,6 +188,7 @@ class Policy(nn.Module, abc.ABC):
             raise PolicyError(f"{cfg_path}: holds a {kind!r} policy, not {policy_cls.name!r}")
         policy = policy_cls(config_from_dict(policy_cls.config_class, raw))
         policy.load_state_dict(load_file(str(path / WEIGHTS_FILE)))
+        policy.set_contract(load_contract(path, raw))
         policy.eval()
         return policy
 

@@ -9,6 +9,7 @@ from torch import Tensor, nn
 from twinarm.policies.base import Batch, Policy, register_policy
 from twinarm.policies.config import PolicyConfig, check_field
 from twinarm.policies.encoders import ImageEncoder
+from twinarm.robot.features import ACTION
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,7 +61,7 @@ class BCPolicy(Policy):
     def compute_loss(self, batch: Batch) -> tuple[Tensor, dict[str, float]]:
         pred = self._predict(batch)
         valid = (~batch["action_is_pad"]).unsqueeze(-1).to(pred.dtype)
-        l1 = ((pred - batch["action"]).abs() * valid).sum() / (valid.sum() * pred.shape[-1]).clamp_min(1)
+        l1 = ((pred - batch[ACTION]).abs() * valid).sum() / (valid.sum() * pred.shape[-1]).clamp_min(1)
         return l1, {"l1": float(l1.detach())}
 
     def sample_chunk(self, batch: Batch) -> Tensor:

@@ -13,16 +13,18 @@ from typing import Any, Protocol
 import numpy as np
 import torch
 from torch import Tensor
+from twinarm.robot.features import (
+    ACTION,
+    ACTION_IS_PAD,
+    IMAGE_FEATURE_PREFIX,
+    JOINT_POS,
+    STATE,
+    image_feature,
+    image_key,
+)
+from twinarm.robot.policy_contract import PolicyMismatchError
 
-STATE = "observation.state"
-ACTION = "action"
-ACTION_IS_PAD = "action_is_pad"
-IMAGE_FEATURE_PREFIX = "observation.images."
-
-
-def image_feature(camera: str) -> str:
-    """Dataset feature name of a camera's images."""
-    return IMAGE_FEATURE_PREFIX + camera
+__all__ = ["ACTION", "ACTION_IS_PAD", "IMAGE_FEATURE_PREFIX", "STATE", "image_feature"]
 
 
 def images_to_float(x: np.ndarray | Tensor) -> Tensor:
@@ -47,13 +49,13 @@ def sample_to_tensors(sample: dict[str, Any]) -> dict[str, Tensor]:
 def observation_to_batch(obs: dict[str, np.ndarray], cameras: Sequence[str]) -> dict[str, Tensor]:
     """Robot observation (``joint_pos`` (n,) or (B, n), ``image.<cam>`` (H, W, 3) or (B, H, W, 3) uint8) ->
     lerobot-keyed tensors with a batch axis: ``observation.state`` (B, n), images (B, 3, H, W) in [0, 1]."""
-    pos = np.asarray(obs["joint_pos"], dtype=np.float32)
+    pos = np.asarray(obs[JOINT_POS], dtype=np.float32)
     batched = pos.ndim == 2
     out = {STATE: torch.as_tensor(pos if batched else pos[None])}
     for cam in cameras:
-        key = "image." + cam
+        key = image_key(cam)
         if key not in obs:
-            raise KeyError(f"observation lacks {key!r} needed by the policy; keys: {sorted(obs)}")
+            raise PolicyMismatchError(f"the policy needs {key!r}; the observation has {sorted(obs)}")
         img = np.asarray(obs[key])
         out[image_feature(cam)] = images_to_float(img if batched else img[None])
     return out

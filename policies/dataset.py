@@ -3,7 +3,8 @@
 Low-dim columns come from the reader in one piece; camera frames are decoded once, sequentially, into memory
 when they fit in ``preload_bytes`` (random access into a video would re-decode a GOP per sample), else on demand.
 Windows follow lerobot's ``delta_timestamps``: indices clamped to the episode, ``action_is_pad`` marks the
-steps past its end.
+steps past its end. With a policy contract, frames are converted to its input sizes by the one image function
+(:func:`twinarm.robot.observation.fit_image`) every robot observation goes through too.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import numpy as np
 from twinarm.policies.config import PolicyConfig
 from twinarm.policies.data import ACTION, IMAGE_FEATURE_PREFIX, STATE, compute_stats, image_feature
 from twinarm.policies.errors import PolicyError
+from twinarm.robot.observation import fit_image
+from twinarm.robot.policy_contract import PolicyContract
 
 
 class DatasetFeatures(NamedTuple):
@@ -40,9 +43,16 @@ def dataset_features(root: str | Path) -> DatasetFeatures:
 
 
 class LeRobotSource:
-    """``len`` = frames of the dataset; item ``i`` = lerobot-keyed numpy sample for ``config``'s windows."""
+    """``len`` = frames of the dataset; item ``i`` = lerobot-keyed numpy sample for ``config``'s windows; camera
+    frames at ``contract``'s input sizes (at the dataset's size without a contract)."""
 
-    def __init__(self, root: str | Path, config: PolicyConfig, preload_bytes: int = 2 << 30) -> None:
+    def __init__(
+        self,
+        root: str | Path,
+        config: PolicyConfig,
+        preload_bytes: int = 2 << 30,
+        contract: PolicyContract | None = None,
+    ) -> None:
         from twinarm.dataset import LeRobotDatasetReader
 
         self.reader = LeRobotDatasetReader(root)
@@ -64,11 +74,12 @@ class LeRobotSource:
         self.obs_offsets = np.arange(-config.n_obs_steps + 1, 1)
         self.action_offsets = np.arange(config.chunk_size)
         self.images: dict[str, np.ndarray] = {}
-        frame_bytes = sum(int(np.prod(self.reader.features[image_feature(c)]["shape"])) for c in config.cameras)
+        native = {c: tuple(self.reader.features[image_feature(c)]["shape"][:2]) for c in config.cameras}
+        self.image_hw = {c.name: (c.height, c.width) for c in contract.cameras} if contract else native
+        frame_bytes = sum(h * w * 3 for h, w in self.image_hw.values())
         if frame_bytes * len(self) <= preload_bytes:
             for cam in config.cameras:
-                key = image_feature(cam)
-                self.images[cam] = np.stack([self.reader.frame(key, i) for i in range(len(self))])
+                self.images[cam] = np.stack([self._frame(cam, i) for i in range(len(self))])
             self.reader.close()
 
     def __len__(self) -> int:
@@ -87,8 +98,11 @@ class LeRobotSource:
             if cam in self.images:
                 sample[image_feature(cam)] = self.images[cam][obs_rows]
             else:
-                sample[image_feature(cam)] = np.stack([self.reader.frame(image_feature(cam), int(r)) for r in obs_rows])
+                sample[image_feature(cam)] = np.stack([self._frame(cam, int(r)) for r in obs_rows])
         return sample
+
+    def _frame(self, cam: str, row: int) -> np.ndarray:
+        return fit_image(self.reader.frame(image_feature(cam), row), self.image_hw[cam])
 
     def stats(self) -> dict[str, dict[str, np.ndarray]]:
         """State/action stats from the dataset's ``stats.json`` (computed from the data when absent),

@@ -18,6 +18,7 @@ from torch.nn import functional as F
 from twinarm.policies.base import Batch, Policy, register_policy
 from twinarm.policies.config import PolicyConfig, check_field
 from twinarm.policies.encoders import ImageEncoder
+from twinarm.robot.features import ACTION
 
 
 @dataclasses.dataclass(frozen=True)
@@ -161,7 +162,7 @@ class DiffusionPolicy(Policy):
 
     def compute_loss(self, batch: Batch) -> tuple[Tensor, dict[str, float]]:
         cfg = self.config
-        x0 = batch["action"]
+        x0 = batch[ACTION]
         b = x0.shape[0]
         noise = torch.randn_like(x0)
         t = torch.randint(0, cfg.num_train_timesteps, (b,), device=x0.device)

@@ -4,6 +4,11 @@ Episodes run in waves of ``num_envs`` vectorised environments that start togethe
 ``policy.select_action`` call (one shared action queue) serves the whole wave; an env that finishes early keeps
 stepping until the wave ends but its further steps are not counted. The env's observations must follow the
 Robot contract (``joint_pos``, ``image.<cam>``) and its ``info`` must report ``is_success`` (or ``success``).
+
+A registered env id is made with the policy's contract (:func:`contract_env_kwargs`: its cameras, rendered at the
+size the training frames were captured at, and its control rate), so evaluating a checkpoint needs no extra keys
+to reproduce the figure its training run printed; ``env_kwargs`` override those and the env's robot is then
+checked against the contract (a missing camera, other joints or another rate are refused).
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ import gymnasium as gym
 import numpy as np
 from tqdm import tqdm
 from twinarm.policies.base import Policy
+from twinarm.robot.features import IMAGE_PREFIX
+from twinarm.robot.policy_contract import PolicyContract, check_robot_spec
 from twinarm.robot.video import write_video
 
 SUCCESS_KEYS = ("is_success", "success")
@@ -33,6 +40,9 @@ class EvalResult(NamedTuple):
     mean_return: float
     seconds: float
     videos: list[Path]
+    seeds: tuple[int, ...] = ()  # per episode, in order
+    episode_successes: tuple[bool, ...] = ()
+    episode_returns: tuple[float, ...] = ()
 
     def summary(self) -> str:
         return (
@@ -64,12 +74,30 @@ def _success(info: dict[str, Any], num_envs: int) -> np.ndarray:
 
 def _frame(obs: dict[str, np.ndarray], i: int) -> np.ndarray | None:
     """The camera images of env ``i`` side by side, (H, sum W, 3) uint8, or None without cameras."""
-    images = [np.asarray(v[i]) for k, v in sorted(obs.items()) if k.startswith("image.")]
+    images = [np.asarray(v[i]) for k, v in sorted(obs.items()) if k.startswith(IMAGE_PREFIX)]
     if not images:
         return None
     h = max(img.shape[0] for img in images)
     images = [np.pad(img, ((0, h - img.shape[0]), (0, 0), (0, 0))) for img in images]
     return np.concatenate(images, axis=1)
+
+
+def contract_env_kwargs(contract: PolicyContract | None) -> dict[str, Any]:
+    """Keyword arguments of a ``twinarm/`` env that feeds ``contract``: its cameras rendered at their training
+    capture size (the first camera's; the pipeline fits any other) and its control rate [Hz]."""
+    if contract is None:
+        return {}
+    kwargs: dict[str, Any] = {"cameras": contract.camera_names, "control_hz": contract.control_hz}
+    if contract.cameras:
+        kwargs["image_size"] = (contract.cameras[0].capture_height, contract.cameras[0].capture_width)
+    return kwargs
+
+
+def check_env(policy: Policy, env: gym.Env) -> None:
+    """Refuse an env whose robot cannot feed ``policy``'s contract (see ``check_robot_spec``)."""
+    robot = getattr(env.unwrapped, "robot", None)
+    if policy.contract is not None and robot is not None and hasattr(robot, "spec"):
+        check_robot_spec(policy.contract, robot.spec, f"the {policy.name} policy")
 
 
 def evaluate(
@@ -86,10 +114,17 @@ def evaluate(
     progress: bool = True,
 ) -> EvalResult:
     """Roll ``policy`` out for ``episodes`` episodes (seeds ``seed``, ``seed + 1``, ...) in ``env_id`` (a
-    registered id or an env factory) and report success; the first ``videos`` episodes go to ``video_dir``."""
-    make = env_id if callable(env_id) else (lambda: gym.make(env_id, **(env_kwargs or {})))
+    registered id (made with the policy's contract, ``env_kwargs`` on top) or an env factory) and report success;
+    the first ``videos`` episodes go to ``video_dir``."""
+    kwargs = {**contract_env_kwargs(policy.contract), **(env_kwargs or {})}
+    make = env_id if callable(env_id) else (lambda: gym.make(env_id, **kwargs))
     num_envs = max(1, min(num_envs, episodes))
     envs = gym.vector.SyncVectorEnv([make] * num_envs)
+    try:
+        check_env(policy, envs.envs[0])
+    except BaseException:
+        envs.close()
+        raise
     policy.eval()
     t0 = time.perf_counter()
     lengths, returns, successes, video_paths = [], [], [], []
@@ -132,5 +167,16 @@ def evaluate(
     k, n = int(np.sum(successes)), len(successes)
     lo, hi = wilson_interval(k, n)
     return EvalResult(
-        n, k, k / n, lo, hi, float(np.mean(lengths)), float(np.mean(returns)), time.perf_counter() - t0, video_paths
+        n,
+        k,
+        k / n,
+        lo,
+        hi,
+        float(np.mean(lengths)),
+        float(np.mean(returns)),
+        time.perf_counter() - t0,
+        video_paths,
+        tuple(range(seed, seed + n)),
+        tuple(bool(s) for s in successes),
+        tuple(float(r) for r in returns),
     )

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 from twinarm.policies.config import PolicyConfig
-from twinarm.policies.data import ACTION, STATE, image_feature
+from twinarm.policies.data import ACTION, IMAGE_FEATURE_PREFIX, STATE, image_feature
 from twinarm.policies.errors import PolicyError
 
 EPS = 1e-6
@@ -71,7 +71,7 @@ class Normalization(nn.Module):
                 self.norms[_slot(feature)].set((hi + lo) / 2, (hi - lo) / 2 + EPS)
         for slot, norm in self.norms.items():
             feature = slot.replace("__", ".")
-            if feature.startswith("observation.images.") and feature in stats:
+            if feature.startswith(IMAGE_FEATURE_PREFIX) and feature in stats:
                 s = stats[feature]
                 if "mean" in s and "std" in s:
                     norm.set(s["mean"], np.asarray(s["std"], dtype=np.float32) + EPS)

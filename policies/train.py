@@ -27,6 +27,7 @@ from twinarm.policies.base import Policy
 from twinarm.policies.checkpoint import PRETRAINED, last_checkpoint, load_checkpoint, save_checkpoint
 from twinarm.policies.ema import EMA
 from twinarm.policies.errors import PolicyConfigError
+from twinarm.robot.features import ACTION
 
 #: ``eval_fn(policy, step) -> {metric: value}``, called on rank 0 with the weights evaluation should use.
 EvalFn = Callable[[Policy, int], dict[str, float]]
@@ -158,7 +159,7 @@ def _train(policy: Policy, dataset: Dataset, cfg: TrainConfig, eval_fn: EvalFn |
         opt.step()
         if ema:
             ema.update(policy, step)
-        samples += len(batch["action"]) * world
+        samples += len(batch[ACTION]) * world
         recent.append(float(loss.detach()))
         bar.update(1)
         done = step + 1

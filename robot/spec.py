@@ -18,19 +18,13 @@ from typing import NamedTuple
 import gymnasium as gym
 import numpy as np
 from twinarm.robot.errors import SpecError
+from twinarm.robot.features import IMAGE_PREFIX, JOINT_POS, JOINT_VEL, image_key
 
-JOINT_POS = "joint_pos"
-JOINT_VEL = "joint_vel"
-IMAGE_PREFIX = "image."
+__all__ = ["IMAGE_PREFIX", "JOINT_POS", "JOINT_VEL", "CameraSpec", "JointSpec", "RobotSpec", "image_key"]
 
 #: Observation bounds are the joint limits widened by this much [rad]: real encoders and soft sim limits read
 #: slightly past a limit, and that is a measurement, not a contract violation.
 POSITION_MARGIN = 0.1
-
-
-def image_key(camera: str) -> str:
-    """Observation key of a camera's image."""
-    return IMAGE_PREFIX + camera
 
 
 class JointSpec(NamedTuple):

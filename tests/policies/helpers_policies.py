@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 from twinarm.policies.base import Policy, make_policy
+from twinarm.policies.contract import make_contract
 from twinarm.policies.data import SyntheticDemos, TorchDataset, compute_stats
+from twinarm.robot.models import SO101
 
 HW = (48, 48)
 TINY = {
@@ -49,10 +51,16 @@ def source(name: str, size: int = 16, cameras=("front",), seed: int = 0) -> Synt
     return SyntheticDemos(size=size, chunk_size=8, cameras=cameras, image_hw=HW, n_obs_steps=n_obs, seed=seed)
 
 
-def tiny_policy(name: str, cameras=("front",), **overrides) -> Policy:
+def tiny_policy(name: str, cameras=("front",), contract: bool = True, **overrides) -> Policy:
+    """A tiny SO-101 policy with synthetic stats and (unless ``contract=False``) a contract for HW-sized cameras."""
     torch.manual_seed(0)
     stats = compute_stats(source(name, cameras=cameras))
-    return make_policy(name, stats=stats, cameras=cameras, **{**TINY[name], **overrides})
+    policy = make_policy(name, stats=stats, cameras=cameras, **{**TINY[name], **overrides})
+    if contract:
+        policy.set_contract(
+            make_contract(policy.config, SO101.name, SO101.joint_names, SO101.control_hz, dict.fromkeys(cameras, HW))
+        )
+    return policy
 
 
 def batch(name: str, size: int = 8, cameras=("front",)) -> dict[str, torch.Tensor]:
