@@ -26,8 +26,9 @@ class CameraError(TwinarmError, RuntimeError):
 @dataclasses.dataclass(frozen=True)
 class CameraConfig:
     """One camera. ``source``: device index, ``/dev/video*`` path or video file; frames are centre-cropped to the
-    aspect ratio of ``height`` x ``width`` and resized to it (never squashed); ``fps`` [Hz] is requested from devices and paces file replay; ``read_timeout_s`` [s]
-    is how old the newest frame may be before ``read`` fails."""
+    aspect ratio of ``height`` x ``width`` and resized to it (never squashed); ``fps`` [Hz] is requested from
+    devices and paces file replay; ``read_timeout_s`` [s] is how old the newest frame may be before ``read``
+    fails."""
 
     source: int | str
     fps: float = 30.0

