@@ -57,10 +57,19 @@ def test_cli_train_writes_a_loadable_checkpoint(dataset: Path, tmp_path: Path, c
     cfg.dataset.root = str(dataset)
     cfg.train.output_dir = str(tmp_path)
     cfg.train.steps, cfg.train.batch_size, cfg.train.progress = 3, 4, False
+    cfg.image_size = [24, 32]  # another input size than the dataset's 48x48 frames
     cmd_train.run(cfg)
     policy = Policy.load(tmp_path / "checkpoints" / "000003" / "pretrained_model")
     assert policy.config.cameras == ("front",) and policy.config.hidden_dims == (32,)
     assert "checkpoint:" in capsys.readouterr().out
+    contract = policy.contract
+    assert contract.robot == "so101" and contract.joint_names == SO101.joint_names and contract.control_hz == 30.0
+    assert [(c.name, c.height, c.width, c.capture_height, c.capture_width) for c in contract.cameras] == [
+        ("front", 24, 32, 48, 48)
+    ]
+    assert contract.task == "lift the cube" and contract.dataset == str(dataset.resolve())
+    src = LeRobotSource(dataset, policy.config, contract=contract)
+    assert src[0]["observation.images.front"].shape == (1, 24, 32, 3)  # training frames fitted like robot frames
 
 
 def test_cli_errors_name_the_missing_key() -> None:
