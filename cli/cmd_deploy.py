@@ -101,12 +101,15 @@ def _validate(cfg: Config) -> None:
 def _open_backend(cfg: Config, robot_cfg: RobotConfig, stack: contextlib.ExitStack) -> tuple[Robot, Any]:
     """Build and connect the robot; the episode harness for it."""
     from twinarm.compose.hil import ManualEpisodes, TaskEpisodes, hil_robot
-    from twinarm.sim.sim_robot import SO101_SIM
+    from twinarm.compose.registry import MODELS
+    from twinarm.hardware.motors import Role
 
+    entry = robot_cfg.entry()
     if robot_cfg.port == EMULATOR and cfg.physics == "sim":
         robot_cfg.validate()
-        if robot_cfg.model != "so101" or robot_cfg.role != "follower":
-            raise ConfigError("physics=sim (hardware in the loop) serves the SO-101 follower only")
+        if not entry.sim_bus or robot_cfg.role != Role.FOLLOWER.value:
+            valid = ", ".join(f"robot.model={name}" for name, m in MODELS.items() if m.sim_bus)
+            raise ConfigError(f"physics=sim (hardware in the loop) serves the follower of: {valid}")
         rig = stack.enter_context(hil_robot(robot_cfg.control_hz, robot_cfg.camera_specs()))
         stack.enter_context(rig.robot)
         return rig.robot, TaskEpisodes(cfg.task, rig.robot, rig.motion)
@@ -114,7 +117,7 @@ def _open_backend(cfg: Config, robot_cfg: RobotConfig, stack: contextlib.ExitSta
     stack.enter_context(robot)
     if robot_cfg.port is None:
         return robot, TaskEpisodes(cfg.task, robot)
-    home = np.asarray(SO101_SIM.home, np.float32) if cfg.home and robot.spec.name == SO101_SIM.spec.name else None
+    home = np.asarray(entry.sim.home, np.float32) if cfg.home and entry.sim is not None else None
     prompt = robot_cfg.port != EMULATOR and cfg.prompt
     return robot, ManualEpisodes(robot, home, _wait_for_enter if prompt else None)
 

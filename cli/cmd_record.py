@@ -76,15 +76,24 @@ def _realtime(cfg: Config, source: str) -> bool:
     return cfg.realtime
 
 
+def _is_own_task(cfg: Config) -> bool:
+    """Whether ``sim_task`` is a task of the robot model (else the model records on its bare sim robot, e.g. a hand
+    with the default ``lift``); ConfigError for a task no model has."""
+    from twinarm.sim.envs import env_id
+
+    env_id(cfg.sim_task)
+    tasks = cfg.robot.entry().tasks
+    return tasks is not None and cfg.sim_task in tasks.tasks
+
+
 def _open_robot(cfg: Config, source: str, stack: contextlib.ExitStack) -> tuple[Robot, SimTask | None]:
     """The robot to record (connected) and, in simulation, its task scene."""
     if source == "synthetic":
         from twinarm.compose.scripted import SyntheticRobot
-        from twinarm.robot.models import get_model
 
-        spec = get_model(cfg.robot.model).with_rate(cfg.robot.control_hz).with_cameras(cfg.robot.camera_specs())
+        spec = cfg.robot.entry().spec.with_rate(cfg.robot.control_hz).with_cameras(cfg.robot.camera_specs())
         return stack.enter_context(SyntheticRobot(spec)), None
-    if cfg.robot.port is None and cfg.robot.model == "so101":
+    if cfg.robot.port is None and _is_own_task(cfg):
         sim_task = SimTask(cfg.sim_task, cfg.robot, cfg.seed)
         stack.callback(sim_task.close)
         return sim_task.robot, sim_task

@@ -36,17 +36,16 @@ class TaskFamily(NamedTuple):
     env_name: Callable[[str], str]
 
 
-FAMILIES: dict[str, TaskFamily] = {
-    "so101": TaskFamily(SO101_SIM, TASKS, Scene, ("front", "wrist"), lambda t: f"SO101{t.capitalize()}"),
-    "amazing_hand": TaskFamily(
-        AMAZING_HAND_SIM, HAND_TASKS, HandScene, (), lambda t: "AmazingHand" + t.title().replace("_", "")
-    ),
-}
+SO101_FAMILY = TaskFamily(SO101_SIM, TASKS, Scene, ("front", "wrist"), lambda t: f"SO101{t.capitalize()}")
+AMAZING_HAND_FAMILY = TaskFamily(
+    AMAZING_HAND_SIM, HAND_TASKS, HandScene, (), lambda t: "AmazingHand" + t.title().replace("_", "")
+)
+#: Every task family; importing this module registers their tasks as gymnasium ids. The model registry
+#: (``twinarm.compose.registry``) binds each family to its robot model.
+FAMILIES: tuple[TaskFamily, ...] = (SO101_FAMILY, AMAZING_HAND_FAMILY)
 
 #: Every twinarm/ environment by task name (task names are unique across robots).
-ENV_IDS: dict[str, str] = {
-    task: f"twinarm/{family.env_name(task)}-v0" for family in FAMILIES.values() for task in family.tasks
-}
+ENV_IDS: dict[str, str] = {task: f"twinarm/{family.env_name(task)}-v0" for family in FAMILIES for task in family.tasks}
 SO101_ENV_IDS = {task: ENV_IDS[task] for task in TASKS}
 HAND_ENV_IDS = {task: ENV_IDS[task] for task in HAND_TASKS}
 
@@ -58,6 +57,15 @@ def env_id(task: str) -> str:
     if task not in ENV_IDS:
         raise ConfigError(f"unknown task {task!r}; valid tasks: {', '.join(ENV_IDS)}")
     return ENV_IDS[task]
+
+
+def family_of(robot: str) -> TaskFamily:
+    """The task family of robot model ``robot``; a ConfigError lists the robots with simulated tasks."""
+    for family in FAMILIES:
+        if family.model.spec.name == robot:
+            return family
+    valid = ", ".join(f.model.spec.name for f in FAMILIES)
+    raise ConfigError(f"no simulated tasks for robot {robot!r}; valid robots: {valid}")
 
 
 class TaskEnv(gym.Env):
@@ -75,9 +83,7 @@ class TaskEnv(gym.Env):
         control_hz: float = 30.0,
         render_mode: str | None = None,
     ) -> None:
-        if robot not in FAMILIES:
-            raise ConfigError(f"no simulated tasks for robot {robot!r}; valid robots: {', '.join(FAMILIES)}")
-        family = FAMILIES[robot]
+        family = family_of(robot)
         if task not in family.tasks:
             raise ConfigError(f"unknown {robot} task {task!r}; valid tasks: {', '.join(family.tasks)}")
         cams = family.cameras if cameras is None else tuple(cameras)
@@ -128,12 +134,12 @@ class TaskEnv(gym.Env):
         self._scene = None
 
 
-for _robot, _family in FAMILIES.items():
+for _family in FAMILIES:
     for _task, _cls in _family.tasks.items():
         if ENV_IDS[_task] not in gym.registry:
             gym.register(
                 id=ENV_IDS[_task],
                 entry_point="twinarm.sim.envs:TaskEnv",
-                kwargs={"task": _task, "robot": _robot},
+                kwargs={"task": _task, "robot": _family.model.spec.name},
                 max_episode_steps=_cls.max_steps,
             )

@@ -52,8 +52,6 @@ AMAZING_HAND_SIM = SimModel(
     transmission=finger_pairs(len(AMAZING_HAND.joints) // 2),
 )
 
-SIM_MODELS: dict[str, SimModel] = {"so101": SO101_SIM, "amazing_hand": AMAZING_HAND_SIM}
-
 
 def _index(ids: np.ndarray) -> slice | np.ndarray:
     """A slice when ``ids`` are consecutive (cheaper to index with on the hot path), else the array."""
