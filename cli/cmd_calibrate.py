@@ -28,6 +28,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from twinarm.hardware.calibration import Calibration, CalibrationError, RangeSweep
@@ -46,6 +47,9 @@ from twinarm.hardware.calibration_io import (
 from twinarm.hardware.feetech.bus import FeetechBus
 from twinarm.hardware.motors import ArmDescription
 from twinarm.robot.errors import ConfigError
+
+if TYPE_CHECKING:
+    from twinarm.compose.registry import CalibrationImport
 
 HELP = "record an arm's or hand's calibration (zero pose + range sweep) into its servos and a file"
 
@@ -75,15 +79,15 @@ def describe(cfg: Config) -> tuple[ArmDescription, str]:
     return entry.bus(cfg.role, cfg.side, cfg.ids), entry.calibration_name(cfg.name, cfg.side)
 
 
-def _published(cfg: Config, arm: ArmDescription, name: str) -> Calibration:
-    """The calibration imported from ``cfg.published``; ConfigError when the model has no published format."""
+def _importer(cfg: Config) -> CalibrationImport | None:
+    """The model's import of ``cfg.published`` (None without ``published``); ConfigError when it has none."""
     from twinarm.compose.registry import MODELS, get_model
 
     load = get_model(cfg.robot).published_calibration
-    if load is None:
+    if cfg.published and load is None:
         valid = ", ".join(n for n, m in MODELS.items() if m.published_calibration is not None)
         raise ConfigError(f"published=...: robot={cfg.robot} has no published calibration format; models: {valid}")
-    return load(Path(cfg.published).expanduser(), cfg.side, arm.ids, name)
+    return load if cfg.published else None
 
 
 def run(cfg: Config, ask: Ask | None = None, out: Out | None = None, live: bool | None = None) -> Calibration:
@@ -95,6 +99,7 @@ def run(cfg: Config, ask: Ask | None = None, out: Out | None = None, live: bool 
     ask = ask or input
     out = out or print
     arm, name = describe(cfg)
+    importer = _importer(cfg)
     role = arm.role.value
     path = Path(cfg.path).expanduser() if cfg.path else default_path(arm.spec.name, role, name)
     signs = _drive_signs(cfg, arm)
@@ -102,8 +107,8 @@ def run(cfg: Config, ask: Ask | None = None, out: Out | None = None, live: bool 
     with FeetechBus(cfg.port, arm.baudrate, arm.table) as bus:
         bus.check_servos(dict.fromkeys(arm.ids, arm.table.model_number))
         out(f"{cfg.port}: found {arm.name} servos {list(arm.ids)} ({arm.table.name})")
-        if cfg.published:
-            cal = _published(cfg, arm, name)
+        if importer is not None:
+            cal = importer(Path(cfg.published).expanduser(), cfg.side, arm.ids, name)
             set_torque(bus, arm.ids, False)
             out(f"imported {cfg.published}")
         else:

@@ -33,6 +33,7 @@ from twinarm.sim.sim_robot import AMAZING_HAND_SIM, SO101_SIM, SimModel
 
 #: The calibration name that means "the model's default" (a model with sides defaults to the side's name).
 DEFAULT_CALIBRATION_NAME = "default"
+DEFAULT_SIDE = "right"  # what ``side`` means when not given (ignored by a model without sides)
 
 
 class KeyboardTeleop(str, Enum):
@@ -107,7 +108,7 @@ class RobotModel:
         """The sides (``right``, ``left``); empty for a model without handedness."""
         return tuple(dict.fromkeys(bus.side for bus in self.buses if bus.side))
 
-    def bus(self, role: str = Role.FOLLOWER.value, side: str = "right", ids: Sequence[int] = ()) -> ArmDescription:
+    def bus(self, role: str = Role.FOLLOWER.value, side: str = DEFAULT_SIDE, ids: Sequence[int] = ()) -> ArmDescription:
         """The bus description of the ``role`` robot on ``side`` (ignored without sides), its servos readdressed
         to ``ids`` (motor order; empty: the defaults). ConfigError lists the valid roles, sides or id count."""
         if role not in self.roles:
@@ -125,11 +126,11 @@ class RobotModel:
         """The calibration file name of robot ``name``: a model with sides names its default calibration by side."""
         return side if self.sides and name == DEFAULT_CALIBRATION_NAME else name
 
-    def nominal_calibration(self, role: str = Role.FOLLOWER.value, side: str = "right") -> Calibration:
+    def nominal_calibration(self, role: str = Role.FOLLOWER.value, side: str = DEFAULT_SIDE) -> Calibration:
         """An ideal calibration of the ``role`` robot on ``side``: what its emulated servos need."""
         return nominal_calibration(self.bus(role, side), name="nominal")
 
-    def emulator_servos(self, role: str = Role.FOLLOWER.value, side: str = "right") -> list[ServoConfig]:
+    def emulator_servos(self, role: str = Role.FOLLOWER.value, side: str = DEFAULT_SIDE) -> list[ServoConfig]:
         """The emulated servos of the ``role`` robot on ``side`` (ids, servo model, start positions)."""
         return servos_for(self.bus(role, side), self.emulator_offsets_ticks)
 
