@@ -58,7 +58,8 @@ def emulator_config(cfg: Config) -> EmulatorConfig:
 def _sim_emulator(cfg: Config):
     """physics=sim: the MuJoCo-backed bus (hardware in the loop), its calibration saved for the driving process."""
     from twinarm.cli.common import output_dir
-    from twinarm.compose.hil import TaskEpisodes, sim_bus
+    from twinarm.compose.episodes import TaskEpisodes
+    from twinarm.compose.hil import sim_bus
     from twinarm.hardware.calibration_file import save_calibration
 
     if cfg.ids or cfg.robot != "so101":
