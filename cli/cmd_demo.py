@@ -69,10 +69,10 @@ def record_demos(cfg: Config, root: Path) -> float:
 
 def run(cfg: Config) -> None:
     import torch
-    from twinarm.policies.base import make_policy
     from twinarm.policies.data import TorchDataset
     from twinarm.policies.dataset import LeRobotSource, dataset_features
     from twinarm.policies.evaluate import evaluate
+    from twinarm.policies.registry import make_policy
     from twinarm.policies.train import TrainConfig, train
     from twinarm.sim.envs import env_id
 

@@ -23,7 +23,7 @@ from tests.policies.helpers_policies import TINY
 def tiny_act(directory: Path, cameras: tuple[str, ...]) -> Path:
     """An untrained tiny ACT checkpoint (plumbing only: its chunks stay near the home pose's statistics)."""
     import torch
-    from twinarm.policies.base import make_policy
+    from twinarm.policies.registry import make_policy
 
     torch.manual_seed(0)
     home = np.array([0.0, -0.35, 0.41, 1.51, 0.0, 0.6], np.float32)
