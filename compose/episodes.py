@@ -64,11 +64,6 @@ class TaskEpisodes:
         self.home = np.asarray(world.sim_model.home, dtype=np.float32)
         self._lock = contextlib.nullcontext() if motion is None else motion.lock
 
-    @property
-    def max_steps(self) -> int:
-        """The task's time limit [control periods at 30 Hz]."""
-        return self.task.max_steps
-
     def reset(self, index: int, seed: int) -> None:
         """Start episode ``index`` from the scene seed ``seed`` draws."""
         rng = seeding.np_random(seed)[0]
