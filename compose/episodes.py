@@ -5,6 +5,8 @@ expert as a loop action source.
 hand), or on a hardware-in-the-loop rig (``compose.hil``: the real driver on an emulated bus whose physics is
 MuJoCo). Episode ``seed`` resets the world through the task's own reset (``sim.tasks.Task.start``) with the
 generator ``gym.make(task).reset(seed=seed)`` uses, so results compare with ``twinarm eval`` and ``twinarm sim``.
+A task whose scene moves by itself (the hand's wrist lift) moves it on each SimRobot control period; on a rig the
+emulator steps the physics, so such tasks need a SimRobot (the SO-101 tasks, the ones a rig serves, have none).
 :class:`ManualEpisodes` is a real robot: home, then whatever the CLI does to let a person reset the scene; success
 unknown. :class:`ExpertSource` is the task's scripted expert (``sim.experts``), planning from the simulator state.
 """
