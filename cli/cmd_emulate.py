@@ -65,7 +65,8 @@ def emulator_config(cfg: Config) -> EmulatorConfig:
 def _sim_emulator(cfg: Config):
     """physics=sim: the MuJoCo-backed bus (hardware in the loop), its calibration saved for the driving process."""
     from twinarm.cli.common import output_dir
-    from twinarm.compose.hil import TaskEpisodes, sim_bus
+    from twinarm.compose.episodes import TaskEpisodes
+    from twinarm.compose.hil import sim_bus
     from twinarm.compose.registry import MODELS, get_model
     from twinarm.hardware.calibration_file import save_calibration
     from twinarm.hardware.motors import Role

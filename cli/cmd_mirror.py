@@ -20,9 +20,9 @@ from typing import Any
 
 import numpy as np
 from twinarm.cli.common import output_dir
-from twinarm.compose.backends import RobotConfig
+from twinarm.compose.backends import RobotConfig, open_robot
 from twinarm.compose.keys import episode_controls, open_keys, stop_help
-from twinarm.compose.runs import loop_summary, open_loop_robot, stop_check, stop_on_interrupt, write_json
+from twinarm.compose.runs import loop_summary, stop_check, stop_on_interrupt, write_json
 from twinarm.compose.sources import (
     PolicyRef,
     SourceOptions,
@@ -76,7 +76,7 @@ def run(cfg: Config) -> None:
     out = output_dir("mirror", cfg.output_dir)
     stop = threading.Event()
     with terminate_on_sigterm(), contextlib.ExitStack() as stack:
-        robot = stack.enter_context(open_loop_robot(cfg.robot))
+        robot = stack.enter_context(open_robot(cfg.robot))
         keys = open_keys(cfg.keys, stack)
         built = build_source(cfg.source, robot, SourceOptions(cfg.leader, cfg.teleop, cfg.policy), keys, stack)
         controls = episode_controls(keys, built.claimed_keys)

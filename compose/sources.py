@@ -4,7 +4,7 @@
 ``leader``        a leader arm, joint to joint (``leader.port=...``; ``emulator`` for a dry run)
 ``keyboard``      terminal keys: the gripper frame moves through IK on the MuJoCo model (a hand: named poses)
 ``gamepad``       a kernel joystick (``teleop.gamepad=/dev/input/js0``): the gripper frame moves through IK
-``expert``        the sim task's scripted expert (simulation only, see ``twinarm.compose.sim_task``)
+``expert``        the sim task's scripted expert (simulation only, see ``twinarm.compose.episodes``)
 ``policy``        a trained policy checkpoint (``policy.path=...``)
 ``wave``          scripted smooth joint motion (dry runs, tests)
 ``none``          no commands: the robot holds still (a leader arm is only watched)
@@ -20,17 +20,19 @@ import contextlib
 import dataclasses
 import os
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 from twinarm.compose.backends import RobotConfig, open_robot
 from twinarm.compose.keys import KeyHub
 from twinarm.compose.scripted import IdleSource, WaveSource
-from twinarm.compose.sim_task import SimTask
 from twinarm.robot.errors import ConfigError
 from twinarm.robot.loop import ActionSource
 from twinarm.robot.robot import Observation, Robot
 from twinarm.robot.teleop import KEY_MAP, KEYBOARD_HELP
+
+if TYPE_CHECKING:
+    from twinarm.compose.episodes import TaskEpisodes
 
 SOURCES = ("leader", "keyboard", "gamepad", "expert", "policy", "wave", "none")
 HUMAN_SOURCES = ("leader", "keyboard", "gamepad")  # a person in the loop: always real time
@@ -73,7 +75,7 @@ class SourceOptions(NamedTuple):
     teleop: TeleopSettings
     policy: PolicyRef
     realtime: bool = True
-    sim_task: SimTask | None = None  # the scene when the robot is a sim task's (needed by source=expert)
+    episodes: TaskEpisodes | None = None  # the sim task the robot runs, if any (needed by source=expert)
 
 
 def build_source(
@@ -90,11 +92,11 @@ def build_source(
     if name == "gamepad":
         return BuiltSource(_gamepad(robot, options.teleop, stack))
     if name == "expert":
-        if options.sim_task is None:
+        if options.episodes is None:
             raise ConfigError("source=expert needs the simulated task scene: drop robot.port (sim only)")
-        from twinarm.compose.sim_task import ExpertSource
+        from twinarm.compose.episodes import ExpertSource
 
-        return BuiltSource(ExpertSource(options.sim_task))
+        return BuiltSource(ExpertSource(options.episodes, robot.spec.control_hz))
     if name == "policy":
         return BuiltSource(_policy(options.policy, options.realtime, stack))
     if name == "wave":
