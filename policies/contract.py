@@ -14,7 +14,6 @@ from pathlib import Path
 from twinarm.policies.config import PolicyConfig
 from twinarm.policies.errors import PolicyError
 from twinarm.robot.features import STATE, image_feature
-from twinarm.robot.models import MODELS
 from twinarm.robot.policy_contract import ActionSemantics, CameraInput, PolicyContract
 
 
@@ -62,12 +61,8 @@ def contract_from_dataset(
     root = Path(root)
     info = metadata.read_info(root)
     feats = info["features"]
-    names = feats.get(STATE, {}).get("names") or []
-    robot = info.get("robot_type") or next(
-        (m.name for m in MODELS.values() if list(m.joint_names) == list(names)), "unknown"
-    )
-    if not names:
-        names = list(MODELS[robot].joint_names) if robot in MODELS else [f"joint_{i}" for i in range(config.state_dim)]
+    names = feats.get(STATE, {}).get("names") or [f"joint_{i}" for i in range(config.state_dim)]
+    robot = info.get("robot_type") or "unknown"  # twinarm's recorder stores the robot model's name
     capture = {}
     for cam in config.cameras:
         shape = feats.get(image_feature(cam), {}).get("shape")

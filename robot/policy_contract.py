@@ -20,13 +20,15 @@ from pathlib import Path
 from typing import Any
 
 from twinarm.robot.errors import TwinarmError
-from twinarm.robot.models import MODELS, SO101
+from twinarm.robot.models import AMAZING_HAND, SO101
 from twinarm.robot.spec import RobotSpec
 
 CONTRACT_FILE = "policy_contract.json"
 CONTRACT_VERSION = 1
 #: Camera size old checkpoints (no contract) were run with: the default of ``twinarm eval`` and ``deploy`` [px].
 LEGACY_IMAGE_HW = (96, 96)
+#: The robot models that existed before contracts: an old checkpoint is one of them, told apart by its joint count.
+LEGACY_MODELS = (SO101, AMAZING_HAND)
 #: Relative control-rate difference tolerated between a policy and a robot.
 RATE_TOLERANCE = 1e-6
 
@@ -282,7 +284,7 @@ def legacy_contract(config: dict[str, Any]) -> PolicyContract:
     cams = tuple(CameraInput(str(name), h, w, h, w) for name in config.get("cameras", ()))
     chunk = int(config.get("chunk_size", 1))
     n = int(config.get("state_dim", SO101.num_joints))
-    model = next((m for m in (SO101, *MODELS.values()) if m.num_joints == n), None)
+    model = next((m for m in LEGACY_MODELS if m.num_joints == n), None)
     return PolicyContract(
         robot=model.name if model else "unknown",
         joint_names=model.joint_names if model else tuple(f"joint_{i}" for i in range(n)),

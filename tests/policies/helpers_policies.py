@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from twinarm.policies.base import Policy, make_policy
+from twinarm.policies.base import Policy
 from twinarm.policies.contract import make_contract
 from twinarm.policies.data import SyntheticDemos, TorchDataset, compute_stats
+from twinarm.policies.registry import make_policy
 from twinarm.robot.models import SO101
 
 HW = (48, 48)

@@ -44,8 +44,8 @@ def test_demo_then_eval_without_extra_keys_gives_the_same_episodes(tmp_path: Pat
 
 def _tiny_act(directory: Path, capture_hw: tuple[int, int], input_hw: tuple[int, int]) -> Path:
     import torch
-    from twinarm.policies.base import make_policy
     from twinarm.policies.contract import make_contract
+    from twinarm.policies.registry import make_policy
     from twinarm.robot.models import SO101
 
     torch.manual_seed(0)
