@@ -1,8 +1,9 @@
 """Learned policies (torch): ACT, Diffusion Policy and a BC baseline behind one :class:`Policy` interface,
 plus the training loop (``policies.train``) and simulated evaluation (``policies.evaluate``).
 
-Checkpoints are directories with ``config.json`` + ``model.safetensors``; the same checkpoint drives the sim
-robot and the real arm. This package never imports ``hardware``.
+Checkpoints are directories with ``config.json`` + ``model.safetensors`` + ``policy_contract.json`` (what the
+policy expects: ``twinarm.robot.policy_contract``); the same checkpoint drives the sim robot and the real arm, fed
+by the contract's one observation pipeline. This package never imports ``hardware``.
 """
 
 from twinarm.policies.base import Policy

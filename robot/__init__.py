@@ -1,4 +1,5 @@
-"""twinarm's shared robot contract: specs, the Robot base, safety, the conformance checker.
+"""twinarm's shared robot contract: specs, the Robot base, safety, the conformance checker, observation keys and
+feature names (``features``), and what a trained policy expects of a robot (``policy_contract``, ``observation``).
 
 The contract imports nothing else of twinarm; only ``twinarm.compose`` and ``twinarm.cli`` compose the packages.
 """
