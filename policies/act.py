@@ -143,7 +143,7 @@ class ACTPolicy(Policy):
             z = torch.zeros(b, self.config.latent_dim)
             kld = torch.zeros(())
         pred = self._decode(batch, z)
-        valid = (~batch["action_is_pad"]).unsqueeze(-1).to(pred.dtype)
+        valid = (~batch[ACTION_IS_PAD]).unsqueeze(-1).to(pred.dtype)
         l1 = ((pred - batch[ACTION]).abs() * valid).sum() / (valid.sum() * pred.shape[-1]).clamp_min(1)
         loss = l1 + self.config.kl_weight * kld
         return loss, {"l1": float(l1.detach()), "kld": float(kld.detach())}

@@ -105,11 +105,9 @@ class Policy(nn.Module, abc.ABC):
             images[cam] = self.normalization.normalize(key, _with_time_axis(batch[key], 4))
         out["images"] = images  # type: ignore[assignment]
         if with_action:
-            out["action"] = self.normalization.normalize(ACTION, batch[ACTION])
+            out[ACTION] = self.normalization.normalize(ACTION, batch[ACTION])
             pad = batch.get(ACTION_IS_PAD)
-            out["action_is_pad"] = (
-                pad.bool() if pad is not None else torch.zeros(out["action"].shape[:2], dtype=torch.bool)
-            )
+            out[ACTION_IS_PAD] = pad.bool() if pad is not None else torch.zeros(out[ACTION].shape[:2], dtype=torch.bool)
         return out
 
     # -- inference ----------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from twinarm.policies.base import Batch, Policy
 from twinarm.policies.config import PolicyConfig, check_field
 from twinarm.policies.encoders import ImageEncoder
 from twinarm.policies.registry import register_policy
-from twinarm.robot.features import ACTION
+from twinarm.robot.features import ACTION, ACTION_IS_PAD
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,7 +61,7 @@ class BCPolicy(Policy):
 
     def compute_loss(self, batch: Batch) -> tuple[Tensor, dict[str, float]]:
         pred = self._predict(batch)
-        valid = (~batch["action_is_pad"]).unsqueeze(-1).to(pred.dtype)
+        valid = (~batch[ACTION_IS_PAD]).unsqueeze(-1).to(pred.dtype)
         l1 = ((pred - batch[ACTION]).abs() * valid).sum() / (valid.sum() * pred.shape[-1]).clamp_min(1)
         return l1, {"l1": float(l1.detach())}
 

@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 from twinarm.policies.config import PolicyConfig
-from twinarm.policies.data import ACTION, IMAGE_FEATURE_PREFIX, STATE, compute_stats, image_feature
+from twinarm.policies.data import ACTION, ACTION_IS_PAD, IMAGE_FEATURE_PREFIX, STATE, compute_stats, image_feature
 from twinarm.policies.errors import PolicyError
 from twinarm.robot.observation import fit_image
 from twinarm.robot.policy_contract import PolicyContract
@@ -92,7 +92,7 @@ class LeRobotSource:
         sample: dict[str, Any] = {
             STATE: self.state[obs_rows],
             ACTION: self.action[np.clip(act_q, lo, hi - 1)],
-            "action_is_pad": act_q >= hi,
+            ACTION_IS_PAD: act_q >= hi,
         }
         for cam in self.config.cameras:
             if cam in self.images:

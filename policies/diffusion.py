@@ -19,7 +19,7 @@ from twinarm.policies.base import Batch, Policy
 from twinarm.policies.config import PolicyConfig, check_field
 from twinarm.policies.encoders import ImageEncoder
 from twinarm.policies.registry import register_policy
-from twinarm.robot.features import ACTION
+from twinarm.robot.features import ACTION, ACTION_IS_PAD
 
 
 @dataclasses.dataclass(frozen=True)
@@ -171,7 +171,7 @@ class DiffusionPolicy(Policy):
         noisy = ac.sqrt() * x0 + (1 - ac).sqrt() * noise
         pred = self.unet(noisy, t, self._global_cond(batch))
         target = noise if cfg.prediction_type == "epsilon" else x0
-        valid = (~batch["action_is_pad"]).unsqueeze(-1).to(pred.dtype)
+        valid = (~batch[ACTION_IS_PAD]).unsqueeze(-1).to(pred.dtype)
         mse = (F.mse_loss(pred, target, reduction="none") * valid).sum() / (valid.sum() * x0.shape[-1]).clamp_min(1)
         return mse, {"mse": float(mse.detach())}
 
