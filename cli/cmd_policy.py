@@ -23,7 +23,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def info_text(path: Path) -> str:
     """Human-readable description of the checkpoint at ``path``."""
-    from twinarm.robot.policy_contract import CONTRACT_FILE, ContractError, load_contract
+    from twinarm.robot.contract_file import CONTRACT_FILE, load_contract
+    from twinarm.robot.policy_contract import ContractError
 
     cfg_path = path / "config.json"
     if not cfg_path.is_file():
@@ -38,7 +39,7 @@ def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.json:
-            from twinarm.robot.policy_contract import contract_to_dict, load_contract
+            from twinarm.robot.contract_file import contract_to_dict, load_contract
 
             print(json.dumps(contract_to_dict(load_contract(args.path)), indent=2))
         else:

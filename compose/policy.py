@@ -12,8 +12,9 @@ import dataclasses
 from typing import Any
 
 from twinarm.compose.backends import RobotConfig
+from twinarm.robot.contract_file import load_contract
 from twinarm.robot.errors import ConfigError
-from twinarm.robot.policy_contract import PolicyContract, check_robot_spec, load_contract
+from twinarm.robot.policy_contract import PolicyContract, check_robot_spec
 from twinarm.robot.spec import RobotSpec
 
 #: Camera size [px] when neither the user nor a policy contract sets one (the RobotConfig default).

@@ -33,9 +33,10 @@ from twinarm.policies.config import PolicyConfig, config_from_dict, config_to_di
 from twinarm.policies.data import ACTION, ACTION_IS_PAD, STATE, image_feature, observation_to_batch
 from twinarm.policies.errors import PolicyError
 from twinarm.policies.normalize import Normalization
+from twinarm.robot.contract_file import load_contract, save_contract
 from twinarm.robot.features import JOINT_POS
 from twinarm.robot.observation import ObservationPipeline
-from twinarm.robot.policy_contract import PolicyContract, load_contract, save_contract
+from twinarm.robot.policy_contract import PolicyContract
 
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"

@@ -13,18 +13,11 @@ import pytest
 from twinarm.cli import cmd_policy
 from twinarm.cli.main import main
 from twinarm.policies.base import Policy
+from twinarm.robot.contract_file import CONTRACT_FILE, contract_from_dict, contract_to_dict, load_contract
 from twinarm.robot.features import JOINT_POS, image_key
 from twinarm.robot.models import AMAZING_HAND, SO101
 from twinarm.robot.observation import ObservationPipeline, crop_box, fit_image
-from twinarm.robot.policy_contract import (
-    CONTRACT_FILE,
-    ContractError,
-    PolicyMismatchError,
-    check_robot_spec,
-    contract_from_dict,
-    contract_to_dict,
-    load_contract,
-)
+from twinarm.robot.policy_contract import ContractError, PolicyMismatchError, check_robot_spec
 from twinarm.robot.spec import CameraSpec
 
 from tests.policies.helpers_policies import HW, tiny_policy
