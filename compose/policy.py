@@ -12,7 +12,6 @@ import dataclasses
 from typing import Any
 
 from twinarm.compose.backends import RobotConfig
-from twinarm.robot.contract_file import load_contract
 from twinarm.robot.errors import ConfigError
 from twinarm.robot.policy_contract import PolicyContract, check_robot_spec
 from twinarm.robot.spec import RobotSpec
@@ -35,11 +34,6 @@ def require_path(ref: PolicyRef, command: str) -> str:
             "e.g. the one `twinarm demo` or `twinarm train` printed"
         )
     return ref.path
-
-
-def read_contract(ref: PolicyRef, command: str = "policy") -> PolicyContract:
-    """The contract of ``ref``'s checkpoint, without loading torch (old checkpoints: the assumed one + a note)."""
-    return load_contract(require_path(ref, command))
 
 
 def load_policy(ref: PolicyRef, spec: RobotSpec | None = None, command: str = "policy") -> Any:
