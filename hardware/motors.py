@@ -102,7 +102,11 @@ class ArmDescription:
         return self.role is Role.LEADER
 
     def motor(self, joint: str) -> Motor:
-        return next(m for m in self.motors if m.joint == joint)
+        """The motor stored under ``joint`` (see ``motor_names``); ConfigError lists the valid names."""
+        for m in self.motors:
+            if m.joint == joint:
+                return m
+        raise ConfigError(f"{self.name} has no motor {joint!r}; valid: {', '.join(self.motor_names)}")
 
 
 # SO-101 wiring (shared/reference/servos.md): ids 1..6 in joint order, all STS3215 on one 1 Mbaud bus.

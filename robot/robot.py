@@ -5,7 +5,9 @@ base owns the lifecycle, input validation and the safety layer, so every backend
 
 * every target is clipped to the joint limits of the spec, then
 * to at most ``spec.max_step`` [rad] away from the previously sent target (after ``connect`` and
-  ``reset_target``, from the measured position), and
+  ``reset_target``, from the measured position), then
+* a device with limits of its own (a servo's travel) narrows the target in the optional hook ``_device_target``,
+  inside that box, and
 * ``send_action`` returns the target actually sent.
 
 ``disconnect`` must leave the robot safe (torque released, or parked first where configured); it runs from
@@ -172,4 +174,16 @@ class Robot(abc.ABC):
         """The target ``send_action`` would send for ``action``, without sending it: (n,) float32 [rad]."""
         out = np.minimum(self.validate_action(action), self._high)
         np.maximum(out, self._low, out=out)
-        return out
+        return self._device_target(out, self._low, self._high, self._target)
+
+    def _device_target(
+        self, target: np.ndarray, low: np.ndarray, high: np.ndarray, previous: np.ndarray | None
+    ) -> np.ndarray:
+        """Hook: the target the device will actually be commanded for ``target`` (n,) float32 [rad] (default: itself).
+
+        ``target`` already lies in the box ``[low, high]`` [rad]: the joint limits intersected with one max step
+        around ``previous`` (the last target; None when there is none). A device with limits of its own returns
+        the joint target its limited command means, which must stay inside the box; when it cannot, it holds
+        (returns ``previous``). ``send_action`` passes the returned array object itself to ``_send_action``.
+        """
+        return target

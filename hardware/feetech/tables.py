@@ -7,11 +7,13 @@ A :class:`ModelTable` holds the registers of one servo family; registers are rea
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from collections.abc import Iterator, Mapping
 from enum import Enum
 from typing import NamedTuple
 
-from twinarm.hardware.errors import EncodingError
+import numpy as np
+from twinarm.hardware.errors import EncodingError, UnknownRegisterError
 from twinarm.robot.errors import ConfigError
 
 
@@ -66,6 +68,72 @@ def decode_sign_magnitude(raw: int, sign_bit: int | None) -> int:
     return raw
 
 
+class RegisterSpan(NamedTuple):
+    """Registers read together in one transaction: the bytes from the first one's address to the end of the last.
+
+    ``registers`` are in ascending address order and do not overlap (gaps are read and ignored).
+    """
+
+    registers: tuple[Register, ...]
+
+    @classmethod
+    def of(cls, registers: tuple[Register, ...]) -> RegisterSpan:
+        """The span of ``registers``; EncodingError names them if they are empty, unordered or overlapping."""
+        if not registers or any(b.address < a.address + a.size for a, b in itertools.pairwise(registers)):
+            names = [f"{r.name}@{r.address}+{r.size}" for r in registers]
+            raise EncodingError(f"registers {names} cannot be read as one span: give them by ascending address")
+        return cls(tuple(registers))
+
+    @property
+    def name(self) -> str:
+        return "+".join(r.name for r in self.registers)
+
+    @property
+    def address(self) -> int:
+        return self.registers[0].address
+
+    @property
+    def size(self) -> int:
+        """[bytes] from the first register's address to the end of the last."""
+        last = self.registers[-1]
+        return last.address + last.size - self.address
+
+    def decode(self, replies: list[bytes], byte_order: ByteOrder) -> tuple[np.ndarray, ...]:
+        """One (n,) int64 array per register (sign-magnitude applied) from one reply of ``size`` bytes per servo."""
+        order = byte_order.value
+        out = []
+        for reg in self.registers:
+            lo, hi, bit = reg.address - self.address, reg.address - self.address + reg.size, reg.sign_bit
+            out.append(
+                np.array([decode_sign_magnitude(int.from_bytes(d[lo:hi], order), bit) for d in replies], np.int64)
+            )
+        return tuple(out)
+
+
+@dataclasses.dataclass(frozen=True)
+class StsPhase:
+    """The bits of the STS Phase register (addr 18) twinarm uses, from the STS memory table (servos.md).
+
+    ``multi_turn_bit`` set: multi-turn position feedback (twinarm clears it: single-turn avoids wrap surprises).
+    ``fine_speed_bit`` set (the factory value): the speed unit is 0.0146 rpm, 1 tick/s at 4096 ticks per turn;
+    clear: 0.732 rpm = 0.732 * 4096 / 60 ticks/s. Verify on hardware if velocities look 50x off.
+    """
+
+    multi_turn_bit: int = 0x10
+    fine_speed_bit: int = 0x04
+    fine_speed_unit_tps: float = 1.0  # [ticks/s] per Present_Velocity unit
+    coarse_speed_unit_tps: float = 0.732 * 4096 / 60
+
+    def single_turn(self, phase: int) -> int:
+        """``phase`` with multi-turn feedback cleared."""
+        return int(phase) & ~self.multi_turn_bit
+
+    def speed_unit_tps(self, phase: np.ndarray) -> np.ndarray:
+        """[ticks/s] per Present_Velocity unit for each servo's Phase value, (n,) float64."""
+        fine = (np.asarray(phase, dtype=np.int64) & self.fine_speed_bit) != 0
+        return np.where(fine, self.fine_speed_unit_tps, self.coarse_speed_unit_tps)
+
+
 @dataclasses.dataclass(frozen=True)
 class ModelTable:
     """Control table and figures of one servo model."""
@@ -78,7 +146,8 @@ class ModelTable:
     registers: Mapping[str, Register]
     supports_sync_read: bool
     center_tick: int  # the tick at the middle of the travel (the zero of a nominal calibration)
-    sts_phase: bool = False  # Phase (addr 18) carries the STS bits: 4 = multi-turn feedback, 2 = fine speed unit
+    phase_bits: StsPhase | None = None  # what the Phase register's bits mean (None: not the STS bits)
+    speed_unit_tps: float = 1.0  # [ticks/s] per Present_Velocity unit where ``phase`` does not say (SCS: rustypot)
     eeprom_end: int = 40  # addresses below this are EEPROM
     by_attr: Mapping[str, Register] = dataclasses.field(default_factory=dict, repr=False, compare=False)
 
@@ -89,16 +158,21 @@ class ModelTable:
 
     def __getattr__(self, attr: str) -> Register:
         # Only called when normal lookup fails: STS3215.PRESENT_POSITION -> registers["Present_Position"].
-        reg = self.__dict__.get("by_attr", {}).get(attr)
+        by_attr = self.__dict__.get("by_attr", {})
+        reg = by_attr.get(attr)
         if reg is None:
-            raise AttributeError(f"{type(self).__name__} {self.__dict__.get('name')!r} has no register {attr!r}")
+            raise UnknownRegisterError(
+                f"{self.__dict__.get('name')} has no register {attr!r}; valid: {sorted(by_attr)}"
+            )
         return reg
 
     def __getitem__(self, name: str) -> Register:
         try:
             return self.registers[name]
         except KeyError:
-            raise KeyError(f"{self.name} has no register {name!r}; valid: {sorted(self.registers)}") from None
+            raise UnknownRegisterError(
+                f"{self.name} has no register {name!r}; valid: {sorted(self.registers)}"
+            ) from None
 
     def __iter__(self) -> Iterator[Register]:
         return iter(self.registers.values())
@@ -216,7 +290,7 @@ _SCS_ROWS = [
     ("Max_Voltage_Limit", 14, 1),
     ("Min_Voltage_Limit", 15, 1),
     ("Max_Torque_Limit", 16, 2),
-    ("Phase", 18, 1),  # named so by LeRobot and rustypot; its bits are not the STS ones (sts_phase=False)
+    ("Phase", 18, 1),  # named so by LeRobot and rustypot; its bits are not the STS ones (phase_bits=None)
     ("Unloading_Condition", 19, 1),
     ("LED_Alarm_Condition", 20, 1),
     ("P_Coefficient", 21, 1),
@@ -261,7 +335,7 @@ STS3215 = ModelTable.build(
     registers=_table(_STS_ROWS, 40, _STS_READ_ONLY),
     supports_sync_read=True,
     center_tick=2048,
-    sts_phase=True,
+    phase_bits=StsPhase(),
 )
 STS3250 = STS3215.with_model("STS3250", 2825)
 SCS0009 = ModelTable.build(
