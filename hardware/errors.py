@@ -73,6 +73,14 @@ class PortError(BusError):
     """The serial port cannot be opened (missing, busy, no permission); the message lists existing ports."""
 
 
+class PortLostError(BusError):
+    """The open serial port failed under us (USB adapter unplugged, emulator killed): nothing more can be sent."""
+
+
+class TorqueReleaseError(BusError):
+    """Torque could not be turned off on the way out (the servos may still hold torque)."""
+
+
 class BusTimeoutError(BusError):
     """No reply, or a short reply, before the deadline (after the bus retries)."""
 

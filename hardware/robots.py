@@ -14,7 +14,6 @@ and computes the cycle's goal ticks once, so ``send_action`` returns the joint t
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -25,11 +24,12 @@ from twinarm.hardware.calibration import Calibration, CalibrationError
 from twinarm.hardware.calibration_file import default_path, load_calibration, reorder
 from twinarm.hardware.calibration_io import POSITION_MODE, compare_eeprom, read_eeprom, set_torque
 from twinarm.hardware.cameras import CameraConfig, Frame, OpenCVCamera
-from twinarm.hardware.errors import BusError
+from twinarm.hardware.errors import BusError, TorqueReleaseError
 from twinarm.hardware.feetech.bus import FeetechBus
 from twinarm.hardware.feetech.tables import Register
 from twinarm.hardware.joint_map import JointMap, MotorCommand
 from twinarm.hardware.motors import SO101_FOLLOWER, SO101_LEADER, ArmDescription
+from twinarm.robot.errors import add_note
 from twinarm.robot.robot import Observation, Robot
 from twinarm.robot.spec import JOINT_POS, JOINT_VEL, CameraSpec, image_key
 
@@ -107,8 +107,8 @@ class FeetechRobot(Robot):
                 set_torque(self.bus, self._ids, True)
             for cam in self.cameras.values():
                 cam.connect()
-        except BaseException:
-            self._release()
+        except BaseException as exc:
+            self._release_after(exc)
             raise
 
     def _configure(self) -> None:
@@ -156,8 +156,10 @@ class FeetechRobot(Robot):
         try:
             if self.park_pose is not None and not self.read_only:
                 self._park()
-        finally:
-            self._release()
+        except BaseException as exc:
+            self._release_after(exc)
+            raise
+        self._release()
 
     def _park(self) -> None:
         """Step towards ``park_pose`` at ``park_speed_scale`` x max step per control period (at most 10 s)."""
@@ -170,15 +172,34 @@ class FeetechRobot(Robot):
             time.sleep(self.spec.control_period_s)
 
     def _release(self) -> None:
-        """Torque off (best effort, even on a failing bus), cameras off, port closed."""
+        """Torque off, cameras off, port closed (all of them even on a failing bus); TorqueReleaseError if no
+        torque-off could be sent."""
+        failure: BusError | None = None
         try:
             for _ in range(2 if self.bus.is_open else 0):  # a SYNC_WRITE gets no reply to confirm it: send it twice
-                with contextlib.suppress(BusError):
+                try:
                     set_torque(self.bus, self._ids, False)
+                    failure = None
+                except BusError as exc:
+                    failure = failure or exc
         finally:
             for cam in self.cameras.values():
                 cam.disconnect()
             self.bus.close()
+        if failure is not None:
+            raise TorqueReleaseError(
+                f"could not turn torque off on servo id(s) {list(self._ids)} "
+                f"({str(failure).removeprefix(self.port + ': ')}); the servos may still hold torque: cut their power "
+                "if they do",
+                port=self.port,
+            ) from failure
+
+    def _release_after(self, exc: BaseException) -> None:
+        """:meth:`_release` on the way out of ``exc``: a release failure becomes a note on ``exc``, not a new error."""
+        try:
+            self._release()
+        except TorqueReleaseError as cleanup:
+            add_note(exc, f"also: {cleanup}")
 
     # -- I/O ------------------------------------------------------------------------------------------------
     def read_motors(self) -> tuple[np.ndarray, np.ndarray]:

@@ -11,7 +11,8 @@ base owns the lifecycle, input validation and the safety layer, so every backend
 * ``send_action`` returns the target actually sent.
 
 ``disconnect`` must leave the robot safe (torque released, or parked first where configured); it runs from
-``__exit__``, so ``with robot:`` blocks release torque on normal exit, on exceptions and on Ctrl-C.
+``__exit__``, so ``with robot:`` blocks release torque on normal exit, on exceptions and on Ctrl-C. When the block
+(or ``connect``) failed, a failure of that cleanup is attached to the original error as a note, never replacing it.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from types import TracebackType
 
 import gymnasium as gym
 import numpy as np
-from twinarm.robot.errors import ActionError, NotConnectedError
+from twinarm.robot.errors import ActionError, NotConnectedError, add_note
 from twinarm.robot.spec import JOINT_POS, RobotSpec
 
 Observation = dict[str, np.ndarray]
@@ -74,8 +75,8 @@ class Robot(abc.ABC):
         self._connected = True
         try:
             self.reset_target()
-        except BaseException:
-            self.disconnect()
+        except BaseException as exc:
+            self._disconnect_after(exc)
             raise
 
     def disconnect(self) -> None:
@@ -95,7 +96,18 @@ class Robot(abc.ABC):
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self.disconnect()
+        if exc is None:
+            self.disconnect()
+        else:
+            self._disconnect_after(exc)
+
+    def _disconnect_after(self, exc: BaseException) -> None:
+        """Disconnect after ``exc`` ended the work: a cleanup failure becomes a note on ``exc``, the caller re-raises
+        ``exc`` itself."""
+        try:
+            self.disconnect()
+        except Exception as cleanup:  # noqa: BLE001 - whatever the cleanup raised must not replace exc
+            add_note(exc, f"while disconnecting {self.spec.name} after this error: {type(cleanup).__name__}: {cleanup}")
 
     def _require_connected(self, what: str) -> None:
         if not self._connected:

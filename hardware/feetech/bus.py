@@ -24,6 +24,7 @@ from twinarm.hardware.errors import (
     EncodingError,
     MissingServoError,
     ModelMismatchError,
+    PortLostError,
     ProtocolError,
     ServoStatusError,
     TorqueEnabledError,
@@ -34,6 +35,13 @@ from twinarm.hardware.ports import open_port
 from twinarm.robot.errors import NotConnectedError
 
 _NO_PARAMS: tuple[bytes, ...] = (b"",)
+
+try:  # what a port that vanished (USB unplug, emulator killed) raises: tcflush fails with termios.error (EIO)
+    import termios
+
+    _PORT_FAILURES: tuple[type[BaseException], ...] = (serial.SerialException, OSError, termios.error)
+except ImportError:  # pragma: no cover - no termios on Windows
+    _PORT_FAILURES = (serial.SerialException, OSError)
 
 
 class ServoState(NamedTuple):
@@ -124,8 +132,8 @@ class FeetechBus:
         try:
             ser.reset_input_buffer()
             ser.write(request)
-        except (serial.SerialException, OSError) as exc:
-            raise BusError(f"write failed ({exc}); is the adapter still connected?", port=self.port) from exc
+        except _PORT_FAILURES as exc:
+            raise PortLostError(f"write failed ({exc!r}); is the adapter still connected?", port=self.port) from exc
         self.stats.transactions += 1
 
     def _transact(
@@ -151,8 +159,8 @@ class FeetechBus:
             self._send(request)
             try:
                 data = self._serial().read(expected)
-            except (serial.SerialException, OSError) as exc:
-                raise BusError(f"read failed ({exc}); is the adapter still connected?", port=self.port) from exc
+            except _PORT_FAILURES as exc:
+                raise PortLostError(f"read failed ({exc!r}); is the adapter still connected?", port=self.port) from exc
             # fast path: exactly the expected packets, back to back
             if len(data) == expected:
                 out = []

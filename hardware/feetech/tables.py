@@ -81,7 +81,9 @@ class RegisterSpan(NamedTuple):
         """The span of ``registers``; EncodingError names them if they are empty, unordered or overlapping."""
         if not registers or any(b.address < a.address + a.size for a, b in itertools.pairwise(registers)):
             names = [f"{r.name}@{r.address}+{r.size}" for r in registers]
-            raise EncodingError(f"registers {names} cannot be read as one span: give them by ascending address")
+            raise EncodingError(
+                f"registers {names} cannot be read as one span: give them by ascending address, without overlap"
+            )
         return cls(tuple(registers))
 
     @property
