@@ -175,18 +175,19 @@ class FeetechRobot(Robot):
         """Torque off, cameras off, port closed (all of them even on a failing bus); TorqueReleaseError if no
         torque-off could be sent."""
         failure: BusError | None = None
+        sent = False
         try:
             for _ in range(2 if self.bus.is_open else 0):  # a SYNC_WRITE gets no reply to confirm it: send it twice
                 try:
                     set_torque(self.bus, self._ids, False)
-                    failure = None
+                    sent = True
                 except BusError as exc:
                     failure = failure or exc
         finally:
             for cam in self.cameras.values():
                 cam.disconnect()
             self.bus.close()
-        if failure is not None:
+        if failure is not None and not sent:
             raise TorqueReleaseError(
                 f"could not turn torque off on servo id(s) {list(self._ids)} "
                 f"({str(failure).removeprefix(self.port + ': ')}); the servos may still hold torque: cut their power "
