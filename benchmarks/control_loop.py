@@ -86,7 +86,7 @@ class TimedPredict:
 
 def deploy_rows(seconds: float, hz: float = 200.0) -> None:
     import torch
-    from twinarm.policies.base import make_policy
+    from twinarm.policies.registry import make_policy
 
     torch.set_num_threads(1)
     torch.manual_seed(0)

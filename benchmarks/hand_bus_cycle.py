@@ -97,7 +97,7 @@ def main() -> None:
     wire, wire4 = wire_time_s(), wire_time_s(read_size=4)
     print(f"cycle = READ {POS.name} x8 (one by one) + SYNC_WRITE {GOAL.name} x8 on SCS0009 servos")
     print(f"wire limit at 1 Mbaud: {wire * 1e6:.0f} us (robot cycle, 4-byte reads: {wire4 * 1e6:.0f} us)")
-    cfg = EmulatorConfig(servos=servos_for("amazing_hand"), wire_timing=True, baudrate=BAUD)
+    cfg = EmulatorConfig(servos=servos_for(AMAZING_HAND_RIGHT), wire_timing=True, baudrate=BAUD)
     with EmulatorProcess(cfg) as port:
         a = ours(port, args.cycles)
         b = vendor(port, args.cycles)

@@ -20,12 +20,12 @@ import mujoco
 import numpy as np
 import twinarm.sim  # noqa: F401  (registers the envs)
 from twinarm.sim.envs import HAND_ENV_IDS
-from twinarm.sim.hand_experts import make_hand_expert
+from twinarm.sim.experts import make_expert
 
 
 def record(env: gym.Env, task: str, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The expert's episode: actions (T, n), the motor commands they became (T, n_motor), wrist mocap (T, 3)."""
-    expert = make_hand_expert(task)
+    expert = make_expert(task)
     obs, info = env.reset(seed=seed)
     robot, scene = env.unwrapped.robot, env.unwrapped._scene
     expert.reset(info["privileged"])

@@ -18,9 +18,9 @@ import time
 
 import numpy as np
 import torch
-from twinarm.policies.base import make_policy
 from twinarm.policies.data import SyntheticDemos, TorchDataset, compute_stats
 from twinarm.policies.encoders import ResNetEncoder
+from twinarm.policies.registry import make_policy
 
 CAMERAS = ("front", "wrist")
 

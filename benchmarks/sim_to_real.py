@@ -109,8 +109,8 @@ class DemoSource:
 
 
 def train_policy(kind: str, demos: list[dict[str, np.ndarray]], steps: int, out: Path) -> Path:
-    from twinarm.policies.base import make_policy
     from twinarm.policies.data import TorchDataset, compute_stats
+    from twinarm.policies.registry import make_policy
     from twinarm.policies.train import TrainConfig, train
 
     args = POLICY_ARGS[kind]

@@ -28,8 +28,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import mujoco
 import numpy as np
+from twinarm.compose.registry import get_model
 from twinarm.compose.scripted import WaveSource
-from twinarm.compose.sources import EE_MODELS, CycleIK
+from twinarm.compose.sources import CycleIK
 from twinarm.hardware.calibration_io import nominal_calibration
 from twinarm.hardware.emulator.config import EmulatorConfig
 from twinarm.hardware.emulator.process import EmulatorProcess
@@ -103,7 +104,7 @@ def main() -> None:
         leader = FeetechRobot(SO101_LEADER, leader_port, nominal_calibration(SO101_LEADER), check_eeprom=False)
         stack.enter_context(leader)
         spec = robot.spec
-        ee = EE_MODELS["so101"]
+        ee = get_model(spec.name).ee
         ik = CycleIK(ArmIK(mujoco.MjModel.from_xml_path(str(SO101_SIM.xml)), spec.joint_names, ee.arm_joints))
         out = Path(tempfile.mkdtemp(prefix="twinarm_bench_teleop_"))
 

@@ -28,6 +28,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from twinarm.hardware.calibration import Calibration, CalibrationError, RangeSweep
@@ -44,12 +45,13 @@ from twinarm.hardware.calibration_io import (
     write_calibration,
 )
 from twinarm.hardware.feetech.bus import FeetechBus
-from twinarm.hardware.hand import calibration_from_published, hand_description
-from twinarm.hardware.motors import ArmDescription, get_arm
+from twinarm.hardware.motors import ArmDescription
 from twinarm.robot.errors import ConfigError
 
+if TYPE_CHECKING:
+    from twinarm.compose.registry import CalibrationImport
+
 HELP = "record an arm's or hand's calibration (zero pose + range sweep) into its servos and a file"
-HANDS = ("amazing_hand",)
 
 Ask = Callable[[str], str]
 Out = Callable[[str], None]
@@ -57,23 +59,35 @@ Out = Callable[[str], None]
 
 @dataclass
 class Config:
-    robot: str = "so101"  # robot model: so101 | amazing_hand
-    role: str = "follower"  # follower | leader (arms)
+    robot: str = "so101"  # robot model: so101 | amazing_hand (see twinarm.compose.registry)
+    role: str = "follower"  # a role of the model: follower | leader
     port: str = "/dev/ttyACM0"  # serial port of the arm's bus (see `twinarm find-port`)
     name: str = "default"  # name of this arm, part of the file name (hands: "default" means the side)
     path: str = ""  # calibration file; empty: the default location
     drive_signs: list[int] = field(default_factory=list)  # +1/-1 per joint (hands: per servo, -1 = inverted)
     sweep_hz: float = 25.0  # sampling rate of the range sweep [Hz]
-    side: str = "right"  # hands: right | left
-    ids: list[int] = field(default_factory=list)  # hands: the 8 servo ids; empty: right 1..8, left 11..18
+    side: str = "right"  # a side of the model (hands): right | left
+    ids: list[int] = field(default_factory=list)  # servo ids in motor order; empty: the model's (hand: 1..8 / 11..18)
     published: str = ""  # hands: import this published config (r_hand.toml: offset/invert per servo) instead
 
 
 def describe(cfg: Config) -> tuple[ArmDescription, str]:
     """The description of the robot ``cfg`` names, and the calibration name (hands: "default" means the side)."""
-    if cfg.robot in HANDS:
-        return hand_description(cfg.side, cfg.ids), (cfg.side if cfg.name == "default" else cfg.name)
-    return get_arm(cfg.robot, cfg.role), cfg.name
+    from twinarm.compose.registry import get_model
+
+    entry = get_model(cfg.robot)
+    return entry.bus(cfg.role, cfg.side, cfg.ids), entry.calibration_name(cfg.name, cfg.side)
+
+
+def _importer(cfg: Config) -> CalibrationImport | None:
+    """The model's import of ``cfg.published`` (None without ``published``); ConfigError when it has none."""
+    from twinarm.compose.registry import MODELS, get_model
+
+    load = get_model(cfg.robot).published_calibration
+    if cfg.published and load is None:
+        valid = ", ".join(n for n, m in MODELS.items() if m.published_calibration is not None)
+        raise ConfigError(f"published=...: robot={cfg.robot} has no published calibration format; models: {valid}")
+    return load if cfg.published else None
 
 
 def run(cfg: Config, ask: Ask | None = None, out: Out | None = None, live: bool | None = None) -> Calibration:
@@ -85,6 +99,7 @@ def run(cfg: Config, ask: Ask | None = None, out: Out | None = None, live: bool 
     ask = ask or input
     out = out or print
     arm, name = describe(cfg)
+    importer = _importer(cfg)
     role = arm.role.value
     path = Path(cfg.path).expanduser() if cfg.path else default_path(arm.spec.name, role, name)
     signs = _drive_signs(cfg, arm)
@@ -92,8 +107,8 @@ def run(cfg: Config, ask: Ask | None = None, out: Out | None = None, live: bool 
     with FeetechBus(cfg.port, arm.baudrate, arm.table) as bus:
         bus.check_servos(dict.fromkeys(arm.ids, arm.table.model_number))
         out(f"{cfg.port}: found {arm.name} servos {list(arm.ids)} ({arm.table.name})")
-        if cfg.published:
-            cal = calibration_from_published(Path(cfg.published).expanduser(), cfg.side, arm.ids, name)
+        if importer is not None:
+            cal = importer(Path(cfg.published).expanduser(), cfg.side, arm.ids, name)
             set_torque(bus, arm.ids, False)
             out(f"imported {cfg.published}")
         else:

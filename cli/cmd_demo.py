@@ -45,38 +45,34 @@ class Config:
 def record_demos(cfg: Config, root: Path) -> float:
     """Record the expert in sim as fast as it runs (timestamps are frame_index / fps); returns seconds taken."""
     from tqdm import tqdm
-    from twinarm.compose.backends import RobotConfig
-    from twinarm.compose.sim_task import ExpertSource, SimTask
+    from twinarm.compose.backends import RobotConfig, open_robot
+    from twinarm.compose.episodes import ExpertSource, TaskEpisodes
     from twinarm.dataset.recorder import Recorder
     from twinarm.dataset.session import EpisodePlan, record_episodes
 
     t0 = time.monotonic()
     cams = RobotConfig(cameras=list(cfg.cameras), camera_height=cfg.image_size, camera_width=cfg.image_size)
-    scene = SimTask(cfg.task, cams, seed=DEMO_SEED)
-    recorder = Recorder(root, scene.robot.spec)
-    plan = EpisodePlan(cfg.demos, cfg.demo_frames / recorder.fps, f"{cfg.task} the cube", realtime=False)
-    try:
+    with open_robot(cams) as robot, Recorder(root, robot.spec) as recorder:
+        episodes = TaskEpisodes(cfg.task, robot)
+        plan = EpisodePlan(cfg.demos, cfg.demo_frames / recorder.fps, f"{cfg.task} the cube", realtime=False)
         with tqdm(total=cfg.demos, desc="record demos", unit="episode") as bar:
             record_episodes(
                 recorder,
-                scene.robot,
-                ExpertSource(scene),
+                robot,
+                ExpertSource(episodes, robot.spec.control_hz),
                 plan,
-                reset_scene=scene.reset,
+                reset_scene=lambda k: episodes.reset(k, DEMO_SEED + k),
                 on_episode=lambda e: bar.update(),
             )
-    finally:
-        recorder.close()
-        scene.close()
     return time.monotonic() - t0
 
 
 def run(cfg: Config) -> None:
     import torch
-    from twinarm.policies.base import make_policy
     from twinarm.policies.data import TorchDataset
     from twinarm.policies.dataset import LeRobotSource, dataset_features
     from twinarm.policies.evaluate import evaluate
+    from twinarm.policies.registry import make_policy
     from twinarm.policies.train import TrainConfig, train
     from twinarm.sim.envs import env_id
 

@@ -5,17 +5,20 @@ worker thread (:class:`robot.chunking.AsyncChunkSource`), so inference never sta
 is ready the loop's watchdog holds the robot; SIGTERM (like Ctrl-C) unwinds through ``with robot:``, which
 releases torque. Backends (``robot.port``):
 
-* unset: the SimRobot of the task's scene;
+* unset: the SimRobot of the task's scene (``robot.model`` must be the task's robot: ``task=grasp
+  robot.model=amazing_hand`` for a hand task);
 * ``emulator`` with ``physics=sim`` (default): hardware in the loop, the real driver, calibration and safety layers
-  on an in-process emulated bus whose shafts and cameras are the MuJoCo scene (:mod:`twinarm.compose.hil`);
+  on an in-process emulated bus whose shafts and cameras are the MuJoCo scene (:mod:`twinarm.compose.hil`; the
+  SO-101 follower);
 * ``emulator`` with ``physics=first_order``: a dry run of the bus with the emulator's default motion (no world);
-* anything else: the real arm on that port (before each episode it is driven home and, with ``prompt=true``,
-  the command waits for Enter while you reset the scene).
+* anything else: the real robot on that port (before each episode it is driven to its sim model's home and, with
+  ``prompt=true``, the command waits for Enter while you reset the scene).
 
 Where the world is simulated (the first two), episode i is reset with seed ``seed + i`` exactly as ``twinarm eval``
-resets its env (same default seeds), ends on the task's success or time limit, and success is the task's test, so
-the two success rates compare. ``source=expert`` runs the task's scripted expert instead of a policy (it plans
-from the simulator state, so it needs a simulated world): a baseline for the plumbing and the physics.
+resets its env (same default seeds; :class:`twinarm.compose.episodes.TaskEpisodes`), ends on the task's success or
+time limit, and success is the task's test, so the two success rates compare. ``source=expert`` runs the task's
+scripted expert instead of a policy (it plans from the simulator state, so it needs a simulated world): a baseline
+for the plumbing and the physics.
 """
 
 from __future__ import annotations
@@ -23,7 +26,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -31,7 +33,7 @@ from twinarm.cli.common import output_dir
 from twinarm.compose.backends import EMULATOR, RobotConfig, built_robot
 from twinarm.robot.errors import ConfigError
 from twinarm.robot.loop import LoopReport, run_loop, terminate_on_sigterm
-from twinarm.robot.robot import Observation, Robot
+from twinarm.robot.robot import Robot
 from twinarm.robot.spec import image_key
 
 HELP = "run a trained policy (or the scripted expert) on the sim, a hardware-in-the-loop emulator or a real arm"
@@ -58,30 +60,14 @@ class Config:
     refill_at: int = -1  # request the next chunk when this many planned steps remain; -1 = chunk - n_action_steps
     blend_steps: int = 0  # steps over which a new chunk is cross-faded with the old plan (0: replace it, as eval does)
     stall_timeout_s: float = 0.5  # watchdog: no fresh action for this long [s] counts a trip (the robot holds)
-    home: bool = True  # real robot: drive to the sim's home pose before each episode
+    home: bool = True  # real robot: drive to its sim model's home pose before each episode
     prompt: bool = True  # real robot: wait for Enter before each episode (reset the scene meanwhile)
     threads: int = 1  # torch CPU threads for inference (0 = torch default); the loop needs a core too
     output_dir: str = ""
 
 
-class ExpertSource:
-    """A scripted expert (``sim.experts``) as a loop action source; it plans from ``privileged()`` at reset."""
-
-    def __init__(self, expert: Any, privileged: Callable[[], dict[str, np.ndarray]]) -> None:
-        self.expert, self.privileged = expert, privileged
-
-    def reset(self) -> None:
-        self.expert.reset(self.privileged())
-
-    def act(self, obs: Observation) -> np.ndarray:
-        return self.expert.act(obs)
-
-    def close(self) -> None:
-        pass
-
-
 def _validate(cfg: Config) -> None:
-    from twinarm.sim.tasks import TASKS
+    from twinarm.sim.envs import find_task
 
     if cfg.source not in SOURCES:
         raise ConfigError(f"source={cfg.source!r} is invalid; valid: {', '.join(SOURCES)}")
@@ -89,8 +75,7 @@ def _validate(cfg: Config) -> None:
         raise ConfigError("policy.path is required: a checkpoint directory (config.json + model.safetensors)")
     if cfg.physics not in PHYSICS:
         raise ConfigError(f"physics={cfg.physics!r} is invalid; valid: {', '.join(PHYSICS)}")
-    if cfg.task not in TASKS:
-        raise ConfigError(f"task={cfg.task!r} is unknown; valid tasks: {', '.join(TASKS)}")
+    find_task(cfg.task)  # a ConfigError lists the valid tasks
     if cfg.episodes < 1 or cfg.max_steps < 0 or cfg.stall_timeout_s <= 0:
         raise ConfigError("episodes >= 1, max_steps >= 0 and stall_timeout_s > 0 are required")
     simulated = cfg.robot.port is None or (cfg.robot.port == EMULATOR and cfg.physics == "sim")
@@ -100,13 +85,17 @@ def _validate(cfg: Config) -> None:
 
 def _open_backend(cfg: Config, robot_cfg: RobotConfig, stack: contextlib.ExitStack) -> tuple[Robot, Any]:
     """Build and connect the robot; the episode harness for it."""
-    from twinarm.compose.hil import ManualEpisodes, TaskEpisodes, hil_robot
-    from twinarm.sim.sim_robot import SO101_SIM
+    from twinarm.compose.episodes import ManualEpisodes, TaskEpisodes
+    from twinarm.compose.hil import hil_robot
+    from twinarm.compose.registry import MODELS
+    from twinarm.hardware.motors import Role
 
+    entry = robot_cfg.entry()
     if robot_cfg.port == EMULATOR and cfg.physics == "sim":
         robot_cfg.validate()
-        if robot_cfg.model != "so101" or robot_cfg.role != "follower":
-            raise ConfigError("physics=sim (hardware in the loop) serves the SO-101 follower only")
+        if not entry.sim_bus or robot_cfg.role != Role.FOLLOWER.value:
+            valid = ", ".join(f"robot.model={name}" for name, m in MODELS.items() if m.sim_bus)
+            raise ConfigError(f"physics=sim (hardware in the loop) serves the follower of: {valid}")
         rig = stack.enter_context(hil_robot(robot_cfg.control_hz, robot_cfg.camera_specs()))
         stack.enter_context(rig.robot)
         return rig.robot, TaskEpisodes(cfg.task, rig.robot, rig.motion)
@@ -114,7 +103,7 @@ def _open_backend(cfg: Config, robot_cfg: RobotConfig, stack: contextlib.ExitSta
     stack.enter_context(robot)
     if robot_cfg.port is None:
         return robot, TaskEpisodes(cfg.task, robot)
-    home = np.asarray(SO101_SIM.home, np.float32) if cfg.home and robot.spec.name == SO101_SIM.spec.name else None
+    home = np.asarray(entry.sim.home, np.float32) if cfg.home and entry.sim is not None else None
     prompt = robot_cfg.port != EMULATOR and cfg.prompt
     return robot, ManualEpisodes(robot, home, _wait_for_enter if prompt else None)
 
@@ -150,14 +139,12 @@ def run(cfg: Config) -> None:
             for k in range(cfg.episodes):
                 seed = cfg.seed + k
                 episodes.reset(k, seed)
-                source = _make_source(cfg, policy, episodes, robot)
-                try:
+                with contextlib.ExitStack() as episode:
+                    source = _make_source(cfg, policy, episodes, robot, episode)
                     source.reset()
                     report = run_loop(
                         robot, source, max_steps=max_steps, stall_timeout_s=cfg.stall_timeout_s, is_done=done
                     )
-                finally:
-                    source.close()
                 episodes_out.append(_episode_info(k, seed, episodes.success(), report, source))
                 print(_episode_line(episodes_out[-1], report), flush=True)
     finally:  # also after Ctrl-C / SIGTERM (torque is already off): report the episodes that finished
@@ -175,22 +162,23 @@ def _check_cameras(robot: Robot, cameras: tuple[str, ...]) -> None:
 
 
 def _task_steps(task: str) -> int:
-    from twinarm.sim.tasks import TASKS
+    from twinarm.sim.envs import find_task
 
-    return TASKS[task].max_steps
+    return find_task(task)[1].tasks[task].max_steps
 
 
-def _make_source(cfg: Config, policy: Any, episodes: Any, robot: Robot) -> Any:
-    """A fresh source per episode (a chunk worker still busy with the last episode must not feed this one)."""
+def _make_source(cfg: Config, policy: Any, episodes: Any, robot: Robot, episode: contextlib.ExitStack) -> Any:
+    """A fresh source per episode (a chunk worker still busy with the last episode must not feed this one); what
+    it starts stops with ``episode``."""
     if policy is None:
-        from twinarm.sim.experts import make_expert
+        from twinarm.compose.episodes import ExpertSource
 
-        return ExpertSource(make_expert(cfg.task, robot.spec.control_hz), episodes.privileged)
+        return ExpertSource(episodes, robot.spec.control_hz)
     from twinarm.robot.chunking import AsyncChunkSource
 
     policy.reset()
     refill = cfg.refill_at if cfg.refill_at >= 0 else max(1, policy.config.chunk_size - policy.config.n_action_steps)
-    return AsyncChunkSource(policy.predict_chunk, refill_at=refill, blend_steps=cfg.blend_steps)
+    return episode.enter_context(AsyncChunkSource(policy.predict_chunk, refill_at=refill, blend_steps=cfg.blend_steps))
 
 
 def _episode_info(k: int, seed: int, success: bool | None, report: LoopReport, source: Any) -> dict[str, Any]:

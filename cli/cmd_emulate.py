@@ -14,7 +14,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from twinarm.hardware.emulator import Emulator, EmulatorConfig, FaultConfig, ServoConfig, servos_for
+from twinarm.hardware.emulator import Emulator, EmulatorConfig, FaultConfig, ServoConfig
 from twinarm.robot.errors import ConfigError
 
 PHYSICS = ("first_order", "sim")
@@ -25,6 +25,8 @@ HELP = "serve emulated Feetech servos (SO-101 by default) on a pty, for robots, 
 @dataclass
 class Config:
     robot: str = "so101"  # so101 | amazing_hand (ignored when ids is given)
+    role: str = "follower"  # a role of the model: follower | leader
+    side: str = "right"  # a side of the model (hands): right | left
     ids: list[int] = field(default_factory=list)  # explicit servo ids instead of a robot, e.g. ids=[1,2,3]
     model: str = "sts3215"  # model of the servos given by ids (sts3215 | sts3250 | scs0009)
     link: str = "/tmp/twinarm-bus"  # symlink to the pty ("" for none: the pty path is printed)
@@ -42,8 +44,13 @@ class Config:
 
 def emulator_config(cfg: Config) -> EmulatorConfig:
     """The library config of a CLI config."""
+    from twinarm.compose.registry import get_model
+
     mid = 512 if cfg.model.lower() == "scs0009" else 2048
-    servos = [ServoConfig(i, cfg.model, mid) for i in cfg.ids] if cfg.ids else servos_for(cfg.robot)
+    if cfg.ids:
+        servos = [ServoConfig(i, cfg.model, mid) for i in cfg.ids]
+    else:
+        servos = get_model(cfg.robot).emulator_servos(cfg.role, cfg.side)
     return EmulatorConfig(
         servos=servos,
         link=cfg.link or None,
@@ -58,11 +65,15 @@ def emulator_config(cfg: Config) -> EmulatorConfig:
 def _sim_emulator(cfg: Config):
     """physics=sim: the MuJoCo-backed bus (hardware in the loop), its calibration saved for the driving process."""
     from twinarm.cli.common import output_dir
-    from twinarm.compose.hil import TaskEpisodes, sim_bus
+    from twinarm.compose.episodes import TaskEpisodes
+    from twinarm.compose.hil import sim_bus
+    from twinarm.compose.registry import MODELS, get_model
     from twinarm.hardware.calibration_file import save_calibration
+    from twinarm.hardware.motors import Role
 
-    if cfg.ids or cfg.robot != "so101":
-        raise ConfigError("physics=sim serves the SO-101 follower only: use robot=so101 without ids")
+    if cfg.ids or not get_model(cfg.robot).sim_bus or cfg.role != Role.FOLLOWER.value:
+        valid = ", ".join(f"robot={name}" for name, m in MODELS.items() if m.sim_bus)
+        raise ConfigError(f"physics=sim serves a follower without ids, of a model with a MuJoCo bus: {valid}")
     kwargs = {"baudrate": cfg.baudrate, "wire_timing": cfg.wire_timing, "return_delay": cfg.return_delay}
     with sim_bus(cfg.control_hz, cfg.link or None, cfg.faults, **kwargs) as bus:
         if cfg.task:

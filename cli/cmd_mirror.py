@@ -20,9 +20,9 @@ from typing import Any
 
 import numpy as np
 from twinarm.cli.common import output_dir
-from twinarm.compose.backends import RobotConfig
+from twinarm.compose.backends import RobotConfig, open_robot
 from twinarm.compose.keys import episode_controls, open_keys, stop_help
-from twinarm.compose.runs import loop_summary, open_loop_robot, stop_check, stop_on_interrupt, write_json
+from twinarm.compose.runs import loop_summary, stop_check, stop_on_interrupt, write_json
 from twinarm.compose.sources import (
     PolicyRef,
     SourceOptions,
@@ -60,13 +60,15 @@ def _has_display() -> bool:
 
 
 def run(cfg: Config) -> None:
+    from twinarm.compose.registry import MODELS
     from twinarm.sim.mirror import LiveMirror, ShadowSink
-    from twinarm.sim.sim_robot import SIM_MODELS
 
     if cfg.viewer not in ("auto", "on", "off"):
         raise ConfigError(f"viewer={cfg.viewer!r} is not valid; valid: auto, on, off")
-    if cfg.robot.model not in SIM_MODELS:
-        raise ConfigError(f"robot.model={cfg.robot.model!r} has no MuJoCo model to mirror; models: {list(SIM_MODELS)}")
+    sim_model = cfg.robot.entry().sim
+    if sim_model is None:
+        valid = [name for name, m in MODELS.items() if m.sim is not None]
+        raise ConfigError(f"robot.model={cfg.robot.model!r} has no MuJoCo model to mirror; models: {valid}")
     if cfg.viewer == "on" and not _has_display():
         raise ConfigError("viewer=on needs a display (DISPLAY or WAYLAND_DISPLAY is not set); viewer=off writes an mp4")
     viewer = cfg.viewer == "on" or (cfg.viewer == "auto" and _has_display())
@@ -74,13 +76,13 @@ def run(cfg: Config) -> None:
     out = output_dir("mirror", cfg.output_dir)
     stop = threading.Event()
     with terminate_on_sigterm(), contextlib.ExitStack() as stack:
-        robot = stack.enter_context(open_loop_robot(cfg.robot))
+        robot = stack.enter_context(open_robot(cfg.robot))
         keys = open_keys(cfg.keys, stack)
         built = build_source(cfg.source, robot, SourceOptions(cfg.leader, cfg.teleop, cfg.policy), keys, stack)
         controls = episode_controls(keys, built.claimed_keys)
         mirror = stack.enter_context(
             LiveMirror(
-                SIM_MODELS[cfg.robot.model],
+                sim_model,
                 robot.spec.joint_names,
                 video=out / "mirror.mp4" if video else None,
                 viewer=viewer,

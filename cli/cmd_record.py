@@ -3,8 +3,9 @@
 Sources (see ``twinarm.compose.sources``): ``leader``, ``keyboard``, ``gamepad`` (a person teleoperates),
 ``expert`` (the sim task's scripted expert; ``sim`` is an alias), ``policy`` (a checkpoint), ``wave`` (scripted
 motion), and ``synthetic`` (a wave on an in-memory robot with drawn camera images: no sim, no hardware).
-Without ``robot.port`` the robot is the SO-101 sim task ``sim_task`` (each episode starts from the seeded scene
-``seed + episode``); ``robot.port=emulator`` is a dry run on an emulated bus; a serial port drives the real arm.
+Without ``robot.port`` the robot is ``robot.model`` in its sim task ``sim_task`` (each episode starts from the seeded
+scene ``seed + episode``, as ``twinarm eval`` resets it); ``robot.port=emulator`` is a dry run on an emulated bus; a
+serial port drives the real robot.
 
 One frame per control cycle: the dataset's fps is ``robot.control_hz``. With a person or real hardware in the loop
 the recording runs in real time; a program driving a simulation (expert, policy, synthetic) records as fast as the
@@ -17,13 +18,14 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from twinarm.compose.backends import RobotConfig
+from twinarm.compose.backends import RobotConfig, open_robot
 from twinarm.compose.keys import episode_controls, episode_help, open_keys
-from twinarm.compose.runs import loop_summary, open_loop_robot
-from twinarm.compose.sim_task import SimTask
+from twinarm.compose.runs import loop_summary
 from twinarm.compose.sources import (
     HUMAN_SOURCES,
     SOURCES,
@@ -36,6 +38,9 @@ from twinarm.compose.sources import (
 from twinarm.robot.errors import ConfigError
 from twinarm.robot.loop import terminate_on_sigterm
 from twinarm.robot.robot import Robot
+
+if TYPE_CHECKING:
+    from twinarm.compose.episodes import TaskEpisodes
 
 HELP = "record episodes (teleop, scripted expert, policy, synthetic) into a LeRobot v3.0 dataset"
 
@@ -56,7 +61,7 @@ class Config:
     leader: RobotConfig = dataclasses.field(default_factory=leader_default)
     teleop: TeleopSettings = dataclasses.field(default_factory=TeleopSettings)
     policy: PolicyRef = dataclasses.field(default_factory=PolicyRef)
-    sim_task: str = "lift"  # sim scene (lift, reach, place) when there is no robot.port
+    sim_task: str = "lift"  # no robot.port: sim task of robot.model (reach|lift|place; amazing_hand: grasp|reach_pose)
     task: str = "Lift the cube"  # natural-language task stored with every episode
     episodes: int = 2
     episode_time_s: float = 10.0
@@ -76,19 +81,36 @@ def _realtime(cfg: Config, source: str) -> bool:
     return cfg.realtime
 
 
-def _open_robot(cfg: Config, source: str, stack: contextlib.ExitStack) -> tuple[Robot, SimTask | None]:
-    """The robot to record (connected) and, in simulation, its task scene."""
+def _is_own_task(cfg: Config) -> bool:
+    """Whether ``sim_task`` is a task of the robot model (else the model records on its bare sim robot, e.g. a hand
+    with the default ``lift``); ConfigError for a task no model has."""
+    from twinarm.sim.envs import env_id
+
+    env_id(cfg.sim_task)
+    tasks = cfg.robot.entry().tasks
+    return tasks is not None and cfg.sim_task in tasks.tasks
+
+
+def _open_robot(cfg: Config, source: str, stack: contextlib.ExitStack) -> tuple[Robot, TaskEpisodes | None]:
+    """The robot to record (connected) and, in simulation of one of the model's own tasks, its task episodes."""
     if source == "synthetic":
         from twinarm.compose.scripted import SyntheticRobot
-        from twinarm.robot.models import get_model
 
-        spec = get_model(cfg.robot.model).with_rate(cfg.robot.control_hz).with_cameras(cfg.robot.camera_specs())
+        spec = cfg.robot.entry().spec.with_rate(cfg.robot.control_hz).with_cameras(cfg.robot.camera_specs())
         return stack.enter_context(SyntheticRobot(spec)), None
-    if cfg.robot.port is None and cfg.robot.model == "so101":
-        sim_task = SimTask(cfg.sim_task, cfg.robot, cfg.seed)
-        stack.callback(sim_task.close)
-        return sim_task.robot, sim_task
-    return stack.enter_context(open_loop_robot(cfg.robot)), None
+    robot = stack.enter_context(open_robot(cfg.robot))
+    if cfg.robot.port is not None or not _is_own_task(cfg):
+        return robot, None
+    from twinarm.compose.episodes import TaskEpisodes
+
+    return robot, TaskEpisodes(cfg.sim_task, robot)
+
+
+def _scene_reset(episodes: TaskEpisodes | None, seed: int) -> Callable[[int], None] | None:
+    """Dataset episode k starts from the scene seed ``seed + k`` draws (None: nothing to reset)."""
+    if episodes is None:
+        return None
+    return lambda k: episodes.reset(k, seed + k)
 
 
 def run(cfg: Config) -> None:
@@ -107,9 +129,9 @@ def run(cfg: Config) -> None:
         else Path("outputs/record") / datetime.now().strftime("%Y-%m-%d_%H-%M-%S") / "dataset"
     )
     with terminate_on_sigterm(), contextlib.ExitStack() as stack:
-        robot, sim_task = _open_robot(cfg, source, stack)
+        robot, episodes = _open_robot(cfg, source, stack)
         keys = open_keys(cfg.keys, stack)
-        options = SourceOptions(cfg.leader, cfg.teleop, cfg.policy, realtime, sim_task)
+        options = SourceOptions(cfg.leader, cfg.teleop, cfg.policy, realtime, episodes)
         built = build_source("wave" if source == "synthetic" else source, robot, options, keys, stack)
         controls = episode_controls(keys, built.claimed_keys)
         # unpaced, the encoder queues hold a whole episode: a fast simulator waits at save, it never drops frames
@@ -137,18 +159,18 @@ def run(cfg: Config) -> None:
                 f"late {s.late_frames}, saved in {s.save_s * 1e3:.0f} ms; loop {loop_summary(ep.loop, realtime)}"
             )
 
-        episodes = record_episodes(
+        recorded = record_episodes(
             rec,
             robot,
             built.source,
             EpisodePlan(cfg.episodes, cfg.episode_time_s, cfg.task, cfg.reset_time_s, realtime),
             controls=controls,
-            reset_scene=sim_task.reset if sim_task is not None else None,
+            reset_scene=_scene_reset(episodes, cfg.seed),
             reset_source=built.source if source in HUMAN_SOURCES else None,
             on_episode=progress,
             on_event=lambda message: print(f"[record] {message}"),
         )
-    summaries = [e.summary for e in episodes]
+    summaries = [e.summary for e in recorded]
     frames = sum(s.frames for s in summaries)
     dropped = sum(s.dropped_frames for s in summaries)
     late = sum(s.late_frames for s in summaries)

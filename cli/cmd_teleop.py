@@ -18,9 +18,9 @@ import threading
 import time
 
 from twinarm.cli.common import output_dir
-from twinarm.compose.backends import RobotConfig
+from twinarm.compose.backends import RobotConfig, open_robot
 from twinarm.compose.keys import episode_controls, open_keys, stop_help
-from twinarm.compose.runs import TrackingSink, loop_summary, open_loop_robot, stop_check, stop_on_interrupt, write_json
+from twinarm.compose.runs import TrackingSink, loop_summary, stop_check, stop_on_interrupt, write_json
 from twinarm.compose.sources import (
     PolicyRef,
     SourceOptions,
@@ -49,7 +49,7 @@ def run(cfg: Config) -> None:
     out = output_dir("teleop", cfg.output_dir)
     stop = threading.Event()
     with terminate_on_sigterm(), contextlib.ExitStack() as stack:
-        robot = stack.enter_context(open_loop_robot(cfg.robot))
+        robot = stack.enter_context(open_robot(cfg.robot))
         keys = open_keys(cfg.keys, stack)
         options = SourceOptions(cfg.leader, cfg.teleop, cfg.policy)
         built = build_source(cfg.source, robot, options, keys, stack)

@@ -53,9 +53,9 @@ def _output_dir(cfg: Config) -> str:
 
 def run(cfg: Config) -> None:
     import torch
-    from twinarm.policies.base import make_policy
     from twinarm.policies.data import TorchDataset
     from twinarm.policies.dataset import LeRobotSource, dataset_features
+    from twinarm.policies.registry import make_policy
     from twinarm.policies.train import train
 
     if not cfg.dataset.root:

@@ -13,11 +13,14 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from twinarm.robot.errors import ConfigError
-from twinarm.robot.models import MODELS
 from twinarm.robot.robot import Robot
 from twinarm.robot.spec import CameraSpec
+
+if TYPE_CHECKING:
+    from twinarm.compose.registry import RobotModel
 
 EMULATOR = "emulator"
 
@@ -29,8 +32,8 @@ class RobotConfig:
 
     model: str = "so101"
     port: str | None = None
-    role: str = "follower"  # hardware arms: follower | leader
-    side: str = "right"  # hands: right | left
+    role: str = "follower"  # a role of the model: follower | leader (see twinarm.compose.registry)
+    side: str = "right"  # a side of the model (hands): right | left; ignored by a model without sides
     calibration: str | None = None  # calibration file; default: the file `twinarm calibrate` writes
     control_hz: float = 30.0
     cameras: list[str] = dataclasses.field(default_factory=lambda: ["front", "wrist"])
@@ -40,18 +43,29 @@ class RobotConfig:
     seed: int = 0
 
     def validate(self) -> None:
-        if self.model not in MODELS:
-            raise ConfigError(f"robot.model={self.model!r} is unknown; valid models: {', '.join(sorted(MODELS))}")
-        if self.port is None:
-            from twinarm.sim.sim_robot import SIM_MODELS
+        """ConfigError names an unknown model, a role or side the model does not have, or a missing sim backend."""
+        entry = self.entry()
+        if self.port is None and entry.sim is None:
+            from twinarm.compose.registry import MODELS
 
-            if self.model not in SIM_MODELS:
-                raise ConfigError(
-                    f"robot.model={self.model!r} has no simulation backend here; simulated models: "
-                    f"{', '.join(SIM_MODELS)} (give robot.port=... for hardware, or robot.port=emulator)"
-                )
+            simulated = ", ".join(name for name, m in MODELS.items() if m.sim is not None)
+            raise ConfigError(
+                f"robot.model={self.model!r} has no simulation backend here; simulated models: "
+                f"{simulated} (give robot.port=... for hardware, or robot.port=emulator)"
+            )
+        if self.port is not None:
+            entry.bus(self.role, self.side)  # raises on a role or side the model does not have
         if self.control_hz <= 0:
             raise ConfigError(f"robot.control_hz={self.control_hz}: must be > 0")
+
+    def entry(self) -> RobotModel:
+        """The registry entry of ``model``; ConfigError lists the valid models."""
+        from twinarm.compose.registry import get_model
+
+        try:
+            return get_model(self.model)
+        except ConfigError as exc:
+            raise ConfigError(f"robot.model: {exc}") from None
 
     def camera_specs(self) -> tuple[CameraSpec, ...]:
         return tuple(CameraSpec(name, self.camera_height, self.camera_width) for name in self.cameras)
@@ -73,16 +87,20 @@ def open_robot(cfg: RobotConfig) -> Iterator[Robot]:
 
 
 def make_sim_robot(cfg: RobotConfig) -> Robot:
-    from twinarm.sim.sim_robot import SIM_MODELS, SimRobot
+    from twinarm.sim.sim_robot import SimRobot
 
-    model = SIM_MODELS[cfg.model]
+    model = cfg.entry().sim
+    if model is None:
+        raise ConfigError(f"robot.model={cfg.model!r} has no simulation backend (give robot.port=...)")
     spec = model.spec.with_rate(cfg.control_hz).with_cameras(cfg.camera_specs())
     return SimRobot(model, spec=spec, seed=cfg.seed)
 
 
 def make_hardware_robot(cfg: RobotConfig, stack: contextlib.ExitStack) -> Robot:
     """A Feetech robot on ``cfg.port``; for ``port=emulator`` an emulator is started and closed with ``stack``."""
+    from twinarm.compose.registry import DEFAULT_CALIBRATION_NAME
     from twinarm.hardware.cameras import CameraConfig
+    from twinarm.hardware.robots import FeetechRobot, resolve_calibration
 
     port = cfg.port
     assert port is not None
@@ -95,39 +113,26 @@ def make_hardware_robot(cfg: RobotConfig, stack: contextlib.ExitStack) -> Robot:
             src = cfg.camera_sources[name]
             source: int | str = int(src) if str(src).isdigit() else str(src)
             cameras[name] = CameraConfig(source=source, width=cfg.camera_width, height=cfg.camera_height)
-    if cfg.model == "amazing_hand":
-        from twinarm.hardware.hand import amazing_hand
-
-        return amazing_hand(port, side=cfg.side, calibration=calibration, cameras=cameras, control_hz=cfg.control_hz)
-    from twinarm.hardware.robots import so101_follower, so101_leader
-
-    factories = {"follower": so101_follower, "leader": so101_leader}
-    if cfg.role not in factories:
-        raise ConfigError(f"robot.role={cfg.role!r} is not valid; valid roles: {', '.join(factories)}")
-    return factories[cfg.role](port, calibration, cameras=cameras, control_hz=cfg.control_hz)
+    entry = cfg.entry()
+    desc = entry.bus(cfg.role, cfg.side)
+    name = entry.calibration_name(DEFAULT_CALIBRATION_NAME, cfg.side)
+    return FeetechRobot(
+        desc, port, resolve_calibration(desc, calibration, name), cameras=cameras, control_hz=cfg.control_hz
+    )
 
 
 def _start_emulator(cfg: RobotConfig, stack: contextlib.ExitStack) -> tuple[str, object]:
-    from twinarm.hardware.emulator.config import EmulatorConfig, servos_for
-    from twinarm.hardware.emulator.server import Emulator
-
-    if cfg.model == "amazing_hand":
-        from twinarm.hardware.hand import nominal_hand_calibration
-
-        servos = servos_for("amazing_hand" if cfg.side == "right" else "amazing_hand_left")
-        calibration = nominal_hand_calibration(cfg.side)
-    else:
-        from twinarm.hardware.calibration_io import nominal_calibration
-        from twinarm.hardware.motors import SO101_FOLLOWER, SO101_LEADER
-
-        servos = servos_for("so101")
-        calibration = nominal_calibration(SO101_LEADER if cfg.role == "leader" else SO101_FOLLOWER)
-    emulator = stack.enter_context(Emulator(EmulatorConfig(servos=servos)))
-    # a factory-fresh emulated bus: store the ideal calibration in the servos' EEPROM as `twinarm calibrate` would
     from twinarm.hardware.calibration_io import write_calibration
+    from twinarm.hardware.emulator.config import EmulatorConfig
+    from twinarm.hardware.emulator.server import Emulator
     from twinarm.hardware.feetech.bus import FeetechBus
-    from twinarm.hardware.feetech.tables import table_for
 
-    with FeetechBus(emulator.port, table=table_for(servos[0].model)) as bus:
+    entry = cfg.entry()
+    desc = entry.bus(cfg.role, cfg.side)
+    servos = entry.emulator_servos(cfg.role, cfg.side)
+    calibration = entry.nominal_calibration(cfg.role, cfg.side)
+    emulator = stack.enter_context(Emulator(EmulatorConfig(servos=servos, baudrate=desc.baudrate)))
+    # a factory-fresh emulated bus: store the ideal calibration in the servos' EEPROM as `twinarm calibrate` would
+    with FeetechBus(emulator.port, desc.baudrate, desc.table) as bus:
         write_calibration(bus, calibration)
     return emulator.port, calibration

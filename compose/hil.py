@@ -6,21 +6,17 @@ would leave it. :func:`hil_robot` adds the hardware robot on that bus, with :cla
 rendering the same simulated world: driver, calibration and safety layers are the real ones, only the servos and
 cameras are simulated.
 
-Episode harnesses reset a task between episodes and report success where the world is simulated:
-:class:`TaskEpisodes` (a SimRobot, or a HIL rig: the arm is driven home through the bus, then the scene is reset
-with the cube pose drawn exactly as the gymnasium env draws it for the same seed) and :class:`ManualEpisodes` (a
-real robot: home, then whatever the CLI does to let a person reset the scene; success unknown).
+Episodes on a rig (the arm driven home through the bus, then the scene reset as the gymnasium env resets it for
+the same seed) are :class:`twinarm.compose.episodes.TaskEpisodes` with ``motion`` the rig's.
 """
 
 from __future__ import annotations
 
 import contextlib
-import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from typing import NamedTuple
 
 import numpy as np
-from gymnasium.utils import seeding
 from twinarm.compose.sim_motion import ShaftScale, SimCamera, SimMotion
 from twinarm.hardware.calibration import Calibration
 from twinarm.hardware.calibration_io import nominal_calibration, write_calibration
@@ -28,11 +24,8 @@ from twinarm.hardware.emulator import Emulator, EmulatorConfig, FaultConfig, Ser
 from twinarm.hardware.feetech.bus import FeetechBus
 from twinarm.hardware.motors import SO101_FOLLOWER
 from twinarm.hardware.robots import FeetechRobot
-from twinarm.robot.errors import ConfigError
-from twinarm.robot.robot import Robot
 from twinarm.robot.spec import CameraSpec
 from twinarm.sim.sim_robot import SO101_SIM, SimRobot
-from twinarm.sim.tasks import TASKS, Scene, Task, forward
 
 #: Reply deadline on the emulated bus [s]: its servos share the host's CPU with the physics, the renderer and the
 #: policy, so a busy machine must not look like a broken bus (a real bus answers within the driver's 20 ms default).
@@ -94,76 +87,3 @@ def hil_robot(control_hz: float = 30.0, cameras: Sequence[CameraSpec] = (), **em
             SO101_FOLLOWER, bus.emulator.port, bus.calibration, cameras=cams, bus_timeout_s=BUS_TIMEOUT_S
         )
         yield HilRig(robot, bus.motion, bus.emulator)
-
-
-# -- episode harnesses -------------------------------------------------------------------------------------------
-def move_to(robot: Robot, pose: np.ndarray, timeout_s: float = 10.0, atol: float = 2e-3) -> np.ndarray:
-    """Command ``pose`` [rad] once per control period until the (max-step clipped) target reaches it; returns the
-    last target sent. The robot's own safety layer sets the speed."""
-    goal = np.clip(np.asarray(pose, dtype=np.float32), robot.spec.lower, robot.spec.upper)
-    deadline = time.monotonic() + timeout_s
-    while True:
-        sent = robot.send_action(goal)
-        if np.allclose(sent, goal, atol=atol) or time.monotonic() > deadline:
-            return sent
-        time.sleep(robot.spec.control_period_s)
-
-
-class TaskEpisodes:
-    """Episodes of sim task ``task`` where the world is simulated: on the SimRobot ``robot`` itself, or on a HIL
-    rig (``robot`` the hardware robot, ``motion`` its simulated world). Episode ``seed`` draws the task's reset
-    exactly as ``gym.make(task).reset(seed=seed)`` does, so results compare with ``twinarm eval``."""
-
-    scored = True  # success() is the task's test
-
-    def __init__(self, task: str, robot: Robot, motion: SimMotion | None = None) -> None:
-        if task not in TASKS:
-            raise ConfigError(f"unknown task {task!r}; valid tasks: {', '.join(TASKS)}")
-        world = robot if motion is None else motion.robot
-        if not isinstance(world, SimRobot):
-            raise ConfigError(f"task {task!r} needs a simulated world: a SimRobot or a HIL rig (robot.port=emulator)")
-        self.task: Task = TASKS[task]()
-        self.robot, self.motion, self.world = robot, motion, world
-        self.scene = Scene(world)
-        self.home = np.asarray(world.sim_model.home, dtype=np.float32)
-        self._lock = contextlib.nullcontext() if motion is None else motion.lock
-
-    def reset(self, index: int, seed: int) -> None:
-        rng = seeding.np_random(seed)[0]
-        if self.motion is None:  # the deployed robot is the SimRobot: reset it as the gymnasium env does
-            self.world.reset()
-            self.task.reset(self.scene, rng)
-            forward(self.world)
-            return
-        move_to(self.robot, self.home)  # the goals the servos hold from now on
-        self.robot.get_observation()  # a round trip: the bus has applied the last (unanswered) goal write
-        self.motion.reset(self.home, lambda: self.task.reset(self.scene, rng))
-        self.robot.reset_target()
-
-    def success(self) -> bool:
-        with self._lock:
-            return self.task.evaluate(self.scene)[1]
-
-    def privileged(self) -> dict[str, np.ndarray]:
-        """Simulator-only state (cube pose, ...) for the scripted experts."""
-        with self._lock:
-            return self.task.privileged(self.scene)
-
-
-class ManualEpisodes:
-    """Episodes on a real robot: drive to ``home`` [rad] (if given), then ``wait(index)`` lets a person reset the
-    scene (the CLI prompts). Success is unknown (None)."""
-
-    scored = False  # success() is always None
-
-    def __init__(self, robot: Robot, home: np.ndarray | None, wait: Callable[[int], None] | None = None) -> None:
-        self.robot, self.home, self.wait = robot, home, wait
-
-    def reset(self, index: int, seed: int) -> None:
-        if self.home is not None:
-            move_to(self.robot, self.home)
-        if self.wait is not None:
-            self.wait(index)
-
-    def success(self) -> bool | None:
-        return None

@@ -1,5 +1,5 @@
-"""Plumbing shared by the loop commands (teleop, mirror, record): the robot at its configured rate, clean stops,
-tracking figures, JSON reports."""
+"""Plumbing shared by the loop commands (teleop, mirror, record): clean stops, tracking figures, JSON reports. The
+robot itself comes from ``compose.backends.open_robot``."""
 
 from __future__ import annotations
 
@@ -12,18 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from twinarm.compose.backends import RobotConfig, built_robot
 from twinarm.robot.keyboard import EpisodeEvent, EpisodeKeys
 from twinarm.robot.loop import LoopReport
-from twinarm.robot.robot import Observation, Robot
+from twinarm.robot.robot import Observation
 from twinarm.robot.spec import JOINT_POS, RobotSpec
-
-
-@contextlib.contextmanager
-def open_loop_robot(cfg: RobotConfig) -> Iterator[Robot]:
-    """The connected robot ``cfg`` names, at ``cfg.control_hz`` (sim and hardware alike)."""
-    with built_robot(cfg) as robot, robot:
-        yield robot
 
 
 @contextlib.contextmanager

@@ -4,7 +4,7 @@
 ``leader``        a leader arm, joint to joint (``leader.port=...``; ``emulator`` for a dry run)
 ``keyboard``      terminal keys: the gripper frame moves through IK on the MuJoCo model (a hand: named poses)
 ``gamepad``       a kernel joystick (``teleop.gamepad=/dev/input/js0``): the gripper frame moves through IK
-``expert``        the sim task's scripted expert (simulation only, see ``twinarm.compose.sim_task``)
+``expert``        the sim task's scripted expert (simulation only, see ``twinarm.compose.episodes``)
 ``policy``        a trained policy checkpoint (``policy.path=...``)
 ``wave``          scripted smooth joint motion (dry runs, tests)
 ``none``          no commands: the robot holds still (a leader arm is only watched)
@@ -20,17 +20,19 @@ import contextlib
 import dataclasses
 import os
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 from twinarm.compose.backends import RobotConfig, open_robot
 from twinarm.compose.keys import KeyHub
 from twinarm.compose.scripted import IdleSource, WaveSource
-from twinarm.compose.sim_task import SimTask
 from twinarm.robot.errors import ConfigError
 from twinarm.robot.loop import ActionSource
 from twinarm.robot.robot import Observation, Robot
-from twinarm.robot.teleop import KEY_MAP, KEYBOARD_HELP, Workspace
+from twinarm.robot.teleop import KEY_MAP, KEYBOARD_HELP
+
+if TYPE_CHECKING:
+    from twinarm.compose.episodes import TaskEpisodes
 
 SOURCES = ("leader", "keyboard", "gamepad", "expert", "policy", "wave", "none")
 HUMAN_SOURCES = ("leader", "keyboard", "gamepad")  # a person in the loop: always real time
@@ -56,24 +58,6 @@ def leader_default() -> RobotConfig:
     return RobotConfig(role="leader", cameras=[])
 
 
-class EEModel(NamedTuple):
-    """End-effector teleop data of a model: the joints IK may move, the gripper joint, the workspace box [m]."""
-
-    arm_joints: tuple[str, ...]
-    gripper: str
-    workspace: Workspace
-
-
-# The grasp point stays above the table (z = 0) and inside the arm's comfortable reach (home is x = 0.2, z = 0.08).
-EE_MODELS = {
-    "so101": EEModel(
-        ("shoulder_pan", "shoulder_lift", "elbow_flex", "wrist_flex", "wrist_roll"),
-        "gripper",
-        Workspace(np.array([0.05, -0.35, 0.005]), np.array([0.40, 0.35, 0.35])),
-    )
-}
-
-
 class BuiltSource(NamedTuple):
     """A source ready for ``run_loop``. ``claimed_keys``: keys it reads (withheld from episode controls);
     ``quit``: the source asked to stop (e.g. ``q`` on the hand poses); ``help``: its key help line."""
@@ -91,7 +75,7 @@ class SourceOptions(NamedTuple):
     teleop: TeleopSettings
     policy: PolicyRef
     realtime: bool = True
-    sim_task: SimTask | None = None  # the scene when the robot is a sim task's (needed by source=expert)
+    episodes: TaskEpisodes | None = None  # the sim task the robot runs, if any (needed by source=expert)
 
 
 def build_source(
@@ -108,11 +92,11 @@ def build_source(
     if name == "gamepad":
         return BuiltSource(_gamepad(robot, options.teleop, stack))
     if name == "expert":
-        if options.sim_task is None:
+        if options.episodes is None:
             raise ConfigError("source=expert needs the simulated task scene: drop robot.port (sim only)")
-        from twinarm.compose.sim_task import ExpertSource
+        from twinarm.compose.episodes import ExpertSource
 
-        return BuiltSource(ExpertSource(options.sim_task))
+        return BuiltSource(ExpertSource(options.episodes, robot.spec.control_hz))
     if name == "policy":
         return BuiltSource(_policy(options.policy, options.realtime, stack))
     if name == "wave":
@@ -132,22 +116,25 @@ def _leader(robot: Robot, cfg: RobotConfig, stack: contextlib.ExitStack) -> Acti
 
 def _ik_source(robot: Robot, device: Any) -> ActionSource:
     import mujoco
+    from twinarm.compose.registry import MODELS, get_model
     from twinarm.robot.teleop import CartesianTeleopSource
     from twinarm.sim.ik import ArmIK
-    from twinarm.sim.sim_robot import SIM_MODELS
 
-    model = robot.spec.name
-    if model not in EE_MODELS or model not in SIM_MODELS:
-        raise ConfigError(f"end-effector teleop has no kinematic model for robot {model!r}; models: {list(EE_MODELS)}")
-    ee = EE_MODELS[model]
-    ik = ArmIK(mujoco.MjModel.from_xml_path(str(SIM_MODELS[model].xml)), robot.spec.joint_names, ee.arm_joints)
+    entry = get_model(robot.spec.name)
+    ee, sim = entry.ee, entry.sim
+    if ee is None or sim is None:
+        valid = [name for name, m in MODELS.items() if m.ee is not None and m.sim is not None]
+        raise ConfigError(f"end-effector teleop has no kinematic model for robot {entry.name!r}; models: {valid}")
+    ik = ArmIK(mujoco.MjModel.from_xml_path(str(sim.xml)), robot.spec.joint_names, ee.arm_joints)
     return CartesianTeleopSource(robot.spec, device, ik, ee.workspace, gripper_joint=ee.gripper)
 
 
 def _keyboard(robot: Robot, cfg: TeleopSettings, keys: KeyHub | None) -> BuiltSource:
     if keys is None:
         raise ConfigError("source=keyboard needs keys: run it in a terminal, or give keys=PATH (a file or FIFO)")
-    if robot.spec.name == "amazing_hand":
+    from twinarm.compose.registry import KeyboardTeleop, get_model
+
+    if get_model(robot.spec.name).keyboard is KeyboardTeleop.HAND_POSES:
         from twinarm.robot.hand_poses import FINGER_KEYS, HAND_KEYS_HELP, POSE_KEYS, HandPoseSource
 
         hand = HandPoseSource(keys.view(), robot.spec)

@@ -148,15 +148,3 @@ SO101_LEADER = ArmDescription(
     motors=_so101_motors(_SO101_LEADER_GEARS),
     zero_pose_help=SO101_ZERO_POSE,
 )
-
-#: Arm descriptions by (model, role), as the CLI names them.
-ARMS: dict[tuple[str, str], ArmDescription] = {(d.spec.name, d.role.value): d for d in (SO101_FOLLOWER, SO101_LEADER)}
-
-
-def get_arm(model: str, role: str) -> ArmDescription:
-    """The description of a known arm; a ConfigError lists the valid (model, role) pairs."""
-    try:
-        return ARMS[(model, role)]
-    except KeyError:
-        valid = ", ".join(f"robot={m} role={r}" for m, r in sorted(ARMS))
-        raise ConfigError(f"no hardware arm robot={model} role={role}; valid: {valid}") from None

@@ -5,6 +5,7 @@ Checkpoints are directories with ``config.json`` + ``model.safetensors``; the sa
 robot and the real arm. This package never imports ``hardware``.
 """
 
-from twinarm.policies.base import Policy, available_policies, get_policy_class, make_policy
+from twinarm.policies.base import Policy
+from twinarm.policies.registry import available_policies, get_policy_class, make_policy
 
 __all__ = ["Policy", "available_policies", "get_policy_class", "make_policy"]

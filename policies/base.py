@@ -1,4 +1,5 @@
-"""The Policy interface: normalization, inference with an action queue, save/load, and the registry.
+"""The Policy interface: normalization, inference with an action queue, save/load (the registry of policy types is
+:mod:`policies.registry`).
 
 A policy maps observations to chunks of future joint targets [rad]. Two entry points share one model:
 
@@ -16,7 +17,6 @@ State, action and image normalization statistics live in the model as buffers, s
 from __future__ import annotations
 
 import abc
-import dataclasses
 import json
 from collections import deque
 from pathlib import Path
@@ -151,7 +151,12 @@ class Policy(nn.Module, abc.ABC):
             raise PolicyError(f"{path}: not a policy checkpoint (needs {CONFIG_FILE} and {WEIGHTS_FILE})")
         raw = json.loads(cfg_path.read_text())
         kind = raw.pop("type", None)
-        policy_cls = get_policy_class(kind) if cls is Policy else cls
+        if cls is Policy:
+            from twinarm.policies.registry import get_policy_class  # the registry imports this module
+
+            policy_cls = get_policy_class(kind)
+        else:
+            policy_cls = cls
         if kind != policy_cls.name:
             raise PolicyError(f"{cfg_path}: holds a {kind!r} policy, not {policy_cls.name!r}")
         policy = policy_cls(config_from_dict(policy_cls.config_class, raw))
@@ -166,42 +171,3 @@ class Policy(nn.Module, abc.ABC):
 def _with_time_axis(x: Tensor, feature_dims: int) -> Tensor:
     """(B, *feat) -> (B, 1, *feat); tensors that already have a time axis pass through."""
     return x.unsqueeze(1) if x.ndim == feature_dims else x
-
-
-# -- registry ---------------------------------------------------------------------------------------------
-_REGISTRY: dict[str, type[Policy]] = {}
-
-
-def register_policy(cls: type[Policy]) -> type[Policy]:
-    """Class decorator adding a policy to the registry under ``cls.name``."""
-    _REGISTRY[cls.name] = cls
-    return cls
-
-
-def _load_builtin() -> None:
-    import twinarm.policies.act
-    import twinarm.policies.bc
-    import twinarm.policies.diffusion  # noqa: F401
-
-
-def get_policy_class(name: str | None) -> type[Policy]:
-    """The registered policy class ``name``; a :class:`PolicyError` lists the valid names."""
-    _load_builtin()
-    if name not in _REGISTRY:
-        raise PolicyError(f"unknown policy {name!r}; valid policies: {', '.join(sorted(_REGISTRY))}")
-    return _REGISTRY[name]
-
-
-def available_policies() -> list[str]:
-    _load_builtin()
-    return sorted(_REGISTRY)
-
-
-def make_policy(name: str, stats: dict[str, dict[str, Any]] | None = None, **fields: Any) -> Policy:
-    """A fresh policy ``name`` whose config takes ``fields`` (unknown keys raise, naming the valid ones)."""
-    cls = get_policy_class(name)
-    valid = {f.name for f in dataclasses.fields(cls.config_class)}
-    unknown = sorted(set(fields) - valid)
-    if unknown:
-        raise PolicyError(f"{name} policy: unknown config keys {unknown}; valid keys: {sorted(valid)}")
-    return cls(config_from_dict(cls.config_class, fields), stats)

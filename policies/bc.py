@@ -6,9 +6,10 @@ import dataclasses
 
 import torch
 from torch import Tensor, nn
-from twinarm.policies.base import Batch, Policy, register_policy
+from twinarm.policies.base import Batch, Policy
 from twinarm.policies.config import PolicyConfig, check_field
 from twinarm.policies.encoders import ImageEncoder
+from twinarm.policies.registry import register_policy
 
 
 @dataclasses.dataclass(frozen=True)

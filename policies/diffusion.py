@@ -15,9 +15,10 @@ import math
 import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
-from twinarm.policies.base import Batch, Policy, register_policy
+from twinarm.policies.base import Batch, Policy
 from twinarm.policies.config import PolicyConfig, check_field
 from twinarm.policies.encoders import ImageEncoder
+from twinarm.policies.registry import register_policy
 
 
 @dataclasses.dataclass(frozen=True)

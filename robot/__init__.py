@@ -13,7 +13,7 @@ from twinarm.robot.errors import (
     SpecError,
     TwinarmError,
 )
-from twinarm.robot.models import SO101, get_model
+from twinarm.robot.models import SO101
 from twinarm.robot.robot import Observation, Robot
 from twinarm.robot.spec import JOINT_POS, JOINT_VEL, CameraSpec, JointSpec, RobotSpec, image_key
 
@@ -35,6 +35,5 @@ __all__ = [
     "SpecError",
     "TwinarmError",
     "check_robot",
-    "get_model",
     "image_key",
 ]

@@ -1,12 +1,11 @@
 """Robot models as data: the specs that a model's sim and hardware robots share.
 
-Adding a robot model means adding a spec here (plus its MJCF under ``sim/models`` and its motor table under
-``hardware/``), not writing a new robot class.
+Adding a robot model means adding a spec here (plus its MJCF under ``sim/models``, its motor table under
+``hardware/`` and one entry in ``twinarm.compose.registry``), not writing a new robot class.
 """
 
 from __future__ import annotations
 
-from twinarm.robot.errors import ConfigError
 from twinarm.robot.spec import CameraSpec, JointSpec, RobotSpec
 
 # STS3215 no-load speed: 0.222 s / 60 deg at 7.4 V (Feetech STS3215 datasheet) = 4.71 rad/s. The SO-101
@@ -53,14 +52,3 @@ AMAZING_HAND = RobotSpec(
     cameras=(),
     control_hz=30.0,
 )
-
-#: Every robot model twinarm knows, by name.
-MODELS: dict[str, RobotSpec] = {SO101.name: SO101, AMAZING_HAND.name: AMAZING_HAND}
-
-
-def get_model(name: str) -> RobotSpec:
-    """The spec of robot model ``name``; a :class:`ConfigError` lists the valid names."""
-    try:
-        return MODELS[name]
-    except KeyError:
-        raise ConfigError(f"unknown robot model {name!r}; valid models: {', '.join(sorted(MODELS))}") from None

@@ -12,7 +12,7 @@ from twinarm.sim import envs as _envs  # noqa: E402  (registers the gymnasium id
 from twinarm.sim.envs import ENV_IDS, env_id  # noqa: E402
 from twinarm.sim.experts import make_expert  # noqa: E402
 from twinarm.sim.render import RenderError  # noqa: E402
-from twinarm.sim.sim_robot import SIM_MODELS, SO101_SIM, SimModel, SimRobot  # noqa: E402
+from twinarm.sim.sim_robot import SO101_SIM, SimModel, SimRobot  # noqa: E402
 
-__all__ = ["ENV_IDS", "SIM_MODELS", "SO101_SIM", "RenderError", "SimModel", "SimRobot", "env_id", "make_expert"]
+__all__ = ["ENV_IDS", "SO101_SIM", "RenderError", "SimModel", "SimRobot", "env_id", "make_expert"]
 del _envs

@@ -18,36 +18,35 @@ import gymnasium as gym
 import numpy as np
 from twinarm.robot.errors import ConfigError
 from twinarm.robot.spec import CameraSpec
+from twinarm.sim.arm_tasks import ARM_TASKS, ArmScene
 from twinarm.sim.hand_scene import HandScene
 from twinarm.sim.hand_tasks import HAND_TASKS
 from twinarm.sim.sim_robot import AMAZING_HAND_SIM, SO101_SIM, SimModel, SimRobot
-from twinarm.sim.tasks import TASKS, Scene, forward
+from twinarm.sim.tasks import Task
 
 
 class TaskFamily(NamedTuple):
-    """The tasks of one simulated robot: ``tasks`` by name (classes with ``reset``, ``before_step``,
-    ``evaluate``, ``privileged``, ``max_steps``), ``scene`` builds handles to the scene objects from a connected
-    SimRobot, ``cameras`` are the default observation cameras."""
+    """The tasks of one simulated robot: ``tasks`` by name (:class:`sim.tasks.Task` classes), ``scene`` builds
+    handles to the scene objects from a connected SimRobot, ``cameras`` are the default observation cameras."""
 
     model: SimModel
-    tasks: dict[str, type]
+    tasks: dict[str, type[Task]]
     scene: Callable[[SimRobot], Any]
     cameras: tuple[str, ...]
     env_name: Callable[[str], str]
 
 
-FAMILIES: dict[str, TaskFamily] = {
-    "so101": TaskFamily(SO101_SIM, TASKS, Scene, ("front", "wrist"), lambda t: f"SO101{t.capitalize()}"),
-    "amazing_hand": TaskFamily(
-        AMAZING_HAND_SIM, HAND_TASKS, HandScene, (), lambda t: "AmazingHand" + t.title().replace("_", "")
-    ),
-}
+SO101_FAMILY = TaskFamily(SO101_SIM, ARM_TASKS, ArmScene, ("front", "wrist"), lambda t: f"SO101{t.capitalize()}")
+AMAZING_HAND_FAMILY = TaskFamily(
+    AMAZING_HAND_SIM, HAND_TASKS, HandScene, (), lambda t: "AmazingHand" + t.title().replace("_", "")
+)
+#: Every task family; importing this module registers their tasks as gymnasium ids. The model registry
+#: (``twinarm.compose.registry``) binds each family to its robot model.
+FAMILIES: tuple[TaskFamily, ...] = (SO101_FAMILY, AMAZING_HAND_FAMILY)
 
 #: Every twinarm/ environment by task name (task names are unique across robots).
-ENV_IDS: dict[str, str] = {
-    task: f"twinarm/{family.env_name(task)}-v0" for family in FAMILIES.values() for task in family.tasks
-}
-SO101_ENV_IDS = {task: ENV_IDS[task] for task in TASKS}
+ENV_IDS: dict[str, str] = {task: f"twinarm/{family.env_name(task)}-v0" for family in FAMILIES for task in family.tasks}
+SO101_ENV_IDS = {task: ENV_IDS[task] for task in ARM_TASKS}
 HAND_ENV_IDS = {task: ENV_IDS[task] for task in HAND_TASKS}
 
 
@@ -55,9 +54,25 @@ def env_id(task: str) -> str:
     """The gymnasium id of a task name (``lift``) or an id given as is."""
     if task in ENV_IDS.values():
         return task
-    if task not in ENV_IDS:
-        raise ConfigError(f"unknown task {task!r}; valid tasks: {', '.join(ENV_IDS)}")
+    find_task(task)
     return ENV_IDS[task]
+
+
+def family_of(robot: str) -> TaskFamily:
+    """The task family of robot model ``robot``; a ConfigError lists the robots with simulated tasks."""
+    for family in FAMILIES:
+        if family.model.spec.name == robot:
+            return family
+    valid = ", ".join(f.model.spec.name for f in FAMILIES)
+    raise ConfigError(f"no simulated tasks for robot {robot!r}; valid robots: {valid}")
+
+
+def find_task(task: str) -> tuple[str, TaskFamily]:
+    """The robot model (name) that task ``task`` runs on, and that robot's family; ConfigError lists the tasks."""
+    for family in FAMILIES:
+        if task in family.tasks:
+            return family.model.spec.name, family
+    raise ConfigError(f"unknown task {task!r}; valid tasks: {', '.join(ENV_IDS)}")
 
 
 class TaskEnv(gym.Env):
@@ -75,9 +90,7 @@ class TaskEnv(gym.Env):
         control_hz: float = 30.0,
         render_mode: str | None = None,
     ) -> None:
-        if robot not in FAMILIES:
-            raise ConfigError(f"no simulated tasks for robot {robot!r}; valid robots: {', '.join(FAMILIES)}")
-        family = FAMILIES[robot]
+        family = family_of(robot)
         if task not in family.tasks:
             raise ConfigError(f"unknown {robot} task {task!r}; valid tasks: {', '.join(family.tasks)}")
         cams = family.cameras if cameras is None else tuple(cameras)
@@ -90,24 +103,17 @@ class TaskEnv(gym.Env):
         self.render_mode = render_mode
         self.metadata = {**self.metadata, "render_fps": control_hz}
         self._scene: Any = None
-        self._steps = 0
-        self._dt = spec.control_period_s
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[dict, dict]:
         super().reset(seed=seed)
         if not self.robot.is_connected:
             self.robot.connect()
             self._scene = self.family.scene(self.robot)
-        self.robot.reset()
-        self.task.reset(self._scene, self.np_random)
-        forward(self.robot)
-        self._steps = 0
+        self.task.start(self._scene, self.np_random)  # the task moves the scene before each step from now on
         obs = self.robot.get_observation()
         return obs, {"is_success": False, "privileged": self.privileged_state()}
 
     def step(self, action: np.ndarray) -> tuple[dict, float, bool, bool, dict]:
-        self._steps += 1
-        self.task.before_step(self._scene, self._steps * self._dt)
         sent = self.robot.send_action(action)
         obs = self.robot.get_observation()
         reward, success = self.task.evaluate(self._scene)
@@ -128,12 +134,12 @@ class TaskEnv(gym.Env):
         self._scene = None
 
 
-for _robot, _family in FAMILIES.items():
+for _family in FAMILIES:
     for _task, _cls in _family.tasks.items():
         if ENV_IDS[_task] not in gym.registry:
             gym.register(
                 id=ENV_IDS[_task],
                 entry_point="twinarm.sim.envs:TaskEnv",
-                kwargs={"task": _task, "robot": _robot},
+                kwargs={"task": _task, "robot": _family.model.spec.name},
                 max_episode_steps=_cls.max_steps,
             )

@@ -1,11 +1,9 @@
-"""Scripted experts for the Amazing Hand tasks: keyframes in joint space, followed at a bounded joint speed.
+"""Scripted experts for the Amazing Hand tasks: plans of keyframes in joint space (``sim.plan_expert``).
 
-An expert is an action source like the SO-101 ones (``sim.experts``): ``reset(privileged)`` plans from the simulator
-state, ``act(obs, privileged) -> (n,) float32`` joint targets [rad] in the ``AMAZING_HAND`` spec order. The
-command moves towards each keyframe along a straight line in joint space (the joint with the farthest to go at
-``speed`` [rad/s], so all arrive together) and holds it for ``hold_s`` [s]; the command keeps going where a finger
-is blocked by the object, so the two servos of a blocked finger push: that is the squeeze. The Robot safety layer
-still clips every command.
+The command is the joint targets [rad] in the ``AMAZING_HAND`` spec order, starting from the observed pose. It moves
+towards each keyframe along a straight line in joint space (the joint with the farthest to go at ``speed``
+[rad/s], so all arrive together) and holds it for ``hold_s`` [s]; the command keeps going where a finger is blocked
+by the object, so the two servos of a blocked finger push: that is the squeeze.
 
 Grasp: from the object's pose, shape and size the expert finds, on a private copy of the model, the flexion at
 which each finger (and the thumb) first touches the object. It pre-shapes every finger 0.25 rad short of that,
@@ -19,10 +17,9 @@ from typing import NamedTuple
 
 import mujoco
 import numpy as np
-from twinarm.robot.errors import ConfigError
 from twinarm.robot.models import AMAZING_HAND, HAND_FINGERS
-from twinarm.robot.spec import JOINT_POS
 from twinarm.sim.hand_scene import OBJECT_SHAPES, OPEN_FLEXION
+from twinarm.sim.plan_expert import PlanExpert
 from twinarm.sim.sim_robot import AMAZING_HAND_SIM
 
 FLEXION = np.array([AMAZING_HAND.joint_index(f"{f}_flexion") for f in HAND_FINGERS])
@@ -32,9 +29,9 @@ CLOSED_FLEXION = 1.5708  # [rad], the joint limit: blocked fingers squeeze with 
 
 
 class Keyframe(NamedTuple):
-    """Joint targets ``pose`` (n,) [rad], approach ``speed`` [rad/s], ``hold_s`` [s] once reached."""
+    """Joint targets ``goal`` (n,) [rad], approach ``speed`` [rad/s], ``hold_s`` [s] once reached."""
 
-    pose: np.ndarray
+    goal: np.ndarray
     speed: float
     hold_s: float = 0.0
 
@@ -46,42 +43,11 @@ def finger_pose(flexion: tuple[float, float, float, float], abduction: tuple[flo
     return q
 
 
-class KeyframeExpert:
-    """Follows the keyframes :meth:`plan` makes from the privileged state."""
+class HandExpert(PlanExpert[Keyframe]):
+    """Follows the keyframes :meth:`plan` makes; distances are the largest joint's [rad], so all arrive together."""
 
-    def __init__(self, control_hz: float = 30.0) -> None:
-        self.dt = 1.0 / control_hz
-        self.plan_: list[Keyframe] = []
-
-    def plan(self, privileged: dict[str, np.ndarray]) -> list[Keyframe]:
-        raise NotImplementedError
-
-    def reset(self, privileged: dict[str, np.ndarray]) -> None:
-        self.plan_ = self.plan(privileged)
-        self._i = 0
-        self._held = 0.0
-        self._cmd: np.ndarray | None = None
-
-    @property
-    def done(self) -> bool:
-        return self._i >= len(self.plan_)
-
-    def act(self, obs: dict[str, np.ndarray], privileged: dict[str, np.ndarray] | None = None) -> np.ndarray:
-        if self._cmd is None:
-            self._cmd = np.asarray(obs[JOINT_POS], dtype=np.float64).copy()
-        key = self.plan_[min(self._i, len(self.plan_) - 1)]
-        step = key.speed * self.dt
-        delta = key.pose - self._cmd
-        far = float(np.abs(delta).max())
-        if far > step:
-            self._cmd = self._cmd + delta * (step / far)
-        else:
-            self._cmd = key.pose.copy()
-            self._held += self.dt
-            if self._held >= key.hold_s - 1e-9 and self._i < len(self.plan_):
-                self._i += 1
-                self._held = 0.0
-        return self._cmd.astype(np.float32)
+    def distance(self, delta: np.ndarray) -> float:
+        return float(np.abs(delta).max())
 
 
 class ContactModel:
@@ -127,7 +93,7 @@ class ContactModel:
         return out
 
 
-class GraspExpert(KeyframeExpert):
+class GraspExpert(HandExpert):
     """Pre-shape every finger just short of the object, touch it from both sides at once (so it cannot roll
     away), then squeeze: the fingers wrap it, the thumb presses it into them."""
 
@@ -156,7 +122,7 @@ class GraspExpert(KeyframeExpert):
         ]
 
 
-class ReachPoseExpert(KeyframeExpert):
+class ReachPoseExpert(HandExpert):
     """Straight to the target pose, then hold it."""
 
     speed = 3.0  # [rad/s]
@@ -165,11 +131,4 @@ class ReachPoseExpert(KeyframeExpert):
         return [Keyframe(np.asarray(privileged["target_pose"], dtype=np.float64), self.speed, hold_s=30.0)]
 
 
-HAND_EXPERTS: dict[str, type[KeyframeExpert]] = {"grasp": GraspExpert, "reach_pose": ReachPoseExpert}
-
-
-def make_hand_expert(task: str, control_hz: float = 30.0) -> KeyframeExpert:
-    """The scripted expert of hand task ``task``; a :class:`ConfigError` lists the valid tasks."""
-    if task not in HAND_EXPERTS:
-        raise ConfigError(f"no scripted expert for hand task {task!r}; valid tasks: {', '.join(HAND_EXPERTS)}")
-    return HAND_EXPERTS[task](control_hz)
+HAND_EXPERTS: dict[str, type[HandExpert]] = {"grasp": GraspExpert, "reach_pose": ReachPoseExpert}

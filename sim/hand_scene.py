@@ -175,3 +175,16 @@ class HandScene:
     def wrist_pos(self) -> np.ndarray:
         """Where the wrist mocap is [m] (the hand follows it through the weld)."""
         return self.robot.data.mocap_pos[self.wrist_mocap].copy()
+
+    def privileged(self) -> dict[str, np.ndarray]:
+        """Object pose [m, quaternion w x y z], shape index and size [m], wrist and grasp centre [m]."""
+        d, a = self.robot.data, self.object_qpos
+        pose = d.qpos[a : a + 7].copy()  # the free joint: position [m], quaternion w x y z
+        return {
+            "object_pos": pose[:3],
+            "object_quat": pose[3:],
+            "object_shape": self.object_info["object_shape"].copy(),
+            "object_size": self.object_info["object_size"].copy(),
+            "wrist_pos": d.mocap_pos[self.wrist_mocap].copy(),
+            "grasp_pos": d.site_xpos[self.grasp_site].copy(),
+        }

@@ -1,4 +1,4 @@
-"""Amazing Hand tasks on the hand scene (``sim.hand_scene``): targets, the wrist motion, rewards and success.
+"""Amazing Hand tasks on the one task protocol (``sim.tasks``) and the hand scene (``sim.hand_scene``).
 
 The policy commands the hand's 8 joints; the task moves the wrist. Randomised at every reset (uniform):
 
@@ -20,6 +20,7 @@ import math
 import numpy as np
 from twinarm.robot.models import HAND_FINGERS
 from twinarm.sim.hand_scene import OBJECT_PARKED, OPEN_POSE, PARKED_OBJECT, WRIST_HOME, HandScene, sample_object
+from twinarm.sim.tasks import Task
 
 LIFT_START_S = 1.5  # [s] after reset
 LIFT_DURATION_S = 1.0  # [s]
@@ -32,45 +33,13 @@ POSE_TOLERANCE = 0.1  # [rad]
 SERVO_MARGIN = 1.5  # [rad]: |flexion| + |abduction| bound of reachable targets (servo travel pi/2 - 0.07)
 
 
-class HandTask:
-    """A task on the hand scene. Subclasses set ``name`` and ``max_steps`` (at 30 Hz) and implement ``reset`` (the
-    whole state, hand included: it calls ``scene.reset_robot``; everything random is drawn from ``rng``) and
-    ``evaluate``. ``before_step`` moves the wrist for the step that ends ``t_s`` [s] after the reset."""
-
-    name: str = ""
-    max_steps: int = 0
-
-    def reset(self, scene: HandScene, rng: np.random.Generator) -> None:
-        raise NotImplementedError
-
-    def before_step(self, scene: HandScene, t_s: float) -> None:
-        """Default: the wrist stays where reset put it."""
-
-    def evaluate(self, scene: HandScene) -> tuple[float, bool]:
-        """(reward, success) for the current state."""
-        raise NotImplementedError
-
-    def privileged(self, scene: HandScene) -> dict[str, np.ndarray]:
-        """Simulator-only state for experts and RL (never part of the observation)."""
-        d, info, a = scene.robot.data, scene.object_info, scene.object_qpos
-        pose = d.qpos[a : a + 7].copy()  # the free joint: position [m], quaternion w x y z
-        return {
-            "object_pos": pose[:3],
-            "object_quat": pose[3:],
-            "object_shape": info["object_shape"].copy(),
-            "object_size": info["object_size"].copy(),
-            "wrist_pos": d.mocap_pos[scene.wrist_mocap].copy(),
-            "grasp_pos": d.site_xpos[scene.grasp_site].copy(),
-        }
-
-
 def lift_profile(t_s: float) -> float:
     """Wrist height above home [m] at ``t_s`` [s]: 0 until ``LIFT_START_S``, then a cosine ramp to ``LIFT_HEIGHT``."""
     u = min(max((t_s - LIFT_START_S) / LIFT_DURATION_S, 0.0), 1.0)
     return LIFT_HEIGHT * 0.5 * (1.0 - math.cos(math.pi * u))
 
 
-class Grasp(HandTask):
+class Grasp(Task[HandScene]):
     name, max_steps = "grasp", 105  # 3.5 s: close, lift 1.5-2.5 s, hold
 
     def reset(self, scene: HandScene, rng: np.random.Generator) -> None:
@@ -101,7 +70,7 @@ class Grasp(HandTask):
         return reward, math.dist(pos, d.site_xpos[scene.grasp_site].tolist()) <= HELD_DISTANCE
 
 
-class ReachPose(HandTask):
+class ReachPose(Task[HandScene]):
     name, max_steps = "reach_pose", 60
 
     def reset(self, scene: HandScene, rng: np.random.Generator) -> None:
@@ -123,4 +92,4 @@ class ReachPose(HandTask):
         return {**super().privileged(scene), "target_pose": self.target.copy()}
 
 
-HAND_TASKS: dict[str, type[HandTask]] = {t.name: t for t in (Grasp, ReachPose)}
+HAND_TASKS: dict[str, type[Task[HandScene]]] = {t.name: t for t in (Grasp, ReachPose)}

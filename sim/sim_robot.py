@@ -10,6 +10,7 @@ Everything is deterministic for a given seed and action sequence.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
@@ -52,8 +53,6 @@ AMAZING_HAND_SIM = SimModel(
     transmission=finger_pairs(len(AMAZING_HAND.joints) // 2),
 )
 
-SIM_MODELS: dict[str, SimModel] = {"so101": SO101_SIM, "amazing_hand": AMAZING_HAND_SIM}
-
 
 def _index(ids: np.ndarray) -> slice | np.ndarray:
     """A slice when ``ids`` are consecutive (cheaper to index with on the hot path), else the array."""
@@ -80,6 +79,8 @@ class SimRobot(Robot):
         self._views: dict[tuple[str, int, int], CameraRenderer] = {}
         self.n_substeps = max(1, math.ceil(spec.control_period_s / model.max_timestep_s - 1e-9))
         self.timestep_s = spec.control_period_s / self.n_substeps
+        #: Runs before each control period is simulated: a scene that moves by itself (``sim.tasks.Task.start``).
+        self.before_step: Callable[[], None] | None = None
 
     # -- Robot hooks ----------------------------------------------------------------------------------------
     def _connect(self) -> None:
@@ -122,6 +123,8 @@ class SimRobot(Robot):
         return obs
 
     def _send_action(self, target: np.ndarray) -> None:
+        if self.before_step is not None:
+            self.before_step()
         self._write_ctrl(target)
         mujoco.mj_step(self.model, self.data, nstep=self.n_substeps)
 

@@ -1,32 +1,21 @@
-"""SO-101 table-top tasks: reset distributions, rewards and success tests, as data plus three small classes.
+"""The one task protocol of every simulated robot, arm and hand: a :class:`Task` on a :class:`TaskScene`.
 
-Frames: world = robot base frame, table top at z = 0, x forward, units [m]. Randomized at every reset (uniform):
-
-=======  ==========================================================================================================
-reach    target point x in [0.15, 0.25], y in [-0.10, 0.10], z in [0.03, 0.08]; success: grasp point within 2 cm
-lift     cube (25 mm) x in [0.15, 0.25], y in [-0.10, 0.10], yaw in [-45, 45] deg; success: cube >= 5 cm above
-         its resting height
-place    cube as in lift; zone (35 mm radius disc) on the other side: x in [0.15, 0.25], |y| in [0.04, 0.10];
-         success: cube centre inside the zone, resting on the table, jaws open
-=======  ==========================================================================================================
-
-The grasp point is the middle of the jaws: the ``grasp`` site (``gripperframe`` + ``sim.ik.SO101_GRASP_OFFSET``).
+A scene is a set of handles to the objects of a robot's MuJoCo scene in a connected SimRobot (``sim.arm_tasks.
+ArmScene``, ``sim.hand_scene.HandScene``); a task is per-task data and rules on it: how an episode is drawn, what
+moves by itself, the reward and success test, the simulator-only state experts plan from. Every harness resets an
+episode through :meth:`Task.start` (the gymnasium env, the loop commands' :class:`compose.episodes.TaskEpisodes`,
+hardware in the loop), so one seed gives one scene everywhere.
 """
 
 from __future__ import annotations
 
-import math
-from typing import NamedTuple
+import abc
+import itertools
+from typing import ClassVar, Generic, NamedTuple, Protocol, TypeVar
 
 import mujoco
 import numpy as np
 from twinarm.sim.sim_robot import SimRobot
-
-CUBE_HALF = 0.0125  # [m], see scene_so101.xml
-LIFT_HEIGHT = 0.05  # [m] above the resting height
-ZONE_RADIUS = 0.035  # [m]
-REACH_TOLERANCE = 0.02  # [m]
-GRIPPER_OPEN = 0.3  # [rad]: jaws wider than the cube
 
 
 class Box(NamedTuple):
@@ -39,124 +28,52 @@ class Box(NamedTuple):
         return rng.uniform(self.low, self.high)
 
 
-CUBE_XY_YAW = Box((0.15, -0.10, -np.pi / 4), (0.25, 0.10, np.pi / 4))
-TARGET_XYZ = Box((0.15, -0.10, 0.03), (0.25, 0.10, 0.08))
-ZONE_X_ABSY = Box((0.15, 0.04), (0.25, 0.10))
+class TaskScene(Protocol):
+    """Handles to a scene's objects in the connected SimRobot ``robot``."""
+
+    robot: SimRobot
+
+    def privileged(self) -> dict[str, np.ndarray]:
+        """The scene's simulator-only state every task of the robot reports (object poses [m, quaternion w x y z],
+        the grasp point [m], ...)."""
+        ...
 
 
-class Scene:
-    """Handles to the task objects of ``scene_so101.xml`` in a connected SimRobot."""
-
-    def __init__(self, robot: SimRobot) -> None:
-        m = robot.model
-        self.robot = robot
-        self.cube_qpos = m.jnt_qposadr[m.joint("cube").id]
-        self.cube_body = m.body("cube").id
-        self.target_mocap = m.body_mocapid[m.body("target").id]
-        self.zone_mocap = m.body_mocapid[m.body("zone").id]
-        self.grasp_site = m.site("grasp").id  # gripperframe + SO101_GRASP_OFFSET (checked in the tests)
-        self.gripper = robot.spec.joint_index("gripper")
-
-    def grasp_point(self) -> np.ndarray:
-        return self.robot.data.site_xpos[self.grasp_site].copy()
-
-    def cube_pos(self) -> np.ndarray:
-        return self.robot.data.xpos[self.cube_body].copy()
-
-    def cube_quat(self) -> np.ndarray:
-        return self.robot.data.xquat[self.cube_body].copy()
-
-    def place_cube(self, x: float, y: float, yaw: float) -> None:
-        q = self.robot.data.qpos
-        a = self.cube_qpos
-        q[a : a + 3] = (x, y, CUBE_HALF)
-        q[a + 3 : a + 7] = (np.cos(yaw / 2), 0.0, 0.0, np.sin(yaw / 2))
-
-    def hide(self, mocap: int) -> None:
-        self.robot.data.mocap_pos[mocap] = (0.0, 0.0, -1.0)
+SceneT = TypeVar("SceneT", bound=TaskScene)
 
 
-class Task:
-    """A task on the SO-101 scene. Subclasses set ``name`` and ``max_steps`` (at 30 Hz) and implement the three
-    methods; ``reset`` must draw everything from ``rng`` so a seeded reset is deterministic."""
+class Task(abc.ABC, Generic[SceneT]):
+    """A task on scene type ``SceneT``. Subclasses set ``name`` and ``max_steps`` (at 30 Hz) and implement
+    :meth:`reset` and :meth:`evaluate`; the rest has defaults."""
 
-    name: str = ""
-    max_steps: int = 0
+    name: ClassVar[str] = ""
+    max_steps: ClassVar[int] = 0
 
-    def reset(self, scene: Scene, rng: np.random.Generator) -> None:
-        raise NotImplementedError
+    def start(self, scene: SceneT, rng: np.random.Generator) -> None:
+        """Reset the whole world for an episode: the physics with the robot at its home pose, then the episode
+        drawn from ``rng`` (:meth:`reset`), then MuJoCo's derived quantities. From then on every control period of
+        the robot (``send_action`` or ``hold``) first calls :meth:`before_step` with the time it ends at, counted
+        from this start. Seeded the same, every harness gets the same episode."""
+        robot = scene.robot
+        robot.reset()
+        self.reset(scene, rng)
+        mujoco.mj_forward(robot.model, robot.data)
+        period_s, steps = robot.spec.control_period_s, itertools.count(1)
+        robot.before_step = lambda: self.before_step(scene, next(steps) * period_s)
 
-    def before_step(self, scene: Scene, t_s: float) -> None:
-        """Move the scene before step ``t_s`` [s] of the episode (default: nothing moves by itself)."""
+    @abc.abstractmethod
+    def reset(self, scene: SceneT, rng: np.random.Generator) -> None:
+        """Draw the episode from ``rng`` (everything random comes from it) and set the scene up. The physics has
+        just been reset with the robot at home; a task that edits the model resets the robot again itself."""
 
-    def evaluate(self, scene: Scene) -> tuple[float, bool]:
+    def before_step(self, scene: SceneT, t_s: float) -> None:
+        """Move the scene before the step that ends ``t_s`` [s] after the reset (default: nothing moves)."""
+
+    @abc.abstractmethod
+    def evaluate(self, scene: SceneT) -> tuple[float, bool]:
         """(reward, success) for the current state."""
-        raise NotImplementedError
 
-    def privileged(self, scene: Scene) -> dict[str, np.ndarray]:
-        """Simulator-only state for experts and RL (never part of the observation)."""
-        return {"cube_pos": scene.cube_pos(), "cube_quat": scene.cube_quat(), "grasp_pos": scene.grasp_point()}
-
-
-class Reach(Task):
-    name, max_steps = "reach", 150
-
-    def reset(self, scene: Scene, rng: np.random.Generator) -> None:
-        self.target = TARGET_XYZ.sample(rng)
-        scene.robot.data.mocap_pos[scene.target_mocap] = self.target
-        scene.hide(scene.zone_mocap)
-        scene.place_cube(0.0, 0.30, 0.0)  # out of the way, on the table beside the arm
-
-    def evaluate(self, scene: Scene) -> tuple[float, bool]:
-        dist = math.dist(scene.grasp_point(), self.target)
-        return -dist, dist < REACH_TOLERANCE
-
-    def privileged(self, scene: Scene) -> dict[str, np.ndarray]:
-        return {**super().privileged(scene), "target_pos": self.target.copy()}
-
-
-class Lift(Task):
-    name, max_steps = "lift", 240
-
-    def reset(self, scene: Scene, rng: np.random.Generator) -> None:
-        x, y, yaw = CUBE_XY_YAW.sample(rng)
-        scene.place_cube(x, y, yaw)
-        scene.hide(scene.target_mocap)
-        scene.hide(scene.zone_mocap)
-
-    def evaluate(self, scene: Scene) -> tuple[float, bool]:
-        cube = scene.cube_pos()
-        height = cube[2] - CUBE_HALF
-        reach = math.dist(scene.grasp_point(), cube)
-        return -reach + 10.0 * min(max(height, 0.0), LIFT_HEIGHT), bool(height >= LIFT_HEIGHT)
-
-
-class Place(Task):
-    name, max_steps = "place", 360
-
-    def reset(self, scene: Scene, rng: np.random.Generator) -> None:
-        x, y, yaw = CUBE_XY_YAW.sample(rng)
-        scene.place_cube(x, y, yaw)
-        zx, zy = ZONE_X_ABSY.sample(rng)
-        self.zone = np.array([zx, -np.sign(y + 1e-9) * zy, 0.0])
-        scene.robot.data.mocap_pos[scene.zone_mocap] = self.zone
-        scene.hide(scene.target_mocap)
-
-    def evaluate(self, scene: Scene) -> tuple[float, bool]:
-        cube = scene.cube_pos()
-        off = math.dist(cube[:2], self.zone[:2])
-        resting = cube[2] < CUBE_HALF + 0.005
-        released = scene.robot.data.qpos[scene.gripper] > GRIPPER_OPEN
-        reach = math.dist(scene.grasp_point(), cube)
-        return -reach - 2.0 * off, bool(off < ZONE_RADIUS and resting and released)
-
-    def privileged(self, scene: Scene) -> dict[str, np.ndarray]:
-        return {**super().privileged(scene), "zone_pos": self.zone.copy()}
-
-
-TASKS: dict[str, type[Task]] = {t.name: t for t in (Reach, Lift, Place)}
-
-
-def forward(robot: SimRobot) -> None:
-    """Recompute derived quantities after a task moved objects."""
-    mujoco.mj_forward(robot.model, robot.data)
+    def privileged(self, scene: SceneT) -> dict[str, np.ndarray]:
+        """Simulator-only state for experts and RL (never part of the observation): the scene's, plus what the
+        task drew (targets, zones) in subclasses."""
+        return scene.privileged()

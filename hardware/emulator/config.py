@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from twinarm.hardware.motors import SO101_FOLLOWER, ArmDescription
 from twinarm.robot.errors import ConfigError
 
 
@@ -39,35 +41,24 @@ class FaultConfig:
             raise ConfigError(f"faults.delay_s={self.delay_s}: must be >= 0")
 
 
+# Start positions of the emulated SO-101 servos [ticks from the middle tick]: near mid range but not all equal, so a
+# driver that mixes up servo ids reads wrong joints.
+SO101_START_OFFSETS = (0, -40, 35, 20, -25, 60)
+
+
+def servos_for(description: ArmDescription, offsets: Sequence[int] = ()) -> list[ServoConfig]:
+    """One emulated servo per motor of ``description`` (its ids and servo model), each at the model's middle tick
+    plus ``offsets`` [ticks] (one per motor; empty: all at the middle, e.g. an Amazing Hand open flat)."""
+    table = description.table
+    offsets = tuple(offsets) or (0,) * len(description.motors)
+    if len(offsets) != len(description.motors):
+        raise ConfigError(f"{description.name}: {len(offsets)} start offsets for {len(description.motors)} servos")
+    return [ServoConfig(i, table.name.lower(), table.center_tick + d) for i, d in zip(description.ids, offsets)]
+
+
 def so101_servos() -> list[ServoConfig]:
-    """SO-101 follower/leader: ids 1..6 STS3215, positions near mid range (tick 2048) but not all equal."""
-    return [ServoConfig(i, "sts3215", 2048 + d) for i, d in zip(range(1, 7), (0, -40, 35, 20, -25, 60))]
-
-
-def amazing_hand_servos(ids: range | list[int] = range(1, 9)) -> list[ServoConfig]:
-    """Amazing Hand: 8 SCS0009 (right hand ids 1..8) at their middle tick 511 (the hand open flat)."""
-    return [ServoConfig(i, "scs0009", 511) for i in ids]
-
-
-def two_hands_servos() -> list[ServoConfig]:
-    """A right (ids 1..8) and a left (ids 11..18) Amazing Hand sharing one bus."""
-    return amazing_hand_servos() + amazing_hand_servos(range(11, 19))
-
-
-ROBOT_SERVOS = {
-    "so101": so101_servos,
-    "amazing_hand": amazing_hand_servos,
-    "amazing_hand_left": lambda: amazing_hand_servos(range(11, 19)),
-    "amazing_hands": two_hands_servos,
-}
-
-
-def servos_for(robot: str) -> list[ServoConfig]:
-    """Servo set of a named robot; ConfigError lists the known names."""
-    try:
-        return ROBOT_SERVOS[robot]()
-    except KeyError:
-        raise ConfigError(f"robot={robot!r} unknown to the emulator; known: {sorted(ROBOT_SERVOS)}") from None
+    """SO-101 follower/leader: ids 1..6 STS3215 near mid range (tick 2048 + :data:`SO101_START_OFFSETS`)."""
+    return servos_for(SO101_FOLLOWER, SO101_START_OFFSETS)
 
 
 @dataclass

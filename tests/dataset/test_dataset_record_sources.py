@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+import gymnasium as gym
 import numpy as np
 import pytest
 from twinarm.cli import cmd_record
@@ -16,6 +17,7 @@ from twinarm.dataset.inspect import check
 from twinarm.dataset.session import EpisodePlan, record_episodes
 from twinarm.robot.keyboard import EpisodeEvent
 from twinarm.robot.models import SO101
+from twinarm.sim.envs import HAND_ENV_IDS
 
 from tests.dataset.fake_source import SPEC
 from tests.robot.fake_robot import FakeRobot
@@ -120,6 +122,25 @@ def test_expert_in_sim_records_faster_than_real_time(tmp_path) -> None:
     data = reader.lowdim()
     np.testing.assert_allclose(data["timestamp"], np.arange(120) / 30.0, atol=1e-6)
     assert np.ptp(data["action"][:, 5]) > 0.5  # the expert opened and closed the gripper
+
+
+def test_expert_records_a_hand_task_in_sim(tmp_path) -> None:
+    root = tmp_path / "ds"
+    argv = ["record", "source=expert", "robot.model=amazing_hand", "sim_task=reach_pose", "robot.cameras=[side]"]
+    argv += ["robot.camera_height=24", "robot.camera_width=32", "episodes=2", "episode_time_s=1.0", "keys=none"]
+    assert main([*argv, f"dataset.root={root}"]) == 0
+    reader = LeRobotDatasetReader(root)
+    assert check(root).ok and reader.num_episodes == 2 and len(reader) == 60
+    assert reader.info["robot_type"] == "amazing_hand" and "observation.images.side" in reader.features
+    data = reader.lowdim()
+    for ep, seed in enumerate((0, 1)):  # episode k starts from the scene of seed k: the env's target pose
+        env = gym.make(HAND_ENV_IDS["reach_pose"])
+        try:
+            target = env.reset(seed=seed)[1]["privileged"]["target_pose"]
+        finally:
+            env.close()
+        state = data["observation.state"][data["episode_index"] == ep]
+        assert np.abs(state[-1] - target).max() < 0.1  # the expert reached it within 1 s
 
 
 def test_record_source_validation(tmp_path, capsys) -> None:

@@ -21,6 +21,7 @@ from twinarm.hardware.emulator import (
 from twinarm.hardware.feetech import protocol as proto
 from twinarm.hardware.feetech.bus import FeetechBus
 from twinarm.hardware.feetech.tables import SCS0009, STS3215
+from twinarm.hardware.hand import AMAZING_HAND_LEFT
 from twinarm.robot.errors import ConfigError
 
 T = STS3215
@@ -30,9 +31,10 @@ def test_default_servo_set_is_so101() -> None:
     cfg = EmulatorConfig()
     assert [(s.id, s.model) for s in cfg.servos] == [(i, "sts3215") for i in range(1, 7)]
     assert all(abs(s.position - 2048) < 100 for s in cfg.servos)
-    assert len(servos_for("amazing_hand")) == 8
-    with pytest.raises(ConfigError, match="so101"):
-        servos_for("nope")
+    hand = servos_for(AMAZING_HAND_LEFT)
+    assert [(s.id, s.model, s.position) for s in hand] == [(i, "scs0009", 511) for i in range(11, 19)]
+    with pytest.raises(ConfigError, match="3 start offsets for 8 servos"):
+        servos_for(AMAZING_HAND_LEFT, (1, 2, 3))
     with pytest.raises(ConfigError, match="duplicate"):
         Emulator(EmulatorConfig(servos=[ServoConfig(1), ServoConfig(1)]))
 

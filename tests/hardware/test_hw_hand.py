@@ -31,7 +31,7 @@ from twinarm.robot.spec import JOINT_POS
 from twinarm.robot.transmission import LinearTransmission
 
 TICKS_PER_RAD = SCS0009.ticks_per_turn / (2 * np.pi)  # 195.6 ticks/rad: 1024 ticks over 300 deg
-EMULATED = {"right": "amazing_hand", "left": "amazing_hand_left"}
+EMULATED = {"right": AMAZING_HAND_RIGHT, "left": AMAZING_HAND_LEFT}
 GOAL = SCS0009.GOAL_POSITION
 
 
@@ -149,7 +149,7 @@ def test_motor_clip_keeps_both_servos_in_travel_and_returns_the_joint_target_sen
 
 
 def test_missing_hand_servo_is_named() -> None:
-    servos = [s for s in servos_for("amazing_hand") if s.id != 6]
+    servos = [s for s in servos_for(AMAZING_HAND_RIGHT) if s.id != 6]
     emu = Emulator(EmulatorConfig(servos=servos)).start()
     try:
         robot = amazing_hand(emu.port, calibration=nominal_hand_calibration(), bus_retries=0)
@@ -162,7 +162,7 @@ def test_missing_hand_servo_is_named() -> None:
 
 def test_two_hands_share_one_bus() -> None:
     right, left = nominal_hand_calibration("right"), nominal_hand_calibration("left")
-    emu = hand_emulator(cal=right, servos=servos_for("amazing_hands"))
+    emu = hand_emulator(cal=right, servos=servos_for(AMAZING_HAND_RIGHT) + servos_for(AMAZING_HAND_LEFT))
     try:
         with FeetechBus(emu.port, table=SCS0009) as bus:
             write_calibration(bus, left)

@@ -8,17 +8,18 @@ import time
 import numpy as np
 import pytest
 from twinarm.hardware.calibration_io import nominal_calibration, write_calibration
-from twinarm.hardware.emulator import Emulator, EmulatorConfig, servos_for
+from twinarm.hardware.emulator import Emulator, EmulatorConfig, servos_for, so101_servos
 from twinarm.hardware.errors import BusTimeoutError, EncodingError
 from twinarm.hardware.feetech import protocol as proto
 from twinarm.hardware.feetech.bus import FeetechBus
 from twinarm.hardware.feetech.tables import SCS0009, STS3215
-from twinarm.hardware.hand import amazing_hand, nominal_hand_calibration
+from twinarm.hardware.hand import AMAZING_HAND_RIGHT, amazing_hand, nominal_hand_calibration
 from twinarm.hardware.motors import SO101_FOLLOWER
 from twinarm.hardware.robots import so101_follower
 from twinarm.robot.spec import JOINT_POS
 
 HAND_IDS = list(range(1, 9))
+HAND_SERVOS = servos_for(AMAZING_HAND_RIGHT)
 
 
 def test_register_values_are_big_endian_on_scs_and_little_endian_on_sts() -> None:
@@ -56,7 +57,7 @@ def test_scs_table_addresses_match_the_published_memory_map() -> None:
 
 
 def test_scs_status_reply_is_decoded_big_endian_from_the_emulator() -> None:
-    with Emulator(EmulatorConfig(servos=servos_for("amazing_hand"))) as emu, FeetechBus(emu.port, table=SCS0009) as b:
+    with Emulator(EmulatorConfig(servos=HAND_SERVOS)) as emu, FeetechBus(emu.port, table=SCS0009) as b:
         emu.set_position(3, 700)
         assert emu.servo(3).mem[56:58] == b"\x02\xbc"
         assert b.read(3, SCS0009.PRESENT_POSITION) == 700
@@ -65,7 +66,7 @@ def test_scs_status_reply_is_decoded_big_endian_from_the_emulator() -> None:
 
 
 def test_scs_servos_ignore_sync_read_so_the_bus_reads_one_by_one() -> None:
-    with Emulator(EmulatorConfig(servos=servos_for("amazing_hand"))) as emu:
+    with Emulator(EmulatorConfig(servos=HAND_SERVOS)) as emu:
         with FeetechBus(emu.port, table=SCS0009) as bus:
             before = emu.stats.requests
             assert bus.sync_read(SCS0009.PRESENT_POSITION, HAND_IDS).tolist() == [511] * 8
@@ -77,8 +78,8 @@ def test_scs_servos_ignore_sync_read_so_the_bus_reads_one_by_one() -> None:
 
 
 def test_one_process_drives_an_sts_bus_and_an_scs_bus_in_interleaved_cycles() -> None:
-    sts_cfg = EmulatorConfig(servos=servos_for("so101"))
-    scs_cfg = EmulatorConfig(servos=servos_for("amazing_hand"))
+    sts_cfg = EmulatorConfig(servos=so101_servos())
+    scs_cfg = EmulatorConfig(servos=HAND_SERVOS)
     with Emulator(sts_cfg) as sts_emu, Emulator(scs_cfg) as scs_emu:
         with FeetechBus(sts_emu.port) as sts, FeetechBus(scs_emu.port, table=SCS0009) as scs:
             arm_ids = [1, 2, 3, 4, 5, 6]
@@ -98,7 +99,7 @@ def test_one_process_drives_an_sts_bus_and_an_scs_bus_in_interleaved_cycles() ->
 
 def test_an_arm_and_a_hand_robot_run_side_by_side() -> None:
     arm_cal, hand_cal = nominal_calibration(SO101_FOLLOWER), nominal_hand_calibration()
-    with Emulator(EmulatorConfig()) as arm_emu, Emulator(EmulatorConfig(servos=servos_for("amazing_hand"))) as h_emu:
+    with Emulator(EmulatorConfig()) as arm_emu, Emulator(EmulatorConfig(servos=HAND_SERVOS)) as h_emu:
         with FeetechBus(arm_emu.port) as bus:
             write_calibration(bus, arm_cal)
         with FeetechBus(h_emu.port, table=SCS0009) as bus:

@@ -14,7 +14,7 @@ from twinarm.cli.main import main
 from twinarm.hardware.calibration_file import load_calibration
 from twinarm.hardware.emulator import Emulator, EmulatorConfig, servos_for
 from twinarm.hardware.feetech.tables import SCS0009
-from twinarm.hardware.hand import AMAZING_HAND_RIGHT, amazing_hand
+from twinarm.hardware.hand import AMAZING_HAND_LEFT, AMAZING_HAND_RIGHT, amazing_hand
 from twinarm.robot.check import check_robot
 from twinarm.robot.spec import JOINT_POS
 
@@ -24,7 +24,7 @@ HALF_TRAVEL = np.pi / 2 * SCS0009.ticks_per_turn / (2 * np.pi)  # 307.2 ticks = 
 
 @pytest.fixture
 def emu() -> Iterator[Emulator]:
-    with Emulator(EmulatorConfig(servos=servos_for("amazing_hand"))) as emulator:
+    with Emulator(EmulatorConfig(servos=servos_for(AMAZING_HAND_RIGHT))) as emulator:
         for servo_id, tick in zip(range(1, 9), FLAT):
             emulator.set_position(servo_id, tick)
         yield emulator
@@ -82,7 +82,7 @@ def test_console_command_calibrates_a_left_hand_under_its_side_name(
 ) -> None:
     monkeypatch.setenv("TWINARM_HOME", str(tmp_path))
     monkeypatch.setattr(builtins, "input", Answers())
-    with Emulator(EmulatorConfig(servos=servos_for("amazing_hand_left"))) as emu:
+    with Emulator(EmulatorConfig(servos=servos_for(AMAZING_HAND_LEFT))) as emu:
         assert main(["calibrate", "robot=amazing_hand", "side=left", f"port={emu.port}"]) == 0
     path = tmp_path / "calibration" / "amazing_hand_follower_left.json"
     data = json.loads(path.read_text())

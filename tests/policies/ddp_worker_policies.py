@@ -8,8 +8,8 @@ from pathlib import Path
 
 import torch
 import torch.distributed as dist
-from twinarm.policies.base import make_policy
 from twinarm.policies.data import SyntheticDemos, TorchDataset, compute_stats
+from twinarm.policies.registry import make_policy
 from twinarm.policies.train import TrainConfig, train
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from twinarm.policies.base import Policy, make_policy
+from twinarm.policies.base import Policy
 from twinarm.policies.data import SyntheticDemos, TorchDataset, compute_stats
+from twinarm.policies.registry import make_policy
 
 HW = (48, 48)
 TINY = {

@@ -7,11 +7,12 @@ import json
 import numpy as np
 import pytest
 import torch
-from twinarm.policies.base import Policy, available_policies, make_policy
+from twinarm.policies.base import Policy
 from twinarm.policies.config import PolicyConfig
 from twinarm.policies.data import ACTION, STATE, SyntheticDemos, compute_stats, observation_to_batch
 from twinarm.policies.errors import PolicyConfigError, PolicyError
 from twinarm.policies.normalize import Normalization
+from twinarm.policies.registry import available_policies, make_policy
 
 from tests.policies.helpers_policies import POLICIES, batch, observation, tiny_policy
 

@@ -16,7 +16,7 @@ ENV_ID = "twinarm/SO101Lift-v0"
 
 
 def test_train_then_evaluate_in_sim(tmp_path: Path) -> None:
-    from twinarm.policies.base import make_policy
+    from twinarm.policies.registry import make_policy
 
     if ENV_ID not in gym.registry:
         pytest.skip(f"{ENV_ID} is not registered by sim.envs")

@@ -12,7 +12,7 @@ import numpy as np
 from twinarm.hardware.calibration import Calibration
 from twinarm.hardware.calibration_file import save_calibration
 from twinarm.hardware.calibration_io import nominal_calibration, write_calibration
-from twinarm.hardware.emulator.config import EmulatorConfig, servos_for
+from twinarm.hardware.emulator.config import EmulatorConfig, so101_servos
 from twinarm.hardware.emulator.server import Emulator
 from twinarm.hardware.feetech.bus import FeetechBus
 from twinarm.hardware.feetech.tables import table_for
@@ -54,7 +54,7 @@ class LeaderRig:
 @contextlib.contextmanager
 def scripted_leader(directory: Path) -> Iterator[LeaderRig]:
     """An emulated, calibrated SO-101 leader (calibration file written to ``directory``) for the block."""
-    servos = servos_for("so101")
+    servos = so101_servos()
     calibration = nominal_calibration(SO101_LEADER)
     with Emulator(EmulatorConfig(servos=servos)) as emulator:
         with FeetechBus(emulator.port, table=table_for(servos[0].model)) as bus:

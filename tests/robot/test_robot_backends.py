@@ -5,17 +5,32 @@ from __future__ import annotations
 import pytest
 from twinarm.cli.main import main
 from twinarm.compose.backends import EMULATOR, RobotConfig, built_robot
+from twinarm.compose.registry import MODELS
 from twinarm.robot.check import check_robot
 from twinarm.robot.errors import ConfigError
 
-BACKENDS = {
-    "sim-so101": RobotConfig(model="so101", cameras=["front", "wrist"], camera_height=48, camera_width=64),
-    "sim-amazing-hand": RobotConfig(model="amazing_hand", cameras=[]),
-    "emulated-so101-follower": RobotConfig(model="so101", port=EMULATOR, cameras=[]),
-    "emulated-so101-leader": RobotConfig(model="so101", port=EMULATOR, role="leader", cameras=[]),
-    "emulated-hand-right": RobotConfig(model="amazing_hand", port=EMULATOR, cameras=[]),
-    "emulated-hand-left": RobotConfig(model="amazing_hand", port=EMULATOR, side="left", cameras=[]),
-}
+
+def _backends() -> dict[str, RobotConfig]:
+    """Every backend the registry promises: each model's simulation, and each bus (role, side) on its emulator."""
+    found = {}
+    for name, model in MODELS.items():
+        if model.sim is not None:
+            cams = list(model.tasks.cameras) if model.tasks is not None else []
+            found[f"sim-{name}"] = RobotConfig(model=name, cameras=cams, camera_height=48, camera_width=64)
+        for bus in model.buses:
+            where = "-".join(filter(None, (name, bus.role.value, bus.side)))
+            cfg = RobotConfig(model=name, port=EMULATOR, role=bus.role.value, side=bus.side, cameras=[])
+            found[f"emulated-{where}"] = cfg
+    return found
+
+
+BACKENDS = _backends()
+
+
+def test_the_registry_promises_the_known_backends() -> None:
+    expected = {"sim-so101", "sim-amazing_hand", "emulated-so101-follower", "emulated-so101-leader"}
+    expected |= {"emulated-amazing_hand-follower-right", "emulated-amazing_hand-follower-left"}
+    assert expected <= set(BACKENDS)
 
 
 @pytest.mark.parametrize("name", sorted(BACKENDS))

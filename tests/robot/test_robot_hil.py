@@ -7,7 +7,8 @@ import time
 import gymnasium as gym
 import numpy as np
 import pytest
-from twinarm.compose.hil import TaskEpisodes, hil_robot, move_to, shaft_scale
+from twinarm.compose.episodes import TaskEpisodes, move_to
+from twinarm.compose.hil import hil_robot, shaft_scale
 from twinarm.compose.sim_motion import ShaftScale, SimCamera, SimMotion
 from twinarm.hardware.calibration_io import nominal_calibration
 from twinarm.hardware.emulator import MotionModel

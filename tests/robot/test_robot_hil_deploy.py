@@ -23,7 +23,7 @@ from tests.policies.helpers_policies import TINY
 def tiny_act(directory: Path, cameras: tuple[str, ...]) -> Path:
     """An untrained tiny ACT checkpoint (plumbing only: its chunks stay near the home pose's statistics)."""
     import torch
-    from twinarm.policies.base import make_policy
+    from twinarm.policies.registry import make_policy
 
     torch.manual_seed(0)
     home = np.array([0.0, -0.35, 0.41, 1.51, 0.0, 0.6], np.float32)
@@ -50,6 +50,22 @@ def test_deploy_expert_on_the_hil_emulator_succeeds_like_in_sim(tmp_path: Path) 
     sim_steps = [e["steps"] for e in results["sim"]["episodes"]]
     hil_steps = [e["steps"] for e in results["hil"]["episodes"]]
     assert np.abs(np.subtract(sim_steps, hil_steps)).max() <= 5  # same seeds, same physics: similar episodes
+
+
+def test_deploy_expert_runs_hand_tasks_in_sim(tmp_path: Path) -> None:
+    out = tmp_path / "hand"
+    argv = ["deploy", "source=expert", "task=grasp", "robot.model=amazing_hand", "episodes=2", f"output_dir={out}"]
+    assert main(argv) == 0
+    info = deploy_info(out)
+    assert [e["seed"] for e in info["episodes"]] == [1000, 1001]
+    assert info["successes"] == 2  # the hand grasped the object and the task's wrist lift raised it
+    # success ends an episode: the grasp test passes only once the lift (1.5 s to 2.5 s at 30 Hz) is over
+    assert all(e["stopped_by"] == "source" and 75 <= e["steps"] < 105 for e in info["episodes"])
+
+
+def test_deploy_says_which_robot_a_task_needs(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    assert main(["deploy", "source=expert", "task=grasp", f"output_dir={tmp_path}"]) == 1
+    assert "robot.model=amazing_hand" in capsys.readouterr().err
 
 
 def test_deploy_policy_with_cameras_on_the_hil_emulator(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:

@@ -11,9 +11,9 @@ from twinarm.robot.models import AMAZING_HAND, HAND_FINGERS
 from twinarm.robot.spec import CameraSpec
 from twinarm.robot.transmission import finger_pairs
 from twinarm.sim.hand_scene import OBJECT_SHAPES, OPEN_POSE, PARKED_OBJECT, WRIST_HOME, HandScene
-from twinarm.sim.sim_robot import SIM_MODELS, SimRobot
+from twinarm.sim.sim_robot import AMAZING_HAND_SIM, SimRobot
 
-HAND = SIM_MODELS["amazing_hand"]
+HAND = AMAZING_HAND_SIM
 
 
 def hand_robot(**kwargs) -> SimRobot:

@@ -8,7 +8,7 @@ import pytest
 import twinarm.sim  # noqa: F401  (registers the envs)
 from twinarm.robot.errors import ConfigError
 from twinarm.sim.envs import HAND_ENV_IDS, TaskEnv
-from twinarm.sim.hand_experts import make_hand_expert
+from twinarm.sim.experts import make_expert
 from twinarm.sim.hand_scene import OBJECT_SHAPES, OBJECT_SIZES, OBJECT_XY_YAW, WRIST_HOME
 from twinarm.sim.hand_tasks import LIFT_DURATION_S, LIFT_HEIGHT, LIFT_START_S
 
@@ -80,7 +80,7 @@ def test_unknown_task_lists_valid_ones() -> None:
     with pytest.raises(ConfigError, match="grasp"):
         TaskEnv("wave", robot="amazing_hand")
     with pytest.raises(ConfigError, match="reach_pose"):
-        make_hand_expert("wave")
+        make_expert("wave")
 
 
 def test_a_held_pose_fails_reach_pose() -> None:
@@ -102,7 +102,7 @@ def test_a_held_pose_fails_reach_pose() -> None:
 def test_expert_episodes_are_deterministic() -> None:
     def episode() -> np.ndarray:
         env = gym.make(HAND_ENV_IDS["grasp"])
-        expert = make_hand_expert("grasp")
+        expert = make_expert("grasp")
         try:
             obs, info = env.reset(seed=4)
             expert.reset(info["privileged"])

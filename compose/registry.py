@@ -1,0 +1,182 @@
+"""The model registry: one :class:`RobotModel` entry per robot model binds everything the commands need about it.
+
+An entry holds the model's shared spec (data in ``twinarm.robot.models``), its MuJoCo model and simulated task
+family (``twinarm.sim``), its Feetech bus description per role and side (``twinarm.hardware``), how its servos are
+emulated, its end-effector (IK) model and keyboard teleop mapping, and which optional features it has. Commands
+look a model up with :func:`get_model` and use the entry's fields; no command compares model names.
+
+Adding a robot: its data files (spec, MJCF, motor table; see README "Adding a robot") and one entry in
+:data:`MODELS`. Capabilities are fields: ``sim is None`` (no simulation backend), ``ee is None`` (no
+end-effector teleop), ``sides == ()`` (no handedness: ``side`` is ignored), ``sim_bus`` (hardware in the loop).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from enum import Enum
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+from twinarm.hardware.calibration import Calibration
+from twinarm.hardware.calibration_io import nominal_calibration
+from twinarm.hardware.emulator.config import SO101_START_OFFSETS, ServoConfig, servos_for
+from twinarm.hardware.hand import AMAZING_HAND_LEFT, AMAZING_HAND_RIGHT, calibration_from_published
+from twinarm.hardware.motors import SO101_FOLLOWER, SO101_LEADER, ArmDescription, Role
+from twinarm.robot.errors import ConfigError
+from twinarm.robot.models import AMAZING_HAND, SO101
+from twinarm.robot.spec import RobotSpec
+from twinarm.robot.teleop import Workspace
+from twinarm.sim.envs import AMAZING_HAND_FAMILY, SO101_FAMILY, TaskFamily
+from twinarm.sim.sim_robot import AMAZING_HAND_SIM, SO101_SIM, SimModel
+
+#: The calibration name that means "the model's default" (a model with sides defaults to the side's name).
+DEFAULT_CALIBRATION_NAME = "default"
+DEFAULT_SIDE = "right"  # what ``side`` means when not given (ignored by a model without sides)
+
+
+class KeyboardTeleop(str, Enum):
+    """What terminal keys do in ``source=keyboard``."""
+
+    END_EFFECTOR = "end_effector"  # move the gripper frame through IK on the MuJoCo model (needs ``ee`` and ``sim``)
+    HAND_POSES = "hand_poses"  # pick named hand poses, nudge one finger (twinarm.robot.hand_poses)
+
+
+class EEModel(NamedTuple):
+    """End-effector teleop data of a model: the joints IK may move, the gripper joint, the workspace box [m]."""
+
+    arm_joints: tuple[str, ...]
+    gripper: str
+    workspace: Workspace
+
+
+class Bus(NamedTuple):
+    """One physical robot of a model on a Feetech bus: its role, its side (``""`` for a model without sides) and the
+    description the driver uses."""
+
+    role: Role
+    side: str
+    description: ArmDescription
+
+
+#: Import of a published calibration file: (path, side, servo ids, calibration name) -> Calibration.
+CalibrationImport = Callable[[Path, str, Sequence[int], str], Calibration]
+
+
+@dataclasses.dataclass(frozen=True)
+class RobotModel:
+    """A robot model and everything bound to it. ``buses``: every (role, side) that exists as hardware.
+    ``sim`` / ``tasks``: the MuJoCo model and its task family (None: no simulation backend / no tasks).
+    ``ee``: the end-effector model for IK teleop (None: none). ``keyboard``: the keyboard teleop mapping.
+    ``emulator_offsets_ticks``: start position of each emulated servo [ticks from its middle tick]; ``sim_bus``:
+    ``twinarm.compose.hil`` serves its follower on an emulated bus with MuJoCo physics. ``published_calibration``:
+    import of the vendor's calibration file (``twinarm calibrate published=...``), None when there is none."""
+
+    spec: RobotSpec
+    buses: tuple[Bus, ...]
+    sim: SimModel | None = None
+    tasks: TaskFamily | None = None
+    ee: EEModel | None = None
+    keyboard: KeyboardTeleop | None = None
+    emulator_offsets_ticks: tuple[int, ...] = ()
+    sim_bus: bool = False
+    published_calibration: CalibrationImport | None = None
+
+    def __post_init__(self) -> None:
+        if self.sim is not None and self.sim.spec.joint_names != self.spec.joint_names:
+            raise ConfigError(f"{self.name}: sim model joints {self.sim.spec.joint_names} != {self.spec.joint_names}")
+        if self.tasks is not None and self.tasks.model is not self.sim:
+            raise ConfigError(f"{self.name}: its task family simulates {self.tasks.model.spec.name}, not its sim model")
+        for bus in self.buses:
+            if bus.description.spec.joint_names != self.spec.joint_names:
+                raise ConfigError(f"{self.name}: bus {bus.description.name} is for spec {bus.description.spec.name}")
+        if self.keyboard is KeyboardTeleop.END_EFFECTOR and (self.ee is None or self.sim is None):
+            raise ConfigError(f"{self.name}: end-effector keyboard teleop needs an ee model and a sim model")
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def roles(self) -> tuple[str, ...]:
+        """The roles that exist as hardware (``follower``, ``leader``), in registry order."""
+        return tuple(dict.fromkeys(bus.role.value for bus in self.buses))
+
+    @property
+    def sides(self) -> tuple[str, ...]:
+        """The sides (``right``, ``left``); empty for a model without handedness."""
+        return tuple(dict.fromkeys(bus.side for bus in self.buses if bus.side))
+
+    def bus(self, role: str = Role.FOLLOWER.value, side: str = DEFAULT_SIDE, ids: Sequence[int] = ()) -> ArmDescription:
+        """The bus description of the ``role`` robot on ``side`` (ignored without sides), its servos readdressed
+        to ``ids`` (motor order; empty: the defaults). ConfigError lists the valid roles, sides or id count."""
+        if role not in self.roles:
+            raise ConfigError(f"role={role!r} is not a role of robot {self.name}; valid roles: {', '.join(self.roles)}")
+        if self.sides and side not in self.sides:
+            raise ConfigError(f"side={side!r} is not a side of robot {self.name}; valid sides: {', '.join(self.sides)}")
+        want = side if self.sides else ""
+        found = [b.description for b in self.buses if b.role.value == role and b.side == want]
+        if not found:
+            valid = ", ".join(f"role={b.role.value} side={b.side}" for b in self.buses)
+            raise ConfigError(f"robot {self.name} has no role={role} side={side}; valid: {valid}")
+        return _readdressed(found[0], ids) if len(ids) else found[0]
+
+    def calibration_name(self, name: str, side: str) -> str:
+        """The calibration file name of robot ``name``: a model with sides names its default calibration by side."""
+        return side if self.sides and name == DEFAULT_CALIBRATION_NAME else name
+
+    def nominal_calibration(self, role: str = Role.FOLLOWER.value, side: str = DEFAULT_SIDE) -> Calibration:
+        """An ideal calibration of the ``role`` robot on ``side``: what its emulated servos need."""
+        return nominal_calibration(self.bus(role, side), name="nominal")
+
+    def emulator_servos(self, role: str = Role.FOLLOWER.value, side: str = DEFAULT_SIDE) -> list[ServoConfig]:
+        """The emulated servos of the ``role`` robot on ``side`` (ids, servo model, start positions)."""
+        return servos_for(self.bus(role, side), self.emulator_offsets_ticks)
+
+
+def _readdressed(desc: ArmDescription, ids: Sequence[int]) -> ArmDescription:
+    if len(ids) != len(desc.motors):
+        raise ConfigError(
+            f"ids={list(ids)}: {desc.name} needs {len(desc.motors)} servo ids, in the order {list(desc.motor_names)}"
+        )
+    return dataclasses.replace(desc, motors=tuple(m._replace(id=int(i)) for m, i in zip(desc.motors, ids)))
+
+
+# The grasp point stays above the table (z = 0) and inside the arm's comfortable reach (home is x = 0.2, z = 0.08).
+SO101_EE = EEModel(
+    ("shoulder_pan", "shoulder_lift", "elbow_flex", "wrist_flex", "wrist_roll"),
+    "gripper",
+    Workspace(np.array([0.05, -0.35, 0.005]), np.array([0.40, 0.35, 0.35])),
+)
+
+SO101_MODEL = RobotModel(
+    spec=SO101,
+    buses=(Bus(Role.FOLLOWER, "", SO101_FOLLOWER), Bus(Role.LEADER, "", SO101_LEADER)),
+    sim=SO101_SIM,
+    tasks=SO101_FAMILY,
+    ee=SO101_EE,
+    keyboard=KeyboardTeleop.END_EFFECTOR,
+    emulator_offsets_ticks=SO101_START_OFFSETS,
+    sim_bus=True,
+)
+
+AMAZING_HAND_MODEL = RobotModel(
+    spec=AMAZING_HAND,
+    buses=(Bus(Role.FOLLOWER, "right", AMAZING_HAND_RIGHT), Bus(Role.FOLLOWER, "left", AMAZING_HAND_LEFT)),
+    sim=AMAZING_HAND_SIM,
+    tasks=AMAZING_HAND_FAMILY,
+    keyboard=KeyboardTeleop.HAND_POSES,
+    published_calibration=calibration_from_published,
+)
+
+#: Every robot model twinarm knows, by name: the one table of models.
+MODELS: dict[str, RobotModel] = {m.name: m for m in (SO101_MODEL, AMAZING_HAND_MODEL)}
+
+
+def get_model(name: str) -> RobotModel:
+    """The registry entry of robot model ``name``; a :class:`ConfigError` lists the valid names."""
+    try:
+        return MODELS[name]
+    except KeyError:
+        raise ConfigError(f"unknown robot model {name!r}; valid models: {', '.join(sorted(MODELS))}") from None

@@ -1,0 +1,142 @@
+"""The model registry: every entry is consistent across spec, MJCF, bus, emulator and teleop data; lookups name
+the valid choices; and no command branches on a model name (they read the entry instead).
+
+Building every bus on its emulator and running ``check_robot`` on it is in ``test_robot_backends.py`` (its
+backends are generated from this registry).
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import gymnasium as gym
+import mujoco
+import numpy as np
+import pytest
+from twinarm.compose.registry import MODELS, KeyboardTeleop, RobotModel, get_model
+from twinarm.robot.errors import ConfigError
+from twinarm.sim.envs import ENV_IDS
+
+ROOT = Path(__file__).resolve().parents[2]
+NAMES = sorted(MODELS)
+
+
+@pytest.fixture(scope="module", params=NAMES)
+def entry(request: pytest.FixtureRequest) -> RobotModel:
+    return MODELS[request.param]
+
+
+def test_entry_is_filed_under_its_spec_name(entry: RobotModel) -> None:
+    assert get_model(entry.name) is entry and entry.spec.name == entry.name
+    assert entry.roles and all(bus.role.value in entry.roles for bus in entry.buses)
+
+
+def test_sim_model_has_the_spec_joints_limits_and_actuators(entry: RobotModel) -> None:
+    if entry.sim is None:
+        pytest.skip(f"{entry.name} has no simulation backend")
+    m = mujoco.MjModel.from_xml_path(str(entry.sim.xml))
+    for joint in entry.spec.joints:
+        assert mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_JOINT, joint.name) >= 0, f"{joint.name} missing in MJCF"
+        np.testing.assert_allclose(m.joint(joint.name).range, (joint.lower, joint.upper), atol=1e-6)
+    assert len(entry.sim.home) == entry.spec.num_joints
+    assert np.all(np.asarray(entry.sim.home) >= entry.spec.lower) and np.all(
+        np.asarray(entry.sim.home) <= entry.spec.upper
+    )
+    actuators = tuple(m.actuator(i).name for i in range(m.nu))
+    for bus in entry.buses:  # position actuators in the order the bus orders its motors (the joints, or the servos)
+        motors = bus.description.motor_names
+        assert actuators[: len(motors)] == motors, f"{bus.description.name}: actuators {actuators}"
+        n_act = entry.spec.num_joints if entry.sim.transmission is None else entry.sim.transmission.size
+        assert len(motors) == n_act
+
+
+def test_task_family_is_the_sim_models_and_registered(entry: RobotModel) -> None:
+    if entry.tasks is None:
+        pytest.skip(f"{entry.name} has no simulated tasks")
+    assert entry.tasks.model is entry.sim and entry.tasks.tasks
+    for task in entry.tasks.tasks:
+        spec = gym.spec(ENV_IDS[task])
+        assert spec.kwargs["robot"] == entry.name and spec.kwargs["task"] == task
+
+
+def test_every_bus_drives_the_spec_and_emulates_its_servos(entry: RobotModel) -> None:
+    for bus in entry.buses:
+        desc = entry.bus(bus.role.value, bus.side)
+        assert desc is bus.description and desc.role is bus.role
+        assert desc.spec.joint_names == entry.spec.joint_names
+        servos = entry.emulator_servos(bus.role.value, bus.side)
+        assert [(s.id, s.model) for s in servos] == [(i, desc.table.name.lower()) for i in desc.ids]
+        cal = entry.nominal_calibration(bus.role.value, bus.side)
+        assert tuple(m.joint for m in cal.motors) == desc.motor_names and cal.role == bus.role.value
+
+
+def test_teleop_data_fits_the_model(entry: RobotModel) -> None:
+    if entry.ee is not None:
+        from twinarm.sim.ik import ArmIK
+
+        assert set(entry.ee.arm_joints) | {entry.ee.gripper} <= set(entry.spec.joint_names)
+        assert np.all(entry.ee.workspace.low < entry.ee.workspace.high)
+        model = mujoco.MjModel.from_xml_path(str(entry.sim.xml))
+        ArmIK(model, entry.spec.joint_names, entry.ee.arm_joints)  # its site exists on the model
+    if entry.keyboard is KeyboardTeleop.HAND_POSES:
+        from twinarm.robot.hand_poses import POSE_NAMES, hand_pose
+
+        for pose in POSE_NAMES:
+            q = hand_pose(pose, entry.spec)
+            assert q.shape == (entry.spec.num_joints,)
+    assert entry.keyboard is not None, "source=keyboard needs a mapping"
+
+
+def test_unknown_model_lists_every_valid_name() -> None:
+    with pytest.raises(ConfigError) as info:
+        get_model("koch")
+    assert "'koch'" in str(info.value) and ", ".join(NAMES) in str(info.value)
+
+
+def test_role_side_and_ids_are_validated_with_the_valid_values() -> None:
+    hand, arm = get_model("amazing_hand"), get_model("so101")
+    with pytest.raises(ConfigError, match=r"valid roles: follower$"):
+        hand.bus("leader", "right")
+    with pytest.raises(ConfigError, match="valid sides: right, left"):
+        hand.bus("follower", "middle")
+    with pytest.raises(ConfigError, match="needs 6 servo ids"):
+        arm.bus("follower", ids=[1, 2])
+    assert arm.sides == () and arm.bus("leader", "left") is arm.bus("leader", "right")  # no handedness: ignored
+    assert hand.bus("follower", "left", ids=range(21, 29)).ids == tuple(range(21, 29))
+    assert hand.calibration_name("default", "left") == "left" and arm.calibration_name("default", "left") == "default"
+
+
+# -- no command compares model names ---------------------------------------------------------------------------
+
+
+def model_name_comparisons(path: Path, names: set[str]) -> list[str]:
+    """``file:line`` of every comparison (``==``, ``!=``, ``in``, ...) with a string literal that is a model name,
+    also inside a literal tuple/list/set (``model in ("so101", ...)``)."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Compare):
+            continue
+        for operand in (node.left, *node.comparators):
+            items = operand.elts if isinstance(operand, (ast.Tuple, ast.List, ast.Set)) else [operand]
+            if any(isinstance(i, ast.Constant) and i.value in names for i in items):
+                found.append(f"{path.name}:{node.lineno}")
+    return found
+
+
+def test_no_command_or_composition_module_compares_model_names() -> None:
+    offenders = []
+    for package in ("cli", "compose"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            offenders += model_name_comparisons(path, set(MODELS))
+    assert not offenders, f"look the model up in twinarm.compose.registry instead: {offenders}"
+
+
+def test_the_name_comparison_checker_sees_them(tmp_path: Path) -> None:
+    probe = tmp_path / "m.py"
+    probe.write_text(
+        "if cfg.model == 'amazing_hand':\n    pass\nok = cfg.robot != 'so101'\nx = m in ('a', 'so101')\n"
+        "y = cfg.side == 'right'\nz = {'so101': 1}\n"
+    )
+    assert model_name_comparisons(probe, {"so101", "amazing_hand"}) == ["m.py:1", "m.py:3", "m.py:4"]
