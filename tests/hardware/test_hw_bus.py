@@ -11,6 +11,7 @@ from twinarm.hardware.emulator import Emulator, EmulatorConfig, ServoConfig, ser
 from twinarm.hardware.errors import BusTimeoutError, EncodingError, PortError, PortLostError, TorqueEnabledError
 from twinarm.hardware.feetech.bus import FeetechBus
 from twinarm.hardware.feetech.tables import SCS0009, STS3215
+from twinarm.hardware.hand import AMAZING_HAND_RIGHT
 from twinarm.hardware.ports import open_port
 from twinarm.robot.errors import NotConnectedError
 
@@ -190,7 +191,7 @@ def test_sync_read_state_returns_signed_position_and_velocity_in_one_transaction
 
 
 def test_sync_read_state_reads_each_scs_servo_once() -> None:
-    with Emulator(EmulatorConfig(servos=servos_for("amazing_hand"))) as emu:
+    with Emulator(EmulatorConfig(servos=servos_for(AMAZING_HAND_RIGHT))) as emu:
         emu.set_position(3, 700)
         with FeetechBus(emu.port, table=SCS0009) as bus:
             before = emu.stats.requests
