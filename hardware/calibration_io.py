@@ -32,7 +32,7 @@ from twinarm.hardware.calibration import (
 )
 from twinarm.hardware.calibration_file import now_iso
 from twinarm.hardware.feetech.bus import FeetechBus
-from twinarm.hardware.feetech.tables import ModelTable, Register
+from twinarm.hardware.feetech.registers import ModelTable, Register
 from twinarm.hardware.motors import ArmDescription, Mapping
 
 POSITION_MODE = 0  # Operating_Mode 0 = position

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from twinarm.robot.errors import TwinarmError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from twinarm.hardware.feetech.tables import Register, RegisterSpan
+    from twinarm.hardware.feetech.registers import Register, RegisterSpan
 
 #: Status error bits of a Feetech status packet (SCS/STS datasheets), by bit value.
 STATUS_FLAG_NAMES: dict[int, str] = {

@@ -12,7 +12,8 @@ import dataclasses
 from enum import Enum
 from typing import NamedTuple
 
-from twinarm.hardware.feetech.tables import STS3215, ModelTable
+from twinarm.hardware.feetech.registers import ModelTable
+from twinarm.hardware.feetech.tables import STS3215
 from twinarm.robot.errors import ConfigError
 from twinarm.robot.models import SO101
 from twinarm.robot.spec import RobotSpec

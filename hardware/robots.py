@@ -26,7 +26,7 @@ from twinarm.hardware.calibration_io import POSITION_MODE, compare_eeprom, read_
 from twinarm.hardware.cameras import CameraConfig, Frame, OpenCVCamera
 from twinarm.hardware.errors import BusError, TorqueReleaseError
 from twinarm.hardware.feetech.bus import FeetechBus
-from twinarm.hardware.feetech.tables import Register
+from twinarm.hardware.feetech.registers import Register
 from twinarm.hardware.joint_map import JointMap, MotorCommand
 from twinarm.hardware.motors import SO101_FOLLOWER, SO101_LEADER, ArmDescription
 from twinarm.robot.errors import add_note
@@ -203,12 +203,6 @@ class FeetechRobot(Robot):
             add_note(exc, f"also: {cleanup}")
 
     # -- I/O ------------------------------------------------------------------------------------------------
-    def read_motors(self) -> tuple[np.ndarray, np.ndarray]:
-        """Calibrated motor positions [rad] and velocities [rad/s], (n,) float32 in motor order (before the
-        transmission: the joint state itself on an arm)."""
-        pos, vel = self.bus.sync_read_state(self._ids)
-        return self.joint_map.to_motor_state(pos, vel * self._vel_unit)
-
     def _get_observation(self) -> Observation:
         pos, vel = self.bus.sync_read_state(self._ids)
         q, qd = self.joint_map.to_joint_state(pos, vel * self._vel_unit)

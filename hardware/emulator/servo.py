@@ -8,7 +8,7 @@ voltage and temperature limits and an overload flag.
 
 from __future__ import annotations
 
-from twinarm.hardware.feetech.tables import ModelTable, Register
+from twinarm.hardware.feetech.registers import ModelTable, Register
 
 MEMORY_SIZE = 256
 FLAG_VOLTAGE, FLAG_OVERHEAT, FLAG_OVERLOAD = 0x01, 0x04, 0x20

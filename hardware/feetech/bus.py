@@ -30,7 +30,8 @@ from twinarm.hardware.errors import (
     TorqueEnabledError,
 )
 from twinarm.hardware.feetech import protocol as proto
-from twinarm.hardware.feetech.tables import STS3215, ModelTable, Register, RegisterSpan
+from twinarm.hardware.feetech.registers import ModelTable, Register, RegisterSpan
+from twinarm.hardware.feetech.tables import STS3215
 from twinarm.hardware.ports import open_port
 from twinarm.robot.errors import NotConnectedError
 

@@ -8,16 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from twinarm.hardware.errors import ChecksumError, EncodingError, MalformedPacketError, UnknownRegisterError
 from twinarm.hardware.feetech import protocol as proto
-from twinarm.hardware.feetech.tables import (
-    MODELS_BY_NUMBER,
-    SCS0009,
-    STS3215,
-    STS3250,
-    ByteOrder,
-    RegisterSpan,
-    StsPhase,
-    table_for,
-)
+from twinarm.hardware.feetech.registers import ByteOrder, RegisterSpan, StsPhase
+from twinarm.hardware.feetech.tables import MODELS_BY_NUMBER, SCS0009, STS3215, STS3250, table_for
 from twinarm.robot.errors import ConfigError, TwinarmError
 
 # (packet, expected bytes) computed by hand: CHK = ~(ID + LEN + INST + sum(P)) & 0xFF
