@@ -95,6 +95,7 @@ class FeetechBus:
         self._lock = threading.RLock()
         self._sync_read_requests: dict[tuple[int, int, tuple[int, ...]], bytes] = {}
         self._state_span = RegisterSpan.of((table.PRESENT_POSITION, table.PRESENT_VELOCITY))
+        self._spans: dict[Register, RegisterSpan] = {}  # one-register spans of sync_read, built once
 
     # -- lifecycle ------------------------------------------------------------------------------------------
     @property
@@ -312,7 +313,10 @@ class FeetechBus:
 
     def sync_read(self, register: Register, ids: Sequence[int]) -> np.ndarray:
         """Decoded values of ``register`` for ``ids``, int64 (len(ids),) in the given order (:meth:`sync_read_span`)."""
-        return self.sync_read_span(RegisterSpan((register,)), ids)[0]
+        span = self._spans.get(register)
+        if span is None:
+            span = self._spans[register] = RegisterSpan((register,))
+        return self.sync_read_span(span, ids)[0]
 
     def sync_read_state(self, ids: Sequence[int]) -> ServoState:
         """Present position and velocity of ``ids`` in ONE transaction (the 4 bytes from Present_Position on)."""

@@ -102,13 +102,16 @@ class RegisterSpan(NamedTuple):
 
     def decode(self, replies: list[bytes], byte_order: ByteOrder) -> tuple[np.ndarray, ...]:
         """One (n,) int64 array per register (sign-magnitude applied) from one reply of ``size`` bytes per servo."""
-        order = byte_order.value
+        order, base, whole = byte_order.value, self.registers[0].address, len(self.registers) == 1
         out = []
         for reg in self.registers:
-            lo, hi, bit = reg.address - self.address, reg.address - self.address + reg.size, reg.sign_bit
-            out.append(
-                np.array([decode_sign_magnitude(int.from_bytes(d[lo:hi], order), bit) for d in replies], np.int64)
-            )
+            lo = reg.address - base
+            hi = lo + reg.size
+            raw = [int.from_bytes(d if whole else d[lo:hi], order) for d in replies]  # the hot path: no slicing
+            if reg.sign_bit is not None:
+                sign = 1 << reg.sign_bit
+                raw = [-(r ^ sign) if r & sign else r for r in raw]
+            out.append(np.array(raw, np.int64))
         return tuple(out)
 
 
