@@ -13,6 +13,7 @@ from typing import Any, Protocol
 import numpy as np
 import torch
 from torch import Tensor
+from twinarm.policies.errors import MissingObservationError, SampleIndexError
 
 STATE = "observation.state"
 ACTION = "action"
@@ -53,7 +54,7 @@ def observation_to_batch(obs: dict[str, np.ndarray], cameras: Sequence[str]) -> 
     for cam in cameras:
         key = "image." + cam
         if key not in obs:
-            raise KeyError(f"observation lacks {key!r} needed by the policy; keys: {sorted(obs)}")
+            raise MissingObservationError(f"observation lacks {key!r} needed by the policy; keys: {sorted(obs)}")
         img = np.asarray(obs[key])
         out[image_feature(cam)] = images_to_float(img if batched else img[None])
     return out
@@ -131,7 +132,7 @@ class SyntheticDemos:
 
     def __getitem__(self, index: int) -> dict[str, Any]:
         if not 0 <= index < self.size:
-            raise IndexError(f"synthetic sample {index} out of range [0, {self.size})")
+            raise SampleIndexError(f"synthetic sample {index} out of range [0, {self.size})")
         rng = np.random.default_rng(self.seed * 100_003 + index)
         n, (h, w), t = self.state_dim, self.image_hw, self.n_obs_steps
         state = rng.uniform(-1, 1, size=n).astype(np.float32)
