@@ -137,6 +137,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_command(args[0], args[1:])
     except TwinarmError as exc:
         print(f"twinarm {args[0]}: error: {exc}", file=sys.stderr)
+        for note in getattr(exc, "__notes__", ()):  # e.g. a torque release that failed on the way out
+            print(f"twinarm {args[0]}: note: {note}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"twinarm {args[0]}: interrupted", file=sys.stderr)

@@ -21,5 +21,10 @@ class MissingFileError(DatasetError, FileNotFoundError):
     """A file the metadata refers to (data parquet, video) does not exist."""
 
 
+class FrameIndexError(DatasetError, IndexError):
+    """A frame or episode index outside the dataset (an IndexError, so sequence iteration ends on it); the
+    message gives the valid range."""
+
+
 class RecorderError(DatasetError, RuntimeError):
     """The recorder was used out of order (a frame without an open episode, a frame of the wrong shape)."""

@@ -22,6 +22,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from twinarm.dataset.errors import DatasetFormatError
 from twinarm.robot.features import (
     ACTION,
     IMAGE_FEATURE_PREFIX,
@@ -74,7 +75,9 @@ def obs_key_for(feature: str) -> str:
         return JOINT_VEL
     if feature.startswith(IMAGES_PREFIX):
         return image_key(feature[len(IMAGES_PREFIX) :])
-    raise KeyError(feature)
+    raise DatasetFormatError(
+        f"feature {feature!r} has no robot observation key; valid: {STATE!r}, {VELOCITY!r}, {IMAGES_PREFIX!r}<camera>"
+    )
 
 
 def chunk_file(counter: int) -> tuple[int, int]:

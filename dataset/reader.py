@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 from twinarm.dataset import layout, metadata
-from twinarm.dataset.errors import DatasetCorruptError, DatasetFormatError
+from twinarm.dataset.errors import DatasetCorruptError, DatasetFormatError, FrameIndexError
 from twinarm.dataset.stats import Stats, from_json
 from twinarm.dataset.video import VideoReader
 
@@ -75,7 +75,7 @@ class LeRobotDatasetReader:
         """
         n = len(self)
         if not -n <= index < n:
-            raise IndexError(f"{self.root}: frame index {index} out of range [0, {n})")
+            raise FrameIndexError(f"{self.root}: frame index {index} out of range [0, {n})")
         index = int(index) % n
         ep = int(self._data["episode_index"][index])
         lo, hi = self.episode_bounds(ep)
@@ -115,7 +115,9 @@ class LeRobotDatasetReader:
         try:
             return self._ep_by_index[int(episode_index)]
         except KeyError:
-            raise IndexError(f"{self.root}: no episode {episode_index}; episodes: 0..{self.num_episodes - 1}") from None
+            raise FrameIndexError(
+                f"{self.root}: no episode {episode_index}; episodes: 0..{self.num_episodes - 1}"
+            ) from None
 
     def _delta_indices(self, delta_timestamps: dict[str, list[float]]) -> dict[str, np.ndarray]:
         out = {}

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import numpy as np
+from twinarm.dataset.errors import DatasetFormatError
 
 QUANTILES = {"q01": 0.01, "q10": 0.10, "q50": 0.50, "q90": 0.90, "q99": 0.99}
 Stats = dict[str, np.ndarray]  # stat name -> array; "count" is (1,)
@@ -94,7 +95,7 @@ def merge_stats(parts: Iterable[Stats]) -> Stats:
     """Merge stats of disjoint sets of samples (see the module docstring for the quantile approximation)."""
     parts = [p for p in parts if p]
     if not parts:
-        raise ValueError("merge_stats needs at least one stats dict")
+        raise DatasetFormatError("merge_stats got no stats to merge (every part was empty); give at least one")
     counts = np.array([float(p["count"][0]) for p in parts])
     total = counts.sum()
     shape = (-1,) + (1,) * np.asarray(parts[0]["mean"]).ndim

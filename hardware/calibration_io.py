@@ -32,10 +32,9 @@ from twinarm.hardware.calibration import (
 )
 from twinarm.hardware.calibration_file import now_iso
 from twinarm.hardware.feetech.bus import FeetechBus
-from twinarm.hardware.feetech.tables import ModelTable, Register
+from twinarm.hardware.feetech.registers import ModelTable, Register
 from twinarm.hardware.motors import ArmDescription, Mapping
 
-PHASE_MULTI_TURN_BIT = 0x10  # Phase bit 4: multi-turn feedback (servos.md); cleared for single-turn
 POSITION_MODE = 0  # Operating_Mode 0 = position
 
 
@@ -113,10 +112,10 @@ def prepare_for_calibration(bus: FeetechBus, arm: ArmDescription) -> None:
     """Torque off, single-turn feedback (STS Phase bit 4 clear) and position mode where the model has them."""
     t, ids = bus.table, arm.ids
     set_torque(bus, ids, False)
-    if t.sts_phase:
+    if t.phase_bits is not None:
         for servo_id, phase in zip(ids, bus.sync_read(t.PHASE, ids).tolist()):
-            if phase & PHASE_MULTI_TURN_BIT:
-                bus.write_eeprom(servo_id, t.PHASE, phase & ~PHASE_MULTI_TURN_BIT)
+            if t.phase_bits.single_turn(phase) != phase:
+                bus.write_eeprom(servo_id, t.PHASE, t.phase_bits.single_turn(phase))
     if "Operating_Mode" in t:
         for servo_id, mode in zip(ids, bus.sync_read(t.OPERATING_MODE, ids).tolist()):
             if mode != POSITION_MODE:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from twinarm.robot.errors import TwinarmError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from twinarm.hardware.feetech.tables import Register
+    from twinarm.hardware.feetech.registers import Register, RegisterSpan
 
 #: Status error bits of a Feetech status packet (SCS/STS datasheets), by bit value.
 STATUS_FLAG_NAMES: dict[int, str] = {
@@ -34,7 +34,7 @@ def describe_flags(flags: int) -> str:
     return ", ".join(names) or "none"
 
 
-def _reg_name(register: Register | None) -> str:
+def _reg_name(register: Register | RegisterSpan | None) -> str:
     return "-" if register is None else f"{register.name} (addr {register.address})"
 
 
@@ -54,6 +54,13 @@ class EncodingError(TwinarmError, ValueError):
     """A value cannot be encoded into a register (out of range for its size or sign bit), or a bad servo id."""
 
 
+class UnknownRegisterError(TwinarmError, KeyError, AttributeError):
+    """A control table has no register of that name (a KeyError for ``table[name]``, an AttributeError for
+    ``table.NAME``, so ``in`` / ``hasattr`` / ``getattr`` keep working); the message lists the valid names."""
+
+    __str__ = Exception.__str__  # the message itself, not KeyError's quoted repr
+
+
 class BusError(TwinarmError):
     """A failure talking to servos on one serial bus; ``port`` names the bus."""
 
@@ -66,10 +73,20 @@ class PortError(BusError):
     """The serial port cannot be opened (missing, busy, no permission); the message lists existing ports."""
 
 
+class PortLostError(BusError):
+    """The open serial port failed under us (USB adapter unplugged, emulator killed): nothing more can be sent."""
+
+
+class TorqueReleaseError(BusError):
+    """Torque could not be turned off on the way out (the servos may still hold torque)."""
+
+
 class BusTimeoutError(BusError):
     """No reply, or a short reply, before the deadline (after the bus retries)."""
 
-    def __init__(self, message: str, *, port: str, servo_id: int | None, register: Register | None = None) -> None:
+    def __init__(
+        self, message: str, *, port: str, servo_id: int | None, register: Register | RegisterSpan | None = None
+    ) -> None:
         super().__init__(message, port=port)
         self.servo_id = servo_id
         self.register = register
@@ -78,7 +95,9 @@ class BusTimeoutError(BusError):
 class CorruptPacketError(BusError):
     """Replies kept failing their checksum or layout (after the bus retries)."""
 
-    def __init__(self, message: str, *, port: str, servo_id: int | None, register: Register | None = None) -> None:
+    def __init__(
+        self, message: str, *, port: str, servo_id: int | None, register: Register | RegisterSpan | None = None
+    ) -> None:
         super().__init__(message, port=port)
         self.servo_id = servo_id
         self.register = register
@@ -87,7 +106,7 @@ class CorruptPacketError(BusError):
 class ServoStatusError(BusError):
     """A servo answered with error bits set (voltage, angle sensor, overheat, over-current, overload)."""
 
-    def __init__(self, *, port: str, servo_id: int, register: Register | None, flags: int) -> None:
+    def __init__(self, *, port: str, servo_id: int, register: Register | RegisterSpan | None, flags: int) -> None:
         super().__init__(
             f"servo {servo_id} reported status 0x{flags:02X} ({describe_flags(flags)}) "
             f"while accessing {_reg_name(register)}",

@@ -2,16 +2,25 @@
 
 Motor space is the calibrated servo angles [rad] (zero tick and drive sign per servo, :mod:`hardware.calibration`);
 joint space is the robot spec's. The transmission (:mod:`robot.transmission`) maps one to the other: the identity
-for an arm, servo pairs for the Amazing Hand. Commands are clipped twice: the Robot base clips in joint space
-(limits, max step), :meth:`JointMap.clip` then clips each servo to its calibrated travel and reports the joint
-target that motor command means.
+for an arm, servo pairs for the Amazing Hand. The Robot base clips in joint space (limits, max step); then
+:meth:`JointMap.command` clips each servo to its calibrated travel, once per cycle, and returns the goal ticks
+with the joint target that motor command means.
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from twinarm.hardware.calibration import Calibration
 from twinarm.robot.transmission import LinearTransmission
+
+
+class MotorCommand(NamedTuple):
+    """One cycle's command: the joint target it means and the goal ticks that carry it."""
+
+    joint: np.ndarray  # (n,) float32 [rad]
+    ticks: np.ndarray  # (n,) int64 goal ticks, one per servo in calibration order
 
 
 class JointMap:
@@ -34,34 +43,31 @@ class JointMap:
             return pos, vel
         return self.transmission.to_joint(pos), self.transmission.velocity_to_joint(vel)
 
-    def motor_command(self, joint: np.ndarray) -> np.ndarray:
-        """Joint targets (n,) [rad] -> motor targets (n,) float32 [rad], clipped to each servo's calibrated travel."""
-        motor = joint if self.transmission is None else self.transmission.to_motor(joint)
-        return np.clip(motor, self.travel_lo, self.travel_hi).astype(np.float32)
+    def command(
+        self,
+        joint: np.ndarray,
+        low: np.ndarray | None = None,
+        high: np.ndarray | None = None,
+        previous: np.ndarray | None = None,
+    ) -> MotorCommand:
+        """The command for joint targets ``joint`` (n,) [rad], computed once: goal ticks of the motor command
+        clipped to each servo's calibrated travel, and the joint target (n,) float32 [rad] that command means.
 
-    def goal_ticks(self, joint: np.ndarray) -> np.ndarray:
-        """Joint targets (n,) [rad] -> goal ticks (n,) int64 of the travel-clipped motor command."""
-        return self.ticks.to_ticks(self.motor_command(joint))
-
-    def clip(
-        self, joint: np.ndarray, previous: np.ndarray | None, lower: np.ndarray, upper: np.ndarray, max_step: np.ndarray
-    ) -> np.ndarray:
-        """The joint target (n,) float32 [rad] that the travel-clipped motor command for ``joint`` means.
-
-        ``joint`` already respects the joint limits ``[lower, upper]`` and ``max_step`` from ``previous`` (the
-        base's clip). Clipping a servo moves its finger's joints towards the servo's side of the previous target,
-        which keeps them inside both for the hand; if a transmission broke that, the robot holds ``previous``.
+        With the Robot base's box ``[low, high]`` (which ``joint`` already respects): clipping a servo moves its
+        finger's joints towards the servo's side of the previous target, which keeps them inside the box for the
+        hand; if a transmission broke that, the command holds ``previous`` (or keeps ``joint`` without one).
         """
-        motor = self.motor_command(joint)
+        motor = joint if self.transmission is None else self.transmission.to_motor(joint)
+        clipped = np.clip(motor, self.travel_lo, self.travel_hi).astype(np.float32)
+        ticks = self.ticks.to_ticks(clipped)
         if self.transmission is None:
-            return motor  # one motor per joint: the travel clip is a joint clip, inside the base's box
-        if np.array_equal(motor, self.transmission.to_motor(joint)):
-            return joint
-        out = self.transmission.to_joint(motor)
+            return MotorCommand(clipped, ticks)  # one motor per joint: the travel clip is a joint clip
+        if np.array_equal(clipped, motor):
+            return MotorCommand(joint, ticks)
+        out = self.transmission.to_joint(clipped)
         tol = 1e-6
-        inside = bool(np.all(out >= lower - tol) and np.all(out <= upper + tol))
-        if previous is not None:
-            inside = inside and bool(np.all(np.abs(out - previous) <= max_step + tol))
-        if inside:
-            return out
-        return joint if previous is None else previous.copy()
+        if low is None or high is None or bool(np.all(out >= low - tol) and np.all(out <= high + tol)):
+            return MotorCommand(out, ticks)
+        if previous is None:
+            return MotorCommand(joint, ticks)
+        return self.command(previous)._replace(joint=previous.copy())

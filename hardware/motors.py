@@ -12,7 +12,8 @@ import dataclasses
 from enum import Enum
 from typing import NamedTuple
 
-from twinarm.hardware.feetech.tables import STS3215, ModelTable
+from twinarm.hardware.feetech.registers import ModelTable
+from twinarm.hardware.feetech.tables import STS3215
 from twinarm.robot.errors import ConfigError
 from twinarm.robot.models import SO101
 from twinarm.robot.spec import RobotSpec
@@ -102,7 +103,11 @@ class ArmDescription:
         return self.role is Role.LEADER
 
     def motor(self, joint: str) -> Motor:
-        return next(m for m in self.motors if m.joint == joint)
+        """The motor stored under ``joint`` (see ``motor_names``); ConfigError lists the valid names."""
+        for m in self.motors:
+            if m.joint == joint:
+                return m
+        raise ConfigError(f"{self.name} has no motor {joint!r}; valid: {', '.join(self.motor_names)}")
 
 
 # SO-101 wiring (shared/reference/servos.md): ids 1..6 in joint order, all STS3215 on one 1 Mbaud bus.

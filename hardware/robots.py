@@ -5,16 +5,15 @@ port), check model numbers, configure single-turn position mode, the P gain the 
 gripper's conservative limits (where the description asks for them), verify the EEPROM calibration against the
 file, then, for a follower, set each goal to the present position and turn torque on (so nothing jumps). A
 leader stays torque-off and read-only. Every cycle reads Present_Position and Present_Velocity in one 4-byte
-read (one SYNC_READ, or one READ per servo on models without SYNC_READ) and writes one SYNC_WRITE.
+read (:meth:`FeetechBus.sync_read_state`) and writes one SYNC_WRITE.
 On disconnect (also after exceptions, via the base's ``with`` support): optional slow park, then torque off.
 Ticks <-> joints go through a :class:`~hardware.joint_map.JointMap` (calibration, then the description's
-transmission); :meth:`FeetechRobot.clip` adds its per-servo travel clip to the base's joint-space clip, so
-``send_action`` returns the joint target actually sent.
+transmission); the base's ``_device_target`` hook adds the per-servo travel clip to the base's joint-space clip
+and computes the cycle's goal ticks once, so ``send_action`` returns the joint target actually sent.
 """
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -23,20 +22,16 @@ from typing import Protocol
 import numpy as np
 from twinarm.hardware.calibration import Calibration, CalibrationError
 from twinarm.hardware.calibration_file import default_path, load_calibration, reorder
-from twinarm.hardware.calibration_io import PHASE_MULTI_TURN_BIT, POSITION_MODE, compare_eeprom, read_eeprom, set_torque
+from twinarm.hardware.calibration_io import POSITION_MODE, compare_eeprom, read_eeprom, set_torque
 from twinarm.hardware.cameras import CameraConfig, Frame, OpenCVCamera
-from twinarm.hardware.errors import BusError
+from twinarm.hardware.errors import BusError, TorqueReleaseError
 from twinarm.hardware.feetech.bus import FeetechBus
-from twinarm.hardware.feetech.tables import ByteOrder, Register
-from twinarm.hardware.joint_map import JointMap
+from twinarm.hardware.feetech.registers import Register
+from twinarm.hardware.joint_map import JointMap, MotorCommand
 from twinarm.hardware.motors import SO101_FOLLOWER, SO101_LEADER, ArmDescription
+from twinarm.robot.errors import add_note
 from twinarm.robot.robot import Observation, Robot
 from twinarm.robot.spec import JOINT_POS, JOINT_VEL, CameraSpec, image_key
-
-# STS Phase bit 2 selects the speed unit (STS memory table): set (the factory value) = 0.0146 rpm = 1 tick/s at
-# 4096 ticks/turn; clear = 0.732 rpm = 0.732 * 4096 / 60 ticks/s. Verify on hardware if velocities look 50x off.
-PHASE_FINE_SPEED_BIT = 0x04
-COARSE_SPEED_UNIT_TPS = 0.732 * 4096 / 60
 
 
 class Camera(Protocol):
@@ -92,15 +87,9 @@ class FeetechRobot(Robot):
         self.bus = FeetechBus(port, arm.baudrate, arm.table, timeout_s=bus_timeout_s, retries=bus_retries)
         self._ids = arm.ids
         self.joint_map = JointMap(self.calibration, arm.transmission)
-        # [ticks/s] per Present_Velocity unit, set from the STS Phase on connect; SCS: 1 (rustypot; verify)
-        self._vel_unit = np.ones(len(self._ids))
-        t = arm.table
-        pos, vel = t.PRESENT_POSITION, t.PRESENT_VELOCITY
-        self._state_reg: Register | None = None
-        if vel.address == pos.address + 2 and pos.size == vel.size == 2:
-            self._state_reg = Register("Present_Position+Velocity", pos.address, 4)
-        # the 4-byte word holds position in its first two bytes: the low half little-endian, the high half big-endian
-        self._pos_shift, self._vel_shift = (0, 16) if t.byte_order is ByteOrder.LITTLE else (16, 0)
+        # [ticks/s] per Present_Velocity unit: the table's, or per servo from the STS Phase read on connect
+        self._vel_unit = np.full(len(self._ids), arm.table.speed_unit_tps)
+        self._command: MotorCommand | None = None  # computed by _device_target, written by _send_action
 
     # -- lifecycle ------------------------------------------------------------------------------------------
     def _connect(self) -> None:
@@ -118,18 +107,17 @@ class FeetechRobot(Robot):
                 set_torque(self.bus, self._ids, True)
             for cam in self.cameras.values():
                 cam.connect()
-        except BaseException:
-            self._release()
+        except BaseException as exc:
+            self._release_after(exc)
             raise
 
     def _configure(self) -> None:
         """Single-turn position mode, P gain, gripper limits; EEPROM is only written where it differs."""
         t, n = self.arm.table, len(self._ids)
-        if t.sts_phase:
+        if t.phase_bits is not None:
             phase = self.bus.sync_read(t.PHASE, self._ids)
-            self._write_differing(t.PHASE, [int(p) & ~PHASE_MULTI_TURN_BIT for p in phase])
-            fine = (phase & PHASE_FINE_SPEED_BIT) != 0
-            self._vel_unit = np.where(fine, 1.0, COARSE_SPEED_UNIT_TPS)
+            self._write_differing(t.PHASE, [t.phase_bits.single_turn(p) for p in phase.tolist()])
+            self._vel_unit = t.phase_bits.speed_unit_tps(phase)
         if "Operating_Mode" in t:
             self._write_differing(t.OPERATING_MODE, [POSITION_MODE] * n)
         if self.read_only:
@@ -168,13 +156,15 @@ class FeetechRobot(Robot):
         try:
             if self.park_pose is not None and not self.read_only:
                 self._park()
-        finally:
-            self._release()
+        except BaseException as exc:
+            self._release_after(exc)
+            raise
+        self._release()
 
     def _park(self) -> None:
         """Step towards ``park_pose`` at ``park_speed_scale`` x max step per control period (at most 10 s)."""
-        goal = np.clip(self.park_pose, self._lower, self._upper)
-        step = self._max_step * np.float32(self.park_speed_scale)
+        goal = np.clip(self.park_pose, self.spec.lower, self.spec.upper)
+        step = self.spec.max_step * np.float32(self.park_speed_scale)
         deadline = time.monotonic() + 10.0
         target = self.last_target
         while target is not None and not np.allclose(target, goal, atol=1e-4) and time.monotonic() < deadline:
@@ -182,50 +172,58 @@ class FeetechRobot(Robot):
             time.sleep(self.spec.control_period_s)
 
     def _release(self) -> None:
-        """Torque off (best effort, even on a failing bus), cameras off, port closed."""
+        """Torque off, cameras off, port closed (all of them even on a failing bus); TorqueReleaseError if no
+        torque-off could be sent."""
+        failure: BusError | None = None
+        sent = False
         try:
             for _ in range(2 if self.bus.is_open else 0):  # a SYNC_WRITE gets no reply to confirm it: send it twice
-                with contextlib.suppress(BusError):
+                try:
                     set_torque(self.bus, self._ids, False)
+                    sent = True
+                except BusError as exc:
+                    failure = failure or exc
         finally:
             for cam in self.cameras.values():
                 cam.disconnect()
             self.bus.close()
+        if failure is not None and not sent:
+            raise TorqueReleaseError(
+                f"could not turn torque off on servo id(s) {list(self._ids)} "
+                f"({str(failure).removeprefix(self.port + ': ')}); the servos may still hold torque: cut their power "
+                "if they do",
+                port=self.port,
+            ) from failure
+
+    def _release_after(self, exc: BaseException) -> None:
+        """:meth:`_release` on the way out of ``exc``: a release failure becomes a note on ``exc``, not a new error."""
+        try:
+            self._release()
+        except TorqueReleaseError as cleanup:
+            add_note(exc, f"also: {cleanup}")
 
     # -- I/O ------------------------------------------------------------------------------------------------
-    def read_ticks(self) -> tuple[np.ndarray, np.ndarray]:
-        """Present position [ticks] and velocity [register units, see Phase bit 2], (n,) int64: one 4-byte read
-        per servo (one SYNC_READ where the model has it)."""
-        t = self.arm.table
-        pos_reg, vel_reg = t.PRESENT_POSITION, t.PRESENT_VELOCITY
-        if self._state_reg is None:
-            return self.bus.sync_read(pos_reg, self._ids), self.bus.sync_read(vel_reg, self._ids)
-        raw = self.bus.sync_read(self._state_reg, self._ids)
-        pos, vel = (raw >> self._pos_shift) & 0xFFFF, (raw >> self._vel_shift) & 0xFFFF
-        return _sign_magnitude(pos, pos_reg.sign_bit), _sign_magnitude(vel, vel_reg.sign_bit)
-
-    def read_motors(self) -> tuple[np.ndarray, np.ndarray]:
-        """Calibrated motor positions [rad] and velocities [rad/s], (n,) float32 in motor order (before the
-        transmission: the joint state itself on an arm)."""
-        pos, vel = self.read_ticks()
-        return self.joint_map.to_motor_state(pos, vel * self._vel_unit)
-
     def _get_observation(self) -> Observation:
-        pos, vel = self.read_ticks()
+        pos, vel = self.bus.sync_read_state(self._ids)
         q, qd = self.joint_map.to_joint_state(pos, vel * self._vel_unit)
         obs: Observation = {JOINT_POS: q, JOINT_VEL: qd}
         for name, cam in self.cameras.items():
             obs[image_key(name)] = cam.read().image
         return obs
 
-    def clip(self, action: np.ndarray) -> np.ndarray:
-        """The base's joint-space clip, then each servo's clip to its calibrated travel; returns the joint target
-        that motor command means (what ``send_action`` sends and returns), (n,) float32 [rad]."""
-        target = super().clip(action)
-        return self.joint_map.clip(target, self._target, self._lower, self._upper, self._max_step)
+    def _device_target(
+        self, target: np.ndarray, low: np.ndarray, high: np.ndarray, previous: np.ndarray | None
+    ) -> np.ndarray:
+        """Each servo clipped to its calibrated travel: the joint target that motor command means (what
+        ``send_action`` sends and returns). The command's goal ticks are kept for ``_send_action``."""
+        self._command = self.joint_map.command(target, low, high, previous)
+        return self._command.joint
 
     def _send_action(self, target: np.ndarray) -> None:
-        self.bus.sync_write(self.arm.table.GOAL_POSITION, self._ids, self.joint_map.goal_ticks(target).tolist())
+        command = self._command
+        if command is None or command.joint is not target:  # not from _device_target (hold after reset_target)
+            command = self.joint_map.command(target)
+        self.bus.sync_write(self.arm.table.GOAL_POSITION, self._ids, command.ticks.tolist())
 
 
 def _camera_spec(arm: ArmDescription, name: str, cam: Camera) -> CameraSpec:
@@ -234,13 +232,6 @@ def _camera_spec(arm: ArmDescription, name: str, cam: Camera) -> CameraSpec:
     if cfg is not None:
         return CameraSpec(name, cfg.height, cfg.width)
     return arm.spec.camera(name)
-
-
-def _sign_magnitude(raw: np.ndarray, bit: int | None) -> np.ndarray:
-    if bit is None:
-        return raw.astype(np.int64)
-    mag = raw & ((1 << bit) - 1)
-    return np.where(raw & (1 << bit), -mag, mag).astype(np.int64)
 
 
 def _matching_calibration(arm: ArmDescription, cal: Calibration) -> Calibration:

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 import numpy as np
 import torch
 from torch import Tensor
+from twinarm.policies.errors import MissingObservationError, SampleIndexError
 from twinarm.robot.features import (
     ACTION,
     ACTION_IS_PAD,
@@ -22,7 +23,6 @@ from twinarm.robot.features import (
     image_feature,
     image_key,
 )
-from twinarm.robot.policy_contract import PolicyMismatchError
 
 __all__ = ["ACTION", "ACTION_IS_PAD", "IMAGE_FEATURE_PREFIX", "STATE", "image_feature"]
 
@@ -55,7 +55,7 @@ def observation_to_batch(obs: dict[str, np.ndarray], cameras: Sequence[str]) -> 
     for cam in cameras:
         key = image_key(cam)
         if key not in obs:
-            raise PolicyMismatchError(f"the policy needs {key!r}; the observation has {sorted(obs)}")
+            raise MissingObservationError(f"observation lacks {key!r} needed by the policy; keys: {sorted(obs)}")
         img = np.asarray(obs[key])
         out[image_feature(cam)] = images_to_float(img if batched else img[None])
     return out
@@ -133,7 +133,7 @@ class SyntheticDemos:
 
     def __getitem__(self, index: int) -> dict[str, Any]:
         if not 0 <= index < self.size:
-            raise IndexError(f"synthetic sample {index} out of range [0, {self.size})")
+            raise SampleIndexError(f"synthetic sample {index} out of range [0, {self.size})")
         rng = np.random.default_rng(self.seed * 100_003 + index)
         n, (h, w), t = self.state_dim, self.image_hw, self.n_obs_steps
         state = rng.uniform(-1, 1, size=n).astype(np.float32)

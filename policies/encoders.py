@@ -12,6 +12,7 @@ import itertools
 import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
+from twinarm.policies.errors import PolicyConfigError
 
 
 def group_norm(channels: int) -> nn.GroupNorm:
@@ -90,7 +91,7 @@ class ImageEncoder(nn.Module):
     ) -> None:
         super().__init__()
         if pool not in ("spatial_softmax", "avg"):
-            raise ValueError(f"image encoder pool={pool!r} is invalid; expected 'spatial_softmax' or 'avg'")
+            raise PolicyConfigError(f"image encoder pool={pool!r} is invalid; expected 'spatial_softmax' or 'avg'")
         self.backbone = ResNetEncoder(channels)
         if pool == "spatial_softmax":
             self.pool: nn.Module = SpatialSoftmax(self.backbone.out_channels, num_keypoints)

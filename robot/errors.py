@@ -12,6 +12,15 @@ class TwinarmError(Exception):
     """Root of every error twinarm raises on purpose."""
 
 
+def add_note(exc: BaseException, note: str) -> None:
+    """Attach ``note`` to ``exc`` (``BaseException.add_note`` on Python >= 3.11, the same ``__notes__`` list
+    before): how a failure during cleanup is reported without replacing the error that caused the cleanup."""
+    if hasattr(exc, "add_note"):
+        exc.add_note(note)
+    else:  # pragma: no cover - Python 3.10
+        exc.__notes__ = [*getattr(exc, "__notes__", []), note]  # type: ignore[attr-defined]
+
+
 class ConfigError(TwinarmError, ValueError):
     """A configuration value is invalid: the message names the key and the valid choices or range."""
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Protocol
 
 import numpy as np
+from twinarm.robot.errors import ConfigError
 from twinarm.robot.models import AMAZING_HAND, HAND_FINGERS
 from twinarm.robot.robot import Observation
 from twinarm.robot.spec import JOINT_POS, RobotSpec
@@ -55,10 +56,11 @@ def _finger_index(spec: RobotSpec, finger: str) -> tuple[int, int]:
 
 
 def hand_pose(name: str, spec: RobotSpec = AMAZING_HAND) -> np.ndarray:
-    """Joint targets (n,) float32 [rad] of the named pose (see ``POSE_NAMES``), clipped to ``spec``'s limits."""
+    """Joint targets (n,) float32 [rad] of the named pose (see ``POSE_NAMES``), clipped to ``spec``'s limits;
+    ConfigError lists the valid names."""
     key = POSE_ALIASES.get(name, name)
     if key not in _POSES_DEG:
-        raise KeyError(f"unknown hand pose {name!r}; valid: {', '.join(POSE_NAMES)}")
+        raise ConfigError(f"unknown hand pose {name!r}; valid: {', '.join(POSE_NAMES)}")
     q = np.zeros(spec.num_joints, dtype=np.float64)
     for finger, (flex, abd) in _POSES_DEG[key].items():
         i_flex, i_abd = _finger_index(spec, finger)

@@ -5,11 +5,14 @@ base owns the lifecycle, input validation and the safety layer, so every backend
 
 * every target is clipped to the joint limits of the spec, then
 * to at most ``spec.max_step`` [rad] away from the previously sent target (after ``connect`` and
-  ``reset_target``, from the measured position), and
+  ``reset_target``, from the measured position), then
+* a device with limits of its own (a servo's travel) narrows the target in the optional hook ``_device_target``,
+  inside that box, and
 * ``send_action`` returns the target actually sent.
 
 ``disconnect`` must leave the robot safe (torque released, or parked first where configured); it runs from
-``__exit__``, so ``with robot:`` blocks release torque on normal exit, on exceptions and on Ctrl-C.
+``__exit__``, so ``with robot:`` blocks release torque on normal exit, on exceptions and on Ctrl-C. When the block
+(or ``connect``) failed, a failure of that cleanup is attached to the original error as a note, never replacing it.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from types import TracebackType
 
 import gymnasium as gym
 import numpy as np
-from twinarm.robot.errors import ActionError, NotConnectedError
+from twinarm.robot.errors import ActionError, NotConnectedError, add_note
 from twinarm.robot.spec import JOINT_POS, RobotSpec
 
 Observation = dict[str, np.ndarray]
@@ -72,8 +75,8 @@ class Robot(abc.ABC):
         self._connected = True
         try:
             self.reset_target()
-        except BaseException:
-            self.disconnect()
+        except BaseException as exc:
+            self._disconnect_after(exc)
             raise
 
     def disconnect(self) -> None:
@@ -93,7 +96,18 @@ class Robot(abc.ABC):
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self.disconnect()
+        if exc is None:
+            self.disconnect()
+        else:
+            self._disconnect_after(exc)
+
+    def _disconnect_after(self, exc: BaseException) -> None:
+        """Disconnect after ``exc`` ended the work: a cleanup failure becomes a note on ``exc``, the caller re-raises
+        ``exc`` itself."""
+        try:
+            self.disconnect()
+        except Exception as cleanup:  # noqa: BLE001 - whatever the cleanup raised must not replace exc
+            add_note(exc, f"while disconnecting {self.spec.name} after this error: {type(cleanup).__name__}: {cleanup}")
 
     def _require_connected(self, what: str) -> None:
         if not self._connected:
@@ -172,4 +186,16 @@ class Robot(abc.ABC):
         """The target ``send_action`` would send for ``action``, without sending it: (n,) float32 [rad]."""
         out = np.minimum(self.validate_action(action), self._high)
         np.maximum(out, self._low, out=out)
-        return out
+        return self._device_target(out, self._low, self._high, self._target)
+
+    def _device_target(
+        self, target: np.ndarray, low: np.ndarray, high: np.ndarray, previous: np.ndarray | None
+    ) -> np.ndarray:
+        """Hook: the target the device will actually be commanded for ``target`` (n,) float32 [rad] (default: itself).
+
+        ``target`` already lies in the box ``[low, high]`` [rad]: the joint limits intersected with one max step
+        around ``previous`` (the last target; None when there is none). A device with limits of its own returns
+        the joint target its limited command means, which must stay inside the box; when it cannot, it holds
+        (returns ``previous``). ``send_action`` passes the returned array object itself to ``_send_action``.
+        """
+        return target

@@ -14,6 +14,7 @@ The Robot interface speaks joint space; only hardware drivers see motor space.
 from __future__ import annotations
 
 import numpy as np
+from twinarm.robot.errors import SpecError
 
 
 class LinearTransmission:
@@ -22,9 +23,12 @@ class LinearTransmission:
     def __init__(self, matrix: np.ndarray) -> None:
         a = np.asarray(matrix, dtype=np.float64)
         if a.ndim != 2 or a.shape[0] != a.shape[1]:
-            raise ValueError(f"a transmission matrix must be square, got shape {a.shape}")
+            raise SpecError(f"transmission matrix of shape {a.shape} is invalid; expected a square (n, n) matrix")
         if abs(np.linalg.det(a)) < 1e-9:
-            raise ValueError("a transmission matrix must be invertible (each joint needs its own motor mix)")
+            raise SpecError(
+                f"transmission matrix {a.tolist()} is singular (det {np.linalg.det(a):.3g}); it must be invertible: "
+                "each joint needs its own mix of motors"
+            )
         self.matrix = a
         self.inverse = np.linalg.inv(a)
 

@@ -23,7 +23,7 @@ import numpy as np
 from twinarm.robot.errors import ConfigError
 from twinarm.robot.robot import Observation
 from twinarm.robot.spec import JOINT_POS
-from twinarm.sim.render import CameraRenderer
+from twinarm.sim.render import CameraRenderer, RenderError
 from twinarm.sim.sim_robot import SimModel, SimRobot
 
 
@@ -116,7 +116,7 @@ class LiveMirror:
             self._latest = np.array(obs[JOINT_POS], dtype=np.float64)
             self.updates += 1
         if self._error is not None:
-            raise RuntimeError(f"mirror render thread failed: {self._error}") from self._error
+            raise RenderError(f"mirror render thread failed: {self._error}") from self._error
 
     # -- lifecycle ------------------------------------------------------------------------------------------
     def __enter__(self) -> LiveMirror:
@@ -129,7 +129,7 @@ class LiveMirror:
         self._ready.wait()  # GL context and encoder set up before the loop starts: no stall mid-run
         if self._error is not None:
             self.__exit__()
-            raise RuntimeError(f"mirror could not start: {self._error}") from self._error
+            raise RenderError(f"mirror could not start: {self._error}") from self._error
         return self
 
     def __exit__(self, *exc: object) -> None:

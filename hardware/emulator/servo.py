@@ -8,10 +8,9 @@ voltage and temperature limits and an overload flag.
 
 from __future__ import annotations
 
-from twinarm.hardware.feetech.tables import ModelTable, Register
+from twinarm.hardware.feetech.registers import ModelTable, Register
 
 MEMORY_SIZE = 256
-PHASE_MULTI_TURN = 0x10  # Phase bit 4: multi-turn position feedback
 FLAG_VOLTAGE, FLAG_OVERHEAT, FLAG_OVERLOAD = 0x01, 0x04, 0x20
 
 # Factory-like defaults (STS3215 datasheet values where known); registers absent from a table are skipped.
@@ -66,7 +65,8 @@ class EmulatedServo:
         self._r_cur = table.PRESENT_CURRENT
         self._a_moving, self._a_status = table.MOVING.address, table.STATUS.address
         self._a_torque = table.TORQUE_ENABLE.address
-        self._a_phase = table.PHASE.address if table.sts_phase else None  # SCS: no multi-turn bit
+        self._a_phase = table.PHASE.address if table.phase_bits else None  # SCS: no multi-turn bit
+        self._multi_turn_bit = table.phase_bits.multi_turn_bit if table.phase_bits else 0
         self._a_volt, self._a_vmin, self._a_vmax = (
             table.PRESENT_VOLTAGE.address,
             table.MIN_VOLTAGE_LIMIT.address,
@@ -150,7 +150,7 @@ class EmulatedServo:
     def _refresh_goal(self) -> None:
         """Cache what the motion loop needs after any write: offset, multi-turn flag, goal in the shaft frame."""
         self._offset = 0 if self._r_offset is None else self.get(self._r_offset)
-        self._multi = self._a_phase is not None and bool(self.mem[self._a_phase] & PHASE_MULTI_TURN)
+        self._multi = self._a_phase is not None and bool(self.mem[self._a_phase] & self._multi_turn_bit)
         goal = self.get(self._r_goal)
         lo, hi = self.get(self._r_min), self.get(self._r_max)
         if lo or hi:

@@ -13,6 +13,7 @@ import contextlib
 import dataclasses
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import NamedTuple
 
 import numpy as np
 import serial
@@ -20,18 +21,35 @@ from twinarm.hardware.errors import (
     BusError,
     BusTimeoutError,
     CorruptPacketError,
+    EncodingError,
     MissingServoError,
     ModelMismatchError,
+    PortLostError,
     ProtocolError,
     ServoStatusError,
     TorqueEnabledError,
 )
 from twinarm.hardware.feetech import protocol as proto
-from twinarm.hardware.feetech.tables import STS3215, ModelTable, Register, decode_sign_magnitude
+from twinarm.hardware.feetech.registers import ModelTable, Register, RegisterSpan
+from twinarm.hardware.feetech.tables import STS3215
 from twinarm.hardware.ports import open_port
 from twinarm.robot.errors import NotConnectedError
 
 _NO_PARAMS: tuple[bytes, ...] = (b"",)
+
+try:  # what a port that vanished (USB unplug, emulator killed) raises: tcflush fails with termios.error (EIO)
+    import termios
+
+    _PORT_FAILURES: tuple[type[BaseException], ...] = (serial.SerialException, OSError, termios.error)
+except ImportError:  # pragma: no cover - no termios on Windows
+    _PORT_FAILURES = (serial.SerialException, OSError)
+
+
+class ServoState(NamedTuple):
+    """Present state of the servos of one read, in the order of the ids asked for."""
+
+    position: np.ndarray  # (n,) int64 [ticks], Present_Position decoded (sign-magnitude where the table says)
+    velocity: np.ndarray  # (n,) int64 [Present_Velocity units: ModelTable.phase_bits / speed_unit_tps]
 
 
 @dataclasses.dataclass
@@ -76,6 +94,8 @@ class FeetechBus:
         self._ser: serial.Serial | None = None
         self._lock = threading.RLock()
         self._sync_read_requests: dict[tuple[int, int, tuple[int, ...]], bytes] = {}
+        self._state_span = RegisterSpan.of((table.PRESENT_POSITION, table.PRESENT_VELOCITY))
+        self._spans: dict[Register, RegisterSpan] = {}  # one-register spans of sync_read, built once
 
     # -- lifecycle ------------------------------------------------------------------------------------------
     @property
@@ -114,12 +134,17 @@ class FeetechBus:
         try:
             ser.reset_input_buffer()
             ser.write(request)
-        except (serial.SerialException, OSError) as exc:
-            raise BusError(f"write failed ({exc}); is the adapter still connected?", port=self.port) from exc
+        except _PORT_FAILURES as exc:
+            raise PortLostError(f"write failed ({exc!r}); is the adapter still connected?", port=self.port) from exc
         self.stats.transactions += 1
 
     def _transact(
-        self, request: bytes, ids: Sequence[int], nparams: int, register: Register | None, retries: int | None = None
+        self,
+        request: bytes,
+        ids: Sequence[int],
+        nparams: int,
+        register: Register | RegisterSpan | None,
+        retries: int | None = None,
     ) -> list[bytes]:
         """Send ``request``, expect one status packet with ``nparams`` parameter bytes from each of ``ids`` in order.
 
@@ -136,8 +161,8 @@ class FeetechBus:
             self._send(request)
             try:
                 data = self._serial().read(expected)
-            except (serial.SerialException, OSError) as exc:
-                raise BusError(f"read failed ({exc}); is the adapter still connected?", port=self.port) from exc
+            except _PORT_FAILURES as exc:
+                raise PortLostError(f"read failed ({exc!r}); is the adapter still connected?", port=self.port) from exc
             # fast path: exactly the expected packets, back to back
             if len(data) == expected:
                 out = []
@@ -205,7 +230,9 @@ class FeetechBus:
         corrupt = protocol_errors or decoder.discarded or len(data) > expected
         return found, "corrupt" if corrupt else "timeout"
 
-    def _check_status(self, replies: list[tuple[int, bytes]], ids: Sequence[int], register: Register | None) -> list:
+    def _check_status(
+        self, replies: list[tuple[int, bytes]], ids: Sequence[int], register: Register | RegisterSpan | None
+    ) -> list:
         params = []
         for servo_id, (err, data) in zip(ids, replies):
             self.last_status[servo_id] = err
@@ -285,24 +312,42 @@ class FeetechBus:
                 self._transact(proto.action_packet(servo_id), (servo_id,), 0, None)
 
     def sync_read(self, register: Register, ids: Sequence[int]) -> np.ndarray:
-        """Values of ``register`` for ``ids``, int64 (len(ids),) in the given order. One SYNC_READ where the
-        model supports it (each servo answers in order), else one READ per servo."""
+        """Decoded values of ``register`` for ``ids``, int64 (len(ids),) in the given order (:meth:`sync_read_span`)."""
+        span = self._spans.get(register)
+        if span is None:
+            span = self._spans[register] = RegisterSpan((register,))
+        return self.sync_read_span(span, ids)[0]
+
+    def sync_read_state(self, ids: Sequence[int]) -> ServoState:
+        """Present position and velocity of ``ids`` in ONE transaction (the 4 bytes from Present_Position on)."""
+        return ServoState(*self.sync_read_span(self._state_span, ids))
+
+    def sync_read_span(self, span: RegisterSpan, ids: Sequence[int]) -> tuple[np.ndarray, ...]:
+        """Decoded values of each register of ``span`` for ``ids``: one int64 (len(ids),) array per register, ids in
+        the given order, sign-magnitude applied per the table. One SYNC_READ where the model supports it (each
+        servo answers in order), else one READ of the span per servo."""
         ids = tuple(ids)
+        what = span.registers[0] if len(span.registers) == 1 else span  # named in errors
         if not self.table.supports_sync_read:
-            return np.array([self.read(i, register) for i in ids], dtype=np.int64)
-        key = (register.address, register.size, ids)
+            with self._lock:
+                replies = [
+                    self._transact(proto.read_packet(i, span.address, span.size), (i,), span.size, what)[0] for i in ids
+                ]
+            return span.decode(replies, self.table.byte_order)
+        key = (span.address, span.size, ids)
         request = self._sync_read_requests.get(key)
         if request is None:
-            request = self._sync_read_requests[key] = proto.sync_read_packet(register.address, register.size, ids)
+            request = self._sync_read_requests[key] = proto.sync_read_packet(span.address, span.size, ids)
         with self._lock:
-            replies = self._transact(request, ids, register.size, register)
-        order, sign = self.table.byte_order.value, register.sign_bit
-        return np.array([decode_sign_magnitude(int.from_bytes(d, order), sign) for d in replies], dtype=np.int64)
+            replies = self._transact(request, ids, span.size, what)
+        return span.decode(replies, self.table.byte_order)
 
     def sync_write(self, register: Register, ids: Sequence[int], values: Sequence[int]) -> None:
         """Write one value per id in a single SYNC_WRITE (no reply)."""
         if len(ids) != len(values):
-            raise ValueError(f"sync_write {register.name}: {len(ids)} ids but {len(values)} values")
+            raise EncodingError(
+                f"sync_write {register.name}: {len(ids)} ids but {len(values)} values; give one value per id"
+            )
         order = self.table.byte_order
         items = [(i, register.encode(v, order)) for i, v in zip(ids, values)]
         request = proto.sync_write_packet(register.address, register.size, items)

@@ -3,7 +3,7 @@
 Instruction: ``FF FF | ID | LEN | INST | P1..Pn | CHK``; status: ``FF FF | ID | LEN | ERR | P1..Pn | CHK``;
 ``LEN = n + 2``, ``CHK = ~(ID + LEN + INST/ERR + sum(P)) & 0xFF``. Both directions share the framing, so one
 :class:`Packet` type and one :class:`PacketDecoder` serve the bus (status packets) and the emulator
-(instruction packets). Byte order only matters for register values (see ``tables.Register.encode``).
+(instruction packets). Byte order only matters for register values (see ``registers.Register.encode``).
 """
 
 from __future__ import annotations

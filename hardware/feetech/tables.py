@@ -1,123 +1,13 @@
 """Feetech control tables as data (addresses from the STS/SCS memory maps, see shared/reference/servos.md).
 
-A :class:`ModelTable` holds the registers of one servo family; registers are reachable as attributes
-(``STS3215.PRESENT_POSITION``) or by their datasheet name (``STS3215["Present_Position"]``).
+The types (:class:`~hardware.feetech.registers.ModelTable`, ``Register``) live in :mod:`hardware.feetech.registers`;
+:func:`table_for` finds a table by model name or number.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Iterator, Mapping
-from enum import Enum
-from typing import NamedTuple
-
-from twinarm.hardware.errors import EncodingError
+from twinarm.hardware.feetech.registers import ByteOrder, ModelTable, Register, StsPhase
 from twinarm.robot.errors import ConfigError
-
-
-class ByteOrder(str, Enum):
-    """Byte order of multi-byte register values: STS/SMS little-endian, SCS big-endian."""
-
-    LITTLE = "little"
-    BIG = "big"
-
-
-class Register(NamedTuple):
-    """One control-table entry. ``sign_bit``: bit index of a sign-magnitude sign, None if unsigned."""
-
-    name: str
-    address: int
-    size: int  # [bytes], 1 or 2
-    sign_bit: int | None = None
-    eeprom: bool = False
-    writable: bool = True
-
-    @property
-    def max_magnitude(self) -> int:
-        """Largest encodable magnitude (``2**sign_bit - 1`` for sign-magnitude, else ``2**(8 size) - 1``)."""
-        return (1 << self.sign_bit) - 1 if self.sign_bit is not None else (1 << (8 * self.size)) - 1
-
-    def encode(self, value: int, byte_order: ByteOrder) -> bytes:
-        """Raw bytes of ``value`` (sign-magnitude where ``sign_bit`` is set); EncodingError if out of range."""
-        value = int(value)
-        if self.sign_bit is not None:
-            raw = -value | (1 << self.sign_bit) if value < 0 else value
-            if abs(value) > self.max_magnitude:
-                raise EncodingError(
-                    f"{self.name}: {value} out of range [-{self.max_magnitude}, {self.max_magnitude}] "
-                    f"(sign-magnitude, sign bit {self.sign_bit})"
-                )
-        else:
-            raw = value
-            if not 0 <= value <= self.max_magnitude:
-                raise EncodingError(f"{self.name}: {value} out of range [0, {self.max_magnitude}]")
-        return raw.to_bytes(self.size, byte_order.value)
-
-    def decode(self, data: bytes, byte_order: ByteOrder) -> int:
-        """Signed value of the raw register bytes."""
-        raw = int.from_bytes(data, byte_order.value)
-        return decode_sign_magnitude(raw, self.sign_bit)
-
-
-def decode_sign_magnitude(raw: int, sign_bit: int | None) -> int:
-    """``-(raw & ~(1 << b))`` when bit ``b`` is set, else ``raw`` (no-op when ``sign_bit`` is None)."""
-    if sign_bit is not None and raw & (1 << sign_bit):
-        return -(raw & ~(1 << sign_bit))
-    return raw
-
-
-@dataclasses.dataclass(frozen=True)
-class ModelTable:
-    """Control table and figures of one servo model."""
-
-    name: str
-    model_number: int
-    byte_order: ByteOrder
-    resolution: int  # number of position ticks (position values 0..resolution-1)
-    ticks_per_turn: float  # ticks per full 360 deg turn (more than ``resolution`` when the travel is < 360 deg)
-    registers: Mapping[str, Register]
-    supports_sync_read: bool
-    center_tick: int  # the tick at the middle of the travel (the zero of a nominal calibration)
-    sts_phase: bool = False  # Phase (addr 18) carries the STS bits: 4 = multi-turn feedback, 2 = fine speed unit
-    eeprom_end: int = 40  # addresses below this are EEPROM
-    by_attr: Mapping[str, Register] = dataclasses.field(default_factory=dict, repr=False, compare=False)
-
-    @classmethod
-    def build(cls, registers: Mapping[str, Register], **figures: object) -> ModelTable:
-        """A table whose registers are also attributes: ``Present_Position`` -> ``table.PRESENT_POSITION``."""
-        return cls(registers=registers, by_attr={n.upper(): r for n, r in registers.items()}, **figures)
-
-    def __getattr__(self, attr: str) -> Register:
-        # Only called when normal lookup fails: STS3215.PRESENT_POSITION -> registers["Present_Position"].
-        reg = self.__dict__.get("by_attr", {}).get(attr)
-        if reg is None:
-            raise AttributeError(f"{type(self).__name__} {self.__dict__.get('name')!r} has no register {attr!r}")
-        return reg
-
-    def __getitem__(self, name: str) -> Register:
-        try:
-            return self.registers[name]
-        except KeyError:
-            raise KeyError(f"{self.name} has no register {name!r}; valid: {sorted(self.registers)}") from None
-
-    def __iter__(self) -> Iterator[Register]:
-        return iter(self.registers.values())
-
-    def __contains__(self, name: object) -> bool:
-        return name in self.registers
-
-    def __repr__(self) -> str:
-        return f"ModelTable({self.name}, model {self.model_number})"
-
-    def encode(self, register: Register, value: int) -> bytes:
-        return register.encode(value, self.byte_order)
-
-    def decode(self, register: Register, data: bytes) -> int:
-        return register.decode(data, self.byte_order)
-
-    def with_model(self, name: str, model_number: int) -> ModelTable:
-        """Same table under another model name and number (e.g. STS3250 shares the STS3215 table)."""
-        return dataclasses.replace(self, name=name, model_number=model_number)
 
 
 def _table(rows: list[tuple], eeprom_end: int, read_only: set[str]) -> dict[str, Register]:
@@ -216,7 +106,7 @@ _SCS_ROWS = [
     ("Max_Voltage_Limit", 14, 1),
     ("Min_Voltage_Limit", 15, 1),
     ("Max_Torque_Limit", 16, 2),
-    ("Phase", 18, 1),  # named so by LeRobot and rustypot; its bits are not the STS ones (sts_phase=False)
+    ("Phase", 18, 1),  # named so by LeRobot and rustypot; its bits are not the STS ones (phase_bits=None)
     ("Unloading_Condition", 19, 1),
     ("LED_Alarm_Condition", 20, 1),
     ("P_Coefficient", 21, 1),
@@ -261,7 +151,7 @@ STS3215 = ModelTable.build(
     registers=_table(_STS_ROWS, 40, _STS_READ_ONLY),
     supports_sync_read=True,
     center_tick=2048,
-    sts_phase=True,
+    phase_bits=StsPhase(),
 )
 STS3250 = STS3215.with_model("STS3250", 2825)
 SCS0009 = ModelTable.build(

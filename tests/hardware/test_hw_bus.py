@@ -7,10 +7,11 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
-from twinarm.hardware.emulator import Emulator, EmulatorConfig, ServoConfig
-from twinarm.hardware.errors import BusTimeoutError, EncodingError, PortError, TorqueEnabledError
+from twinarm.hardware.emulator import Emulator, EmulatorConfig, ServoConfig, servos_for
+from twinarm.hardware.errors import BusTimeoutError, EncodingError, PortError, PortLostError, TorqueEnabledError
 from twinarm.hardware.feetech.bus import FeetechBus
 from twinarm.hardware.feetech.tables import SCS0009, STS3215
+from twinarm.hardware.hand import AMAZING_HAND_RIGHT
 from twinarm.hardware.ports import open_port
 from twinarm.robot.errors import NotConnectedError
 
@@ -172,3 +173,41 @@ def test_spy_url_dumps_traffic(emu: Emulator, tmp_path) -> None:
         assert bus.ping(1) == 777
     text = trace.read_text()
     assert "FF FF 01 02 01 FB" in text.upper()
+
+
+def test_sync_read_state_returns_signed_position_and_velocity_in_one_transaction(bus: FeetechBus) -> None:
+    bus.sync_write(STS3215.TORQUE_ENABLE, IDS, [1] * 6)
+    bus.sync_write(STS3215.GOAL_POSITION, [2], [1000])  # servo 2 moves down from 2008: negative velocity
+    deadline = time.monotonic() + 2.0
+    while True:
+        before = bus.stats.transactions
+        state = bus.sync_read_state([2, 1])
+        assert bus.stats.transactions == before + 1
+        if state.velocity[0] < -10 or time.monotonic() > deadline:
+            break
+    assert state.position.dtype == state.velocity.dtype == np.int64
+    assert state.velocity[0] < -10 and state.velocity[1] == 0, state  # sign-magnitude decoded, not 32768 + ...
+    assert 1000 <= state.position[0] < 2008 and state.position[1] == 2048
+
+
+def test_sync_read_state_reads_each_scs_servo_once() -> None:
+    with Emulator(EmulatorConfig(servos=servos_for(AMAZING_HAND_RIGHT))) as emu:
+        emu.set_position(3, 700)
+        with FeetechBus(emu.port, table=SCS0009) as bus:
+            before = emu.stats.requests
+            state = bus.sync_read_state([3, 1])
+            assert emu.stats.requests - before == 2  # one 4-byte READ per servo: no SYNC_READ on SCS
+    assert state.position.tolist() == [700, 511] and state.velocity.tolist() == [0, 0]
+
+
+def test_a_port_that_vanishes_raises_a_typed_error_naming_it() -> None:
+    emu = Emulator(EmulatorConfig()).start()
+    with FeetechBus(emu.port, timeout_s=0.05) as bus:
+        assert bus.sync_read_state(IDS).position.shape == (6,)
+        emu.stop()  # the pty goes away under the open port, as on a USB unplug
+        t0 = time.monotonic()
+        with pytest.raises(PortLostError, match=rf"^{emu.port}: .*is the adapter still connected\?"):
+            bus.sync_read_state(IDS)
+        with pytest.raises(PortLostError, match=emu.port):
+            bus.sync_write(STS3215.TORQUE_ENABLE, IDS, [0] * 6)
+        assert time.monotonic() - t0 < 1.0

@@ -222,7 +222,13 @@ def test_joint_map_holds_still_when_a_servo_clip_would_break_the_joint_box() -> 
     jm = JointMap(Calibration("toy", "follower", "t", motors), LinearTransmission(np.array([[1.0, -1.0], [1.0, 1.0]])))
     lower, upper, previous = np.array([-1.0, -2.0]), np.array([1.0, 2.0]), np.zeros(2, np.float32)
     request = np.array([0.1, -1.0], np.float32)  # motor b would go to -0.55 rad, its travel ends at -0.2
-    clipped = jm.clip(request, previous, lower, upper, np.array([1.0, 1.0]))
-    np.testing.assert_allclose(clipped, [-0.25, -0.65], atol=2e-3)  # motor b at its end, motor a as asked
-    held = jm.clip(request, previous, lower, upper, np.array([0.1, 1.0]))
-    np.testing.assert_array_equal(held, previous)  # the clipped command would move joint 0 by 0.25 > 0.1
+
+    def box(max_step: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # the Robot base's clip box
+        return np.maximum(lower, previous - max_step), np.minimum(upper, previous + max_step)
+
+    clipped = jm.command(request, *box(np.array([1.0, 1.0])), previous)
+    np.testing.assert_allclose(clipped.joint, [-0.25, -0.65], atol=2e-3)  # motor b at its end, motor a as asked
+    assert clipped.ticks[1] == motors[1].range_min_tick  # the goal ticks carry the clipped motor command
+    held = jm.command(request, *box(np.array([0.1, 1.0])), previous)
+    np.testing.assert_array_equal(held.joint, previous)  # the clipped command would move joint 0 by 0.25 > 0.1
+    np.testing.assert_array_equal(held.ticks, jm.command(previous).ticks)

@@ -53,7 +53,7 @@ def test_scs_table_addresses_match_the_published_memory_map() -> None:
     assert {k: addresses[k] for k in expected} == expected
     assert "Homing_Offset" not in SCS0009 and "Operating_Mode" not in SCS0009 and "Torque_Limit" not in SCS0009
     assert SCS0009.resolution == 1024 and SCS0009.ticks_per_turn == pytest.approx(1228.8)
-    assert not SCS0009.supports_sync_read and not SCS0009.sts_phase
+    assert not SCS0009.supports_sync_read and SCS0009.phase_bits is None
 
 
 def test_scs_status_reply_is_decoded_big_endian_from_the_emulator() -> None:

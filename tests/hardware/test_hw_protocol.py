@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from twinarm.hardware.errors import ChecksumError, EncodingError, MalformedPacketError
+from twinarm.hardware.errors import ChecksumError, EncodingError, MalformedPacketError, UnknownRegisterError
 from twinarm.hardware.feetech import protocol as proto
-from twinarm.hardware.feetech.tables import MODELS_BY_NUMBER, SCS0009, STS3215, STS3250, ByteOrder, table_for
+from twinarm.hardware.feetech.registers import ByteOrder, RegisterSpan, StsPhase
+from twinarm.hardware.feetech.tables import MODELS_BY_NUMBER, SCS0009, STS3215, STS3250, table_for
 from twinarm.robot.errors import ConfigError, TwinarmError
 
 # (packet, expected bytes) computed by hand: CHK = ~(ID + LEN + INST + sum(P)) & 0xFF
@@ -169,3 +171,49 @@ def test_models_by_number() -> None:
     assert table_for("sts3215") is STS3215 and table_for(1284) is SCS0009
     with pytest.raises(ConfigError, match="sts3215"):
         table_for("xl330")
+
+
+@pytest.mark.parametrize(
+    ("table", "replies"),
+    [
+        # position 2048 / 700, velocity -300 (sign bit 15 | 300 = 0x812C) / +5
+        (STS3215, [b"\x00\x08\x2c\x81", b"\xbc\x02\x05\x00"]),
+        (SCS0009, [b"\x08\x00\x81\x2c", b"\x02\xbc\x00\x05"]),
+    ],
+)
+def test_position_velocity_span_decodes_sign_magnitude_in_the_tables_byte_order(table, replies) -> None:
+    span = RegisterSpan.of((table.PRESENT_POSITION, table.PRESENT_VELOCITY))
+    assert (span.address, span.size, span.name) == (56, 4, "Present_Position+Present_Velocity")
+    pos, vel = span.decode(replies, table.byte_order)
+    assert pos.dtype == vel.dtype == np.int64
+    assert pos.tolist() == [2048, 700] and vel.tolist() == [-300, 5]
+
+
+def test_span_with_a_gap_reads_through_it_and_refuses_bad_orders() -> None:
+    span = RegisterSpan.of((STS3215.PRESENT_POSITION, STS3215.PRESENT_VOLTAGE))  # Present_Load (60..61) between
+    assert span.size == 7
+    pos, volt = span.decode([b"\x00\x08\xff\xff\xff\xff\x78"], ByteOrder.LITTLE)
+    assert (pos[0], volt[0]) == (2048, 120)
+    with pytest.raises(EncodingError, match=r"Present_Velocity@58\+2.*ascending address"):
+        RegisterSpan.of((STS3215.PRESENT_VELOCITY, STS3215.PRESENT_POSITION))
+    with pytest.raises(EncodingError, match="ascending address"):
+        RegisterSpan.of(())
+
+
+def test_sts_phase_bits_are_table_data() -> None:
+    bits = STS3215.phase_bits
+    assert isinstance(bits, StsPhase) and STS3250.phase_bits == bits and SCS0009.phase_bits is None
+    assert bits.single_turn(0x14) == 0x04 and bits.single_turn(0x04) == 0x04
+    units = bits.speed_unit_tps(np.array([0x04, 0x00, 0x14]))
+    np.testing.assert_allclose(units, [1.0, 0.732 * 4096 / 60, 1.0])  # fine (factory) / coarse speed unit
+
+
+def test_unknown_register_is_typed_and_keeps_the_lookup_protocols() -> None:
+    with pytest.raises(UnknownRegisterError, match=r"STS3215 has no register 'Nope'; valid: \[.*'Goal_Position'"):
+        STS3215["Nope"]
+    with pytest.raises(KeyError):
+        SCS0009["Homing_Offset"]
+    with pytest.raises(AttributeError, match="SCS0009 has no register 'HOMING_OFFSET'; valid:"):
+        SCS0009.HOMING_OFFSET  # noqa: B018
+    assert getattr(SCS0009, "OPERATING_MODE", None) is None and not hasattr(SCS0009, "HOMING_OFFSET")
+    assert isinstance(UnknownRegisterError("x"), TwinarmError)

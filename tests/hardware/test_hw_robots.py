@@ -232,3 +232,23 @@ def test_velocity_is_reported_in_rad_per_s_while_moving(emu: Emulator) -> None:
         time.sleep(0.01)
         vel = robot.get_observation()["joint_vel"]
         assert vel.dtype == np.float32 and vel[0] > 0.5 and np.all(vel[1:] == 0)
+
+
+def test_the_motor_command_is_computed_once_per_cycle(emu: Emulator) -> None:
+    with so101_follower(emu.port, FOLLOWER_CAL) as robot:
+        calls = []
+        command = robot.joint_map.command
+        robot.joint_map.command = lambda *a: calls.append(a) or command(*a)  # type: ignore[method-assign]
+        written = []
+        sync_write = robot.bus.sync_write
+        robot.bus.sync_write = lambda reg, ids, values: written.append(values) or sync_write(reg, ids, values)
+        target = robot.last_target
+        target[1] += 0.02
+        sent = robot.send_action(target)
+        assert len(calls) == 1  # the travel clip and the write share one command
+        assert written == [FOLLOWER_CAL.ticks.to_ticks(sent).tolist()]
+        robot.hold()  # re-sends the same command
+        assert len(calls) == 1 and written[1] == written[0]
+        robot.reset_target()  # a target that did not come through clip: computed when sent
+        robot.hold()
+        assert len(calls) == 2

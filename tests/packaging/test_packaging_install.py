@@ -9,6 +9,7 @@ which does not activate the editable install's finder, so ``twinarm`` can only c
 from __future__ import annotations
 
 import importlib.util
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -34,7 +35,12 @@ def _run(cmd: list[str], **kwargs) -> subprocess.CompletedProcess[str]:
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
     isolation = [] if importlib.util.find_spec("setuptools") is None else ["--no-build-isolation"]
-    _run([sys.executable, "-m", "pip", "wheel", "--no-deps", *isolation, "-w", str(out), str(ROOT)])
+    had_build = (ROOT / "build").exists()
+    try:
+        _run([sys.executable, "-m", "pip", "wheel", "--no-deps", *isolation, "-w", str(out), str(ROOT)])
+    finally:
+        if not had_build:  # setuptools builds in the source tree; leave the checkout as it was
+            shutil.rmtree(ROOT / "build", ignore_errors=True)
     (found,) = out.glob("twinarm-*.whl")
     return found
 

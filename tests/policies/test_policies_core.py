@@ -10,10 +10,9 @@ import torch
 from twinarm.policies.base import Policy
 from twinarm.policies.config import PolicyConfig
 from twinarm.policies.data import ACTION, STATE, SyntheticDemos, compute_stats, observation_to_batch
-from twinarm.policies.errors import PolicyConfigError, PolicyError
+from twinarm.policies.errors import MissingObservationError, PolicyConfigError, PolicyError
 from twinarm.policies.normalize import Normalization
 from twinarm.policies.registry import available_policies, make_policy
-from twinarm.robot.policy_contract import PolicyMismatchError
 
 from tests.policies.helpers_policies import POLICIES, batch, observation, tiny_policy
 
@@ -80,7 +79,7 @@ def test_observation_to_batch_converts_layout_and_range() -> None:
     img = out["observation.images.front"]
     assert img.shape == (1, 3, 48, 48) and img.dtype == torch.float32
     assert torch.allclose(img[0, :, 5, 7] * 255, torch.as_tensor(obs["image.front"][5, 7]).float())
-    with pytest.raises(PolicyMismatchError, match=r"image\.wrist"):
+    with pytest.raises(MissingObservationError, match=r"image\.wrist"):
         observation_to_batch(obs, ("wrist",))
 
 

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+
 import numpy as np
 import pytest
 from twinarm.robot import (
@@ -16,6 +19,8 @@ from twinarm.robot import (
 )
 
 from tests.robot.fake_robot import FakeRobot, UnclippedRobot
+
+PACKAGES = ("robot", "dataset", "hardware", "sim", "policies", "compose", "cli")
 
 
 def test_spaces_follow_the_spec() -> None:
@@ -116,3 +121,69 @@ def test_hold_resends_last_target() -> None:
 
 def test_image_key() -> None:
     assert image_key("front") == "image.front"
+
+
+class NarrowingRobot(FakeRobot):
+    """A device with a limit of its own (like a servo's travel): joint 0 never goes above ``cap`` [rad]."""
+
+    def __init__(self, spec: RobotSpec, cap: float) -> None:
+        super().__init__(spec)
+        self.cap = cap
+        self.hook_calls: list[tuple[np.ndarray, ...]] = []
+        self.device_out: np.ndarray | None = None
+        self.got_hook_output: list[bool] = []
+
+    def _device_target(
+        self, target: np.ndarray, low: np.ndarray, high: np.ndarray, previous: np.ndarray | None
+    ) -> np.ndarray:
+        self.hook_calls.append((target.copy(), low.copy(), high.copy(), previous))
+        self.device_out = target.copy()
+        self.device_out[0] = min(self.device_out[0], self.cap)
+        return self.device_out
+
+    def _send_action(self, target: np.ndarray) -> None:
+        self.got_hook_output.append(target is self.device_out)
+        super()._send_action(target)
+
+
+def test_device_target_hook_narrows_inside_the_base_box() -> None:
+    step = SO101.max_step
+    with NarrowingRobot(SO101, cap=float(step[0]) / 2) as robot:
+        sent = robot.send_action(np.full(6, 10.0))  # beyond every limit and max step
+        ((target, low, high, previous),) = robot.hook_calls
+        np.testing.assert_array_equal(previous, np.zeros(6))  # the measured start
+        np.testing.assert_allclose(low, np.maximum(SO101.lower, -step), rtol=1e-6)
+        np.testing.assert_allclose(high, np.minimum(SO101.upper, step), rtol=1e-6)
+        np.testing.assert_array_equal(target, high)  # the base clipped once, before the hook
+        assert sent[0] == pytest.approx(step[0] / 2) and np.array_equal(sent[1:], high[1:])
+        assert robot.got_hook_output == [True]  # _send_action gets the hook's array itself
+        np.testing.assert_array_equal(robot.last_target, sent)
+        robot.clip(np.full(6, 10.0))  # the next box is anchored at what was sent, not at what was asked
+        np.testing.assert_array_equal(robot.hook_calls[-1][3], sent)
+
+
+def _robot_subclass_attribute_uses(private: set[str]) -> list[str]:
+    """``self.<name>`` uses of the base's ``private`` attributes in any Robot subclass of any package."""
+    root = Path(__file__).resolve().parents[2]
+    trees = {p: ast.parse(p.read_text()) for pkg in PACKAGES for p in (root / pkg).rglob("*.py")}
+    robots = {"Robot"}
+    for _ in range(3):  # subclasses of subclasses (FeetechRobot <- a hand robot ...)
+        for tree in trees.values():
+            for node in ast.walk(tree):
+                if isinstance(node, ast.ClassDef) and any(getattr(b, "id", None) in robots for b in node.bases):
+                    robots.add(node.name)
+    uses = []
+    for path, tree in trees.items():
+        if path.name == "robot.py" and path.parent.name == "robot":
+            continue
+        for cls in (n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and n.name in robots):
+            for node in ast.walk(cls):
+                if isinstance(node, ast.Attribute) and getattr(node.value, "id", "") == "self" and node.attr in private:
+                    uses.append(f"{path.relative_to(root)}:{node.lineno} {cls.name} uses self.{node.attr}")
+    return uses
+
+
+def test_robot_subclasses_use_no_private_field_of_the_base() -> None:
+    private = {name for name in vars(FakeRobot(SO101)) if name.startswith("_")}
+    assert {"_lower", "_upper", "_max_step", "_target", "_low", "_high"} <= private
+    assert _robot_subclass_attribute_uses(private) == []

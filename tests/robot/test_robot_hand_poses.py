@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
+from twinarm.robot.errors import ConfigError
 from twinarm.robot.hand_poses import POSE_NAMES, HandPoseSource, hand_pose
 from twinarm.robot.keyboard import TerminalKeys
 from twinarm.robot.models import AMAZING_HAND
@@ -31,7 +32,7 @@ def test_named_poses_are_joint_targets_within_the_spec() -> None:
     np.testing.assert_allclose(point[FLEX[1:]], np.pi / 2, atol=1e-6)
     pinch = hand_pose("pinch")
     assert pinch[ABD[3]] == SPEC.upper[ABD[3]]  # the demo's thumb spread (38.5 deg) clipped to the spec's 20 deg
-    with pytest.raises(KeyError, match="valid: flat, open, close"):
+    with pytest.raises(ConfigError, match="'wave'; valid: flat, open, close"):
         hand_pose("wave")
 
 

@@ -77,7 +77,7 @@ def test_shaft_scale_inverts_the_drivers_goal_ticks() -> None:
     targets = rng.uniform(SO101.lower, SO101.upper, (50, 6)).astype(np.float32)
     jmap = JointMap(cal)
     for q in targets:
-        back = scale.to_rad(jmap.goal_ticks(q))
+        back = scale.to_rad(jmap.command(q).ticks)
         assert np.abs(back - q).max() <= 0.5 * np.abs(scale.rad_per_tick).max() + 1e-6  # half a tick
 
 

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from twinarm.robot.errors import SpecError
 from twinarm.robot.transmission import LinearTransmission, finger_pairs, identity
 
 
@@ -29,5 +30,7 @@ def test_batches_and_identity() -> None:
 
 
 def test_singular_matrix_is_refused() -> None:
-    with pytest.raises(ValueError, match="invertible"):
+    with pytest.raises(SpecError, match=r"singular.*must be invertible"):
         LinearTransmission(np.ones((2, 2)))
+    with pytest.raises(SpecError, match=r"shape \(2, 3\).*square"):
+        LinearTransmission(np.ones((2, 3)))
