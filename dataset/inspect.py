@@ -66,6 +66,11 @@ def check(root: str | Path, repair: bool = False) -> CheckReport:
     except DatasetError as e:
         return CheckReport([*problems, str(e)], repairs if repair else [])
     data = r.lowdim()
+    for key in r.unsupported_keys:
+        problems.append(
+            f"feature {key!r} has dtype {r.features[key]['dtype']!r}, which twinarm's reader cannot serve "
+            f"(served dtypes: {', '.join(sorted(layout.LOWDIM_DTYPES))}, video, image)"
+        )
     for ep in r.episodes:
         e = int(ep["episode_index"])
         lo, hi = r.episode_bounds(e)
@@ -74,6 +79,8 @@ def check(root: str | Path, repair: bool = False) -> CheckReport:
             problems.append(f"episode {e}: timestamps are not strictly increasing")
         if not np.array_equal(data["episode_index"][lo:hi], np.full(hi - lo, e)):
             problems.append(f"episode {e}: rows {lo}..{hi} carry other episode_index values")
+        for key in r.image_keys:
+            problems.extend(_check_images(r, key, e, lo, hi))
         for key in r.video_keys:
             path = root / r.info["video_path"].format(
                 video_key=key, chunk_index=ep[f"videos/{key}/chunk_index"], file_index=ep[f"videos/{key}/file_index"]
@@ -100,3 +107,20 @@ def check(root: str | Path, repair: bool = False) -> CheckReport:
         if unknown:
             problems.append(f"{root / layout.TASKS_PATH} lacks tasks {sorted(unknown)}")
     return CheckReport(problems, repairs if repair else [])
+
+
+def _check_images(r: LeRobotDatasetReader, key: str, episode: int, lo: int, hi: int) -> list[str]:
+    """Decode the first and last image of an episode; report an undecodable cell or a shape unlike info.json."""
+    want = tuple(int(x) for x in r.features[key]["shape"])
+    if (r.features[key].get("names") or [None])[0] == "channels":  # channel-first declaration (C, H, W)
+        want = (*want[1:], want[0])
+    out = []
+    for i in sorted({lo, hi - 1}) if hi > lo else []:
+        try:
+            img = r.frame(key, i)
+        except DatasetError as exc:
+            out.append(f"episode {episode}: {exc}")
+            continue
+        if img.shape != want:
+            out.append(f"episode {episode}: {key} frame {i} decodes to shape {img.shape}, info.json says {want}")
+    return out
