@@ -41,6 +41,14 @@ class Config:
     threads: int = 2  # torch CPU threads
     output_dir: str = ""
 
+    def validate(self) -> None:
+        """Ranges (run by the CLI before ``run``)."""
+        from twinarm.cli.checks import at_least
+
+        at_least(self, ("demos", "demo_frames", "steps", "batch_size", "eval_episodes", "num_envs"), 1)
+        at_least(self, ("image_size",), 16)
+        at_least(self, ("videos", "threads"), 0)
+
 
 def record_demos(cfg: Config, root: Path) -> float:
     """Record the expert in sim as fast as it runs (timestamps are frame_index / fps); returns seconds taken."""

@@ -73,6 +73,16 @@ class Config:
     seed: int = 0
     dataset: DatasetTarget = dataclasses.field(default_factory=DatasetTarget)
 
+    def validate(self) -> None:
+        """Ranges and choices (run by the CLI before ``run``, and by ``run``)."""
+        from twinarm.cli.checks import at_least, check, one_of
+
+        one_of("source", ALIASES.get(self.source, self.source), RECORD_SOURCES)
+        at_least(self, ("episodes",), 1)
+        check(self.episode_time_s > 0, "episode_time_s", self.episode_time_s, "a number > 0 [s]")
+        at_least(self, ("reset_time_s",), 0)
+        one_of("dataset.codec", self.dataset.codec, ("h264", "av1"))
+
 
 def _realtime(cfg: Config, source: str) -> bool:
     simulated = cfg.robot.port is None or source == "synthetic"
@@ -160,11 +170,8 @@ def run(cfg: Config) -> None:
     from twinarm.dataset import Recorder, RecorderSettings, VideoSettings
     from twinarm.dataset.session import EpisodePlan, RecordedEpisode, record_episodes
 
+    cfg.validate()
     source = ALIASES.get(cfg.source, cfg.source)
-    if source not in RECORD_SOURCES:
-        raise ConfigError(f"source={cfg.source!r} is not valid; valid sources: {', '.join(RECORD_SOURCES)}")
-    if cfg.episodes < 1 or cfg.episode_time_s <= 0 or cfg.reset_time_s < 0:
-        raise ConfigError("episodes >= 1, episode_time_s > 0 and reset_time_s >= 0 are required")
     realtime = _realtime(cfg, source)
     task, label = task_and_label(cfg)
     root = (

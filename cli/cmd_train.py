@@ -42,6 +42,15 @@ class Config:
     eval: EvalDuring = dataclasses.field(default_factory=EvalDuring)
     threads: int = 0  # torch CPU threads (0 = torch default)
 
+    def validate(self) -> None:
+        """Ranges (run by the CLI before ``run``); TrainConfig checks its own fields."""
+        from twinarm.cli.checks import at_least, one_of
+        from twinarm.policies.registry import available_policies
+
+        one_of("policy", self.policy, available_policies())
+        at_least(self, ("dataset.preload_gb", "threads", "eval.every", "train.num_workers"), 0)
+        at_least(self, ("eval.episodes", "eval.num_envs"), 1)
+
 
 def _output_dir(cfg: Config) -> str:
     if cfg.train.output_dir:
