@@ -40,7 +40,7 @@ class Config:
     dataset: DatasetConfig = dataclasses.field(default_factory=DatasetConfig)
     train: Any = dataclasses.field(default_factory=_train_defaults)  # policies.train.TrainConfig
     eval: EvalDuring = dataclasses.field(default_factory=EvalDuring)
-    threads: int = 0  # torch CPU threads (0 = torch default)
+    threads: int = 0  # torch CPU threads; 0 = automatic: the cores not already busy (policies.threads)
 
     def validate(self) -> None:
         """Ranges (run by the CLI before ``run``); TrainConfig checks its own fields."""
@@ -61,7 +61,6 @@ def _output_dir(cfg: Config) -> str:
 
 
 def run(cfg: Config) -> None:
-    import torch
     from twinarm.policies.data import TorchDataset
     from twinarm.policies.dataset import LeRobotSource, dataset_features
     from twinarm.policies.registry import make_policy
@@ -69,8 +68,9 @@ def run(cfg: Config) -> None:
 
     if not cfg.dataset.root:
         raise ConfigError("dataset.root is required: the LeRobot v3 dataset directory to train on")
-    if cfg.threads > 0:
-        torch.set_num_threads(cfg.threads)
+    from twinarm.policies.threads import apply_threads
+
+    print(f"threads: {apply_threads(cfg.threads).describe()}")
     feats = dataset_features(cfg.dataset.root)
     fields = {"state_dim": feats.state_dim, "action_dim": feats.action_dim, "cameras": feats.cameras, **cfg.policy_args}
     policy = make_policy(cfg.policy, **fields)
