@@ -8,9 +8,9 @@ from typing import NamedTuple
 import numpy as np
 from twinarm.dataset import layout, metadata
 from twinarm.dataset.errors import DatasetError
+from twinarm.dataset.packing import packet_times
 from twinarm.dataset.reader import LeRobotDatasetReader
 from twinarm.dataset.recovery import recover
-from twinarm.dataset.video import count_frames
 
 
 def summary(root: str | Path) -> str:
@@ -66,6 +66,7 @@ def check(root: str | Path, repair: bool = False) -> CheckReport:
     except DatasetError as e:
         return CheckReport([*problems, str(e)], repairs if repair else [])
     data = r.lowdim()
+    times: dict[Path, np.ndarray] = {}
     for key in r.unsupported_keys:
         problems.append(
             f"feature {key!r} has dtype {r.features[key]['dtype']!r}, which twinarm's reader cannot serve "
@@ -86,7 +87,9 @@ def check(root: str | Path, repair: bool = False) -> CheckReport:
                 video_key=key, chunk_index=ep[f"videos/{key}/chunk_index"], file_index=ep[f"videos/{key}/file_index"]
             )
             try:
-                n = count_frames(path, ep[f"videos/{key}/from_timestamp"], ep[f"videos/{key}/to_timestamp"], r.fps)
+                if path not in times:  # packed files: demux each once, not once per episode
+                    times[path] = packet_times(path)
+                n = _count(times[path], ep[f"videos/{key}/from_timestamp"], ep[f"videos/{key}/to_timestamp"], r.fps)
             except DatasetError as exc:
                 problems.append(f"episode {e}: {exc}")
                 continue
@@ -124,3 +127,9 @@ def _check_images(r: LeRobotDatasetReader, key: str, episode: int, lo: int, hi: 
         if img.shape != want:
             out.append(f"episode {episode}: {key} frame {i} decodes to shape {img.shape}, info.json says {want}")
     return out
+
+
+def _count(times: np.ndarray, from_s: float, to_s: float, fps: float) -> int:
+    """Packets with time in [from_s, to_s) (half a frame of tolerance, as ``video.count_frames``)."""
+    half = 0.5 / fps
+    return int(np.searchsorted(times, to_s - half, "left") - np.searchsorted(times, from_s - half, "left"))

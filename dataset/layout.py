@@ -6,8 +6,8 @@ A dataset root holds::
     meta/stats.json                     per-feature stats merged over all episodes
     meta/tasks.parquet                  task text (pandas index ``task``) -> ``task_index``
     meta/episodes/chunk-XXX/file-XXX.parquet   one row per episode: lengths, file indices, per-episode stats
-    data/chunk-XXX/file-XXX.parquet     frame rows
-    videos/<key>/chunk-XXX/file-XXX.mp4 one H.264/AV1 stream per camera
+    data/chunk-XXX/file-XXX.parquet     frame rows of many episodes (packed up to DATA_FILES_SIZE_IN_MB)
+    videos/<key>/chunk-XXX/file-XXX.mp4 one H.264/AV1 stream per camera, episodes packed up to VIDEO_FILES_SIZE_IN_MB
 
 Feature mapping from the Robot contract (``robot.spec``): ``observation.state`` <- ``joint_pos`` [rad],
 ``observation.velocity`` <- ``joint_vel`` [rad/s], ``observation.images.<cam>`` <- ``image.<cam>`` (video),

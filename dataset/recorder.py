@@ -4,12 +4,13 @@
 queue (encoding runs in background threads while the episode runs), so ``save_episode`` only waits for the
 last queued frames, writes one small parquet file and the metadata.
 
-File layout choice (crash safety): every episode gets its own data parquet and its own mp4 per camera
-(``file_index`` = a running counter, ``from_timestamp`` = 0). lerobot locates episodes by (chunk, file,
-from/to timestamp), so this is a valid v3.0 layout, and a finished file is never reopened: a crash can only
-lose the episode being recorded. Commit order of ``save_episode``: videos (fsync, rename out of
-``.recording/``), data parquet, tasks, then the episodes metadata file (atomic replace = the commit point),
-then stats.json and info.json (re-derivable from the episodes metadata, see ``recovery``).
+File layout (``twinarm.dataset.packing``): episodes are packed into data files of up to ``data_file_mb`` and
+mp4 files of up to ``video_file_mb`` per camera, as lerobot does (episodes located by chunk, file and from/to
+timestamp); 0 gives every episode its own files. An episode is encoded into ``.recording/`` while it runs; saving
+appends it to the newest files by rewriting them (committed prefix unchanged) and replacing them atomically.
+Commit order of ``save_episode``: videos, data parquet, tasks, then the episodes metadata file (atomic replace =
+the commit point), then stats.json and info.json (re-derivable from the episodes metadata, see ``recovery``). A
+crash loses at most the episode being recorded: an uncommitted tail in the newest files is trimmed on open.
 
 Frame policy: if any camera queue is full the whole frame is dropped (state, action and images) and counted
 in ``dropped_frames``; a frame arriving more than ``late_factor / fps`` after the previous one counts in
@@ -25,7 +26,8 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
-from twinarm.dataset import layout, metadata
+import pyarrow as pa
+from twinarm.dataset import layout, metadata, packing
 from twinarm.dataset.errors import DatasetFormatError, RecorderError
 from twinarm.dataset.recovery import recover
 from twinarm.dataset.stats import array_stats, merge_dataset_stats, to_json
@@ -43,6 +45,8 @@ class RecorderSettings:
     queue_s: float = 2.0
     image_stats_every: int = 10
     late_factor: float = 1.5
+    data_file_mb: float = layout.DATA_FILES_SIZE_IN_MB  # pack episodes into data files up to this size; 0 = one each
+    video_file_mb: float = layout.VIDEO_FILES_SIZE_IN_MB  # same for each camera's mp4 files
 
 
 class EpisodeSummary(NamedTuple):
@@ -80,6 +84,7 @@ class Recorder:
         self._cams = [c for c in spec.cameras]
         self._writers: dict[str, VideoStreamWriter] = {}
         self._task: str | None = None
+        self._open_data: pa.Table | None = None  # committed rows of the newest data file, once read
         self._reset_buffers()
 
     # -- lifecycle ------------------------------------------------------------------------------------------
@@ -169,7 +174,6 @@ class Recorder:
         t0 = time.monotonic()
         ep = len(self._rows)
         task = self._task
-        chunk, file = layout.chunk_file(self._next_counter())
         frame_index = np.arange(n, dtype=np.int64)
         start = sum(int(r["length"]) for r in self._rows)
         if task not in self._tasks:
@@ -187,8 +191,6 @@ class Recorder:
             "episode_index": ep,
             "tasks": [task],
             "length": n,
-            "data/chunk_index": chunk,
-            "data/file_index": file,
             "dataset_from_index": start,
             "dataset_to_index": start + n,
         }
@@ -197,21 +199,11 @@ class Recorder:
             written = w.finish()
             if written != n:
                 raise RecorderError(f"{w.path}: encoder wrote {written} frames, the episode has {n}")
-            final = self.root / layout.VIDEO_PATH.format(video_key=key, chunk_index=chunk, file_index=file)
-            layout.replace_durably(w.path, final)
-            row.update(
-                {
-                    f"videos/{key}/chunk_index": chunk,
-                    f"videos/{key}/file_index": file,
-                    f"videos/{key}/from_timestamp": 0.0,
-                    f"videos/{key}/to_timestamp": n / self.fps,
-                }
-            )
+            row.update(self._save_video(key, w.path, n))
             if (img_stats := w.stats.result()) is not None:
                 stats[key] = img_stats
         self._writers.clear()
-        data = metadata.frames_table(columns, self.features)
-        metadata.write_parquet_atomic(data, self.root / layout.DATA_PATH.format(chunk_index=chunk, file_index=file))
+        row.update(self._save_data(metadata.frames_table(columns, self.features)))
         meta_chunk, meta_file = layout.chunk_file(ep // layout.CHUNKS_SIZE)
         row.update(
             {
@@ -256,15 +248,64 @@ class Recorder:
         self.late_frames = 0
         self._last_t: float | None = None
 
-    def _next_counter(self) -> int:
-        """Next file counter, past every data and video file the committed episodes use."""
-        used = [-1]
-        for r in self._rows:
-            used.append(r["data/chunk_index"] * layout.CHUNKS_SIZE + r["data/file_index"])
-            for key in layout.video_keys(self.features):
-                if f"videos/{key}/chunk_index" in r:
-                    used.append(r[f"videos/{key}/chunk_index"] * layout.CHUNKS_SIZE + r[f"videos/{key}/file_index"])
-        return max(used) + 1
+    def _newest(self, prefix: str) -> tuple[int, int] | None:
+        """(chunk, file) of the ``prefix`` (``data`` or ``videos/<key>``) file of the newest committed episode."""
+        if not self._rows or f"{prefix}/chunk_index" not in self._rows[-1]:
+            return None
+        return int(self._rows[-1][f"{prefix}/chunk_index"]), int(self._rows[-1][f"{prefix}/file_index"])
+
+    def _next_file(self, prefix: str) -> tuple[int, int]:
+        """(chunk, file) of a new ``prefix`` file, past every one the committed episodes use."""
+        used = [-1] + [
+            int(r[f"{prefix}/chunk_index"]) * layout.CHUNKS_SIZE + int(r[f"{prefix}/file_index"])
+            for r in self._rows
+            if r.get(f"{prefix}/chunk_index") is not None
+        ]
+        return layout.chunk_file(max(used) + 1)
+
+    def _save_video(self, key: str, staged: Path, n: int) -> dict[str, Any]:
+        """Append the staged episode video to the newest file of ``key`` if it fits, else start a new file."""
+        newest = self._newest(f"videos/{key}")
+        path = (
+            None
+            if newest is None
+            else self.root / layout.VIDEO_PATH.format(video_key=key, chunk_index=newest[0], file_index=newest[1])
+        )
+        if newest is not None and packing.fits(path, staged.stat().st_size, self.settings.video_file_mb):
+            chunk, file = newest
+            start_s = round(float(self._rows[-1][f"videos/{key}/to_timestamp"]) * self.fps) / self.fps
+            packing.append_video(path, start_s, staged, staged.with_name(staged.name + ".pack.mp4"), self.fps)
+        else:
+            (chunk, file), start_s = self._next_file(f"videos/{key}"), 0.0
+            path = self.root / layout.VIDEO_PATH.format(video_key=key, chunk_index=chunk, file_index=file)
+            layout.replace_durably(staged, path)
+        return {
+            f"videos/{key}/chunk_index": chunk,
+            f"videos/{key}/file_index": file,
+            f"videos/{key}/from_timestamp": start_s,
+            f"videos/{key}/to_timestamp": (round(start_s * self.fps) + n) / self.fps,
+        }
+
+    def _save_data(self, table: pa.Table) -> dict[str, Any]:
+        """Append the episode's rows to the newest data file if they fit, else start a new file."""
+        newest = self._newest("data")
+        path = (
+            None if newest is None else self.root / layout.DATA_PATH.format(chunk_index=newest[0], file_index=newest[1])
+        )
+        committed = None
+        if newest is not None and packing.fits(path, table.nbytes, self.settings.data_file_mb):
+            if self._open_data is None:
+                self._open_data = metadata.read_parquet(path)
+            try:
+                table.cast(self._open_data.schema)
+                chunk, file, committed = newest[0], newest[1], self._open_data
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError):  # e.g. a file lerobot typed otherwise
+                pass
+        if committed is None:
+            chunk, file = self._next_file("data")
+            path = self.root / layout.DATA_PATH.format(chunk_index=chunk, file_index=file)
+        self._open_data = packing.append_data(path, committed, table)
+        return {"data/chunk_index": chunk, "data/file_index": file}
 
     def _write_summary_files(self) -> None:
         ep_stats = [metadata.episode_stats(r) for r in self._rows]
