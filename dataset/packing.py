@@ -1,22 +1,23 @@
-"""Packed files (LeRobot v3's point): many episodes per data parquet and per camera mp4, appended in place.
+"""Packed files (LeRobot v3's point): many episodes per data parquet and per camera mp4.
 
-An episode is appended to the newest file of its kind while that stays under the size limit
-(``data_file_mb`` ~100 MB, ``video_file_mb`` ~500 MB, as lerobot does), else it opens the next file:
-
-* data: the file's committed rows plus the new ones are written to a temp file and renamed over it;
-* video: the committed part of the file (frames before its last episode's ``to_timestamp``) and the new
-  episode's packets, shifted by that time, are remuxed (no re-encoding) into a temp file renamed over it.
-
-Either way the committed prefix of a file is rewritten unchanged and replaced atomically, and the episodes
-metadata commits afterwards, so a crash leaves at worst an uncommitted tail in the newest file, which
-:func:`trim_data` / :func:`trim_video` (called by ``recovery.recover``) remove on the next open.
+The recorder saves each episode into files of its own (fast, crash-safe: a rename and one small parquet);
+:func:`pack_tail` then merges the trailing one-episode files into the newest packed file of each kind while it stays
+under the size limit (``data_file_mb`` ~100 MB, ``video_file_mb`` ~500 MB, as lerobot does), else they start the
+next one. Merging rewrites the destination with its committed content unchanged plus the new episodes (data:
+parquet rows; video: packets remuxed without re-encoding, shifted in time) into a temp file replaced atomically;
+the caller then commits the episodes metadata pointing at it and only then deletes the merged files. A crash at any
+point leaves a readable dataset: before the commit the episodes still live in their own files (the destination's
+extra rows are trimmed on open by ``recovery``, its extra frames are never referenced and dropped at the next
+merge); after it, the merged files are unreferenced and deleted on open.
 """
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import av
 import numpy as np
@@ -76,25 +77,112 @@ def video_frames(path: Path) -> int:
         raise DatasetCorruptError(f"video file {path} cannot be opened: {e}") from e
 
 
-def append_video(pack: Path, committed_end_s: float, episode: Path, tmp: Path, fps: float) -> None:
-    """``pack`` := its frames before ``committed_end_s`` [s] + the frames of ``episode`` from that time on."""
-    parts = [VideoPart(pack, 0.0, committed_end_s), VideoPart(episode, committed_end_s)]
+class Packed(NamedTuple):
+    """Result of :func:`pack_tail`: the new episodes ``rows``, indices of the ``moved`` episodes (rows changed),
+    and the ``obsolete`` files to delete once the rows are committed."""
+
+    rows: list[dict[str, Any]]
+    moved: list[int]
+    obsolete: list[Path]
+
+
+def pack_tail(root: Path, info: dict, rows: list[dict[str, Any]], data_mb: float, video_mb: float) -> Packed:
+    """Merge the trailing one-episode files of every kind into packed files (see the module doc)."""
+    rows = [dict(r) for r in rows]
+    moved: set[int] = set()
+    obsolete: list[Path] = []
+    fps = float(info["fps"])
+    kinds = [("data", data_mb)] + [(f"videos/{k}", video_mb) for k in layout.video_keys(info["features"])]
+    for prefix, limit_mb in kinds:
+        path_of = _path_fn(root, info, prefix)
+        for dest, members in _groups(rows, prefix, path_of, limit_mb):
+            if prefix == "data":
+                done = _merge_data(rows, dest, members, path_of)
+            else:
+                done = _merge_video(rows, prefix, dest, members, path_of, fps)
+            for j in done:
+                obsolete.append(path_of(_file(rows[j], prefix)))
+                rows[j][f"{prefix}/chunk_index"], rows[j][f"{prefix}/file_index"] = dest
+                moved.add(j)
+    return Packed(rows, sorted(moved), obsolete)
+
+
+def _file(row: dict[str, Any], prefix: str) -> tuple[int, int] | None:
+    c = row.get(f"{prefix}/chunk_index")
+    return None if c is None else (int(c), int(row[f"{prefix}/file_index"]))
+
+
+def _path_fn(root: Path, info: dict, prefix: str) -> Callable[[tuple[int, int]], Path]:
+    if prefix == "data":
+        return lambda f: root / info["data_path"].format(chunk_index=f[0], file_index=f[1])
+    key = prefix[len("videos/") :]
+    return lambda f: root / info["video_path"].format(video_key=key, chunk_index=f[0], file_index=f[1])
+
+
+def _groups(
+    rows: list[dict[str, Any]], prefix: str, path_of: Callable[[tuple[int, int]], Path], limit_mb: float
+) -> list[tuple[tuple[int, int], list[int]]]:
+    """(destination file, episodes to merge into it) for the trailing run of one-episode files."""
+    if limit_mb <= 0:
+        return []
+    counts = Counter(_file(r, prefix) for r in rows)
+    start = len(rows)
+    while start > 0 and _file(rows[start - 1], prefix) is not None and counts[_file(rows[start - 1], prefix)] == 1:
+        start -= 1
+    limit = limit_mb * 2**20
+    groups: list[tuple[tuple[int, int], list[int]]] = []
+    dest = _file(rows[start - 1], prefix) if start > 0 else None
+    size = path_of(dest).stat().st_size if dest is not None and path_of(dest).is_file() else limit
+    members: list[int] = []
+    for j in range(start, len(rows)):
+        f = _file(rows[j], prefix)
+        extra = path_of(f).stat().st_size
+        if dest is not None and size + extra <= limit:
+            members.append(j)
+            size += extra
+            continue
+        if members:
+            groups.append((dest, members))
+        dest, size, members = f, extra, []
+    if members:
+        groups.append((dest, members))
+    return groups
+
+
+def _merge_data(rows: list[dict], dest: tuple[int, int], members: list[int], path_of) -> list[int]:
+    """Rewrite data file ``dest`` with its committed rows plus those of ``members``; the members merged."""
+    in_dest = {int(r["episode_index"]) for r in rows if _file(r, "data") == dest}
+    table = metadata.read_parquet(path_of(dest))
+    keep = pc.is_in(table.column("episode_index"), value_set=pa.array(sorted(in_dest), pa.int64()))
+    tables, done = [table.filter(keep)], []
+    for j in members:
+        part = metadata.read_parquet(path_of(_file(rows[j], "data")))
+        try:
+            tables.append(part.cast(tables[0].schema))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError):  # typed otherwise (another writer)
+            break
+        done.append(j)
+    if done:
+        metadata.write_parquet_atomic(pa.concat_tables(tables), path_of(dest))
+    return done
+
+
+def _merge_video(rows: list[dict], prefix: str, dest: tuple[int, int], members: list[int], path_of, fps: float):
+    """Remux video file ``dest`` (committed frames) plus the videos of ``members``; their rows get the new
+    from/to timestamps. Returns the members merged (all)."""
+    end = max(float(r[f"{prefix}/to_timestamp"]) for r in rows if _file(r, prefix) == dest)
+    frames = round(end * fps)
+    parts = [VideoPart(path_of(dest), 0.0, end)]
+    for j in members:
+        n = int(rows[j]["length"])
+        parts.append(VideoPart(path_of(_file(rows[j], prefix)), frames / fps))
+        rows[j][f"{prefix}/from_timestamp"] = frames / fps
+        rows[j][f"{prefix}/to_timestamp"] = (frames + n) / fps
+        frames += n
+    tmp = path_of(dest).with_name(path_of(dest).name + ".pack.tmp")
     remux(parts, tmp, fps)
-    layout.replace_durably(tmp, pack)
-
-
-def append_data(path: Path, committed: pa.Table | None, new: pa.Table) -> pa.Table:
-    """``path`` := ``committed`` rows (None: a new file) + ``new`` rows; returns the file's table."""
-    table = new
-    if committed is not None and committed.num_rows:
-        table = pa.concat_tables([committed, new.cast(committed.schema)])
-    metadata.write_parquet_atomic(table, path)
-    return table
-
-
-def fits(path: Path, extra_bytes: int, limit_mb: float) -> bool:
-    """Whether ``path`` can take ``extra_bytes`` more and stay within ``limit_mb`` (0: never: one file each)."""
-    return limit_mb > 0 and path.is_file() and path.stat().st_size + extra_bytes <= limit_mb * 2**20
+    layout.replace_durably(tmp, path_of(dest))
+    return members
 
 
 # -- recovery ------------------------------------------------------------------------------------------------

@@ -4,13 +4,13 @@
 queue (encoding runs in background threads while the episode runs), so ``save_episode`` only waits for the
 last queued frames, writes one small parquet file and the metadata.
 
-File layout (``twinarm.dataset.packing``): episodes are packed into data files of up to ``data_file_mb`` and
-mp4 files of up to ``video_file_mb`` per camera, as lerobot does (episodes located by chunk, file and from/to
-timestamp); 0 gives every episode its own files. An episode is encoded into ``.recording/`` while it runs; saving
-appends it to the newest files by rewriting them (committed prefix unchanged) and replacing them atomically.
-Commit order of ``save_episode``: videos, data parquet, tasks, then the episodes metadata file (atomic replace =
-the commit point), then stats.json and info.json (re-derivable from the episodes metadata, see ``recovery``). A
-crash loses at most the episode being recorded: an uncommitted tail in the newest files is trimmed on open.
+File layout: an episode is encoded into ``.recording/`` while it runs and saved into files of its own (a quick
+save: a rename and one small parquet). Every ``pack_every`` saves and on close, :meth:`Recorder.pack` merges
+those into packed files of up to ``data_file_mb`` (data) and ``video_file_mb`` (mp4 per camera), as lerobot lays
+out v3.0 (episodes located by chunk, file and from/to timestamp; ``twinarm.dataset.packing``); 0 keeps one file
+per episode. Commit order of ``save_episode``: videos (fsync, rename out of ``.recording/``), data parquet, tasks,
+then the episodes metadata file (atomic replace = the commit point), then stats.json and info.json (re-derivable
+from the episodes metadata, see ``recovery``). A crash loses at most the episode being recorded.
 
 Frame policy: if any camera queue is full the whole frame is dropped (state, action and images) and counted
 in ``dropped_frames``; a frame arriving more than ``late_factor / fps`` after the previous one counts in
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import shutil
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -47,6 +48,7 @@ class RecorderSettings:
     late_factor: float = 1.5
     data_file_mb: float = layout.DATA_FILES_SIZE_IN_MB  # pack episodes into data files up to this size; 0 = one each
     video_file_mb: float = layout.VIDEO_FILES_SIZE_IN_MB  # same for each camera's mp4 files
+    pack_every: int = 25  # merge saved episodes into the packed files every this many saves (and on close); 0 = close
 
 
 class EpisodeSummary(NamedTuple):
@@ -84,7 +86,7 @@ class Recorder:
         self._cams = [c for c in spec.cameras]
         self._writers: dict[str, VideoStreamWriter] = {}
         self._task: str | None = None
-        self._open_data: pa.Table | None = None  # committed rows of the newest data file, once read
+        self._unpacked = 0  # episodes saved since the last pack()
         self._reset_buffers()
 
     # -- lifecycle ------------------------------------------------------------------------------------------
@@ -215,31 +217,44 @@ class Recorder:
         )
         for feat, st in stats.items():
             row.update({f"stats/{feat}/{name}": v for name, v in st.items()})
-        self._rows.append(row)
-        same_file = [
-            r
-            for r in self._rows
-            if r["meta/episodes/file_index"] == meta_file and r["meta/episodes/chunk_index"] == meta_chunk
-        ]
-        path = self.root / layout.EPISODES_PATH.format(chunk_index=meta_chunk, file_index=meta_file)
-        metadata.write_parquet_atomic(metadata.episodes_table(same_file), path)  # <- commit point
+        self._commit_rows([*self._rows, row], [ep])  # <- commit point
         self._write_summary_files()
         shutil.rmtree(self.root / layout.STAGING_DIR, ignore_errors=True)
-        summary = EpisodeSummary(ep, n, self.dropped_frames, self.late_frames, time.monotonic() - t0)
+        counts = (self.dropped_frames, self.late_frames)
         self._task = None
         self._reset_buffers()
-        return summary
+        self._unpacked += 1
+        if self.settings.pack_every and self._unpacked >= self.settings.pack_every:
+            self.pack()
+        return EpisodeSummary(ep, n, *counts, time.monotonic() - t0)
 
-    def close(self) -> None:
-        """Discard an unsaved episode and stop the encoders; the dataset on disk stays as committed."""
+    def pack(self) -> int:
+        """Merge the episodes saved in files of their own into the packed files (``packing``); returns how many
+        episodes moved. Runs every ``pack_every`` saves and on :meth:`close`; crash-safe at every step."""
+        if self._task is not None:
+            raise RecorderError(f"{self.root}: pack() while an episode is open; save or discard it first")
+        self._unpacked = 0
+        s = self.settings
+        packed = packing.pack_tail(self.root, self.info, self._rows, s.data_file_mb, s.video_file_mb)
+        if packed.moved:
+            self._commit_rows(packed.rows, packed.moved)  # <- commit point: the episodes live in the packed files
+            for path in packed.obsolete:
+                path.unlink(missing_ok=True)
+        return len(packed.moved)
+
+    def close(self, pack: bool = True) -> None:
+        """Discard an unsaved episode, stop the encoders and (``pack``) merge the episodes saved since the last
+        :meth:`pack` into the packed files; the dataset on disk stays as committed."""
         if self._task is not None:
             self.discard_episode()
+        if pack:
+            self.pack()
 
     def __enter__(self) -> Recorder:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        self.close(pack=exc_type is None)  # unwinding an error: leave the files as they are, fast
 
     # -- internals ------------------------------------------------------------------------------------------
     def _reset_buffers(self) -> None:
@@ -248,14 +263,8 @@ class Recorder:
         self.late_frames = 0
         self._last_t: float | None = None
 
-    def _newest(self, prefix: str) -> tuple[int, int] | None:
-        """(chunk, file) of the ``prefix`` (``data`` or ``videos/<key>``) file of the newest committed episode."""
-        if not self._rows or f"{prefix}/chunk_index" not in self._rows[-1]:
-            return None
-        return int(self._rows[-1][f"{prefix}/chunk_index"]), int(self._rows[-1][f"{prefix}/file_index"])
-
     def _next_file(self, prefix: str) -> tuple[int, int]:
-        """(chunk, file) of a new ``prefix`` file, past every one the committed episodes use."""
+        """(chunk, file) of a new ``prefix`` (``data`` or ``videos/<key>``) file, past every one in use."""
         used = [-1] + [
             int(r[f"{prefix}/chunk_index"]) * layout.CHUNKS_SIZE + int(r[f"{prefix}/file_index"])
             for r in self._rows
@@ -264,48 +273,32 @@ class Recorder:
         return layout.chunk_file(max(used) + 1)
 
     def _save_video(self, key: str, staged: Path, n: int) -> dict[str, Any]:
-        """Append the staged episode video to the newest file of ``key`` if it fits, else start a new file."""
-        newest = self._newest(f"videos/{key}")
-        path = (
-            None
-            if newest is None
-            else self.root / layout.VIDEO_PATH.format(video_key=key, chunk_index=newest[0], file_index=newest[1])
+        """Move the staged episode video to a new file of its own (:meth:`pack` merges it later)."""
+        chunk, file = self._next_file(f"videos/{key}")
+        layout.replace_durably(
+            staged, self.root / layout.VIDEO_PATH.format(video_key=key, chunk_index=chunk, file_index=file)
         )
-        if newest is not None and packing.fits(path, staged.stat().st_size, self.settings.video_file_mb):
-            chunk, file = newest
-            start_s = round(float(self._rows[-1][f"videos/{key}/to_timestamp"]) * self.fps) / self.fps
-            packing.append_video(path, start_s, staged, staged.with_name(staged.name + ".pack.mp4"), self.fps)
-        else:
-            (chunk, file), start_s = self._next_file(f"videos/{key}"), 0.0
-            path = self.root / layout.VIDEO_PATH.format(video_key=key, chunk_index=chunk, file_index=file)
-            layout.replace_durably(staged, path)
         return {
             f"videos/{key}/chunk_index": chunk,
             f"videos/{key}/file_index": file,
-            f"videos/{key}/from_timestamp": start_s,
-            f"videos/{key}/to_timestamp": (round(start_s * self.fps) + n) / self.fps,
+            f"videos/{key}/from_timestamp": 0.0,
+            f"videos/{key}/to_timestamp": n / self.fps,
         }
 
     def _save_data(self, table: pa.Table) -> dict[str, Any]:
-        """Append the episode's rows to the newest data file if they fit, else start a new file."""
-        newest = self._newest("data")
-        path = (
-            None if newest is None else self.root / layout.DATA_PATH.format(chunk_index=newest[0], file_index=newest[1])
-        )
-        committed = None
-        if newest is not None and packing.fits(path, table.nbytes, self.settings.data_file_mb):
-            if self._open_data is None:
-                self._open_data = metadata.read_parquet(path)
-            try:
-                table.cast(self._open_data.schema)
-                chunk, file, committed = newest[0], newest[1], self._open_data
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError):  # e.g. a file lerobot typed otherwise
-                pass
-        if committed is None:
-            chunk, file = self._next_file("data")
-            path = self.root / layout.DATA_PATH.format(chunk_index=chunk, file_index=file)
-        self._open_data = packing.append_data(path, committed, table)
+        """Write the episode's rows to a new data file of its own (:meth:`pack` merges it later)."""
+        chunk, file = self._next_file("data")
+        metadata.write_parquet_atomic(table, self.root / layout.DATA_PATH.format(chunk_index=chunk, file_index=file))
         return {"data/chunk_index": chunk, "data/file_index": file}
+
+    def _commit_rows(self, rows: list[dict[str, Any]], changed: Iterable[int]) -> None:
+        """Atomically replace every episodes metadata file holding a row of ``changed`` (episode indices)."""
+        files = {(rows[i]["meta/episodes/chunk_index"], rows[i]["meta/episodes/file_index"]) for i in changed}
+        for chunk, file in sorted(files):
+            same = [r for r in rows if (r["meta/episodes/chunk_index"], r["meta/episodes/file_index"]) == (chunk, file)]
+            path = self.root / layout.EPISODES_PATH.format(chunk_index=chunk, file_index=file)
+            metadata.write_parquet_atomic(metadata.episodes_table(same), path)
+        self._rows = rows
 
     def _write_summary_files(self) -> None:
         ep_stats = [metadata.episode_stats(r) for r in self._rows]

@@ -7,12 +7,12 @@ and data files are durable in their final places). So after a crash or SIGKILL:
 * ``*.tmp`` files are half-written metadata: deleted;
 * data/video files the episodes metadata does not refer to belong to an episode that never committed: deleted
   (otherwise lerobot, which globs ``data/*/*.parquet``, would load them);
-* the newest data and video files, into which episodes are packed (``packing``), may end with the rows or frames
-  of an episode that never committed: trimmed back to the committed episodes;
+* a packed data file may hold rows of episodes a merge (``packing``) copied in but never committed: trimmed back
+  to the episodes the metadata places there; likewise extra frames at the end of the newest video files;
 * ``info.json``/``stats.json`` are rewritten from the episodes metadata when their totals disagree with it.
 
-Packed files are only ever replaced atomically by a version whose committed prefix is unchanged, so a
-committed episode can never be damaged by a later crash.
+Files are only ever replaced atomically by a version whose committed content is unchanged, so a committed
+episode can never be damaged by a later crash.
 """
 
 from __future__ import annotations
@@ -88,17 +88,20 @@ def recover(root: Path, dry_run: bool = False) -> list[str]:
 
 
 def _trim_newest(root: Path, info: dict, rows: list[dict], dry_run: bool) -> list[str]:
-    """Trim an uncommitted episode off the newest data and video files (the ones episodes are packed into)."""
+    """Trim rows of episodes a data file does not hold by the metadata (a merge that did not commit), and an
+    uncommitted episode's frames off the newest video files."""
     if not rows:
         return []
-    last = rows[-1]
     msgs = []
-    chunk, file = last["data/chunk_index"], last["data/file_index"]
-    in_file = [r for r in rows if (r["data/chunk_index"], r["data/file_index"]) == (chunk, file)]
-    path = root / info["data_path"].format(chunk_index=chunk, file_index=file)
-    expected = sum(int(r["length"]) for r in in_file)
-    msg = packing.trim_data(path, {int(r["episode_index"]) for r in in_file}, expected, dry_run)
-    msgs += [msg] if msg else []
+    by_file: dict[tuple[int, int], list[dict]] = {}
+    for r in rows:
+        by_file.setdefault((r["data/chunk_index"], r["data/file_index"]), []).append(r)
+    for (chunk, file), in_file in by_file.items():
+        path = root / info["data_path"].format(chunk_index=chunk, file_index=file)
+        expected = sum(int(r["length"]) for r in in_file)
+        msg = packing.trim_data(path, {int(r["episode_index"]) for r in in_file}, expected, dry_run)
+        msgs += [msg] if msg else []
+    last = rows[-1]
     for key in layout.video_keys(info["features"]):
         if last.get(f"videos/{key}/chunk_index") is None:
             continue

@@ -22,13 +22,16 @@ REPO = Path(__file__).resolve().parents[2]
 LENGTHS = (9, 14, 6, 11)
 
 
-def record(root: Path, lengths=LENGTHS, settings: RecorderSettings | None = None, first: int = 0) -> None:
-    with Recorder(root, SPEC, settings) as rec:
-        for k, n in enumerate(lengths):
-            rec.start_episode(f"task {k % 2}")
-            for i in range(n):
-                rec.add_frame(*frame(first + k, i))
-            rec.save_episode()
+def record(
+    root: Path, lengths=LENGTHS, settings: RecorderSettings | None = None, first: int = 0, pack: bool = True
+) -> None:
+    rec = Recorder(root, SPEC, settings)
+    for k, n in enumerate(lengths):
+        rec.start_episode(f"task {k % 2}")
+        for i in range(n):
+            rec.add_frame(*frame(first + k, i))
+        rec.save_episode()
+    rec.close(pack=pack)
 
 
 def files(root: Path) -> list[str]:
@@ -79,6 +82,9 @@ def test_files_roll_over_at_the_size_limit(tmp_path: Path) -> None:
     assert 3 < len(names) < 3 * len(LENGTHS)
     assert_episodes_read_back(tmp_path / "packed", LENGTHS)
     assert check(tmp_path / "packed").ok
+    record(tmp_path / "every2", settings=RecorderSettings(pack_every=2), pack=False)  # packed while recording
+    assert len(files(tmp_path / "every2")) == 3 and check(tmp_path / "every2").ok
+    assert_episodes_read_back(tmp_path / "every2", LENGTHS)
     record(tmp_path / "single", settings=RecorderSettings(data_file_mb=0, video_file_mb=0))  # one file each
     assert len(files(tmp_path / "single")) == 3 * len(LENGTHS)
     assert_episodes_read_back(tmp_path / "single", LENGTHS)
@@ -88,46 +94,47 @@ CHILD = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from twinarm.dataset import Recorder, layout, metadata
+    from twinarm.dataset import Recorder, RecorderSettings, layout, metadata
     from tests.dataset.fake_source import SPEC, frame
 
     root = Path(sys.argv[1])
-    real_write = metadata.write_parquet_atomic
-    def write(table, path):
-        if layout.EPISODES_DIR in str(path) and table.num_rows == 3:  # about to commit the 3rd episode
-            print("APPENDED", flush=True)
-            time.sleep(60)
-        real_write(table, path)
-    metadata.write_parquet_atomic = write
-    rec = Recorder(root, SPEC)
+    rec = Recorder(root, SPEC, RecorderSettings(pack_every=0))
     for ep, n in enumerate((9, 14, 6)):
         rec.start_episode("t")
         for i in range(n):
             rec.add_frame(*frame(ep, i))
         rec.save_episode()
+    real_write = metadata.write_parquet_atomic
+    def write(table, path):
+        if layout.EPISODES_DIR in str(path):  # the merged files are written; about to commit the new layout
+            print("MERGED", flush=True)
+            time.sleep(60)
+        real_write(table, path)
+    metadata.write_parquet_atomic = write
+    rec.pack()
     """
 )
 
 
-def test_kill_between_append_and_commit_loses_only_that_episode(tmp_path: Path) -> None:
+def test_kill_during_packing_loses_nothing(tmp_path: Path) -> None:
     root = tmp_path / "ds"
     proc = subprocess.Popen([sys.executable, "-c", CHILD, str(root)], cwd=REPO, stdout=subprocess.PIPE, text=True)
     try:
-        assert proc.stdout.readline().strip() == "APPENDED"
+        assert proc.stdout.readline().strip() == "MERGED"
     finally:
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
     data = root / "data/chunk-000/file-000.parquet"
-    front = root / "videos/observation.images.front/chunk-000/file-000.mp4"
-    assert pq.ParquetFile(data).metadata.num_rows == 29 and video_frames(front) == 29  # the 3rd is appended...
-    msgs = recover(root, dry_run=True)
-    assert sum("uncommitted episode" in m for m in msgs) == 3  # ...but not committed: data + two videos to trim
-    assert not check(root).ok
+    assert pq.ParquetFile(data).metadata.num_rows == 29  # episodes 1, 2 copied in, still committed elsewhere
+    assert len(files(root)) == 9  # and their own files are still there
+    assert any("uncommitted" in m or "does not hold" in m for m in recover(root, dry_run=True))
     rec = Recorder(root, SPEC)  # recovery on open
-    assert rec.num_episodes == 2 and len(rec.messages) >= 3
-    assert pq.ParquetFile(data).metadata.num_rows == 23 and video_frames(front) == 23
-    rec.close()
+    assert rec.num_episodes == 3 and pq.ParquetFile(data).metadata.num_rows == 9
     assert check(root).ok
-    assert_episodes_read_back(root, (9, 14))
-    record(root, (5,), first=2)  # and recording goes on where the committed episodes end
-    assert_episodes_read_back(root, (9, 14, 5))
+    assert_episodes_read_back(root, (9, 14, 6))
+    rec.close()  # packs again, dropping the frames the interrupted merge left in the packed video
+    assert len(files(root)) == 3 and check(root).ok
+    assert video_frames(root / "videos/observation.images.front/chunk-000/file-000.mp4") == 29
+    assert_episodes_read_back(root, (9, 14, 6))
+    record(root, (5,), first=3)
+    assert_episodes_read_back(root, (9, 14, 6, 5))
