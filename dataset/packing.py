@@ -96,14 +96,17 @@ def pack_tail(root: Path, info: dict, rows: list[dict[str, Any]], data_mb: float
     for prefix, limit_mb in kinds:
         path_of = _path_fn(root, info, prefix)
         for dest, members in _groups(rows, prefix, path_of, limit_mb):
-            if prefix == "data":
-                done = _merge_data(rows, dest, members, path_of)
-            else:
-                done = _merge_video(rows, prefix, dest, members, path_of, fps)
-            for j in done:
-                obsolete.append(path_of(_file(rows[j], prefix)))
-                rows[j][f"{prefix}/chunk_index"], rows[j][f"{prefix}/file_index"] = dest
-                moved.add(j)
+            while members:
+                if prefix == "data":
+                    done = _merge_data(rows, dest, members, path_of)
+                else:
+                    done = _merge_video(rows, prefix, dest, members, path_of, fps)
+                for j in done:
+                    obsolete.append(path_of(_file(rows[j], prefix)))
+                    rows[j][f"{prefix}/chunk_index"], rows[j][f"{prefix}/file_index"] = dest
+                    moved.add(j)
+                rest = members[len(done) :]  # stopped at a file that cannot join dest: it starts the next pack
+                dest, members = (_file(rows[rest[0]], prefix), rest[1:]) if rest else (dest, [])
     return Packed(rows, sorted(moved), obsolete)
 
 
@@ -168,21 +171,43 @@ def _merge_data(rows: list[dict], dest: tuple[int, int], members: list[int], pat
 
 
 def _merge_video(rows: list[dict], prefix: str, dest: tuple[int, int], members: list[int], path_of, fps: float):
-    """Remux video file ``dest`` (committed frames) plus the videos of ``members``; their rows get the new
-    from/to timestamps. Returns the members merged (all)."""
+    """Remux video file ``dest`` (committed frames) plus the videos of ``members`` of the same codec, size and
+    pixel format; their rows get the new from/to timestamps. Returns the members merged."""
     end = max(float(r[f"{prefix}/to_timestamp"]) for r in rows if _file(r, prefix) == dest)
     frames = round(end * fps)
     parts = [VideoPart(path_of(dest), 0.0, end)]
+    kind = _stream_kind(path_of(dest))
+    try:  # remuxing copies the codec parameters through a codec of that name (PyAV needs it as an encoder)
+        av.codec.Codec(kind[0], "w")
+    except av.codec.codec.UnknownCodecError:  # e.g. AV1 decoded by libdav1d: left one file per episode
+        return []
+    done = []
     for j in members:
+        if _stream_kind(path_of(_file(rows[j], prefix))) != kind:  # e.g. appended to another writer's AV1 file
+            break
+        done.append(j)
         n = int(rows[j]["length"])
         parts.append(VideoPart(path_of(_file(rows[j], prefix)), frames / fps))
         rows[j][f"{prefix}/from_timestamp"] = frames / fps
         rows[j][f"{prefix}/to_timestamp"] = (frames + n) / fps
         frames += n
+    if not done:
+        return done
     tmp = path_of(dest).with_name(path_of(dest).name + ".pack.tmp")
     remux(parts, tmp, fps)
     layout.replace_durably(tmp, path_of(dest))
-    return members
+    return done
+
+
+def _stream_kind(path: Path) -> tuple:
+    """What must agree for packets to share one stream: codec, size, pixel format, extradata (SPS/PPS)."""
+    try:
+        with av.open(str(path)) as c:
+            s = c.streams.video[0]
+            cc = s.codec_context
+            return (cc.name, cc.width, cc.height, cc.format.name if cc.format else None, bytes(cc.extradata or b""))
+    except (av.error.FFmpegError, IndexError) as e:
+        raise DatasetCorruptError(f"video file {path} cannot be opened: {e}") from e
 
 
 # -- recovery ------------------------------------------------------------------------------------------------

@@ -138,3 +138,21 @@ def test_kill_during_packing_loses_nothing(tmp_path: Path) -> None:
     assert_episodes_read_back(root, (9, 14, 6))
     record(root, (5,), first=3)
     assert_episodes_read_back(root, (9, 14, 6, 5))
+
+
+def test_videos_of_another_codec_are_not_merged(tmp_path: Path) -> None:
+    from twinarm.dataset import VideoSettings, available_codecs
+
+    if "av1" not in available_codecs():
+        import pytest
+
+        pytest.skip("no AV1 encoder in this PyAV build")
+    root = tmp_path / "ds"
+    record(root, LENGTHS[:2])
+    record(root, LENGTHS[2:], settings=RecorderSettings(video=VideoSettings(codec="av1")), first=2)
+    assert sum(n.startswith("data/") for n in files(root)) == 1  # the data of all four packed
+    eps = LeRobotDatasetReader(root).episodes
+    front = [eps[i]["videos/observation.images.front/file_index"] for i in range(4)]
+    assert front[0] == front[1] and front[2] not in front[:2]  # the AV1 episodes kept out of the H.264 file
+    assert check(root).ok
+    assert_episodes_read_back(root, LENGTHS)
