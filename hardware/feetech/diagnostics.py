@@ -204,7 +204,8 @@ def scan(bus: FeetechBus, ids: Iterable[int]) -> dict[int, int]:
     ids = list(ids)
     if len(ids) > 1:
         heard, diag = broadcast_ids(bus.broadcast_ping())
-        if diag.kind is ReplyKind.OK:  # silence: ping one by one (a model might ignore broadcast PINGs)
+        # a clean answer: ask only the ids heard; silence or noise: ping every id (a model may ignore broadcasts)
+        if diag.kind is ReplyKind.OK:
             wanted = set(ids)
             ids = [i for i in heard if i in wanted]
     found: dict[int, int] = {}
