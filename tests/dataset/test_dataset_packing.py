@@ -156,3 +156,17 @@ def test_videos_of_another_codec_are_not_merged(tmp_path: Path) -> None:
     assert front[0] == front[1] and front[2] not in front[:2]  # the AV1 episodes kept out of the H.264 file
     assert check(root).ok
     assert_episodes_read_back(root, LENGTHS)
+
+
+def test_kill_after_packing_committed_leaves_only_unreferenced_files(tmp_path: Path) -> None:
+    root = tmp_path / "ds"
+    record(root, pack=False)  # one file per episode and kind so far
+    singles = {p: p.read_bytes() for p in root.rglob("file-00[1-9].*") if "meta" not in p.parts}
+    assert len(singles) == 3 * (len(LENGTHS) - 1)
+    Recorder(root, SPEC).close()  # merges them into the file-000s and deletes them...
+    for path, data in singles.items():  # ...as if the process died right after the commit, before deleting
+        path.write_bytes(data)
+    msgs = recover(root)
+    assert sum("belongs to no committed episode" in m for m in msgs) == len(singles)
+    assert len(files(root)) == 3 and check(root).ok
+    assert_episodes_read_back(root, LENGTHS)
