@@ -51,7 +51,7 @@ def main(argv: list[str]) -> int:
         reader = LeRobotDatasetReader(args.path)
         traj = plot_trajectories(reader, out / "trajectories.png", max_episodes=args.episodes)
         print(f"joint trajectories: {traj}")
-        if reader.video_keys:
+        if reader.camera_keys:
             print(f"contact sheet:      {contact_sheet(reader, out / 'contact_sheet.png')}")
         return 0
     except DatasetError as e:

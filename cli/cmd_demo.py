@@ -41,8 +41,16 @@ class Config:
     num_envs: int = 4
     videos: int = 3
     seed: int = 0
-    threads: int = 2  # torch CPU threads
+    threads: int = 0  # torch CPU threads; 0 = automatic: the cores not already busy (policies.threads)
     output_dir: str = ""
+
+    def validate(self) -> None:
+        """Ranges (run by the CLI before ``run``)."""
+        from twinarm.cli.checks import at_least
+
+        at_least(self, ("demos", "demo_frames", "steps", "batch_size", "eval_episodes", "num_envs"), 1)
+        at_least(self, ("image_size",), 16)
+        at_least(self, ("videos", "threads"), 0)
 
 
 def image_width(cfg: Config) -> int:
@@ -84,16 +92,16 @@ def record_demos(cfg: Config, root: Path) -> float:
 
 
 def run(cfg: Config) -> None:
-    import torch
     from twinarm.policies.contract import contract_from_dataset
     from twinarm.policies.data import TorchDataset
     from twinarm.policies.dataset import LeRobotSource, dataset_features
     from twinarm.policies.evaluate import evaluate
     from twinarm.policies.registry import make_policy
+    from twinarm.policies.threads import apply_threads
     from twinarm.policies.train import TrainConfig, train
     from twinarm.sim.envs import env_id
 
-    torch.set_num_threads(cfg.threads)
+    print(f"threads: {apply_threads(cfg.threads).describe()}")
     out = output_dir("demo", cfg.output_dir)
     dataset_root, train_dir = out / "dataset", out / "train"
     t_start = time.monotonic()

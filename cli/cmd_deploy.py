@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import sys
 from typing import Any
 
 import numpy as np
@@ -82,6 +83,21 @@ def _validate(cfg: Config) -> None:
     simulated = cfg.robot.port is None or (cfg.robot.port == EMULATOR and cfg.physics == "sim")
     if cfg.source == "expert" and not simulated:
         raise ConfigError("source=expert plans from the simulator state: use no robot.port, or robot.port=emulator")
+    if cfg.robot.port not in (None, EMULATOR) and cfg.prompt and not _stdin_is_tty():
+        raise ConfigError(_NO_TTY)
+
+
+_NO_TTY = (
+    "prompt=true waits for Enter before each episode on the real robot, but stdin is not a terminal; run deploy "
+    "in a terminal, or pass prompt=false to start every episode without waiting (reset the scene yourself)"
+)
+
+
+def _stdin_is_tty() -> bool:
+    try:
+        return sys.stdin is not None and sys.stdin.isatty()
+    except (AttributeError, ValueError, OSError):  # closed or replaced stdin
+        return False
 
 
 def _open_backend(cfg: Config, robot_cfg: RobotConfig, stack: contextlib.ExitStack) -> tuple[Robot, Any]:
@@ -110,7 +126,10 @@ def _open_backend(cfg: Config, robot_cfg: RobotConfig, stack: contextlib.ExitSta
 
 
 def _wait_for_enter(index: int) -> None:
-    input(f"episode {index}: reset the scene, then press Enter to start (Ctrl-C to stop) ")
+    try:
+        input(f"episode {index}: reset the scene, then press Enter to start (Ctrl-C to stop) ")
+    except EOFError:  # stdin closed while waiting
+        raise ConfigError(_NO_TTY) from None
 
 
 def run(cfg: Config) -> None:

@@ -45,6 +45,13 @@ class Config:
     output_dir: str = ""
     threads: int = 0
 
+    def validate(self) -> None:
+        """Ranges (run by the CLI before ``run``)."""
+        from twinarm.cli.checks import at_least
+
+        at_least(self, ("episodes", "num_envs", "max_steps"), 1)
+        at_least(self, ("videos", "threads"), 0)
+
 
 def run(cfg: Config) -> None:
     import torch

@@ -54,6 +54,13 @@ class Config:
     shadow: bool = False
     output_dir: str = ""
 
+    def validate(self) -> None:
+        from twinarm.cli.checks import at_least, check
+
+        at_least(self, ("duration_s",), 0)
+        at_least(self, ("height", "width"), 16)
+        check(self.fps > 0, "fps", self.fps, "a number > 0 [Hz]")
+
 
 def _has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))

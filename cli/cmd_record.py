@@ -3,9 +3,10 @@
 Sources (see ``twinarm.compose.sources``): ``leader``, ``keyboard``, ``gamepad`` (a person teleoperates),
 ``expert`` (the sim task's scripted expert; ``sim`` is an alias), ``policy`` (a checkpoint), ``wave`` (scripted
 motion), and ``synthetic`` (a wave on an in-memory robot with drawn camera images: no sim, no hardware).
-Without ``robot.port`` the robot is ``robot.model`` in its sim task ``sim_task`` (each episode starts from the seeded
-scene ``seed + episode``, as ``twinarm eval`` resets it); ``robot.port=emulator`` is a dry run on an emulated bus; a
-serial port drives the real robot.
+Without ``robot.port`` the robot is ``robot.model`` in its sim task ``task`` (each episode starts from the seeded
+scene ``seed + episode``, as ``twinarm eval`` resets it); ``task`` means the sim task here as in ``sim``, ``eval`` and
+``deploy``, and ``label`` is the natural-language text stored with every episode (default: one for the task);
+``robot.port=emulator`` is a dry run on an emulated bus; a serial port drives the real robot.
 
 One frame per control cycle: the dataset's fps is ``robot.control_hz``. With a person or real hardware in the loop
 the recording runs in real time; a program driving a simulation (expert, policy, synthetic) records as fast as the
@@ -21,7 +22,7 @@ import dataclasses
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from twinarm.compose.backends import RobotConfig, open_robot
 from twinarm.compose.keys import episode_controls, episode_help, open_keys
@@ -61,8 +62,9 @@ class Config:
     leader: RobotConfig = dataclasses.field(default_factory=leader_default)
     teleop: TeleopSettings = dataclasses.field(default_factory=TeleopSettings)
     policy: PolicyRef = dataclasses.field(default_factory=PolicyRef)
-    sim_task: str = "lift"  # no robot.port: sim task of robot.model (reach|lift|place; amazing_hand: grasp|reach_pose)
-    task: str = "Lift the cube"  # natural-language task stored with every episode
+    task: str = "lift"  # sim task of robot.model (reach|lift|place; amazing_hand: grasp|reach_pose), as in sim/eval
+    label: str = ""  # natural-language task stored with every episode ("" = the task's default label)
+    sim_task: str = ""  # deprecated alias of task (then an old-style text in task= is taken as the label)
     episodes: int = 2
     episode_time_s: float = 10.0
     reset_time_s: float = 0.0  # between episodes, real time only (a person resets the scene; teleop keeps running)
@@ -70,6 +72,16 @@ class Config:
     keys: str = "stdin"  # episode keys from: stdin | none | path of a file or FIFO
     seed: int = 0
     dataset: DatasetTarget = dataclasses.field(default_factory=DatasetTarget)
+
+    def validate(self) -> None:
+        """Ranges and choices (run by the CLI before ``run``, and by ``run``)."""
+        from twinarm.cli.checks import at_least, check, one_of
+
+        one_of("source", ALIASES.get(self.source, self.source), RECORD_SOURCES)
+        at_least(self, ("episodes",), 1)
+        check(self.episode_time_s > 0, "episode_time_s", self.episode_time_s, "a number > 0 [s]")
+        at_least(self, ("reset_time_s",), 0)
+        one_of("dataset.codec", self.dataset.codec, ("h264", "av1"))
 
 
 def _realtime(cfg: Config, source: str) -> bool:
@@ -81,17 +93,58 @@ def _realtime(cfg: Config, source: str) -> bool:
     return cfg.realtime
 
 
-def _is_own_task(cfg: Config) -> bool:
-    """Whether ``sim_task`` is a task of the robot model (else the model records on its bare sim robot, e.g. a hand
+#: Label stored with the episodes of a sim task when ``label`` is empty (other tasks: the task name in words).
+DEFAULT_LABELS = {
+    "lift": "Lift the cube",
+    "reach": "Reach the target",
+    "place": "Place the cube on the target",
+    "grasp": "Grasp the object",
+    "reach_pose": "Reach the hand pose",
+}
+
+
+class TaskLabel(NamedTuple):
+    task: str  # sim task name
+    label: str  # natural-language text stored with the episodes
+
+
+def task_and_label(cfg: Config) -> TaskLabel:
+    """The sim task and the episode label of ``cfg``; the deprecated ``sim_task=`` still works (with a note)."""
+    task, label = cfg.task, cfg.label
+    if cfg.sim_task:
+        if not _is_task_name(task):  # old style: task= held the text
+            label = label or task
+        elif task != Config.task and task != cfg.sim_task:
+            raise ConfigError(f"task={task!r} and sim_task={cfg.sim_task!r} disagree; give only task=<sim task>")
+        task = cfg.sim_task
+        print(f"[record] note: sim_task= is deprecated; use task={task} label={label or '...'!r}")
+    return TaskLabel(task, label or DEFAULT_LABELS.get(task, task.replace("_", " ")))
+
+
+def _is_task_name(task: str) -> bool:
+    from twinarm.sim.envs import env_id
+
+    try:
+        env_id(task)
+    except ConfigError:
+        return False
+    return True
+
+
+def _is_own_task(cfg: Config, task: str) -> bool:
+    """Whether ``task`` is a task of the robot model (else the model records on its bare sim robot, e.g. a hand
     with the default ``lift``); ConfigError for a task no model has."""
     from twinarm.sim.envs import env_id
 
-    env_id(cfg.sim_task)
+    try:
+        env_id(task)
+    except ConfigError as exc:
+        raise ConfigError(f"{exc} (task= is the sim task; the text stored with the episodes goes in label=)") from None
     tasks = cfg.robot.entry().tasks
-    return tasks is not None and cfg.sim_task in tasks.tasks
+    return tasks is not None and task in tasks.tasks
 
 
-def _open_robot(cfg: Config, source: str, stack: contextlib.ExitStack) -> tuple[Robot, TaskEpisodes | None]:
+def _open_robot(cfg: Config, source: str, task: str, stack: contextlib.ExitStack) -> tuple[Robot, TaskEpisodes | None]:
     """The robot to record (connected) and, in simulation of one of the model's own tasks, its task episodes."""
     if source == "synthetic":
         from twinarm.compose.scripted import SyntheticRobot
@@ -99,11 +152,11 @@ def _open_robot(cfg: Config, source: str, stack: contextlib.ExitStack) -> tuple[
         spec = cfg.robot.entry().spec.with_rate(cfg.robot.control_hz).with_cameras(cfg.robot.camera_specs())
         return stack.enter_context(SyntheticRobot(spec)), None
     robot = stack.enter_context(open_robot(cfg.robot))
-    if cfg.robot.port is not None or not _is_own_task(cfg):
+    if cfg.robot.port is not None or not _is_own_task(cfg, task):
         return robot, None
     from twinarm.compose.episodes import TaskEpisodes
 
-    return robot, TaskEpisodes(cfg.sim_task, robot)
+    return robot, TaskEpisodes(task, robot)
 
 
 def _scene_reset(episodes: TaskEpisodes | None, seed: int) -> Callable[[int], None] | None:
@@ -117,19 +170,17 @@ def run(cfg: Config) -> None:
     from twinarm.dataset import Recorder, RecorderSettings, VideoSettings
     from twinarm.dataset.session import EpisodePlan, RecordedEpisode, record_episodes
 
+    cfg.validate()
     source = ALIASES.get(cfg.source, cfg.source)
-    if source not in RECORD_SOURCES:
-        raise ConfigError(f"source={cfg.source!r} is not valid; valid sources: {', '.join(RECORD_SOURCES)}")
-    if cfg.episodes < 1 or cfg.episode_time_s <= 0 or cfg.reset_time_s < 0:
-        raise ConfigError("episodes >= 1, episode_time_s > 0 and reset_time_s >= 0 are required")
     realtime = _realtime(cfg, source)
+    task, label = task_and_label(cfg)
     root = (
         Path(cfg.dataset.root)
         if cfg.dataset.root
         else Path("outputs/record") / datetime.now().strftime("%Y-%m-%d_%H-%M-%S") / "dataset"
     )
     with terminate_on_sigterm(), contextlib.ExitStack() as stack:
-        robot, episodes = _open_robot(cfg, source, stack)
+        robot, episodes = _open_robot(cfg, source, task, stack)
         keys = open_keys(cfg.keys, stack)
         options = SourceOptions(cfg.leader, cfg.teleop, cfg.policy, realtime, episodes)
         built = build_source("wave" if source == "synthetic" else source, robot, options, keys, stack)
@@ -141,10 +192,10 @@ def run(cfg: Config) -> None:
         for m in rec.messages:
             print(f"[record] repaired: {m}")
         first = rec.num_episodes
-        where = "synthetic robot" if source == "synthetic" else (cfg.robot.port or f"sim task {cfg.sim_task}")
+        where = "synthetic robot" if source == "synthetic" else (cfg.robot.port or f"sim task {task}")
         print(
             f"[record] {cfg.episodes} episodes x {cfg.episode_time_s:g} s @ {robot.spec.control_hz:g} fps from "
-            f"{source} on {where} ({'real time' if realtime else 'unpaced'}) -> {root}"
+            f"{source} on {where} ({'real time' if realtime else 'unpaced'}), label {label!r} -> {root}"
             + (f" (appending after {first} episodes)" if first else "")
         )
         if built.help:
@@ -163,7 +214,7 @@ def run(cfg: Config) -> None:
             rec,
             robot,
             built.source,
-            EpisodePlan(cfg.episodes, cfg.episode_time_s, cfg.task, cfg.reset_time_s, realtime),
+            EpisodePlan(cfg.episodes, cfg.episode_time_s, label, cfg.reset_time_s, realtime),
             controls=controls,
             reset_scene=_scene_reset(episodes, cfg.seed),
             reset_source=built.source if source in HUMAN_SOURCES else None,

@@ -21,6 +21,13 @@ class Config:
     video_width: int = 320
     output_dir: str = ""
 
+    def validate(self) -> None:
+        """Ranges (run by the CLI before ``run``)."""
+        from twinarm.cli.checks import at_least
+
+        at_least(self, ("episodes",), 1)
+        at_least(self, ("video_height", "video_width"), 16)
+
 
 def run(cfg: Config) -> None:
     from twinarm.robot.video import write_video

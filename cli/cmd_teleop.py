@@ -44,6 +44,11 @@ class Config:
     duration_s: float = 0.0  # 0: until Esc or Ctrl-C
     output_dir: str = ""
 
+    def validate(self) -> None:
+        from twinarm.cli.checks import at_least
+
+        at_least(self, ("duration_s",), 0)
+
 
 def run(cfg: Config) -> None:
     out = output_dir("teleop", cfg.output_dir)

@@ -46,7 +46,16 @@ class Config:
     train: Any = dataclasses.field(default_factory=_train_defaults)  # policies.train.TrainConfig
     eval: EvalDuring = dataclasses.field(default_factory=EvalDuring)
     image_size: list[int] = dataclasses.field(default_factory=list)  # [H, W] policy input [px]; []: dataset's size
-    threads: int = 0  # torch CPU threads (0 = torch default)
+    threads: int = 0  # torch CPU threads; 0 = automatic: the cores not already busy (policies.threads)
+
+    def validate(self) -> None:
+        """Ranges (run by the CLI before ``run``); TrainConfig checks its own fields."""
+        from twinarm.cli.checks import at_least, one_of
+        from twinarm.policies.registry import available_policies
+
+        one_of("policy", self.policy, available_policies())
+        at_least(self, ("dataset.preload_gb", "threads", "eval.every", "train.num_workers"), 0)
+        at_least(self, ("eval.episodes", "eval.num_envs"), 1)
 
 
 def _output_dir(cfg: Config) -> str:
@@ -58,7 +67,6 @@ def _output_dir(cfg: Config) -> str:
 
 
 def run(cfg: Config) -> None:
-    import torch
     from twinarm.policies.contract import contract_from_dataset
     from twinarm.policies.data import TorchDataset
     from twinarm.policies.dataset import LeRobotSource, dataset_features
@@ -67,8 +75,9 @@ def run(cfg: Config) -> None:
 
     if not cfg.dataset.root:
         raise ConfigError("dataset.root is required: the LeRobot v3 dataset directory to train on")
-    if cfg.threads > 0:
-        torch.set_num_threads(cfg.threads)
+    from twinarm.policies.threads import apply_threads
+
+    print(f"threads: {apply_threads(cfg.threads).describe()}")
     feats = dataset_features(cfg.dataset.root)
     fields = {"state_dim": feats.state_dim, "action_dim": feats.action_dim, "cameras": feats.cameras, **cfg.policy_args}
     policy = make_policy(cfg.policy, **fields)

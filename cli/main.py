@@ -94,6 +94,11 @@ def compose(name: str, schema: type, overrides: list[str]) -> object:
 
 
 def _explain_config_error(name: str, schema: type, exc: Exception) -> str:
+    from twinarm.cli.checks import type_error_message
+
+    typed = type_error_message(schema, exc)
+    if typed is not None:
+        return f"twinarm {name}: invalid configuration: {typed}"
     valid = "\n".join(_field_lines(schema))
     return f"twinarm {name}: invalid configuration: {exc}\nvalid keys (with defaults):\n{valid}"
 
@@ -117,6 +122,13 @@ def run_command(name: str, argv: list[str]) -> int:
         print(f"twinarm {name}: arguments must be key=value overrides, got {bad}", file=sys.stderr)
         print("\n".join(_field_lines(schema)), file=sys.stderr)
         return 2
+    from twinarm.cli.checks import unknown_added_keys
+
+    unknown = unknown_added_keys(schema, argv)
+    if unknown:
+        print(f"twinarm {name}: unknown key(s) {unknown}; valid keys (with defaults):", file=sys.stderr)
+        print("\n".join(_field_lines(schema)), file=sys.stderr)
+        return 2
     try:
         cfg = compose(name, schema, argv)
     except Exception as exc:  # hydra/omegaconf raise many types; all mean a bad override or preset
@@ -124,6 +136,9 @@ def run_command(name: str, argv: list[str]) -> int:
             raise
         print(_explain_config_error(name, schema, exc), file=sys.stderr)
         return 2
+    validate = getattr(cfg, "validate", None)
+    if callable(validate):  # value checks of the command's Config (ranges, choices): ConfigError names the key
+        validate()
     module.run(cfg)
     return 0
 

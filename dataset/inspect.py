@@ -8,9 +8,9 @@ from typing import NamedTuple
 import numpy as np
 from twinarm.dataset import layout, metadata
 from twinarm.dataset.errors import DatasetError
+from twinarm.dataset.packing import packet_times
 from twinarm.dataset.reader import LeRobotDatasetReader
 from twinarm.dataset.recovery import recover
-from twinarm.dataset.video import count_frames
 
 
 def summary(root: str | Path) -> str:
@@ -66,6 +66,12 @@ def check(root: str | Path, repair: bool = False) -> CheckReport:
     except DatasetError as e:
         return CheckReport([*problems, str(e)], repairs if repair else [])
     data = r.lowdim()
+    times: dict[Path, np.ndarray] = {}
+    for key in r.unsupported_keys:
+        problems.append(
+            f"feature {key!r} has dtype {r.features[key]['dtype']!r}, which twinarm's reader cannot serve "
+            f"(served dtypes: {', '.join(sorted(layout.LOWDIM_DTYPES))}, video, image)"
+        )
     for ep in r.episodes:
         e = int(ep["episode_index"])
         lo, hi = r.episode_bounds(e)
@@ -74,12 +80,16 @@ def check(root: str | Path, repair: bool = False) -> CheckReport:
             problems.append(f"episode {e}: timestamps are not strictly increasing")
         if not np.array_equal(data["episode_index"][lo:hi], np.full(hi - lo, e)):
             problems.append(f"episode {e}: rows {lo}..{hi} carry other episode_index values")
+        for key in r.image_keys:
+            problems.extend(_check_images(r, key, e, lo, hi))
         for key in r.video_keys:
             path = root / r.info["video_path"].format(
                 video_key=key, chunk_index=ep[f"videos/{key}/chunk_index"], file_index=ep[f"videos/{key}/file_index"]
             )
             try:
-                n = count_frames(path, ep[f"videos/{key}/from_timestamp"], ep[f"videos/{key}/to_timestamp"], r.fps)
+                if path not in times:  # packed files: demux each once, not once per episode
+                    times[path] = packet_times(path)
+                n = _count(times[path], ep[f"videos/{key}/from_timestamp"], ep[f"videos/{key}/to_timestamp"], r.fps)
             except DatasetError as exc:
                 problems.append(f"episode {e}: {exc}")
                 continue
@@ -100,3 +110,26 @@ def check(root: str | Path, repair: bool = False) -> CheckReport:
         if unknown:
             problems.append(f"{root / layout.TASKS_PATH} lacks tasks {sorted(unknown)}")
     return CheckReport(problems, repairs if repair else [])
+
+
+def _check_images(r: LeRobotDatasetReader, key: str, episode: int, lo: int, hi: int) -> list[str]:
+    """Decode the first and last image of an episode; report an undecodable cell or a shape unlike info.json."""
+    want = tuple(int(x) for x in r.features[key]["shape"])
+    if (r.features[key].get("names") or [None])[0] == "channels":  # channel-first declaration (C, H, W)
+        want = (*want[1:], want[0])
+    out = []
+    for i in sorted({lo, hi - 1}) if hi > lo else []:
+        try:
+            img = r.frame(key, i)
+        except DatasetError as exc:
+            out.append(f"episode {episode}: {exc}")
+            continue
+        if img.shape != want:
+            out.append(f"episode {episode}: {key} frame {i} decodes to shape {img.shape}, info.json says {want}")
+    return out
+
+
+def _count(times: np.ndarray, from_s: float, to_s: float, fps: float) -> int:
+    """Packets with time in [from_s, to_s) (half a frame of tolerance, as ``video.count_frames``)."""
+    half = 0.5 / fps
+    return int(np.searchsorted(times, to_s - half, "left") - np.searchsorted(times, from_s - half, "left"))

@@ -6,8 +6,8 @@ A dataset root holds::
     meta/stats.json                     per-feature stats merged over all episodes
     meta/tasks.parquet                  task text (pandas index ``task``) -> ``task_index``
     meta/episodes/chunk-XXX/file-XXX.parquet   one row per episode: lengths, file indices, per-episode stats
-    data/chunk-XXX/file-XXX.parquet     frame rows
-    videos/<key>/chunk-XXX/file-XXX.mp4 one H.264/AV1 stream per camera
+    data/chunk-XXX/file-XXX.parquet     frame rows of many episodes (packed up to DATA_FILES_SIZE_IN_MB)
+    videos/<key>/chunk-XXX/file-XXX.mp4 one H.264/AV1 stream per camera, episodes packed up to VIDEO_FILES_SIZE_IN_MB
 
 Feature mapping from the Robot contract (``robot.spec``): ``observation.state`` <- ``joint_pos`` [rad],
 ``observation.velocity`` <- ``joint_vel`` [rad/s], ``observation.images.<cam>`` <- ``image.<cam>`` (video),
@@ -139,13 +139,31 @@ def new_info(features: dict, fps: float, robot_type: str | None) -> dict[str, An
     }
 
 
+#: dtypes of features stored as numeric parquet columns (scalars or fixed-size vectors).
+LOWDIM_DTYPES = frozenset({"float32", "float64", "float16", "int64", "int32", "int16", "int8", "uint8", "bool"})
+VIDEO_DTYPE = "video"
+#: Camera frames stored in the data parquet as encoded images (struct ``{bytes, path}``), as lerobot does
+#: for ``use_videos=False``.
+IMAGE_DTYPE = "image"
+
+
 def video_keys(features: dict) -> list[str]:
-    return [k for k, ft in features.items() if ft["dtype"] == "video"]
+    return [k for k, ft in features.items() if ft["dtype"] == VIDEO_DTYPE]
+
+
+def image_keys(features: dict) -> list[str]:
+    """Camera features stored as encoded images (PNG/JPEG bytes) inside the data parquet files."""
+    return [k for k, ft in features.items() if ft["dtype"] == IMAGE_DTYPE]
 
 
 def lowdim_keys(features: dict) -> list[str]:
-    """Features stored as parquet columns (everything but videos and images)."""
-    return [k for k, ft in features.items() if ft["dtype"] not in ("video", "image")]
+    """Features stored as numeric parquet columns (numeric dtypes; not videos, images or strings)."""
+    return [k for k, ft in features.items() if ft["dtype"] in LOWDIM_DTYPES]
+
+
+def unsupported_keys(features: dict) -> list[str]:
+    """Features whose dtype twinarm cannot serve (e.g. ``string``, ``audio``): the reader skips them."""
+    return [k for k, ft in features.items() if ft["dtype"] not in LOWDIM_DTYPES | {VIDEO_DTYPE, IMAGE_DTYPE}]
 
 
 # -- durable writes ----------------------------------------------------------------------------------------

@@ -24,7 +24,9 @@ _PA_DTYPES = {
     "int32": pa.int32(),
     "bool": pa.bool_(),
     "int16": pa.int16(),
+    "int8": pa.int8(),
     "uint8": pa.uint8(),
+    "float16": pa.float16(),
 }
 
 
@@ -38,6 +40,16 @@ def read_parquet(path: Path, columns: list[str] | None = None) -> pa.Table:
         raise DatasetCorruptError(f"parquet file {path} is corrupt or unreadable: {e}") from e
     except KeyError as e:
         raise DatasetFormatError(f"parquet file {path} lacks column {e}") from e
+
+
+def parquet_columns(path: Path) -> list[str]:
+    """Column names of a parquet file (schema only, no data read), or a typed error naming the file."""
+    if not path.is_file():
+        raise MissingFileError(f"parquet file {path} is missing")
+    try:
+        return list(pq.read_schema(path).names)
+    except (pa.ArrowInvalid, OSError) as e:
+        raise DatasetCorruptError(f"parquet file {path} is corrupt or unreadable: {e}") from e
 
 
 def write_parquet_atomic(table: pa.Table, path: Path) -> None:

@@ -1,9 +1,12 @@
 """LeRobotDatasetReader: numpy access to a LeRobot v3.0 dataset for training (no torch).
 
 All low-dim columns (state, action, index columns, ...) are loaded into memory at open (they are small);
-video frames are decoded on demand through :class:`~twinarm.dataset.video.VideoReader` (LRU frame cache, decoder
-kept open for sequential access). Keys follow lerobot: ``observation.state``, ``observation.images.<cam>``,
-``action``; windows requested with ``delta_timestamps`` get a leading time axis and a ``<key>_is_pad`` mask.
+camera frames are decoded on demand: ``video`` features through :class:`~twinarm.dataset.video.VideoReader` (LRU
+frame cache, decoder kept open for sequential access), ``image`` features (PNG/JPEG bytes in the data parquet, as
+lerobot writes them without videos) through :class:`~twinarm.dataset.images.ImageColumns`. Features of other
+dtypes (``string``, ``audio``, ...) are listed in ``unsupported_keys`` and not served. Keys follow lerobot:
+``observation.state``, ``observation.images.<cam>``, ``action``; windows requested with ``delta_timestamps``
+get a leading time axis and a ``<key>_is_pad`` mask.
 Reads datasets written by twinarm and by lerobot (several episodes per data/video file).
 """
 
@@ -18,6 +21,7 @@ from typing import Any
 import numpy as np
 from twinarm.dataset import layout, metadata
 from twinarm.dataset.errors import DatasetCorruptError, DatasetFormatError, FrameIndexError
+from twinarm.dataset.images import ImageColumns
 from twinarm.dataset.stats import Stats, from_json
 from twinarm.dataset.video import VideoReader
 
@@ -33,12 +37,19 @@ class LeRobotDatasetReader:
         self.features: dict[str, dict] = self.info["features"]
         self.fps = float(self.info["fps"])
         self.video_keys = layout.video_keys(self.features)
+        self.image_keys = layout.image_keys(self.features)
+        #: every camera feature, video or image: ``frame(key, i)`` serves each of them
+        self.camera_keys = self.video_keys + self.image_keys
         self.lowdim_keys = layout.lowdim_keys(self.features)
+        self.unsupported_keys = layout.unsupported_keys(self.features)
         self.episodes = metadata.read_episodes(self.root)
         self.tasks = metadata.read_tasks(self.root) if (self.root / layout.TASKS_PATH).exists() else []
         self._cache_frames = video_cache_frames
         self._videos: OrderedDict[Path, VideoReader] = OrderedDict()
         self._pid = os.getpid()
+        self._images = ImageColumns(self.root)
+        self._data_paths: list[Path] = []
+        self._row_file = self._row_pos = np.zeros(0, np.int64)  # data file number and row in it, per frame
         self._data = self._load_lowdim()
         self._ep_by_index = {int(r["episode_index"]): r for r in self.episodes}
         stats_path = self.root / layout.STATS_PATH
@@ -81,14 +92,16 @@ class LeRobotDatasetReader:
         lo, hi = self.episode_bounds(ep)
         deltas = self._delta_indices(delta_timestamps or {})
         item: dict[str, Any] = {}
-        for key in self.lowdim_keys + self.video_keys:
+        for key in self.lowdim_keys + self.camera_keys:
             if key in deltas:
                 q = index + deltas[key]
                 item[f"{key}_is_pad"] = (q < lo) | (q >= hi)
                 rows = np.clip(q, lo, hi - 1)
             else:
                 rows = index
-            if key in self.video_keys:
+            if key in self.image_keys:
+                item[key] = self._image_rows(key, rows)
+            elif key in self.video_keys:
                 item[key] = self._frames(key, ep, rows)
             else:
                 item[key] = self._data[key][rows]
@@ -97,17 +110,25 @@ class LeRobotDatasetReader:
         return item
 
     def frame(self, key: str, index: int) -> np.ndarray:
-        """One decoded (H, W, 3) uint8 image of video feature ``key`` at frame ``index``."""
+        """One decoded (H, W, 3) uint8 image of camera feature ``key`` (video or image) at frame ``index``."""
+        if key in self.image_keys:
+            return self._image_rows(key, int(index))
+        if key not in self.video_keys:
+            raise DatasetFormatError(
+                f"{self.root}: {key!r} is not a camera feature; camera features: {', '.join(self.camera_keys) or '-'}"
+            )
         return self._frames(key, int(self._data["episode_index"][index]), int(index))
 
     def close(self) -> None:
         for v in self._videos.values():
             v.close()
         self._videos.clear()
+        self._images.clear()
 
     def __getstate__(self) -> dict:  # open decoders stay in their process
         state = self.__dict__.copy()
         state["_videos"] = OrderedDict()
+        state["_images"] = ImageColumns(self.root)
         return state
 
     # -- internals ------------------------------------------------------------------------------------------
@@ -150,6 +171,12 @@ class LeRobotDatasetReader:
             return reader.frame_at(offset + float(ts))
         return np.stack([reader.frame_at(offset + float(t)) for t in ts])
 
+    def _image_rows(self, key: str, rows: np.ndarray | int) -> np.ndarray:
+        if np.ndim(rows) == 0:
+            i = int(rows)
+            return self._images.image(key, self._data_paths[self._row_file[i]], int(self._row_pos[i]))
+        return np.stack([self._image_rows(key, int(i)) for i in np.asarray(rows)])
+
     def _load_lowdim(self) -> dict[str, np.ndarray]:
         files: list[tuple[int, int]] = sorted(
             {(int(r["data/chunk_index"]), int(r["data/file_index"])) for r in self.episodes}
@@ -157,8 +184,13 @@ class LeRobotDatasetReader:
         tables, paths = [], []
         for chunk, file in files:
             path = self.root / self.info["data_path"].format(chunk_index=chunk, file_index=file)
-            tables.append(metadata.read_parquet(path))
+            present = set(metadata.parquet_columns(path))
+            tables.append(metadata.read_parquet(path, columns=[k for k in self.lowdim_keys if k in present]))
             paths.append(path)
+        self._data_paths = paths
+        self._row_file = np.concatenate([np.full(t.num_rows, n, np.int64) for n, t in enumerate(tables)] or [[]])
+        self._row_pos = np.concatenate([np.arange(t.num_rows, dtype=np.int64) for t in tables] or [[]])
+        self._row_file, self._row_pos = self._row_file.astype(np.int64), self._row_pos.astype(np.int64)
         data: dict[str, np.ndarray] = {}
         for key in self.lowdim_keys:
             parts = [metadata.column_numpy(t, key, self.features[key], p) for t, p in zip(tables, paths)]
@@ -174,6 +206,7 @@ class LeRobotDatasetReader:
                 )
             if not np.array_equal(order, np.arange(len(order))):
                 data = {k: v[order] for k, v in data.items()}
+                self._row_file, self._row_pos = self._row_file[order], self._row_pos[order]
         expected = sum(int(r["length"]) for r in self.episodes)
         if len(data.get("index", ())) != expected:
             raise DatasetCorruptError(

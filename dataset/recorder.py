@@ -4,12 +4,13 @@
 queue (encoding runs in background threads while the episode runs), so ``save_episode`` only waits for the
 last queued frames, writes one small parquet file and the metadata.
 
-File layout choice (crash safety): every episode gets its own data parquet and its own mp4 per camera
-(``file_index`` = a running counter, ``from_timestamp`` = 0). lerobot locates episodes by (chunk, file,
-from/to timestamp), so this is a valid v3.0 layout, and a finished file is never reopened: a crash can only
-lose the episode being recorded. Commit order of ``save_episode``: videos (fsync, rename out of
-``.recording/``), data parquet, tasks, then the episodes metadata file (atomic replace = the commit point),
-then stats.json and info.json (re-derivable from the episodes metadata, see ``recovery``).
+File layout: an episode is encoded into ``.recording/`` while it runs and saved into files of its own (a quick
+save: a rename and one small parquet). Every ``pack_every`` saves and on close, :meth:`Recorder.pack` merges
+those into packed files of up to ``data_file_mb`` (data) and ``video_file_mb`` (mp4 per camera), as lerobot lays
+out v3.0 (episodes located by chunk, file and from/to timestamp; ``twinarm.dataset.packing``); 0 keeps one file
+per episode. Commit order of ``save_episode``: videos (fsync, rename out of ``.recording/``), data parquet, tasks,
+then the episodes metadata file (atomic replace = the commit point), then stats.json and info.json (re-derivable
+from the episodes metadata, see ``recovery``). A crash loses at most the episode being recorded.
 
 Frame policy: if any camera queue is full the whole frame is dropped (state, action and images) and counted
 in ``dropped_frames``; a frame arriving more than ``late_factor / fps`` after the previous one counts in
@@ -20,12 +21,14 @@ from __future__ import annotations
 
 import shutil
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
-from twinarm.dataset import layout, metadata
+import pyarrow as pa
+from twinarm.dataset import layout, metadata, packing
 from twinarm.dataset.errors import DatasetFormatError, RecorderError
 from twinarm.dataset.recovery import recover
 from twinarm.dataset.stats import array_stats, merge_dataset_stats, to_json
@@ -43,6 +46,9 @@ class RecorderSettings:
     queue_s: float = 2.0
     image_stats_every: int = 10
     late_factor: float = 1.5
+    data_file_mb: float = layout.DATA_FILES_SIZE_IN_MB  # pack episodes into data files up to this size; 0 = one each
+    video_file_mb: float = layout.VIDEO_FILES_SIZE_IN_MB  # same for each camera's mp4 files
+    pack_every: int = 25  # merge saved episodes into the packed files every this many saves (and on close); 0 = close
 
 
 class EpisodeSummary(NamedTuple):
@@ -80,6 +86,7 @@ class Recorder:
         self._cams = [c for c in spec.cameras]
         self._writers: dict[str, VideoStreamWriter] = {}
         self._task: str | None = None
+        self._unpacked = 0  # episodes saved since the last pack()
         self._reset_buffers()
 
     # -- lifecycle ------------------------------------------------------------------------------------------
@@ -169,7 +176,6 @@ class Recorder:
         t0 = time.monotonic()
         ep = len(self._rows)
         task = self._task
-        chunk, file = layout.chunk_file(self._next_counter())
         frame_index = np.arange(n, dtype=np.int64)
         start = sum(int(r["length"]) for r in self._rows)
         if task not in self._tasks:
@@ -187,8 +193,6 @@ class Recorder:
             "episode_index": ep,
             "tasks": [task],
             "length": n,
-            "data/chunk_index": chunk,
-            "data/file_index": file,
             "dataset_from_index": start,
             "dataset_to_index": start + n,
         }
@@ -197,21 +201,11 @@ class Recorder:
             written = w.finish()
             if written != n:
                 raise RecorderError(f"{w.path}: encoder wrote {written} frames, the episode has {n}")
-            final = self.root / layout.VIDEO_PATH.format(video_key=key, chunk_index=chunk, file_index=file)
-            layout.replace_durably(w.path, final)
-            row.update(
-                {
-                    f"videos/{key}/chunk_index": chunk,
-                    f"videos/{key}/file_index": file,
-                    f"videos/{key}/from_timestamp": 0.0,
-                    f"videos/{key}/to_timestamp": n / self.fps,
-                }
-            )
+            row.update(self._save_video(key, w.path, n))
             if (img_stats := w.stats.result()) is not None:
                 stats[key] = img_stats
         self._writers.clear()
-        data = metadata.frames_table(columns, self.features)
-        metadata.write_parquet_atomic(data, self.root / layout.DATA_PATH.format(chunk_index=chunk, file_index=file))
+        row.update(self._save_data(metadata.frames_table(columns, self.features)))
         meta_chunk, meta_file = layout.chunk_file(ep // layout.CHUNKS_SIZE)
         row.update(
             {
@@ -223,31 +217,44 @@ class Recorder:
         )
         for feat, st in stats.items():
             row.update({f"stats/{feat}/{name}": v for name, v in st.items()})
-        self._rows.append(row)
-        same_file = [
-            r
-            for r in self._rows
-            if r["meta/episodes/file_index"] == meta_file and r["meta/episodes/chunk_index"] == meta_chunk
-        ]
-        path = self.root / layout.EPISODES_PATH.format(chunk_index=meta_chunk, file_index=meta_file)
-        metadata.write_parquet_atomic(metadata.episodes_table(same_file), path)  # <- commit point
+        self._commit_rows([*self._rows, row], [ep])  # <- commit point
         self._write_summary_files()
         shutil.rmtree(self.root / layout.STAGING_DIR, ignore_errors=True)
-        summary = EpisodeSummary(ep, n, self.dropped_frames, self.late_frames, time.monotonic() - t0)
+        counts = (self.dropped_frames, self.late_frames)
         self._task = None
         self._reset_buffers()
-        return summary
+        self._unpacked += 1
+        if self.settings.pack_every and self._unpacked >= self.settings.pack_every:
+            self.pack()
+        return EpisodeSummary(ep, n, *counts, time.monotonic() - t0)
 
-    def close(self) -> None:
-        """Discard an unsaved episode and stop the encoders; the dataset on disk stays as committed."""
+    def pack(self) -> int:
+        """Merge the episodes saved in files of their own into the packed files (``packing``); returns how many
+        episodes moved. Runs every ``pack_every`` saves and on :meth:`close`; crash-safe at every step."""
+        if self._task is not None:
+            raise RecorderError(f"{self.root}: pack() while an episode is open; save or discard it first")
+        self._unpacked = 0
+        s = self.settings
+        packed = packing.pack_tail(self.root, self.info, self._rows, s.data_file_mb, s.video_file_mb)
+        if packed.moved:
+            self._commit_rows(packed.rows, packed.moved)  # <- commit point: the episodes live in the packed files
+            for path in packed.obsolete:
+                path.unlink(missing_ok=True)
+        return len(packed.moved)
+
+    def close(self, pack: bool = True) -> None:
+        """Discard an unsaved episode, stop the encoders and (``pack``) merge the episodes saved since the last
+        :meth:`pack` into the packed files; the dataset on disk stays as committed."""
         if self._task is not None:
             self.discard_episode()
+        if pack:
+            self.pack()
 
     def __enter__(self) -> Recorder:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        self.close(pack=exc_type is None)  # unwinding an error: leave the files as they are, fast
 
     # -- internals ------------------------------------------------------------------------------------------
     def _reset_buffers(self) -> None:
@@ -256,15 +263,42 @@ class Recorder:
         self.late_frames = 0
         self._last_t: float | None = None
 
-    def _next_counter(self) -> int:
-        """Next file counter, past every data and video file the committed episodes use."""
-        used = [-1]
-        for r in self._rows:
-            used.append(r["data/chunk_index"] * layout.CHUNKS_SIZE + r["data/file_index"])
-            for key in layout.video_keys(self.features):
-                if f"videos/{key}/chunk_index" in r:
-                    used.append(r[f"videos/{key}/chunk_index"] * layout.CHUNKS_SIZE + r[f"videos/{key}/file_index"])
-        return max(used) + 1
+    def _next_file(self, prefix: str) -> tuple[int, int]:
+        """(chunk, file) of a new ``prefix`` (``data`` or ``videos/<key>``) file, past every one in use."""
+        used = [-1] + [
+            int(r[f"{prefix}/chunk_index"]) * layout.CHUNKS_SIZE + int(r[f"{prefix}/file_index"])
+            for r in self._rows
+            if r.get(f"{prefix}/chunk_index") is not None
+        ]
+        return layout.chunk_file(max(used) + 1)
+
+    def _save_video(self, key: str, staged: Path, n: int) -> dict[str, Any]:
+        """Move the staged episode video to a new file of its own (:meth:`pack` merges it later)."""
+        chunk, file = self._next_file(f"videos/{key}")
+        layout.replace_durably(
+            staged, self.root / layout.VIDEO_PATH.format(video_key=key, chunk_index=chunk, file_index=file)
+        )
+        return {
+            f"videos/{key}/chunk_index": chunk,
+            f"videos/{key}/file_index": file,
+            f"videos/{key}/from_timestamp": 0.0,
+            f"videos/{key}/to_timestamp": n / self.fps,
+        }
+
+    def _save_data(self, table: pa.Table) -> dict[str, Any]:
+        """Write the episode's rows to a new data file of its own (:meth:`pack` merges it later)."""
+        chunk, file = self._next_file("data")
+        metadata.write_parquet_atomic(table, self.root / layout.DATA_PATH.format(chunk_index=chunk, file_index=file))
+        return {"data/chunk_index": chunk, "data/file_index": file}
+
+    def _commit_rows(self, rows: list[dict[str, Any]], changed: Iterable[int]) -> None:
+        """Atomically replace every episodes metadata file holding a row of ``changed`` (episode indices)."""
+        files = {(rows[i]["meta/episodes/chunk_index"], rows[i]["meta/episodes/file_index"]) for i in changed}
+        for chunk, file in sorted(files):
+            same = [r for r in rows if (r["meta/episodes/chunk_index"], r["meta/episodes/file_index"]) == (chunk, file)]
+            path = self.root / layout.EPISODES_PATH.format(chunk_index=chunk, file_index=file)
+            metadata.write_parquet_atomic(metadata.episodes_table(same), path)
+        self._rows = rows
 
     def _write_summary_files(self) -> None:
         ep_stats = [metadata.episode_stats(r) for r in self._rows]

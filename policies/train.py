@@ -27,6 +27,7 @@ from twinarm.policies.base import Policy
 from twinarm.policies.checkpoint import PRETRAINED, last_checkpoint, load_checkpoint, save_checkpoint
 from twinarm.policies.ema import EMA
 from twinarm.policies.errors import PolicyConfigError
+from twinarm.policies.threads import busy_note
 from twinarm.robot.features import ACTION
 
 #: ``eval_fn(policy, step) -> {metric: value}``, called on rank 0 with the weights evaluation should use.
@@ -174,7 +175,10 @@ def _train(policy: Policy, dataset: Dataset, cfg: TrainConfig, eval_fn: EvalFn |
             }
             history.append(row)
             recent = recent if done == cfg.steps else []
-            bar.set_postfix(loss=f"{row['loss']:.4f}")
+            busy = busy_note()  # a busy machine explains a slow step rate
+            bar.set_postfix(loss=f"{row['loss']:.4f}", **({"cpu": busy} if busy else {}))
+            if busy:
+                row["cpu"] = busy
             with (out / "metrics.jsonl").open("a") as f:
                 f.write(json.dumps(row) + "\n")
         if main and eval_fn and cfg.eval_every and done % cfg.eval_every == 0 and done != cfg.steps:

@@ -31,14 +31,18 @@ class FaultConfig:
     overheat_ids: list[int] = field(default_factory=list)  # temperature above its limit -> status bit 0x04
     overload_ids: list[int] = field(default_factory=list)  # status bit 0x20
     low_voltage_ids: list[int] = field(default_factory=list)  # voltage below its limit -> status bit 0x01
+    babble_prob: float = 0.0  # per request: a foreign device sends babble_bytes of junk before any reply
+    babble_bytes: int = 16  # junk bytes per babble (values 0x00..0xFE, so never a packet header)
 
     def validate(self) -> None:
-        for name in ("corrupt_prob", "drop_prob", "delay_prob"):
+        for name in ("corrupt_prob", "drop_prob", "delay_prob", "babble_prob"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ConfigError(f"faults.{name}={value}: must be a probability in [0, 1]")
         if self.delay_s < 0:
             raise ConfigError(f"faults.delay_s={self.delay_s}: must be >= 0")
+        if not 1 <= self.babble_bytes <= 4096:
+            raise ConfigError(f"faults.babble_bytes={self.babble_bytes}: valid 1..4096")
 
 
 # Start positions of the emulated SO-101 servos [ticks from the middle tick]: near mid range but not all equal, so a

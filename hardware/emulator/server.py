@@ -37,6 +37,7 @@ class EmulatorStats:
     corrupted: int = 0
     delayed: int = 0
     rx_errors: int = 0
+    babbles: int = 0
 
 
 def _wait_until(deadline: float) -> None:
@@ -204,6 +205,10 @@ class Emulator:
         if self.config.wire_timing:  # the request's own bytes take time on the wire
             t_rx += (len(packet.params) + 6) * self._byte_s
         self._advance()
+        faults = self.config.faults
+        if faults.babble_prob and self._rng.random() < faults.babble_prob:  # a foreign device talks first
+            self.stats.babbles += 1
+            self._write(bytes(self._rng.randrange(0xFF) for _ in range(faults.babble_bytes)))
         inst, params, target = packet.code, packet.params, packet.servo_id
         replies: list[tuple[EmulatedServo, int, bytes]] = []  # (servo, id it was addressed as, reply params)
         if inst == Instruction.SYNC_READ and len(params) >= 2:
@@ -221,6 +226,12 @@ class Emulator:
                 servo = self._by_id.get(params[off])
                 if servo is not None and params[off] not in self._silent:
                     servo.write(address, params[off + 1 : off + chunk])
+        elif inst == Instruction.PING and target == proto.BROADCAST_ID:
+            # every servo answers a broadcast PING with its own id, each after its return delay (lerobot's
+            # scan_port / setup_motors rely on it); in id order, serialised by _reply
+            for servo in sorted(self.servos, key=lambda s: s.id):
+                if servo.id not in self._silent:
+                    replies.append((servo, servo.id, b""))
         else:
             targets = self.servos if target == proto.BROADCAST_ID else [self._by_id.get(target)]
             for servo in targets:

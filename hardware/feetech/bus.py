@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import threading
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import NamedTuple
 
@@ -22,13 +23,12 @@ from twinarm.hardware.errors import (
     BusTimeoutError,
     CorruptPacketError,
     EncodingError,
-    MissingServoError,
     ModelMismatchError,
     PortLostError,
-    ProtocolError,
     ServoStatusError,
     TorqueEnabledError,
 )
+from twinarm.hardware.feetech import diagnostics
 from twinarm.hardware.feetech import protocol as proto
 from twinarm.hardware.feetech.registers import ModelTable, Register, RegisterSpan
 from twinarm.hardware.feetech.tables import STS3215
@@ -155,6 +155,7 @@ class FeetechBus:
         expected = size * len(ids)
         length = nparams + 2
         attempts = 1 + (self.retries if retries is None else retries)
+        seen: list[diagnostics.Diagnosis] = []
         for attempt in range(attempts):
             if attempt:
                 self.stats.retries += 1
@@ -179,56 +180,17 @@ class FeetechBus:
                     out.append((data[off + 4], data[off + 5 : off + 5 + nparams]))
                 else:
                     return self._check_status(out, ids, register)
-            found, failure = self._parse_slow(data, ids, length)
-            if failure is None:
-                return self._check_status([found[i] for i in ids], ids, register)
-            if failure == "timeout":
-                self.stats.timeouts += 1
-            else:
+            diag = diagnostics.diagnose(data, ids, length)  # resynchronising parse, failure classified
+            if diag.kind is diagnostics.ReplyKind.OK:
+                return self._check_status([diag.found[i] for i in ids], ids, register)
+            seen.append(diag)
+            if diag.is_noise:
                 self.stats.corrupt += 1
-        missing = [i for i in ids if i not in found]
+            else:
+                self.stats.timeouts += 1
         what = f"register {register.name} (addr {register.address})" if register else "request"
-        detail = f"{what}, {attempts} attempt(s), deadline {self.timeout_s * 1e3:.1f} ms"
-        if failure == "timeout":
-            answered = [i for i in ids if i in found]
-            raise BusTimeoutError(
-                f"no reply from servo id(s) {missing} ({detail}); answered: {answered or 'none'}; "
-                "check power, wiring, id and baud rate",
-                port=self.port,
-                servo_id=missing[0],
-                register=register,
-            )
-        raise CorruptPacketError(
-            f"corrupt reply from servo id(s) {missing} ({detail}); check cabling, baud rate and for a second "
-            "device with the same id",
-            port=self.port,
-            servo_id=missing[0],
-            register=register,
-        )
-
-    def _parse_slow(
-        self, data: bytes, ids: Sequence[int], length: int
-    ) -> tuple[dict[int, tuple[int, bytes]], str | None]:
-        """Resynchronising parse of a reply that failed the fast path: packets by id, and the failure kind."""
-        decoder = proto.PacketDecoder(max_length=length)
-        decoder.feed(data)
-        found: dict[int, tuple[int, bytes]] = {}
-        protocol_errors = 0
-        while True:
-            try:
-                packet = decoder.pop()
-            except ProtocolError:
-                protocol_errors += 1
-                continue
-            if packet is None:
-                break
-            if packet.servo_id in ids and packet.servo_id not in found and len(packet.params) == length - 2:
-                found[packet.servo_id] = (packet.code, packet.params)
-        if len(found) == len(ids):
-            return found, None
-        expected = (length + 4) * len(ids)
-        corrupt = protocol_errors or decoder.discarded or len(data) > expected
-        return found, "corrupt" if corrupt else "timeout"
+        detail = f"{what}, deadline {self.timeout_s * 1e3:.1f} ms per attempt"
+        raise diagnostics.failure_error(self.port, ids, seen, detail, register)
 
     def _check_status(
         self, replies: list[tuple[int, bytes]], ids: Sequence[int], register: Register | RegisterSpan | None
@@ -250,29 +212,44 @@ class FeetechBus:
             data = self._transact(proto.read_packet(servo_id, 3, 2), (servo_id,), 2, None, retries)[0]
         return int.from_bytes(data, self.table.byte_order.value)
 
+    def broadcast_ping(self, window_s: float = 0.5) -> bytes:
+        """PING the broadcast id 0xFE; every byte received until the line stays quiet for ``timeout_s`` or
+        ``window_s`` [s] pass (each servo answers with its own status packet after its return delay)."""
+        with self._lock:
+            self._send(proto.ping_packet(proto.BROADCAST_ID))
+            ser, data, t_end = self._serial(), bytearray(), time.monotonic() + window_s
+            while time.monotonic() < t_end:
+                try:
+                    chunk = ser.read(max(1, ser.in_waiting))
+                except _PORT_FAILURES as exc:
+                    raise PortLostError(
+                        f"read failed ({exc!r}); is the adapter still connected?", port=self.port
+                    ) from exc
+                if not chunk:
+                    break
+                data += chunk
+        return bytes(data)
+
     def scan(self, ids: Iterable[int] = range(proto.MAX_ID + 1)) -> dict[int, int]:
-        """id -> model number for the ``ids`` that answer a ping (one attempt each)."""
-        found = {}
-        for servo_id in ids:
-            try:
-                found[servo_id] = self.ping(servo_id, retries=0)
-            except (BusTimeoutError, CorruptPacketError):
-                continue
-        return found
+        """id -> model number for the ``ids`` that answer (:func:`~.diagnostics.scan`: a broadcast PING on a
+        clean line; CorruptPacketError, not a partial result, when noise hides ids)."""
+        return diagnostics.scan(self, ids)
 
     def check_servos(self, expected: Mapping[int, int] | Iterable[int]) -> dict[int, int]:
         """Ping every expected id; MissingServoError (missing + answered ids) or ModelMismatchError if a
         mapping id -> model number is given and a model differs. Returns id -> model number."""
         expected_models = dict(expected) if isinstance(expected, Mapping) else dict.fromkeys(expected)
         found: dict[int, int] = {}
+        noisy: dict[int, CorruptPacketError] = {}
         for servo_id in expected_models:
             try:
                 found[servo_id] = self.ping(servo_id)
-            except (BusTimeoutError, CorruptPacketError):
+            except BusTimeoutError:
                 continue
-        missing = [i for i in expected_models if i not in found]
-        if missing:
-            raise MissingServoError(port=self.port, missing=missing, answered=found, detail=f"{self.baudrate} baud")
+            except CorruptPacketError as exc:  # answered with bad checksums, or noise instead of a reply
+                noisy[servo_id] = exc
+        if len(found) < len(expected_models):
+            raise diagnostics.check_error(self.port, expected_models, found, noisy, f"{self.baudrate} baud")
         for servo_id, model in expected_models.items():
             if model is not None and found[servo_id] != model:
                 raise ModelMismatchError(port=self.port, servo_id=servo_id, expected=model, found=found[servo_id])

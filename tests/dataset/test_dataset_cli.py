@@ -44,9 +44,9 @@ def test_check_finds_problems_and_repairs_partial_tail(tmp_path, capsys):
     assert "partial episode" in capsys.readouterr().out and (root / ".recording").exists()
     assert cmd_dataset.main(["check", str(root), "--repair"]) == 0
     assert "repaired" in capsys.readouterr().out and not (root / ".recording").exists()
-    (root / "videos/observation.images.wrist/chunk-000/file-001.mp4").unlink()
+    (root / "videos/observation.images.wrist/chunk-000/file-000.mp4").unlink()
     assert cmd_dataset.main(["check", str(root)]) == 1
-    assert "file-001.mp4 is missing" in capsys.readouterr().out
+    assert "file-000.mp4 is missing" in capsys.readouterr().out
 
 
 def test_check_reports_video_parquet_mismatch(tmp_path, capsys):

@@ -126,7 +126,7 @@ def test_expert_in_sim_records_faster_than_real_time(tmp_path) -> None:
 
 def test_expert_records_a_hand_task_in_sim(tmp_path) -> None:
     root = tmp_path / "ds"
-    argv = ["record", "source=expert", "robot.model=amazing_hand", "sim_task=reach_pose", "robot.cameras=[side]"]
+    argv = ["record", "source=expert", "robot.model=amazing_hand", "task=reach_pose", "robot.cameras=[side]"]
     argv += ["robot.camera_height=24", "robot.camera_width=32", "episodes=2", "episode_time_s=1.0", "keys=none"]
     assert main([*argv, f"dataset.root={root}"]) == 0
     reader = LeRobotDatasetReader(root)
@@ -168,3 +168,22 @@ def test_record_a_policy_checkpoint_in_sim(tmp_path) -> None:
     reader = LeRobotDatasetReader(tmp_path / "ds")
     assert len(reader) == 15 and check(tmp_path / "ds").ok
     assert np.isfinite(reader.lowdim()["action"]).all()
+
+
+def test_record_task_is_the_sim_task_and_label_the_text(tmp_path, capsys) -> None:
+    """``task=place`` records the place expert (as ``sim``/``eval`` read it); the text goes in ``label=``."""
+    common = ["source=expert", "robot.cameras=[]", "episodes=1", "episode_time_s=0.2", "keys=none"]
+    assert main(["record", *common, "task=place", 'label="Put it down"', f"dataset.root={tmp_path / 'a'}"]) == 0
+    assert "sim task place" in capsys.readouterr().out
+    assert LeRobotDatasetReader(tmp_path / "a").tasks == ["Put it down"]
+    assert main(["record", *common, "task=reach", f"dataset.root={tmp_path / 'b'}"]) == 0
+    assert "sim task reach" in capsys.readouterr().out
+    assert LeRobotDatasetReader(tmp_path / "b").tasks == [cmd_record.DEFAULT_LABELS["reach"]]
+    # the old spelling still works: sim_task picks the task, an old-style text in task= becomes the label
+    old = ["sim_task=place", 'task="Place it"', f"dataset.root={tmp_path / 'c'}"]
+    assert main(["record", *common, *old]) == 0
+    out = capsys.readouterr().out
+    assert "sim task place" in out and "deprecated" in out
+    assert LeRobotDatasetReader(tmp_path / "c").tasks == ["Place it"]
+    assert main(["record", *common, 'task="Lift the cube"', f"dataset.root={tmp_path / 'd'}"]) == 1
+    assert "label=" in capsys.readouterr().err

@@ -70,7 +70,8 @@ def test_video_frame_counts_match_parquet(tmp_path):
                     file_index=ep_row[f"videos/{key}/file_index"],
                 )
             )
-            assert count_frames(path) == ep_row["length"]
+            n = count_frames(path, ep_row[f"videos/{key}/from_timestamp"], ep_row[f"videos/{key}/to_timestamp"], r.fps)
+            assert n == ep_row["length"]
 
 
 def test_info_and_stats_follow_lerobot(tmp_path):

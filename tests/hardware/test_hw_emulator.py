@@ -13,6 +13,7 @@ from twinarm.hardware.emulator import (
     EmulatedServo,
     Emulator,
     EmulatorConfig,
+    FaultConfig,
     FirstOrderMotion,
     MotionModel,
     ServoConfig,
@@ -124,12 +125,33 @@ def _raw(port: str, request: bytes, n: int, timeout_s: float = 0.05) -> bytes:
         return ser.read(n)
 
 
-def test_sync_read_replies_per_servo_in_order_and_broadcast_is_silent() -> None:
+def test_sync_read_replies_per_servo_in_order_and_broadcast_write_is_silent() -> None:
     with Emulator(EmulatorConfig()) as emu:
         data = _raw(emu.port, proto.sync_read_packet(T.ID.address, 1, [3, 1]), 100)
         assert data == proto.status_packet(3, 0, b"\x03") + proto.status_packet(1, 0, b"\x01")
-        assert _raw(emu.port, proto.ping_packet(proto.BROADCAST_ID), 10, 0.02) == b""
+        broadcast_write = proto.write_packet(proto.BROADCAST_ID, T.GOAL_POSITION.address, b"\x00\x08")
+        assert _raw(emu.port, broadcast_write, 10, 0.02) == b""
         assert _raw(emu.port, proto.read_packet(1, 250, 10), 10, 0.02) == b""  # beyond the table: silent
+
+
+def test_broadcast_ping_is_answered_by_every_servo_after_its_return_delay() -> None:
+    """lerobot's scan_port / setup_motors send PING to 0xFE and parse one status packet per servo."""
+    cfg = EmulatorConfig(return_delay=250, faults=FaultConfig(silent_ids=[5]))  # 250 x 2 us = 0.5 ms each
+    with Emulator(cfg) as emu:
+        t0 = time.monotonic()
+        data = _raw(emu.port, proto.ping_packet(proto.BROADCAST_ID), 6 * 5, 0.2)
+        elapsed = time.monotonic() - t0
+        assert data == b"".join(proto.status_packet(i) for i in (1, 2, 3, 4, 6))
+        assert elapsed >= 5 * 0.0005  # one return delay per answering servo, in turn
+
+
+def test_scan_uses_broadcast_ping() -> None:
+    with Emulator(EmulatorConfig()) as emu, FeetechBus(emu.port, timeout_s=0.02, retries=0) as bus:
+        t0 = time.monotonic()
+        assert bus.scan() == dict.fromkeys(range(1, 7), T.model_number)  # all 254 ids
+        elapsed = time.monotonic() - t0
+        assert bus.scan([2, 5, 200]) == dict.fromkeys([2, 5], T.model_number)
+    assert elapsed < 1.0  # pinging 248 absent ids one by one would wait 248 x 20 ms = 5 s
 
 
 def test_response_status_level_zero_only_answers_reads() -> None:

@@ -65,3 +65,21 @@ def test_sdk_big_endian_scs0009() -> None:
         finally:
             port.closePort()
             scs.PacketHandler(0)  # the SDK keeps byte order in a module global: restore the default
+
+
+def test_sdk_broadcast_ping_finds_every_servo(sdk) -> None:
+    """What lerobot's FeetechMotorsBus.broadcast_ping (scan_port, setup_motors) does through the SDK: one PING to
+    0xFE, then read status packets (6 bytes each) until the packet timeout, and parse them."""
+    _emu, port, ph = sdk
+    tx = [0xFF, 0xFF, scs.BROADCAST_ID, 2, scs.INST_PING, 0]
+    assert ph.txPacket(port, tx) == scs.COMM_SUCCESS
+    port.setPacketTimeoutMillis(6 * 10 * 10 / 1000 + 3.0 * 253 + 16.0)
+    rx: list[int] = []
+    while not port.isPacketTimeout() and len(rx) < 6 * len(IDS):
+        rx += port.readPort(6 * len(IDS) - len(rx))
+    found = {}
+    for off in range(0, len(rx) - 5, 6):
+        pkt = rx[off : off + 6]
+        assert pkt[:2] == [0xFF, 0xFF] and pkt[3] == 2 and (~sum(pkt[2:5]) & 0xFF) == pkt[5]
+        found[pkt[2]] = pkt[4]
+    assert found == dict.fromkeys(IDS, 0)
