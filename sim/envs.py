@@ -20,7 +20,8 @@ from twinarm.robot.errors import ConfigError
 from twinarm.robot.spec import CameraSpec
 from twinarm.sim.hand_scene import HandScene
 from twinarm.sim.hand_tasks import HAND_TASKS
-from twinarm.sim.sim_robot import AMAZING_HAND_SIM, SO101_SIM, SimModel, SimRobot
+from twinarm.sim.sim_params import SimParams
+from twinarm.sim.sim_robot import AMAZING_HAND_SIM, DEFAULT_PARAMS, SO101_SIM, SimModel, SimRobot
 from twinarm.sim.tasks import TASKS, Scene, forward
 
 
@@ -62,7 +63,8 @@ def env_id(task: str) -> str:
 
 class TaskEnv(gym.Env):
     """Task ``task`` of robot ``robot``. ``cameras``: observation cameras (None: the robot's defaults; ``()`` for
-    state only), rendered at ``image_size`` (height, width). ``control_hz`` [Hz] sets the step period."""
+    state only), rendered at ``image_size`` (height, width). ``control_hz`` [Hz] sets the step period.
+    ``sim_params``: the robot's servo models, latency and sensing (see :class:`SimRobot`; "" = its default)."""
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["rgb_array"], "render_fps": 30}
 
@@ -74,6 +76,7 @@ class TaskEnv(gym.Env):
         image_size: tuple[int, int] = (96, 96),
         control_hz: float = 30.0,
         render_mode: str | None = None,
+        sim_params: SimParams | str | None = DEFAULT_PARAMS,
     ) -> None:
         if robot not in FAMILIES:
             raise ConfigError(f"no simulated tasks for robot {robot!r}; valid robots: {', '.join(FAMILIES)}")
@@ -83,7 +86,7 @@ class TaskEnv(gym.Env):
         cams = family.cameras if cameras is None else tuple(cameras)
         spec = family.model.spec.with_rate(control_hz).with_cameras(tuple(CameraSpec(c, *image_size) for c in cams))
         self.family = family
-        self.robot = SimRobot(family.model, spec)
+        self.robot = SimRobot(family.model, spec, params=sim_params)
         self.task = family.tasks[task]()
         self.observation_space = spec.observation_space()
         self.action_space = spec.action_space()
