@@ -22,6 +22,14 @@ STATE_ONLY = SO101.with_cameras(())
 OFFSET = np.array([0.35, 0.25, -0.3, -0.2, 0.6, -0.25], np.float32)
 
 
+def deadband_ticks(robot: SimRobot) -> float:
+    """Where a P-controlled joint may stop short of its goal: Coulomb friction / kp (the identified servo: ~4 ticks
+    at P = 16), plus a tick of rounding."""
+    m = robot.model
+    rad = np.max(m.dof_frictionloss[:6] / m.actuator_gainprm[:6, 0])
+    return float(rad * 4096 / (2 * np.pi)) + 1.0
+
+
 @pytest.fixture
 def world():
     robot = SimRobot(SO101_SIM, spec=STATE_ONLY)
@@ -47,7 +55,7 @@ def test_sim_motion_tracks_goals_in_whole_physics_steps(world: SimRobot) -> None
     assert motion.sim_time_s == pytest.approx(h)  # 1.1 steps: one step, 0.1 carried
     for _ in range(30):
         pos, _, load = motion.step(1 / 30, goals, on)
-    assert np.abs(pos - goals)[[0, 4]].max() < 2.0  # converged to within 2 ticks
+    assert np.abs(pos - goals)[[0, 4]].max() < deadband_ticks(world)  # converged, up to the friction deadband
     assert motion.sim_time_s == pytest.approx(1.0 + 1.1 * h, abs=h)
     assert np.abs(load).max() <= 1000.0
 
@@ -63,7 +71,7 @@ def test_torque_off_makes_the_joints_limp_and_on_restores_them(world: SimRobot) 
     assert np.abs(motion.positions() - start)[[0, 4]].max() < 1.0  # no stiffness: the goal does not pull
     for _ in range(30):
         _, _, load = motion.step(1 / 30, goals, on)
-    assert np.abs(motion.positions() - goals)[[0, 4]].max() < 2.0 and load.any()
+    assert np.abs(motion.positions() - goals)[[0, 4]].max() < deadband_ticks(world) and load.any()
 
 
 def test_shaft_scale_inverts_the_drivers_goal_ticks() -> None:
