@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from twinarm.cli.common import output_dir
+from twinarm.compose.sim_config import RealityConfig, SimConfig
 
 HELP = "record expert demos in sim, train an image policy, evaluate it, report (the default main job)"
 
@@ -40,10 +41,13 @@ class Config:
     seed: int = 0
     threads: int = 2  # torch CPU threads
     output_dir: str = ""
+    sim: SimConfig = dataclasses.field(default_factory=SimConfig)  # sim.params=PRESET|PATH (servo models, delay)
+    reality: RealityConfig = dataclasses.field(default_factory=RealityConfig)  # reality.seed=N: a hidden reality
 
 
-def record_demos(cfg: Config, root: Path) -> float:
-    """Record the expert in sim as fast as it runs (timestamps are frame_index / fps); returns seconds taken."""
+def record_demos(cfg: Config, root: Path, sim_params: object = "") -> float:
+    """Record the expert in sim as fast as it runs (timestamps are frame_index / fps); returns seconds taken.
+    ``sim_params``: the simulator's physics (see compose.sim_config; "" = the default)."""
     from tqdm import tqdm
     from twinarm.compose.backends import RobotConfig
     from twinarm.compose.sim_task import ExpertSource, SimTask
@@ -52,7 +56,7 @@ def record_demos(cfg: Config, root: Path) -> float:
 
     t0 = time.monotonic()
     cams = RobotConfig(cameras=list(cfg.cameras), camera_height=cfg.image_size, camera_width=cfg.image_size)
-    scene = SimTask(cfg.task, cams, seed=DEMO_SEED)
+    scene = SimTask(cfg.task, cams, seed=DEMO_SEED, sim_params=sim_params)
     recorder = Recorder(root, scene.robot.spec)
     plan = EpisodePlan(cfg.demos, cfg.demo_frames / recorder.fps, f"{cfg.task} the cube", realtime=False)
     try:
@@ -73,6 +77,7 @@ def record_demos(cfg: Config, root: Path) -> float:
 
 def run(cfg: Config) -> None:
     import torch
+    from twinarm.compose.sim_config import model_of_task, sim_params_for
     from twinarm.policies.base import make_policy
     from twinarm.policies.data import TorchDataset
     from twinarm.policies.dataset import LeRobotSource, dataset_features
@@ -86,7 +91,8 @@ def run(cfg: Config) -> None:
     t_start = time.monotonic()
 
     print(f"[1/3] recording {cfg.demos} expert demonstrations of {cfg.task!r} -> {dataset_root}")
-    record_s = record_demos(cfg, dataset_root)
+    params = sim_params_for(model_of_task(cfg.task), cfg.sim, cfg.reality)
+    record_s = record_demos(cfg, dataset_root, params)
 
     print(f"[2/3] training {cfg.policy} for {cfg.steps} steps on cameras {cfg.cameras} + joint state")
     t0 = time.monotonic()
@@ -109,7 +115,7 @@ def run(cfg: Config) -> None:
         episodes=cfg.eval_episodes,
         num_envs=cfg.num_envs,
         seed=cfg.seed,
-        env_kwargs={"cameras": tuple(cfg.cameras), "image_size": size},
+        env_kwargs={"cameras": tuple(cfg.cameras), "image_size": size, "sim_params": params},
         video_dir=out / "videos",
         videos=cfg.videos,
     )

@@ -9,11 +9,13 @@ file whose path is printed, for ``robot.calibration=...`` of the process that dr
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import signal
 import threading
 import time
 from dataclasses import dataclass, field
 
+from twinarm.compose.sim_config import RealityConfig, SimConfig
 from twinarm.hardware.emulator import Emulator, EmulatorConfig, FaultConfig, ServoConfig, servos_for
 from twinarm.robot.errors import ConfigError
 
@@ -38,6 +40,8 @@ class Config:
     seed: int = 0  # physics=sim: episode seed of that reset
     control_hz: float = 30.0  # physics=sim: the physics step is the one the SimRobot uses at this rate
     output_dir: str = ""  # physics=sim: where the calibration file goes (default outputs/emulate/<time>)
+    sim: SimConfig = dataclasses.field(default_factory=SimConfig)  # physics=sim: sim.params=PRESET|PATH
+    reality: RealityConfig = dataclasses.field(default_factory=RealityConfig)  # physics=sim: reality.seed=N
 
 
 def emulator_config(cfg: Config) -> EmulatorConfig:
@@ -59,19 +63,22 @@ def _sim_emulator(cfg: Config):
     """physics=sim: the MuJoCo-backed bus (hardware in the loop), its calibration saved for the driving process."""
     from twinarm.cli.common import output_dir
     from twinarm.compose.hil import TaskEpisodes, sim_bus
+    from twinarm.compose.sim_config import sim_params_for
     from twinarm.hardware.calibration_file import save_calibration
 
     if cfg.ids or cfg.robot != "so101":
         raise ConfigError("physics=sim serves the SO-101 follower only: use robot=so101 without ids")
     kwargs = {"baudrate": cfg.baudrate, "wire_timing": cfg.wire_timing, "return_delay": cfg.return_delay}
-    with sim_bus(cfg.control_hz, cfg.link or None, cfg.faults, **kwargs) as bus:
+    params = sim_params_for("so101", cfg.sim, cfg.reality)
+    with sim_bus(cfg.control_hz, cfg.link or None, cfg.faults, params, **kwargs) as bus:
         if cfg.task:
             episodes = TaskEpisodes(cfg.task, bus.motion.robot)
             with bus.motion.lock:
                 episodes.reset(0, cfg.seed)
         path = save_calibration(bus.calibration, output_dir("emulate", cfg.output_dir or None) / "calibration.json")
         cube = bus.motion.robot.data.body("cube").xpos
-        print(f"physics: MuJoCo, cube at ({cube[0]:.3f}, {cube[1]:.3f}) m; calibration: {path}", flush=True)
+        servos = params.name if params is not None else "the MJCF's figures"
+        print(f"physics: MuJoCo ({servos}), cube at ({cube[0]:.3f}, {cube[1]:.3f}) m; calibration: {path}", flush=True)
         yield bus.emulator, bus.emulator.config
 
 

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from twinarm.compose.sim_config import RealityConfig, SimConfig
 from twinarm.robot.errors import ConfigError
 
 HELP = "evaluate a trained policy in a simulated task: success rate (Wilson 95% CI), episode length, videos"
@@ -41,10 +42,13 @@ class Config:
     env_kwargs: dict[str, Any] = dataclasses.field(default_factory=dict)
     output_dir: str = ""
     threads: int = 0
+    sim: SimConfig = dataclasses.field(default_factory=SimConfig)  # sim.params=PRESET|PATH (servo models, delay)
+    reality: RealityConfig = dataclasses.field(default_factory=RealityConfig)  # reality.seed=N: a hidden reality
 
 
 def run(cfg: Config) -> None:
     import torch
+    from twinarm.compose.sim_config import model_of_task, sim_params_for
     from twinarm.policies.base import Policy
     from twinarm.policies.evaluate import evaluate
 
@@ -54,6 +58,7 @@ def run(cfg: Config) -> None:
         torch.set_num_threads(cfg.threads)
     policy = Policy.load(cfg.policy.path)
     env_id = env_id_for_task(cfg.task)
+    params = sim_params_for(model_of_task(env_id), cfg.sim, cfg.reality)
     out = Path(cfg.output_dir or Path("outputs/eval") / time.strftime("%Y-%m-%d_%H-%M-%S"))
     print(f"evaluating {policy.name} from {cfg.policy.path} on {env_id}: {cfg.episodes} episodes")
     result = evaluate(
@@ -62,7 +67,7 @@ def run(cfg: Config) -> None:
         cfg.episodes,
         cfg.num_envs,
         cfg.seed,
-        dict(cfg.env_kwargs),
+        {"sim_params": params, **cfg.env_kwargs},
         cfg.max_steps,
         out / "videos",
         cfg.videos,

@@ -20,9 +20,10 @@ from twinarm.robot.spec import JOINT_POS, RobotSpec
 
 
 @contextlib.contextmanager
-def open_loop_robot(cfg: RobotConfig) -> Iterator[Robot]:
-    """The connected robot ``cfg`` names, at ``cfg.control_hz`` (sim and hardware alike)."""
-    with built_robot(cfg) as robot, robot:
+def open_loop_robot(cfg: RobotConfig, sim_params: object = "") -> Iterator[Robot]:
+    """The connected robot ``cfg`` names, at ``cfg.control_hz`` (sim and hardware alike); ``sim_params``: the
+    physics of a simulated robot (compose.sim_config; "" = its default)."""
+    with built_robot(cfg, sim_params) as robot, robot:
         yield robot
 
 

@@ -15,7 +15,7 @@ class SimTask:
     ``privileged()`` is the simulator-only state experts plan from.
     """
 
-    def __init__(self, task: str, robot: RobotConfig, seed: int = 0) -> None:
+    def __init__(self, task: str, robot: RobotConfig, seed: int = 0, sim_params: object = "") -> None:
         import gymnasium as gym
         from twinarm.sim.envs import env_id
 
@@ -25,6 +25,7 @@ class SimTask:
             cameras=cams,
             image_size=(robot.camera_height, robot.camera_width),
             control_hz=robot.control_hz,
+            sim_params=sim_params,  # a SimParams, a preset name or path, "" (default) or None (the MJCF's figures)
         )
         self.seed = seed
         self.robot: Robot = self.env.unwrapped.robot

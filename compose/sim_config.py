@@ -1,0 +1,66 @@
+"""Which physics a simulator runs, composed for the CLI: ``sim.params=...`` and ``reality.seed=N``.
+
+Every command that builds a simulator (sim, eval, demo, deploy on sim, emulate physics=sim, the HIL rig, mirror)
+carries a :class:`SimConfig` and a :class:`RealityConfig` and turns them into sim parameters with
+:func:`sim_params_for`: the hidden-reality draw when ``reality.seed`` is set (its truth written to
+``reality.truth`` if given), else ``sim.params`` (a preset name, a ``sim_params.json`` path, or "" for the model's
+identified default).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING
+
+from twinarm.robot.errors import ConfigError
+
+if TYPE_CHECKING:  # importing sim loads MuJoCo: not at CLI start-up
+    from twinarm.sim.sim_params import SimParams
+
+
+@dataclasses.dataclass
+class SimConfig:
+    """``params``: "" = the robot's default (identified servos, sim.servo_models.DEFAULT_PRESET), a preset name
+    (``xml`` = the MJCF's own figures, ``sts3215_7v4_5v``, ``sts3215_7v4_6v``, ``sts3215_12v``, ``scs0009_5v``)
+    or the path of a ``sim_params.json`` (e.g. written by ``reality.truth`` or a system identification)."""
+
+    params: str = ""
+
+
+@dataclasses.dataclass
+class RealityConfig:
+    """``seed``: simulate hidden reality ``seed`` (sim.reality) instead of ``sim.params``; ``truth``: write the
+    drawn parameters there (sim_params.json schema; for tests and benchmarks, not for fitting)."""
+
+    seed: int | None = None
+    truth: str = ""
+
+
+def sim_params_for(model: str, sim: SimConfig, reality: RealityConfig) -> SimParams | None:
+    """The sim parameters of robot ``model`` (``so101``, ``amazing_hand``) these configs select (None: the MJCF's
+    own figures); validated now, so a bad file fails before anything starts."""
+    from twinarm.sim.servo_models import resolve_params
+
+    if reality.seed is not None:
+        from twinarm.sim.reality import draw_reality
+        from twinarm.sim.sim_params import save_sim_params
+
+        params = draw_reality(model, int(reality.seed))
+        if reality.truth:
+            path = save_sim_params(params, reality.truth)
+            print(f"hidden reality {reality.seed}: truth written to {path}", flush=True)
+        return params
+    if reality.truth:
+        raise ConfigError("reality.truth needs reality.seed=N (the reality whose truth to write)")
+    return resolve_params(model, sim.params)
+
+
+def model_of_task(task: str) -> str:
+    """The robot model (``so101``, ``amazing_hand``) whose simulated task ``task`` is (a task name or env id)."""
+    from twinarm.sim.envs import FAMILIES, env_id
+
+    eid = env_id(task)
+    for model, family in FAMILIES.items():
+        if any(eid.endswith(f"/{family.env_name(t)}-v0") for t in family.tasks):
+            return model
+    raise ConfigError(f"task {task!r}: no simulated robot has it")  # unreachable: env_id validated the name
