@@ -6,12 +6,14 @@ poses (sag), around a start pose and inside the joint limits; a training block, 
 another seed. :func:`record` sends it at the control rate and logs the targets actually sent and the reported
 positions/velocities.
 
-Fit (:func:`fit`), with MuJoCo's own machinery: the log is replayed open loop with ``mujoco.rollout`` (the delay
-and the backlash play act on the commands only, so every candidate is one batched rollout); the delay is found
-first on a grid of physics steps with the nominal servos (fitting delay and gains together was seen to land in a
-wrong minimum), then kp, damping, armature, frictionloss and force limit per joint by box-constrained least
-squares (``mujoco.minimize.least_squares``, finite differences as batched rollouts) on the training block; the
-delay grid is then re-run with the fitted servos. Backlash and sensing are kept from the nominal parameters.
+Fit (:func:`twinarm.sim.sysid_fit.fit`), with MuJoCo's own machinery: the log is replayed open loop with
+``mujoco.rollout`` (the delay and the backlash play act on the commands only, so every candidate is one batched
+rollout). The delay comes first, on a grid of physics steps, each candidate with globally rescaled servos (fitting
+delay and gains together was seen to land in a wrong minimum, and a grid with the nominal servos alone picks 0 ms
+when the servo class is wrong); then kp, damping, frictionloss and force limit per joint (armature: see
+JOINT_FIT_FIELDS) by box-constrained least squares (``mujoco.minimize.least_squares``, finite differences as
+batched rollouts) on the training block; then the delay is re-checked step by step (within 5 ms) with the fitted
+servos. Backlash and sensing are kept from the nominal parameters.
 """
 
 from __future__ import annotations
@@ -23,7 +25,12 @@ import numpy as np
 from twinarm.robot.robot import Robot
 from twinarm.robot.spec import JOINT_POS, JOINT_VEL
 
-FIT_FIELDS = ("kp", "damping", "armature", "frictionloss", "force_limit")
+FIT_FIELDS = ("kp", "damping", "armature", "frictionloss", "force_limit")  # what sysid reports
+# Fitted per joint by least squares. Armature is not: where the link inertia is small against the reflected rotor
+# inertia (wrist_roll, gripper: ~1e-5 vs 0.028 kg m^2) and there is no gravity load, scaling kp, damping, armature,
+# friction and force limit together leaves the motion unchanged, so positions alone cannot fix it. It comes from the
+# global (all-joint) scale fit of the delay stage, where the gravity-loaded joints pin it.
+JOINT_FIT_FIELDS = ("kp", "damping", "frictionloss", "force_limit")
 MAX_DELAY_S = 0.08  # upper end of the delay grid [s] (real adapters: 15-45 ms, reference/servos.md)
 BOUND = np.log(5.0)  # each parameter within x5 of its nominal value (12 V friction is ~4x the 7.4 V figure)
 VEL_WEIGHT = 0.05  # [s]: a velocity error of 1 rad/s weighs like 0.05 rad of position error

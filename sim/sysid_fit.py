@@ -16,7 +16,7 @@ from twinarm.robot.errors import ConfigError
 from twinarm.sim.actuation import apply_params
 from twinarm.sim.sim_params import SimParams
 from twinarm.sim.sim_robot import SimModel
-from twinarm.sim.sysid import BOUND, FIT_FIELDS, MAX_DELAY_S, VEL_WEIGHT, SysidLog
+from twinarm.sim.sysid import BOUND, JOINT_FIT_FIELDS, MAX_DELAY_S, VEL_WEIGHT, SysidLog
 
 _CHUNK = 8  # candidates per rollout call (bounds the state buffer: chunk x steps x nstate doubles)
 
@@ -97,11 +97,11 @@ class Replay:
 
 
 def _with_factors(nominal: SimParams, x: np.ndarray, names: tuple[str, ...]) -> SimParams:
-    """``nominal`` with every fitted field multiplied by exp(x) (x: joints x FIT_FIELDS, flattened)."""
-    f = np.exp(x.reshape(len(names), len(FIT_FIELDS)))
+    """``nominal`` with every fitted field multiplied by exp(x) (x: joints x JOINT_FIT_FIELDS, flattened)."""
+    f = np.exp(x.reshape(len(names), len(JOINT_FIT_FIELDS)))
     joints = dict(nominal.joints)
     for i, j in enumerate(names):
-        joints[j] = joints[j].scaled(**dict(zip(FIT_FIELDS, f[i].tolist())))
+        joints[j] = joints[j].scaled(**dict(zip(JOINT_FIT_FIELDS, f[i].tolist())))
     return nominal.replace(joints=joints)
 
 
@@ -142,6 +142,18 @@ def _best_delay(replay: Replay, params: SimParams, steps: int, grid: list[int]) 
     return grid[best], results[best][1]
 
 
+def fit_delay(replay: Replay, nominal: SimParams) -> tuple[int, SimParams]:
+    """Delay first [physics steps]: a coarse grid (10 ms), then every physics step around the best, each with
+    globally rescaled servos, on the multisine quarter of the training block; and those rescaled servos."""
+    h = float(replay.base.opt.timestep)
+    step = max(1, round(0.01 / h))
+    coarse = list(range(0, int(MAX_DELAY_S / h) + 1, step))
+    quarter = max(8, replay.log.n_train // 4)
+    delay, _ = _best_delay(replay, nominal, quarter, coarse)
+    fine = [d for d in range(delay - step + 1, delay + step) if d >= 0]
+    return _best_delay(replay, nominal, quarter, fine)
+
+
 def fit(sim_model: SimModel, nominal: SimParams, log: SysidLog, max_iter: int = 12, nthread: int = 2) -> FitReport:
     """Fit delay, then kp/damping/armature/frictionloss/force limit per joint, on the log's training block;
     report the held-out block's RMS error of the fitted and of the nominal parameters."""
@@ -149,28 +161,26 @@ def fit(sim_model: SimModel, nominal: SimParams, log: SysidLog, max_iter: int = 
     replay = Replay(sim_model, nominal, log, nthread)
     names, T, n_train = replay.names, len(log.sent), log.n_train
     h = float(replay.base.opt.timestep)
-    # delay first: a coarse grid (10 ms), then every physics step around the best, on the multisine quarter
-    step = max(1, round(0.01 / h))
-    coarse = list(range(0, int(MAX_DELAY_S / h) + 1, step))
-    quarter = max(8, n_train // 4)
-    delay, start = _best_delay(replay, nominal, quarter, coarse)
-    fine = [d for d in range(delay - step + 1, delay + step) if d >= 0 and d != delay]
-    fine_delay, fine_start = _best_delay(replay, nominal, quarter, [delay, *fine])
-    delay, start = fine_delay, fine_start
+    delay, start = fit_delay(replay, nominal)
     target = np.concatenate([log.pos[:n_train].ravel(), VEL_WEIGHT * log.vel[:n_train].ravel()])
 
     def residual(x: np.ndarray) -> np.ndarray:
         cols = x.T
-        models = [replay.model_with(_with_factors(nominal, c, names)) for c in cols]
+        models = [replay.model_with(_with_factors(start, c, names)) for c in cols]
         pos, vel = replay.run(models, [replay.controls(delay, n_train)] * len(cols))
         sim = np.concatenate([pos.reshape(len(cols), -1), VEL_WEIGHT * vel.reshape(len(cols), -1)], axis=1)
         return (sim - target[None]).T
 
-    n_par = len(names) * len(FIT_FIELDS)
+    n_par = len(names) * len(JOINT_FIT_FIELDS)
     bounds = [np.full(n_par, -BOUND), np.full(n_par, BOUND)]
-    x0 = np.log([getattr(start.joints[j], f) / getattr(nominal.joints[j], f) for j in names for f in FIT_FIELDS])
+    x0 = np.zeros(n_par)  # from the globally rescaled servos of the delay stage (armature stays there)
     x, trace = mujoco.minimize.least_squares(x0, residual, bounds=bounds, max_iter=max_iter, verbose=0, eps=1e-3)
-    fitted = _with_factors(nominal, x, names)
+    fitted = _with_factors(start, x, names)
+    # re-check the delay with the fitted servos: every physics step within 5 ms of it, on the whole training block
+    near = [d for d in range(delay - round(0.005 / h), delay + round(0.005 / h) + 1) if d >= 0]
+    model = replay.model_with(fitted)
+    pos, _ = replay.run([model] * len(near), [replay.controls(d, n_train) for d in near])
+    delay = near[int(np.argmin(((pos - log.pos[None, :n_train]) ** 2).sum(axis=(1, 2))))]
     fitted = fitted.replace(action_delay_s=delay * h, name=f"sysid_{nominal.name}")
     nom_delay = round(nominal.action_delay_s / h)
     pos, _ = replay.run(
