@@ -78,7 +78,8 @@ def _sim_emulator(cfg: Config):
         path = save_calibration(bus.calibration, output_dir("emulate", cfg.output_dir or None) / "calibration.json")
         cube = bus.motion.robot.data.body("cube").xpos
         servos = params.name if params is not None else "the MJCF's figures"
-        print(f"physics: MuJoCo ({servos}), cube at ({cube[0]:.3f}, {cube[1]:.3f}) m; calibration: {path}", flush=True)
+        where = f"cube at ({cube[0]:.3f}, {cube[1]:.3f}) m; calibration: {path}; servos: {servos}"
+        print(f"physics: MuJoCo, {where}", flush=True)
         yield bus.emulator, bus.emulator.config
 
 

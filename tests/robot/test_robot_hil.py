@@ -147,5 +147,6 @@ def test_task_episodes_on_hil_reset_like_the_gym_env() -> None:
         assert np.abs(rig.motion.joint_pos() - SO101_SIM.home).max() < 1e-3
         assert np.abs(robot.last_target - np.asarray(SO101_SIM.home)).max() < 2e-3  # re-anchored at home
         time.sleep(0.2)
-        assert np.abs(robot.get_observation()[JOINT_POS] - SO101_SIM.home).max() < 0.02  # and stays there
+        # and stays there, up to the sag of the identified servos under gravity (1.2-2.9 deg)
+        assert np.abs(robot.get_observation()[JOINT_POS] - SO101_SIM.home).max() < 0.05
         assert episodes.success() is False
