@@ -12,7 +12,7 @@ rollout). The delay comes first, on a grid of physics steps, each candidate with
 delay and gains together was seen to land in a wrong minimum, and a grid with the nominal servos alone picks 0 ms
 when the servo class is wrong); then kp, damping, frictionloss and force limit per joint (armature: see
 JOINT_FIT_FIELDS) by box-constrained least squares (``mujoco.minimize.least_squares``, finite differences as
-batched rollouts) on the training block; then the delay is re-checked step by step (within 5 ms) with the fitted
+batched rollouts) on the training block; then the delay is re-checked step by step (within 10 ms) with the fitted
 servos. Backlash and sensing are kept from the nominal parameters.
 """
 

@@ -61,10 +61,13 @@ class Replay:
         self.nthread = nthread
         self.datas = [mujoco.MjData(m) for _ in range(nthread)]
 
-    def controls(self, delay_steps: int, steps: int) -> np.ndarray:
-        """(steps * n_sub, nu) actuator targets: the commands shifted by the delay, through the backlash play."""
+    def controls(self, delay_steps: int, steps: int, backlash: np.ndarray | None = None) -> np.ndarray:
+        """(steps * n_sub, nu) actuator targets: the commands shifted by the delay, through the backlash play
+        (``backlash`` (n,) [rad]; default the nominal parameters')."""
         log, nu = self.log, self.base.nu
-        half = 0.5 * np.array([self.nominal.joints[j].backlash for j in self.names])
+        if backlash is None:
+            backlash = np.array([self.nominal.joints[j].backlash for j in self.names])
+        half = 0.5 * np.asarray(backlash, dtype=np.float64)
         cmds = log.sent[:steps]
         if half.any():
             centre, out = log.q0.copy(), np.empty_like(cmds)
@@ -142,6 +145,26 @@ def _best_delay(replay: Replay, params: SimParams, steps: int, grid: list[int]) 
     return grid[best], results[best][1]
 
 
+BACKLASH_GRID_RAD = np.radians([0.0, 0.1, 0.2, 0.3, 0.4, 0.5])  # the hidden-reality range, 0-0.5 deg
+
+
+def fit_backlash(replay: Replay, params: SimParams, delay: int, steps: int) -> np.ndarray:
+    """Backlash per joint (n,) [rad] on :data:`BACKLASH_GRID_RAD`, each joint judged on its own positions, the
+    others held at ``params``' values: one batched rollout of every (joint, value) candidate."""
+    current = np.array([params.joints[j].backlash for j in replay.names])
+    cands = []
+    for i in range(len(current)):
+        for b in BACKLASH_GRID_RAD:
+            c = current.copy()
+            c[i] = b
+            cands.append(c)
+    model = replay.model_with(params)
+    pos, _ = replay.run([model] * len(cands), [replay.controls(delay, steps, c) for c in cands])
+    err = ((pos - replay.log.pos[None, :steps]) ** 2).sum(axis=1).reshape(len(current), len(BACKLASH_GRID_RAD), -1)
+    best = [BACKLASH_GRID_RAD[int(np.argmin(err[i, :, i]))] for i in range(len(current))]
+    return np.array(best)
+
+
 def fit_delay(replay: Replay, nominal: SimParams) -> tuple[int, SimParams]:
     """Delay first [physics steps]: a coarse grid (10 ms), then every physics step around the best, each with
     globally rescaled servos, on the multisine quarter of the training block; and those rescaled servos."""
@@ -154,20 +177,35 @@ def fit_delay(replay: Replay, nominal: SimParams) -> tuple[int, SimParams]:
     return _best_delay(replay, nominal, quarter, fine)
 
 
+def _with_backlash(params: SimParams, backlash: np.ndarray, names: tuple[str, ...]) -> SimParams:
+    return params.replace(joints={j: params.joints[j]._replace(backlash=float(b)) for j, b in zip(names, backlash)})
+
+
+def _recheck_delay(replay: Replay, params: SimParams, delay: int, backlash: np.ndarray) -> int:
+    """The delay [physics steps] within 10 ms of ``delay`` that fits the training block best with ``params``."""
+    h, n_train = float(replay.base.opt.timestep), replay.log.n_train
+    near = [d for d in range(delay - round(0.01 / h), delay + round(0.01 / h) + 1) if d >= 0]
+    pos, _ = replay.run([replay.model_with(params)] * len(near), [replay.controls(d, n_train, backlash) for d in near])
+    return near[int(np.argmin(((pos - replay.log.pos[None, :n_train]) ** 2).sum(axis=(1, 2))))]
+
+
 def fit(sim_model: SimModel, nominal: SimParams, log: SysidLog, max_iter: int = 12, nthread: int = 2) -> FitReport:
-    """Fit delay, then kp/damping/armature/frictionloss/force limit per joint, on the log's training block;
-    report the held-out block's RMS error of the fitted and of the nominal parameters."""
+    """Fit the delay, then backlash, then kp/damping/frictionloss/force limit per joint (then backlash and delay
+    again), on the log's training block; report the held-out block's RMS error of the fitted and nominal models."""
     t0 = time.monotonic()
     replay = Replay(sim_model, nominal, log, nthread)
     names, T, n_train = replay.names, len(log.sent), log.n_train
     h = float(replay.base.opt.timestep)
     delay, start = fit_delay(replay, nominal)
+    backlash = fit_backlash(replay, start, delay, n_train)  # play looks like lag: settle it before the gains
+    start = _with_backlash(start, backlash, names)
+    delay = _recheck_delay(replay, start, delay, backlash)
     target = np.concatenate([log.pos[:n_train].ravel(), VEL_WEIGHT * log.vel[:n_train].ravel()])
 
     def residual(x: np.ndarray) -> np.ndarray:
         cols = x.T
         models = [replay.model_with(_with_factors(start, c, names)) for c in cols]
-        pos, vel = replay.run(models, [replay.controls(delay, n_train)] * len(cols))
+        pos, vel = replay.run(models, [replay.controls(delay, n_train, backlash)] * len(cols))
         sim = np.concatenate([pos.reshape(len(cols), -1), VEL_WEIGHT * vel.reshape(len(cols), -1)], axis=1)
         return (sim - target[None]).T
 
@@ -176,16 +214,14 @@ def fit(sim_model: SimModel, nominal: SimParams, log: SysidLog, max_iter: int = 
     x0 = np.zeros(n_par)  # from the globally rescaled servos of the delay stage (armature stays there)
     x, trace = mujoco.minimize.least_squares(x0, residual, bounds=bounds, max_iter=max_iter, verbose=0, eps=1e-3)
     fitted = _with_factors(start, x, names)
-    # re-check the delay with the fitted servos: every physics step within 5 ms of it, on the whole training block
-    near = [d for d in range(delay - round(0.005 / h), delay + round(0.005 / h) + 1) if d >= 0]
-    model = replay.model_with(fitted)
-    pos, _ = replay.run([model] * len(near), [replay.controls(d, n_train) for d in near])
-    delay = near[int(np.argmin(((pos - log.pos[None, :n_train]) ** 2).sum(axis=(1, 2))))]
+    backlash = fit_backlash(replay, fitted, delay, n_train)
+    fitted = _with_backlash(fitted, backlash, names)
+    delay = _recheck_delay(replay, fitted, delay, backlash)
     fitted = fitted.replace(action_delay_s=delay * h, name=f"sysid_{nominal.name}")
     nom_delay = round(nominal.action_delay_s / h)
     pos, _ = replay.run(
         [replay.model_with(fitted), replay.model_with(nominal)],
-        [replay.controls(delay, T), replay.controls(nom_delay, T)],
+        [replay.controls(delay, T, backlash), replay.controls(nom_delay, T)],
     )
     err_fit, err_nom = pos[0] - log.pos, pos[1] - log.pos
     held = slice(n_train, T)
