@@ -154,3 +154,31 @@ def test_hidden_reality_is_reproducible_per_seed_and_differs_across_seeds() -> N
     assert 0.015 <= a.action_delay_s <= 0.045
     kps = [draw_reality("so101", s).joints["elbow_flex"].kp for s in range(12)]
     assert min(kps) >= 0.9 * 17.8 / 32 * 16 * 0.99 and max(kps) <= 1.1 * 11.7 * 1.01 and len(set(kps)) == 12
+
+
+def test_gripper_holding_the_cube_drops_to_the_overload_torque() -> None:
+    """The driver caps the gripper at 50 % (Torque_Limit 500) and 25 % after an overload: squeezing the cube
+    saturates it, so after ``overload_after_s`` its force limit is the overload figure, and opening restores it."""
+    import gymnasium as gym
+    from twinarm.sim.envs import env_id
+    from twinarm.sim.experts import make_expert
+
+    env = gym.make(env_id("lift"), cameras=())
+    expert = make_expert("lift")
+    obs, info = env.reset(seed=0)
+    expert.reset(info["privileged"])
+    robot = env.unwrapped.robot
+    grip = robot.sim_params.joints["gripper"]
+    a = robot.model.actuator("gripper").id
+    limits = []
+    for _ in range(200):
+        obs, _, _, _, info = env.step(expert.act(obs, info["privileged"]))
+        limits.append(robot.model.actuator_forcerange[a, 1])
+    assert limits[0] == pytest.approx(grip.force_limit)
+    assert limits[-1] == pytest.approx(grip.overload_force_limit) and info["is_success"]  # still holds the cube
+    open_pose = robot.last_target.copy()
+    open_pose[-1] = 0.6
+    for _ in range(10):
+        robot.send_action(open_pose)
+    assert robot.model.actuator_forcerange[a, 1] == pytest.approx(grip.force_limit)
+    env.close()
