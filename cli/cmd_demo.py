@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from twinarm.cli.common import output_dir
+from twinarm.compose.sim_config import RealityConfig, SimConfig
 
 HELP = "record expert demos in sim, train an image policy, evaluate it, report (the default main job)"
 
@@ -43,6 +44,8 @@ class Config:
     seed: int = 0
     threads: int = 0  # torch CPU threads; 0 = automatic: the cores not already busy (policies.threads)
     output_dir: str = ""
+    sim: SimConfig = dataclasses.field(default_factory=SimConfig)  # sim.params=PRESET|PATH (servo models, delay)
+    reality: RealityConfig = dataclasses.field(default_factory=RealityConfig)  # reality.seed=N: a hidden reality
 
     def validate(self) -> None:
         """Ranges (run by the CLI before ``run``)."""
@@ -60,14 +63,18 @@ def image_width(cfg: Config) -> int:
 def follow_up_commands(checkpoint: Path | str, cfg: Config) -> list[str]:
     """The next steps for a trained checkpoint: evaluate it on the demo's own seeds (the same figure), then run it
     on the emulated arm; cameras, image size and task come from the checkpoint's contract."""
+    from twinarm.compose.sim_config import sim_overrides
+
+    physics = "".join(f" {key}" for key in sim_overrides(cfg.sim, cfg.reality))
     return [
-        f"twinarm eval policy.path={checkpoint} episodes={cfg.eval_episodes} seed={cfg.seed}",
-        f"twinarm deploy policy.path={checkpoint} task={cfg.task} robot.port=emulator",
+        f"twinarm eval policy.path={checkpoint} episodes={cfg.eval_episodes} seed={cfg.seed}{physics}",
+        f"twinarm deploy policy.path={checkpoint} task={cfg.task} robot.port=emulator{physics}",
     ]
 
 
-def record_demos(cfg: Config, root: Path) -> float:
-    """Record the expert in sim as fast as it runs (timestamps are frame_index / fps); returns seconds taken."""
+def record_demos(cfg: Config, root: Path, sim_params: object = "") -> float:
+    """Record the expert in sim as fast as it runs (timestamps are frame_index / fps); returns seconds taken.
+    ``sim_params``: the simulator's physics (see compose.sim_config; "" = the default)."""
     from tqdm import tqdm
     from twinarm.compose.backends import RobotConfig, open_robot
     from twinarm.compose.episodes import ExpertSource, TaskEpisodes
@@ -76,7 +83,7 @@ def record_demos(cfg: Config, root: Path) -> float:
 
     t0 = time.monotonic()
     cams = RobotConfig(cameras=list(cfg.cameras), camera_height=cfg.image_size, camera_width=image_width(cfg))
-    with open_robot(cams) as robot, Recorder(root, robot.spec) as recorder:
+    with open_robot(cams, sim_params) as robot, Recorder(root, robot.spec) as recorder:
         episodes = TaskEpisodes(cfg.task, robot)
         plan = EpisodePlan(cfg.demos, cfg.demo_frames / recorder.fps, f"{cfg.task} the cube", realtime=False)
         with tqdm(total=cfg.demos, desc="record demos", unit="episode") as bar:
@@ -92,6 +99,7 @@ def record_demos(cfg: Config, root: Path) -> float:
 
 
 def run(cfg: Config) -> None:
+    from twinarm.compose.sim_config import model_of_task, sim_params_for
     from twinarm.policies.contract import contract_from_dataset
     from twinarm.policies.data import TorchDataset
     from twinarm.policies.dataset import LeRobotSource, dataset_features
@@ -107,7 +115,8 @@ def run(cfg: Config) -> None:
     t_start = time.monotonic()
 
     print(f"[1/3] recording {cfg.demos} expert demonstrations of {cfg.task!r} -> {dataset_root}")
-    record_s = record_demos(cfg, dataset_root)
+    params = sim_params_for(model_of_task(cfg.task), cfg.sim, cfg.reality)
+    record_s = record_demos(cfg, dataset_root, params)
 
     print(f"[2/3] training {cfg.policy} for {cfg.steps} steps on cameras {cfg.cameras} + joint state")
     t0 = time.monotonic()
@@ -130,6 +139,7 @@ def run(cfg: Config) -> None:
         episodes=cfg.eval_episodes,
         num_envs=cfg.num_envs,
         seed=cfg.seed,
+        env_kwargs={"sim_params": params},
         video_dir=out / "videos",
         videos=cfg.videos,
     )

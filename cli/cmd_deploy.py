@@ -36,6 +36,7 @@ import numpy as np
 from twinarm.cli.common import output_dir
 from twinarm.compose.backends import EMULATOR, RobotConfig, built_robot
 from twinarm.compose.policy import PolicyRef, check_robot, robot_for_contract
+from twinarm.compose.sim_config import RealityConfig, SimConfig
 from twinarm.robot.errors import ConfigError
 from twinarm.robot.loop import LoopReport, run_loop, terminate_on_sigterm
 from twinarm.robot.robot import Robot
@@ -68,6 +69,8 @@ class Config:
     prompt: bool = True  # real robot: wait for Enter before each episode (reset the scene meanwhile)
     threads: int = 1  # torch CPU threads for inference (0 = torch default); the loop needs a core too
     output_dir: str = ""
+    sim: SimConfig = dataclasses.field(default_factory=SimConfig)  # simulated robot / HIL physics: sim.params=...
+    reality: RealityConfig = dataclasses.field(default_factory=RealityConfig)  # reality.seed=N: a hidden reality
 
 
 def _validate(cfg: Config) -> None:
@@ -105,18 +108,21 @@ def _open_backend(cfg: Config, robot_cfg: RobotConfig, stack: contextlib.ExitSta
     from twinarm.compose.episodes import ManualEpisodes, TaskEpisodes
     from twinarm.compose.hil import hil_robot
     from twinarm.compose.registry import MODELS
+    from twinarm.compose.sim_config import sim_params_for
     from twinarm.hardware.motors import Role
 
     entry = robot_cfg.entry()
+    simulated = robot_cfg.port is None or (robot_cfg.port == EMULATOR and cfg.physics == "sim")
+    params = sim_params_for(robot_cfg.model, cfg.sim, cfg.reality) if simulated else ""
     if robot_cfg.port == EMULATOR and cfg.physics == "sim":
         robot_cfg.validate()
         if not entry.sim_bus or robot_cfg.role != Role.FOLLOWER.value:
             valid = ", ".join(f"robot.model={name}" for name, m in MODELS.items() if m.sim_bus)
             raise ConfigError(f"physics=sim (hardware in the loop) serves the follower of: {valid}")
-        rig = stack.enter_context(hil_robot(robot_cfg.control_hz, robot_cfg.camera_specs()))
+        rig = stack.enter_context(hil_robot(robot_cfg.control_hz, robot_cfg.camera_specs(), sim_params=params))
         stack.enter_context(rig.robot)
         return rig.robot, TaskEpisodes(cfg.task, rig.robot, rig.motion)
-    robot = stack.enter_context(built_robot(robot_cfg))
+    robot = stack.enter_context(built_robot(robot_cfg, params))
     stack.enter_context(robot)
     if robot_cfg.port is None:
         return robot, TaskEpisodes(cfg.task, robot)

@@ -9,11 +9,13 @@ file whose path is printed, for ``robot.calibration=...`` of the process that dr
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import signal
 import threading
 import time
 from dataclasses import dataclass, field
 
+from twinarm.compose.sim_config import RealityConfig, SimConfig
 from twinarm.hardware.emulator import Emulator, EmulatorConfig, FaultConfig, ServoConfig
 from twinarm.robot.errors import ConfigError
 
@@ -40,6 +42,8 @@ class Config:
     seed: int = 0  # physics=sim: episode seed of that reset
     control_hz: float = 30.0  # physics=sim: the physics step is the one the SimRobot uses at this rate
     output_dir: str = ""  # physics=sim: where the calibration file goes (default outputs/emulate/<time>)
+    sim: SimConfig = dataclasses.field(default_factory=SimConfig)  # physics=sim: sim.params=PRESET|PATH
+    reality: RealityConfig = dataclasses.field(default_factory=RealityConfig)  # physics=sim: reality.seed=N
 
 
 def emulator_config(cfg: Config) -> EmulatorConfig:
@@ -68,6 +72,7 @@ def _sim_emulator(cfg: Config):
     from twinarm.compose.episodes import TaskEpisodes
     from twinarm.compose.hil import sim_bus
     from twinarm.compose.registry import MODELS, get_model
+    from twinarm.compose.sim_config import sim_params_for
     from twinarm.hardware.calibration_file import save_calibration
     from twinarm.hardware.motors import Role
 
@@ -75,14 +80,17 @@ def _sim_emulator(cfg: Config):
         valid = ", ".join(f"robot={name}" for name, m in MODELS.items() if m.sim_bus)
         raise ConfigError(f"physics=sim serves a follower without ids, of a model with a MuJoCo bus: {valid}")
     kwargs = {"baudrate": cfg.baudrate, "wire_timing": cfg.wire_timing, "return_delay": cfg.return_delay}
-    with sim_bus(cfg.control_hz, cfg.link or None, cfg.faults, **kwargs) as bus:
+    params = sim_params_for(cfg.robot, cfg.sim, cfg.reality)
+    with sim_bus(cfg.control_hz, cfg.link or None, cfg.faults, params, **kwargs) as bus:
         if cfg.task:
             episodes = TaskEpisodes(cfg.task, bus.motion.robot)
             with bus.motion.lock:
                 episodes.reset(0, cfg.seed)
         path = save_calibration(bus.calibration, output_dir("emulate", cfg.output_dir or None) / "calibration.json")
         cube = bus.motion.robot.data.body("cube").xpos
-        print(f"physics: MuJoCo, cube at ({cube[0]:.3f}, {cube[1]:.3f}) m; calibration: {path}", flush=True)
+        servos = params.name if params is not None else "the MJCF's figures"
+        where = f"cube at ({cube[0]:.3f}, {cube[1]:.3f}) m; calibration: {path}; servos: {servos}"
+        print(f"physics: MuJoCo, {where}", flush=True)
         yield bus.emulator, bus.emulator.config
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from twinarm.compose.policy import PolicyRef
+from twinarm.compose.sim_config import RealityConfig, SimConfig
 
 HELP = "evaluate a trained policy in a simulated task: success rate (Wilson 95% CI), episode length, videos"
 
@@ -44,6 +45,8 @@ class Config:
     env_kwargs: dict[str, Any] = dataclasses.field(default_factory=dict)
     output_dir: str = ""
     threads: int = 0
+    sim: SimConfig = dataclasses.field(default_factory=SimConfig)  # sim.params=PRESET|PATH (servo models, delay)
+    reality: RealityConfig = dataclasses.field(default_factory=RealityConfig)  # reality.seed=N: a hidden reality
 
     def validate(self) -> None:
         """Ranges (run by the CLI before ``run``)."""
@@ -56,12 +59,14 @@ class Config:
 def run(cfg: Config) -> None:
     import torch
     from twinarm.compose.policy import load_policy
+    from twinarm.compose.sim_config import model_of_task, sim_params_for
     from twinarm.policies.evaluate import contract_env_kwargs, evaluate
 
     if cfg.threads > 0:
         torch.set_num_threads(cfg.threads)
     policy = load_policy(cfg.policy, command="eval")
     env_id = env_id_for_task(cfg.task or policy.contract.sim_task or DEFAULT_TASK)
+    params = sim_params_for(model_of_task(env_id), cfg.sim, cfg.reality)
     out = Path(cfg.output_dir or Path("outputs/eval") / time.strftime("%Y-%m-%d_%H-%M-%S"))
     print(f"evaluating {policy.name} from {cfg.policy.path} on {env_id}: {cfg.episodes} episodes")
     env_kwargs = {**contract_env_kwargs(policy.contract), **dict(cfg.env_kwargs)}
@@ -71,7 +76,7 @@ def run(cfg: Config) -> None:
         cfg.episodes,
         cfg.num_envs,
         cfg.seed,
-        env_kwargs,
+        {"sim_params": params, **env_kwargs},
         cfg.max_steps,
         out / "videos",
         cfg.videos,

@@ -23,6 +23,7 @@ from twinarm.cli.common import output_dir
 from twinarm.compose.backends import RobotConfig, open_robot
 from twinarm.compose.keys import episode_controls, open_keys, stop_help
 from twinarm.compose.runs import loop_summary, stop_check, stop_on_interrupt, write_json
+from twinarm.compose.sim_config import RealityConfig, SimConfig
 from twinarm.compose.sources import (
     PolicyRef,
     SourceOptions,
@@ -52,6 +53,8 @@ class Config:
     width: int = 320
     fps: float = 30.0  # mirror frames per second [Hz]
     shadow: bool = False
+    sim: SimConfig = dataclasses.field(default_factory=SimConfig)  # the simulated robot / shadow: sim.params=...
+    reality: RealityConfig = dataclasses.field(default_factory=RealityConfig)  # reality.seed=N: a hidden reality
     output_dir: str = ""
 
     def validate(self) -> None:
@@ -68,6 +71,7 @@ def _has_display() -> bool:
 
 def run(cfg: Config) -> None:
     from twinarm.compose.registry import MODELS
+    from twinarm.compose.sim_config import sim_params_for
     from twinarm.sim.mirror import LiveMirror, ShadowSink
 
     if cfg.viewer not in ("auto", "on", "off"):
@@ -82,8 +86,9 @@ def run(cfg: Config) -> None:
     video = (not viewer) if cfg.video is None else cfg.video
     out = output_dir("mirror", cfg.output_dir)
     stop = threading.Event()
+    params = sim_params_for(cfg.robot.model, cfg.sim, cfg.reality)
     with terminate_on_sigterm(), contextlib.ExitStack() as stack:
-        robot = stack.enter_context(open_robot(cfg.robot))
+        robot = stack.enter_context(open_robot(cfg.robot, params))
         keys = open_keys(cfg.keys, stack)
         built = build_source(cfg.source, robot, SourceOptions(cfg.leader, cfg.teleop, cfg.policy), keys, stack)
         controls = episode_controls(keys, built.claimed_keys)
@@ -104,7 +109,7 @@ def run(cfg: Config) -> None:
             from twinarm.compose.backends import make_sim_robot
 
             sim_cfg = dataclasses.replace(cfg.robot, port=None, cameras=[])
-            shadow = ShadowSink(stack.enter_context(make_sim_robot(sim_cfg)))
+            shadow = ShadowSink(stack.enter_context(make_sim_robot(sim_cfg, params)))
             sinks.append(shadow)
         where = cfg.robot.port or "simulation"
         shown = ", ".join(filter(None, ["viewer" if viewer else "", f"video {out / 'mirror.mp4'}" if video else ""]))

@@ -7,6 +7,7 @@ import time
 
 import numpy as np
 from twinarm.cli.common import output_dir
+from twinarm.compose.sim_config import RealityConfig, SimConfig
 
 HELP = "run the scripted expert of a sim task (reach, lift, place); print success; save an mp4 under outputs/"
 
@@ -20,6 +21,8 @@ class Config:
     video_height: int = 240
     video_width: int = 320
     output_dir: str = ""
+    sim: SimConfig = dataclasses.field(default_factory=SimConfig)  # sim.params=PRESET|PATH (servo models, delay)
+    reality: RealityConfig = dataclasses.field(default_factory=RealityConfig)  # reality.seed=N: a hidden reality
 
     def validate(self) -> None:
         """Ranges (run by the CLI before ``run``)."""
@@ -30,6 +33,7 @@ class Config:
 
 
 def run(cfg: Config) -> None:
+    from twinarm.compose.sim_config import model_of_task, sim_params_for
     from twinarm.robot.video import write_video
     from twinarm.sim.experts import run_expert_episodes
 
@@ -45,7 +49,8 @@ def run(cfg: Config) -> None:
 
     t0 = time.monotonic()
     seeds = range(cfg.seed, cfg.seed + cfg.episodes)
-    results = run_expert_episodes(cfg.task, seeds, on_step=grab if cfg.video else None)
+    params = sim_params_for(model_of_task(cfg.task), cfg.sim, cfg.reality)
+    results = run_expert_episodes(cfg.task, seeds, on_step=grab if cfg.video else None, sim_params=params)
     for seed, ok in zip(seeds, results):
         print(f"episode {seed - cfg.seed} (seed {seed}): {'success' if ok else 'failure'}")
     successes = sum(results)

@@ -72,28 +72,29 @@ class RobotConfig:
 
 
 @contextlib.contextmanager
-def built_robot(cfg: RobotConfig) -> Iterator[Robot]:
-    """Build (not connect) the robot ``cfg`` names; an emulator it needs lives as long as the block."""
+def built_robot(cfg: RobotConfig, sim_params: object = "") -> Iterator[Robot]:
+    """Build (not connect) the robot ``cfg`` names; an emulator it needs lives as long as the block.
+    ``sim_params``: the physics of a simulated robot (compose.sim_config.sim_params_for; "" = its default)."""
     cfg.validate()
     with contextlib.ExitStack() as stack:
-        yield make_sim_robot(cfg) if cfg.port is None else make_hardware_robot(cfg, stack)
+        yield make_sim_robot(cfg, sim_params) if cfg.port is None else make_hardware_robot(cfg, stack)
 
 
 @contextlib.contextmanager
-def open_robot(cfg: RobotConfig) -> Iterator[Robot]:
+def open_robot(cfg: RobotConfig, sim_params: object = "") -> Iterator[Robot]:
     """Build, connect and yield the robot ``cfg`` names; on exit it is disconnected (torque released)."""
-    with built_robot(cfg) as robot, robot:
+    with built_robot(cfg, sim_params) as robot, robot:
         yield robot
 
 
-def make_sim_robot(cfg: RobotConfig) -> Robot:
+def make_sim_robot(cfg: RobotConfig, sim_params: object = "") -> Robot:
     from twinarm.sim.sim_robot import SimRobot
 
     model = cfg.entry().sim
     if model is None:
         raise ConfigError(f"robot.model={cfg.model!r} has no simulation backend (give robot.port=...)")
     spec = model.spec.with_rate(cfg.control_hz).with_cameras(cfg.camera_specs())
-    return SimRobot(model, spec=spec, seed=cfg.seed)
+    return SimRobot(model, spec=spec, seed=cfg.seed, params=sim_params)
 
 
 def make_hardware_robot(cfg: RobotConfig, stack: contextlib.ExitStack) -> Robot:

@@ -49,14 +49,19 @@ class SimBus(NamedTuple):
 
 @contextlib.contextmanager
 def sim_bus(
-    control_hz: float = 30.0, link: str | None = None, faults: FaultConfig | None = None, **emulator_kwargs
+    control_hz: float = 30.0,
+    link: str | None = None,
+    faults: FaultConfig | None = None,
+    sim_params: object = "",
+    **emulator_kwargs,
 ) -> Iterator[SimBus]:
     """Serve SO-101 follower servos whose shafts are the joints of the MuJoCo scene (physics step chosen for
     ``control_hz`` [Hz], as the SimRobot at that rate has it), pre-calibrated with the nominal calibration.
+    ``sim_params``: the simulated servos, latency and sensing (a hidden reality, a file; "" = the default).
     Other keyword arguments go to :class:`EmulatorConfig` (``wire_timing``, ``return_delay``, ...)."""
     cal = nominal_calibration(SO101_FOLLOWER)
     spec = SO101_SIM.spec.with_rate(control_hz).with_cameras(())
-    world = SimRobot(SO101_SIM, spec=spec)
+    world = SimRobot(SO101_SIM, spec=spec, params=sim_params)
     with world:
         motion = SimMotion(world, shaft_scale(cal))
         servos = [
@@ -79,9 +84,11 @@ class HilRig(NamedTuple):
 
 
 @contextlib.contextmanager
-def hil_robot(control_hz: float = 30.0, cameras: Sequence[CameraSpec] = (), **emulator_kwargs) -> Iterator[HilRig]:
+def hil_robot(
+    control_hz: float = 30.0, cameras: Sequence[CameraSpec] = (), sim_params: object = "", **emulator_kwargs
+) -> Iterator[HilRig]:
     """The SO-101 follower driver on a MuJoCo-backed emulated bus; ``cameras`` render the same scene."""
-    with sim_bus(control_hz, **emulator_kwargs) as bus:
+    with sim_bus(control_hz, sim_params=sim_params, **emulator_kwargs) as bus:
         cams = {c.name: SimCamera(bus.motion, c.name, c.height, c.width) for c in cameras}
         robot = FeetechRobot(
             SO101_FOLLOWER, bus.emulator.port, bus.calibration, cameras=cams, bus_timeout_s=BUS_TIMEOUT_S

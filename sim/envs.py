@@ -21,7 +21,8 @@ from twinarm.robot.spec import CameraSpec
 from twinarm.sim.arm_tasks import ARM_TASKS, ArmScene
 from twinarm.sim.hand_scene import HandScene
 from twinarm.sim.hand_tasks import HAND_TASKS
-from twinarm.sim.sim_robot import AMAZING_HAND_SIM, SO101_SIM, SimModel, SimRobot
+from twinarm.sim.sim_params import SimParams
+from twinarm.sim.sim_robot import AMAZING_HAND_SIM, DEFAULT_PARAMS, SO101_SIM, SimModel, SimRobot
 from twinarm.sim.tasks import Task
 
 
@@ -77,7 +78,8 @@ def find_task(task: str) -> tuple[str, TaskFamily]:
 
 class TaskEnv(gym.Env):
     """Task ``task`` of robot ``robot``. ``cameras``: observation cameras (None: the robot's defaults; ``()`` for
-    state only), rendered at ``image_size`` (height, width). ``control_hz`` [Hz] sets the step period."""
+    state only), rendered at ``image_size`` (height, width). ``control_hz`` [Hz] sets the step period.
+    ``sim_params``: the robot's servo models, latency and sensing (see :class:`SimRobot`; "" = its default)."""
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["rgb_array"], "render_fps": 30}
 
@@ -89,6 +91,7 @@ class TaskEnv(gym.Env):
         image_size: tuple[int, int] = (96, 96),
         control_hz: float = 30.0,
         render_mode: str | None = None,
+        sim_params: SimParams | str | None = DEFAULT_PARAMS,
     ) -> None:
         family = family_of(robot)
         if task not in family.tasks:
@@ -96,7 +99,7 @@ class TaskEnv(gym.Env):
         cams = family.cameras if cameras is None else tuple(cameras)
         spec = family.model.spec.with_rate(control_hz).with_cameras(tuple(CameraSpec(c, *image_size) for c in cams))
         self.family = family
-        self.robot = SimRobot(family.model, spec)
+        self.robot = SimRobot(family.model, spec, params=sim_params)
         self.task = family.tasks[task]()
         self.observation_space = spec.observation_space()
         self.action_space = spec.action_space()

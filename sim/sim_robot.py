@@ -5,6 +5,12 @@ Each ``send_action`` writes the clipped joint targets to the position actuators 
 model's actuators are motors, as on the Amazing Hand) and advances ``n_substeps`` physics steps, so one call is one
 control period of ``1 / spec.control_hz`` [s]. The physics timestep is chosen to divide that period exactly.
 Everything is deterministic for a given seed and action sequence.
+
+Servo models, latency and sensing come from sim parameters (:mod:`sim.sim_params`): a preset name, a
+``sim_params.json`` path or a :class:`SimParams`, applied to the compiled model in place at ``connect``; the
+default is the model's identified preset (:func:`sim.servo_models.default_params`). Commands reach the actuators
+``action_delay_s`` late (physics-step resolution) through the backlash play; observations are quantized and, if
+configured, noisy (:class:`sim.actuation.ServoEffects`).
 """
 
 from __future__ import annotations
@@ -21,9 +27,14 @@ from twinarm.robot.models import AMAZING_HAND, SO101
 from twinarm.robot.robot import Observation, Robot
 from twinarm.robot.spec import JOINT_POS, JOINT_VEL, RobotSpec, image_key
 from twinarm.robot.transmission import LinearTransmission, finger_pairs
+from twinarm.sim.actuation import ServoEffects, apply_params
 from twinarm.sim.render import CameraRenderer
+from twinarm.sim.sim_params import SimParams
 
 MODELS_DIR = Path(__file__).resolve().parent / "models"
+
+#: ``SimRobot(params=DEFAULT_PARAMS)``: the model's default sim parameters (sim.servo_models.DEFAULT_PRESET).
+DEFAULT_PARAMS = ""
 
 
 class SimModel(NamedTuple):
@@ -64,7 +75,13 @@ def _index(ids: np.ndarray) -> slice | np.ndarray:
 class SimRobot(Robot):
     """The simulated twin of a robot model. ``spec`` may override the model spec's cameras and rate (not joints)."""
 
-    def __init__(self, model: SimModel = SO101_SIM, spec: RobotSpec | None = None, seed: int = 0) -> None:
+    def __init__(
+        self,
+        model: SimModel = SO101_SIM,
+        spec: RobotSpec | None = None,
+        seed: int = 0,
+        params: SimParams | str | None = DEFAULT_PARAMS,
+    ) -> None:
         spec = model.spec if spec is None else spec
         if spec.joint_names != model.spec.joint_names:
             raise ConfigError(
@@ -73,6 +90,11 @@ class SimRobot(Robot):
         super().__init__(spec)
         self.sim_model = model
         self.seed = seed
+        from twinarm.sim.servo_models import resolve_params
+
+        # ``params``: "" = the model's default preset, a preset name or a sim_params.json path, None = the MJCF as is
+        self.sim_params: SimParams | None = resolve_params(model.spec.name, params)
+        self._effects: ServoEffects | None = None
         self.model: mujoco.MjModel | None = None
         self.data: mujoco.MjData | None = None
         self._renderer: CameraRenderer | None = None
@@ -100,6 +122,10 @@ class SimRobot(Robot):
         if m.nu < n_act:
             raise ConfigError(f"{self.sim_model.xml.name}: {m.nu} actuators, the robot needs {n_act}")
         self._ctrl = slice(0, n_act)
+        act_names = tuple(m.actuator(i).name for i in range(n_act))
+        if self.sim_params is not None:
+            apply_params(m, self.sim_params, act_names)
+        self._effects = ServoEffects(m, self.sim_params, act_names, seed=self.seed)
         if self.spec.cameras:
             self._renderer = CameraRenderer(m, {c.name: (c.height, c.width) for c in self.spec.cameras})
         self._reset_physics(np.asarray(self.sim_model.home, dtype=np.float64))
@@ -113,10 +139,8 @@ class SimRobot(Robot):
 
     def _get_observation(self) -> Observation:
         d = self.data
-        obs = {
-            JOINT_POS: d.qpos[self._qpos].astype(np.float32),
-            JOINT_VEL: d.qvel[self._qvel].astype(np.float32),
-        }
+        pos, vel = self._effects.sense(d.qpos[self._qpos], d.qvel[self._qvel])
+        obs = {JOINT_POS: pos.astype(np.float32), JOINT_VEL: vel.astype(np.float32)}
         if self._renderer is not None:
             for cam in self.spec.cameras:
                 obs[image_key(cam.name)] = self._renderer.render(d, cam.name)
@@ -125,13 +149,12 @@ class SimRobot(Robot):
     def _send_action(self, target: np.ndarray) -> None:
         if self.before_step is not None:
             self.before_step()
-        self._write_ctrl(target)
-        mujoco.mj_step(self.model, self.data, nstep=self.n_substeps)
+        self._effects.step(self.model, self.data, self._to_actuators(target), self.n_substeps)
 
     # -- simulation -----------------------------------------------------------------------------------------
-    def _write_ctrl(self, target: np.ndarray) -> None:
+    def _to_actuators(self, target: np.ndarray) -> np.ndarray:
         tr = self.sim_model.transmission
-        self.data.ctrl[self._ctrl] = target if tr is None else tr.to_motor(target)
+        return target if tr is None else tr.to_motor(target)
 
     def reset(self, joint_pos: np.ndarray | None = None) -> None:
         """Reset the physics to the model's initial state with the robot at ``joint_pos`` [rad] (default: home).
@@ -146,7 +169,9 @@ class SimRobot(Robot):
     def _reset_physics(self, q: np.ndarray) -> None:
         mujoco.mj_resetData(self.model, self.data)
         self.data.qpos[self._qpos] = q
-        self._write_ctrl(q)
+        ctrl = self._to_actuators(q)
+        self.data.ctrl[self._ctrl] = ctrl
+        self._effects.reset(self.model, ctrl)
         mujoco.mj_forward(self.model, self.data)
 
     def render(self, camera: str, height: int = 240, width: int = 320) -> np.ndarray:

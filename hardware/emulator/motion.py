@@ -32,6 +32,14 @@ class Backdrivable(Protocol):
     def set_position(self, index: int, ticks: float) -> None: ...
 
 
+@runtime_checkable
+class GainAware(Protocol):
+    """Optional: a model that honours the servos' P_Coefficient and Torque_Limit [0.1 %] registers, (n,) each,
+    given before every step (e.g. the MuJoCo-backed motion of a simulated arm)."""
+
+    def set_gains(self, p_coefficient: np.ndarray, torque_limit: np.ndarray) -> None: ...
+
+
 class FirstOrderMotion:
     """Speed-limited first-order tracking: moves at ``max_speed_tps`` until within ``max_speed * tau`` of the
     goal, then converges exponentially with time constant ``tau``. Exact for any ``dt_s``. Torque off: the

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from twinarm.hardware.emulator.config import EmulatorConfig
-from twinarm.hardware.emulator.motion import Backdrivable, FirstOrderMotion, MotionModel
+from twinarm.hardware.emulator.motion import Backdrivable, FirstOrderMotion, GainAware, MotionModel
 from twinarm.hardware.emulator.servo import EmulatedServo
 from twinarm.hardware.errors import ProtocolError
 from twinarm.hardware.feetech import protocol as proto
@@ -73,6 +73,10 @@ class Emulator:
             if servo.id in faults.low_voltage_ids:
                 servo.set(servo.table.PRESENT_VOLTAGE, max(0, servo.get(servo.table.MIN_VOLTAGE_LIMIT) - 5))
         self._by_id = {s.id: s for s in self.servos}
+        # a motion model that honours the P_Coefficient / Torque_Limit registers gets them at every step
+        self._gain_regs = None
+        if isinstance(self.motion, GainAware) and all("Torque_Limit" in s.table for s in self.servos):
+            self._gain_regs = [(s.table.P_COEFFICIENT, s.table.TORQUE_LIMIT) for s in self.servos]
         self._byte_s = 10.0 / config.baudrate  # wire time of one byte [s]
         self.stats = EmulatorStats()
         self._master = self._slave = -1
@@ -195,6 +199,9 @@ class Emulator:
         servos = self.servos
         goals = np.fromiter((s.goal_actual for s in servos), dtype=np.float64, count=len(servos))
         torque = np.fromiter((s.torque_enabled for s in servos), dtype=bool, count=len(servos))
+        if self._gain_regs is not None:
+            regs = [(s.get(p), s.get(t)) for s, (p, t) in zip(servos, self._gain_regs)]
+            self.motion.set_gains(np.array([r[0] for r in regs]), np.array([r[1] for r in regs]))
         pos, vel, load = self.motion.step(min(dt, 1.0), goals, torque)
         for i, servo in enumerate(servos):
             servo.update(float(pos[i]), float(vel[i]), float(load[i]))

@@ -23,6 +23,14 @@ STATE_ONLY = SO101.with_cameras(())
 OFFSET = np.array([0.35, 0.25, -0.3, -0.2, 0.6, -0.25], np.float32)
 
 
+def deadband_ticks(robot: SimRobot) -> float:
+    """Where a P-controlled joint may stop short of its goal: Coulomb friction / kp (the identified servo: ~4 ticks
+    at P = 16), plus a tick of rounding."""
+    m = robot.model
+    rad = np.max(m.dof_frictionloss[:6] / m.actuator_gainprm[:6, 0])
+    return float(rad * 4096 / (2 * np.pi)) + 1.0
+
+
 @pytest.fixture
 def world():
     robot = SimRobot(SO101_SIM, spec=STATE_ONLY)
@@ -48,7 +56,7 @@ def test_sim_motion_tracks_goals_in_whole_physics_steps(world: SimRobot) -> None
     assert motion.sim_time_s == pytest.approx(h)  # 1.1 steps: one step, 0.1 carried
     for _ in range(30):
         pos, _, load = motion.step(1 / 30, goals, on)
-    assert np.abs(pos - goals)[[0, 4]].max() < 2.0  # converged to within 2 ticks
+    assert np.abs(pos - goals)[[0, 4]].max() < deadband_ticks(world)  # converged, up to the friction deadband
     assert motion.sim_time_s == pytest.approx(1.0 + 1.1 * h, abs=h)
     assert np.abs(load).max() <= 1000.0
 
@@ -64,7 +72,7 @@ def test_torque_off_makes_the_joints_limp_and_on_restores_them(world: SimRobot) 
     assert np.abs(motion.positions() - start)[[0, 4]].max() < 1.0  # no stiffness: the goal does not pull
     for _ in range(30):
         _, _, load = motion.step(1 / 30, goals, on)
-    assert np.abs(motion.positions() - goals)[[0, 4]].max() < 2.0 and load.any()
+    assert np.abs(motion.positions() - goals)[[0, 4]].max() < deadband_ticks(world) and load.any()
 
 
 def test_shaft_scale_inverts_the_drivers_goal_ticks() -> None:
@@ -140,5 +148,6 @@ def test_task_episodes_on_hil_reset_like_the_gym_env() -> None:
         assert np.abs(rig.motion.joint_pos() - SO101_SIM.home).max() < 1e-3
         assert np.abs(robot.last_target - np.asarray(SO101_SIM.home)).max() < 2e-3  # re-anchored at home
         time.sleep(0.2)
-        assert np.abs(robot.get_observation()[JOINT_POS] - SO101_SIM.home).max() < 0.02  # and stays there
+        # and stays there, up to the sag of the identified servos under gravity (1.2-2.9 deg)
+        assert np.abs(robot.get_observation()[JOINT_POS] - SO101_SIM.home).max() < 0.05
         assert episodes.success() is False

@@ -45,14 +45,15 @@ def test_live_mirror_writes_a_video_without_slowing_the_loop(tmp_path) -> None:
 
 
 def test_shadow_of_a_simulated_robot_does_not_diverge() -> None:
-    # the "real" robot is the same simulation: the shadow must predict it exactly (up to float32 measurements)
+    # the "real" robot is the same simulation: the shadow must predict it exactly, up to the servos' position
+    # quantization (the shadow starts from the measured, tick-rounded pose; both report whole ticks)
     with SimRobot(SO101_SIM, STATE_ONLY) as live, SimRobot(SO101_SIM, STATE_ONLY) as sim:
         shadow = ShadowSink(sim)
         run_loop(live, WaveSource(live.spec, amplitude=0.4, frequency_hz=1.0), [shadow], max_steps=40, rate_hz=1e4)
     div = shadow.divergence()
     assert div.measured.shape == div.predicted.shape == (39, 6)
     assert np.ptp(div.measured, axis=0).max() > 0.1  # it moved
-    assert div.max_abs().max() < 1e-3
+    assert div.max_abs().max() < 1.5 * 2 * np.pi / 4096  # within a tick
 
 
 def test_mirror_command_with_shadow_on_the_emulator(tmp_path) -> None:

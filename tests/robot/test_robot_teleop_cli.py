@@ -50,8 +50,11 @@ def test_keyboard_moves_the_gripper_frame_of_the_sim_arm(tmp_path, key_pipe) -> 
     os.write(w, b"w" * 8 + b"q")  # 8 x 5 mm forward; q is yaw for this source, not stop
     report = teleop(tmp_path, "source=keyboard", f"keys={path}", "duration_s=1.2", "teleop.step_m=0.005")
     assert report["loop"]["stopped_by"] == "duration"
+    commanded = grasp_point(joints(report, "final_target_rad")) - grasp_point(np.array(SO101_HOME))
+    np.testing.assert_allclose(commanded, [0.04, 0.0, 0.0], atol=0.006)
+    # the identified servos (kp ~9 N m/rad) sag and lag: the arm itself lands within ~1.5 cm of the command
     moved = grasp_point(joints(report)) - grasp_point(np.array(SO101_HOME))
-    np.testing.assert_allclose(moved, [0.04, 0.0, 0.0], atol=0.006)
+    np.testing.assert_allclose(moved, [0.04, 0.0, 0.0], atol=0.02)
 
 
 def test_escape_stops_teleop(tmp_path, key_pipe) -> None:

@@ -53,7 +53,8 @@ def test_position_control_reaches_a_target_and_is_deterministic() -> None:
     np.testing.assert_array_equal(a, b)
     with SimRobot(spec=STATE) as robot:
         start = robot.last_target
-    np.testing.assert_allclose(a, start + np.array([0.3, -0.2, 0.2, -0.2, 0.5, -0.3]), atol=0.03)
+    # the identified servos (kp ~9 N m/rad at P = 16) sag up to ~3 deg under gravity: 0.06 rad tolerance
+    np.testing.assert_allclose(a, start + np.array([0.3, -0.2, 0.2, -0.2, 0.5, -0.3]), atol=0.06)
 
 
 def test_unknown_camera_is_a_clear_error() -> None:

@@ -1,0 +1,70 @@
+"""Which physics a simulator runs, composed for the CLI: ``sim.params=...`` and ``reality.seed=N``.
+
+Every command that builds a simulator (sim, eval, demo, deploy on sim, emulate physics=sim, the HIL rig, mirror)
+carries a :class:`SimConfig` and a :class:`RealityConfig` and turns them into sim parameters with
+:func:`sim_params_for`: the hidden-reality draw when ``reality.seed`` is set (its truth written to
+``reality.truth`` if given), else ``sim.params`` (a preset name, a ``sim_params.json`` path, or "" for the model's
+identified default).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING
+
+from twinarm.robot.errors import ConfigError
+
+if TYPE_CHECKING:  # importing sim loads MuJoCo: not at CLI start-up
+    from twinarm.sim.sim_params import SimParams
+
+
+@dataclasses.dataclass
+class SimConfig:
+    """``params``: "" = the robot's default (identified servos, sim.servo_models.DEFAULT_PRESET), a preset name
+    (``xml`` = the MJCF's own figures, ``sts3215_7v4_5v``, ``sts3215_7v4_6v``, ``sts3215_12v``, ``scs0009_5v``)
+    or the path of a ``sim_params.json`` (e.g. written by ``reality.truth`` or a system identification)."""
+
+    params: str = ""
+
+
+@dataclasses.dataclass
+class RealityConfig:
+    """``seed``: simulate hidden reality ``seed`` (sim.reality) instead of ``sim.params``; ``truth``: write the
+    drawn parameters there (sim_params.json schema; for tests and benchmarks, not for fitting)."""
+
+    seed: int | None = None
+    truth: str = ""
+
+
+def sim_params_for(model: str, sim: SimConfig, reality: RealityConfig) -> SimParams | None:
+    """The sim parameters of robot ``model`` (``so101``, ``amazing_hand``) these configs select (None: the MJCF's
+    own figures); validated now, so a bad file fails before anything starts."""
+    from twinarm.sim.servo_models import resolve_params
+
+    if reality.seed is not None:
+        from twinarm.sim.reality import draw_reality
+        from twinarm.sim.sim_params import save_sim_params
+
+        params = draw_reality(model, int(reality.seed))
+        if reality.truth:
+            path = save_sim_params(params, reality.truth)
+            print(f"hidden reality {reality.seed}: truth written to {path}", flush=True)
+        return params
+    if reality.truth:
+        raise ConfigError("reality.truth needs reality.seed=N (the reality whose truth to write)")
+    return resolve_params(model, sim.params)
+
+
+def model_of_task(task: str) -> str:
+    """The robot model (``so101``, ``amazing_hand``) whose simulated task ``task`` is (a task name or env id)."""
+    from twinarm.sim.envs import ENV_IDS, env_id, find_task
+
+    eid = env_id(task)  # a ConfigError lists the valid tasks
+    name = next(t for t, i in ENV_IDS.items() if i == eid)
+    return find_task(name)[0]
+
+
+def sim_overrides(sim: SimConfig, reality: RealityConfig) -> list[str]:
+    """The command-line keys that select this physics again (empty for the default), for printed follow-ups."""
+    keys = [f"sim.params={sim.params}"] if sim.params else []
+    return keys + ([f"reality.seed={reality.seed}"] if reality.seed is not None else [])
