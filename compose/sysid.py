@@ -46,7 +46,7 @@ def run_sysid(
 ) -> SysidResult:
     """Excite the connected ``robot`` around its model's home pose for ``duration_s`` [s], fit starting from
     ``nominal``, and write the results under ``out``."""
-    from twinarm.compose.hil import move_to
+    from twinarm.compose.episodes import move_to
 
     spec = robot.spec
     home = np.asarray(sim_model.home, dtype=np.float64)
