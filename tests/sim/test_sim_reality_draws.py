@@ -8,6 +8,7 @@ sysid benchmarks and recorded truths stay comparable. Change them only on purpos
 from __future__ import annotations
 
 import pytest
+from twinarm.compose.registry import get_model
 from twinarm.sim.reality import draw_reality
 
 # (model, seed) -> name, delay [s], velocity noise std [rad/s], {joint: JointParams fields as a tuple}
@@ -99,7 +100,7 @@ PRE_REFACTOR_DRAWS = {
 @pytest.mark.parametrize(("model", "seed"), sorted(PRE_REFACTOR_DRAWS))
 def test_a_seed_draws_the_same_reality_as_before(model: str, seed: int) -> None:
     name, delay, noise, joints = PRE_REFACTOR_DRAWS[model, seed]
-    params = draw_reality(model, seed)
+    params = draw_reality(get_model(model).sim, seed)
     assert params.name == name
     assert params.action_delay_s == pytest.approx(delay, rel=1e-12)
     assert params.sensing.velocity_noise_rad_s == pytest.approx(noise, rel=1e-12)
