@@ -8,6 +8,7 @@ a table keyed by model name.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Mapping
 from typing import NamedTuple
@@ -68,10 +69,12 @@ class RealityFamily(NamedTuple):
     velocity_noise_rad_s: float = 0.05  # below one Present_Velocity step (0.077 rad/s, servos.md)
 
 
-class ServoPhysics(NamedTuple):
+@dataclasses.dataclass(frozen=True, eq=False)
+class ServoPhysics:
     """The servo physics of a sim model: ``presets`` by name for ``sim.params=<name>`` (each builds its
     :class:`SimParams`, None for :data:`XML_PRESET`), the ``default`` preset's name (used when ``sim.params`` is not
-    given), and the hidden-reality family (None: the model has none)."""
+    given), and the hidden-reality family (None: the model has none). Compared and hashed by identity, so a
+    :class:`sim.sim_robot.SimModel` holding it stays hashable."""
 
     presets: Mapping[str, Callable[[], SimParams | None]]
     default: str = XML_PRESET

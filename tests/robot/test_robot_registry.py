@@ -157,6 +157,7 @@ def test_every_sim_model_carries_consistent_servo_physics(entry: RobotModel) -> 
 
     physics = entry.sim.physics
     assert physics.default in physics.presets
+    assert {entry.sim: 1}[entry.sim] == 1  # a sim model stays usable as a key (its physics hashes by identity)
     default_params(entry.sim)
     m = mujoco.MjModel.from_xml_path(str(entry.sim.xml))
     n_act = entry.spec.num_joints if entry.sim.transmission is None else entry.sim.transmission.size
