@@ -41,11 +41,11 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=60.0, help="excitation [s]")
     parser.add_argument("--max-iter", type=int, default=10)
     args = parser.parse_args()
-    nominal = default_params("so101")
+    nominal = default_params(SO101_SIM)
     spec = SO101_SIM.spec.with_cameras(())
     rows = []
     for seed in args.seeds:
-        truth = draw_reality("so101", seed)
+        truth = draw_reality(SO101_SIM, seed)
         with tempfile.TemporaryDirectory() as tmp, SimRobot(SO101_SIM, spec, params=truth) as robot:
             res = run_sysid(robot, SO101_SIM, nominal, Path(tmp), args.duration, 0, args.max_iter, truth, plot=False)
             report = json.loads(res.files["report"].read_text())

@@ -99,7 +99,7 @@ def record_demos(cfg: Config, root: Path, sim_params: object = "") -> float:
 
 
 def run(cfg: Config) -> None:
-    from twinarm.compose.sim_config import model_of_task, sim_params_for
+    from twinarm.compose.sim_config import sim_model_of_task, sim_params_for
     from twinarm.policies.contract import contract_from_dataset
     from twinarm.policies.data import TorchDataset
     from twinarm.policies.dataset import LeRobotSource, dataset_features
@@ -115,7 +115,7 @@ def run(cfg: Config) -> None:
     t_start = time.monotonic()
 
     print(f"[1/3] recording {cfg.demos} expert demonstrations of {cfg.task!r} -> {dataset_root}")
-    params = sim_params_for(model_of_task(cfg.task), cfg.sim, cfg.reality)
+    params = sim_params_for(sim_model_of_task(cfg.task), cfg.sim, cfg.reality)
     record_s = record_demos(cfg, dataset_root, params)
 
     print(f"[2/3] training {cfg.policy} for {cfg.steps} steps on cameras {cfg.cameras} + joint state")

@@ -113,7 +113,7 @@ def _open_backend(cfg: Config, robot_cfg: RobotConfig, stack: contextlib.ExitSta
 
     entry = robot_cfg.entry()
     simulated = robot_cfg.port is None or (robot_cfg.port == EMULATOR and cfg.physics == "sim")
-    params = sim_params_for(robot_cfg.model, cfg.sim, cfg.reality) if simulated else ""
+    params = sim_params_for(entry.sim, cfg.sim, cfg.reality) if simulated and entry.sim is not None else ""
     if robot_cfg.port == EMULATOR and cfg.physics == "sim":
         robot_cfg.validate()
         if not entry.sim_bus or robot_cfg.role != Role.FOLLOWER.value:

@@ -76,11 +76,12 @@ def _sim_emulator(cfg: Config):
     from twinarm.hardware.calibration_file import save_calibration
     from twinarm.hardware.motors import Role
 
-    if cfg.ids or not get_model(cfg.robot).sim_bus or cfg.role != Role.FOLLOWER.value:
+    entry = get_model(cfg.robot)
+    if cfg.ids or not entry.sim_bus or cfg.role != Role.FOLLOWER.value:
         valid = ", ".join(f"robot={name}" for name, m in MODELS.items() if m.sim_bus)
         raise ConfigError(f"physics=sim serves a follower without ids, of a model with a MuJoCo bus: {valid}")
     kwargs = {"baudrate": cfg.baudrate, "wire_timing": cfg.wire_timing, "return_delay": cfg.return_delay}
-    params = sim_params_for(cfg.robot, cfg.sim, cfg.reality)
+    params = sim_params_for(entry.sim, cfg.sim, cfg.reality)
     with sim_bus(cfg.control_hz, cfg.link or None, cfg.faults, params, **kwargs) as bus:
         if cfg.task:
             episodes = TaskEpisodes(cfg.task, bus.motion.robot)

@@ -59,14 +59,14 @@ class Config:
 def run(cfg: Config) -> None:
     import torch
     from twinarm.compose.policy import load_policy
-    from twinarm.compose.sim_config import model_of_task, sim_params_for
+    from twinarm.compose.sim_config import sim_model_of_task, sim_params_for
     from twinarm.policies.evaluate import contract_env_kwargs, evaluate
 
     if cfg.threads > 0:
         torch.set_num_threads(cfg.threads)
     policy = load_policy(cfg.policy, command="eval")
     env_id = env_id_for_task(cfg.task or policy.contract.sim_task or DEFAULT_TASK)
-    params = sim_params_for(model_of_task(env_id), cfg.sim, cfg.reality)
+    params = sim_params_for(sim_model_of_task(env_id), cfg.sim, cfg.reality)
     out = Path(cfg.output_dir or Path("outputs/eval") / time.strftime("%Y-%m-%d_%H-%M-%S"))
     print(f"evaluating {policy.name} from {cfg.policy.path} on {env_id}: {cfg.episodes} episodes")
     env_kwargs = {**contract_env_kwargs(policy.contract), **dict(cfg.env_kwargs)}

@@ -86,7 +86,7 @@ def run(cfg: Config) -> None:
     video = (not viewer) if cfg.video is None else cfg.video
     out = output_dir("mirror", cfg.output_dir)
     stop = threading.Event()
-    params = sim_params_for(cfg.robot.model, cfg.sim, cfg.reality)
+    params = sim_params_for(sim_model, cfg.sim, cfg.reality)
     with terminate_on_sigterm(), contextlib.ExitStack() as stack:
         robot = stack.enter_context(open_robot(cfg.robot, params))
         keys = open_keys(cfg.keys, stack)

@@ -33,7 +33,7 @@ class Config:
 
 
 def run(cfg: Config) -> None:
-    from twinarm.compose.sim_config import model_of_task, sim_params_for
+    from twinarm.compose.sim_config import sim_model_of_task, sim_params_for
     from twinarm.robot.video import write_video
     from twinarm.sim.experts import run_expert_episodes
 
@@ -49,7 +49,7 @@ def run(cfg: Config) -> None:
 
     t0 = time.monotonic()
     seeds = range(cfg.seed, cfg.seed + cfg.episodes)
-    params = sim_params_for(model_of_task(cfg.task), cfg.sim, cfg.reality)
+    params = sim_params_for(sim_model_of_task(cfg.task), cfg.sim, cfg.reality)
     results = run_expert_episodes(cfg.task, seeds, on_step=grab if cfg.video else None, sim_params=params)
     for seed, ok in zip(seeds, results):
         print(f"episode {seed - cfg.seed} (seed {seed}): {'success' if ok else 'failure'}")

@@ -48,11 +48,11 @@ def run(cfg: Config) -> None:
         )
     if cfg.duration_s < 2:
         raise ConfigError(f"duration_s={cfg.duration_s}: must be >= 2 s")
-    nominal = resolve_params(model, cfg.nominal)
+    nominal = resolve_params(sim_model, cfg.nominal)
     if nominal is None:
         raise ConfigError("nominal=xml has no servo parameters to start from; give a preset or a sim_params.json")
     simulated = cfg.robot.port is None or cfg.robot.port == EMULATOR
-    params = sim_params_for(model, cfg.sim, cfg.reality) if simulated else None
+    params = sim_params_for(sim_model, cfg.sim, cfg.reality) if simulated else None
     truth = params if cfg.reality.seed is not None else None
     out = output_dir("sysid", cfg.output_dir or None)
     with contextlib.ExitStack() as stack:

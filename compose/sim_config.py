@@ -16,11 +16,12 @@ from twinarm.robot.errors import ConfigError
 
 if TYPE_CHECKING:  # importing sim loads MuJoCo: not at CLI start-up
     from twinarm.sim.sim_params import SimParams
+    from twinarm.sim.sim_robot import SimModel
 
 
 @dataclasses.dataclass
 class SimConfig:
-    """``params``: "" = the robot's default (identified servos, sim.servo_models.DEFAULT_PRESET), a preset name
+    """``params``: "" = the robot's default (identified servos, its ``SimModel.physics.default``), a preset name
     (``xml`` = the MJCF's own figures, ``sts3215_7v4_5v``, ``sts3215_7v4_6v``, ``sts3215_12v``, ``scs0009_5v``)
     or the path of a ``sim_params.json`` (e.g. written by ``reality.truth`` or a system identification)."""
 
@@ -36,8 +37,8 @@ class RealityConfig:
     truth: str = ""
 
 
-def sim_params_for(model: str, sim: SimConfig, reality: RealityConfig) -> SimParams | None:
-    """The sim parameters of robot ``model`` (``so101``, ``amazing_hand``) these configs select (None: the MJCF's
+def sim_params_for(model: SimModel, sim: SimConfig, reality: RealityConfig) -> SimParams | None:
+    """The sim parameters of sim model ``model`` (a registry entry's ``sim``) these configs select (None: the MJCF's
     own figures); validated now, so a bad file fails before anything starts."""
     from twinarm.sim.servo_models import resolve_params
 
@@ -55,13 +56,13 @@ def sim_params_for(model: str, sim: SimConfig, reality: RealityConfig) -> SimPar
     return resolve_params(model, sim.params)
 
 
-def model_of_task(task: str) -> str:
-    """The robot model (``so101``, ``amazing_hand``) whose simulated task ``task`` is (a task name or env id)."""
+def sim_model_of_task(task: str) -> SimModel:
+    """The sim model whose simulated task ``task`` is (a task name or env id); a ConfigError lists the tasks."""
     from twinarm.sim.envs import ENV_IDS, env_id, find_task
 
     eid = env_id(task)  # a ConfigError lists the valid tasks
     name = next(t for t, i in ENV_IDS.items() if i == eid)
-    return find_task(name)[0]
+    return find_task(name)[1].model
 
 
 def sim_overrides(sim: SimConfig, reality: RealityConfig) -> list[str]:

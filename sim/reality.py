@@ -1,38 +1,22 @@
-"""The hidden-reality family: plausible physical arms drawn per seed from the identified servo figures.
+"""The hidden-reality family: plausible physical robots drawn per seed from the identified servo figures.
 
-``draw_reality(model, seed)`` picks a servo/supply class, spreads every servo parameter per joint, and draws the
-latency, backlash and sensing noise, all from ranges grounded in public figures (reference/servos.md); the result is
-a :class:`SimParams` that a SimRobot or the HIL emulator runs as "the real arm" and that sysid must recover. The
-same seed always gives the same reality; its truth can be written with :func:`sim.sim_params.save_sim_params`.
+``draw_reality(model, seed)`` draws from the family of sim model ``model`` (its ``physics.reality``, a
+:class:`sim.servo_physics.RealityFamily`): it picks a servo/supply class, spreads every servo parameter per joint,
+and draws the latency, backlash and sensing noise, all from ranges grounded in public figures (reference/servos.md);
+the result is a :class:`SimParams` that a SimRobot or the HIL emulator runs as "the real robot" and that sysid must
+recover. The same seed always gives the same reality; its truth can be written with
+:func:`sim.sim_params.save_sim_params`.
 """
 
 from __future__ import annotations
 
-import math
-from typing import NamedTuple
+from typing import TYPE_CHECKING
 
 import numpy as np
-from twinarm.sim.servo_models import SCS0009, STS3215_7V4, STS3215_12V, ServoClass, amazing_hand_params, so101_params
 from twinarm.sim.sim_params import JointParams, Sensing, SimParams, SimParamsError
 
-
-class RealityFamily(NamedTuple):
-    """Ranges of the hidden physics: servo/supply ``classes`` (drawn uniformly), a per-joint multiplicative
-    ``spread`` (uniform in [1 - spread, 1 + spread]) of kp, damping, armature, frictionloss and force limit,
-    ``delay_s`` and ``backlash_rad`` (uniform ranges), ``velocity_noise_rad_s`` (upper bound of the noise std)."""
-
-    classes: tuple[tuple[ServoClass, float], ...]
-    spread: float = 0.10  # +-10 % per joint (issue figure; Playground's LEAP recipe uses +-20 % on kp/damping)
-    delay_s: tuple[float, float] = (0.015, 0.045)  # command-to-motion delay, 15-45 ms (servos.md)
-    backlash_rad: tuple[float, float] = (0.0, math.radians(0.5))  # gear play 0-0.5 deg (so101.md's backlash class)
-    velocity_noise_rad_s: float = 0.05  # below one Present_Velocity step (0.077 rad/s, servos.md)
-
-
-#: The SO-101 family: the 7.4 V servo on a 6 V or a 5 V supply, or the 12 V servo (servos.md, "Stall torque").
-FAMILIES: dict[str, RealityFamily] = {
-    "so101": RealityFamily(((STS3215_7V4, 6.0), (STS3215_7V4, 5.0), (STS3215_12V, 12.0))),
-    "amazing_hand": RealityFamily(((SCS0009, 6.0), (SCS0009, 5.0))),
-}
+if TYPE_CHECKING:
+    from twinarm.sim.sim_robot import SimModel
 
 _SPREAD_FIELDS = ("kp", "damping", "armature", "frictionloss", "force_limit")
 
@@ -45,14 +29,17 @@ def _spread(jp: JointParams, rng: np.random.Generator, spread: float, backlash: 
     return out._replace(backlash=float(rng.uniform(*backlash)))
 
 
-def draw_reality(model: str, seed: int) -> SimParams:
-    """The hidden physics of reality ``seed`` for robot ``model`` (``so101`` or ``amazing_hand``)."""
-    if model not in FAMILIES:
-        raise SimParamsError(f"no hidden-reality family for robot {model!r}; valid: {', '.join(FAMILIES)}")
-    family = FAMILIES[model]
+def draw_reality(model: SimModel, seed: int) -> SimParams:
+    """The hidden physics of reality ``seed`` for sim model ``model``; a SimParamsError when it has no family."""
+    family = model.physics.reality
+    if family is None:
+        raise SimParamsError(
+            f"robot {model.spec.name!r} has no hidden-reality family (its sim model's physics.reality is None); "
+            "give it one in sim.servo_models to use reality.seed"
+        )
     rng = np.random.default_rng([seed, 12])  # independent of other seeded draws of the same integer
     servo, supply = family.classes[int(rng.integers(len(family.classes)))]
-    base = so101_params(servo, supply) if model == "so101" else amazing_hand_params(supply)
+    base = family.build(servo, supply)
     joints = {name: _spread(jp, rng, family.spread, family.backlash_rad) for name, jp in base.joints.items()}
     sensing = Sensing(
         base.sensing.position_resolution_rad,

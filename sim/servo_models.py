@@ -1,53 +1,28 @@
-"""Servo models from public identifications, and the named sim-parameter presets built from them.
+"""Servo models from public identifications, and each robot model's servo physics built from them.
 
 Every figure cites its source (see /work/shared/reference/servos.md, "Identified servo dynamics"). The
 position gain scales with the P_Coefficient the driver writes; the force limit is the stall torque at the
 supply voltage times the Torque_Limit the driver writes. Joint damping is the identified total, back-EMF included,
 so the position actuator gets no kv on top. ``sim`` never imports ``hardware``: the register values the driver
 writes are duplicated here as data, with a comment naming where the driver sets them.
+
+Each model's :class:`sim.servo_physics.ServoPhysics` (its presets, default preset and hidden-reality family) is
+defined here and bound to its :class:`sim.sim_robot.SimModel`; :func:`resolve_params` reads it from the model.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
-from typing import NamedTuple
+from typing import TYPE_CHECKING
 
-from twinarm.sim.sim_params import JointParams, Sensing, SimParams, SimParamsError
+from twinarm.robot.models import SO101
+from twinarm.sim.servo_physics import XML_PRESET, RealityFamily, ServoClass, ServoPhysics
+from twinarm.sim.sim_params import Sensing, SimParams, SimParamsError
+
+if TYPE_CHECKING:
+    from twinarm.sim.sim_robot import SimModel
 
 TWO_PI = 2.0 * math.pi
-
-
-class ServoClass(NamedTuple):
-    """An identified servo: ``kp_per_p`` [N·m/rad per unit of P_Coefficient] (None: gain not identified, use
-    ``kp_fixed``), joint ``damping`` [N·m·s/rad], ``armature`` [kg·m²], ``frictionloss`` [N·m], stall torque [N·m]
-    by supply voltage [V], sensing resolution."""
-
-    name: str
-    kp_per_p: float | None
-    kp_fixed: float
-    damping: float
-    armature: float
-    frictionloss: float
-    stall_torque_nm: Mapping[float, float]
-    position_resolution_rad: float
-    velocity_resolution_rad_s: float
-
-    def stall(self, supply_v: float) -> float:
-        if supply_v not in self.stall_torque_nm:
-            valid = ", ".join(f"{v:g}" for v in sorted(self.stall_torque_nm))
-            raise SimParamsError(f"{self.name}: no stall torque known at {supply_v:g} V; valid supplies [V]: {valid}")
-        return self.stall_torque_nm[supply_v]
-
-    def joint(self, p_coefficient: int | None, supply_v: float, torque_limit: int = 1000) -> JointParams:
-        """Joint parameters at P_Coefficient ``p_coefficient`` (None: the servo's own gain) and Torque_Limit
-        ``torque_limit`` [0.1 % of stall, 0..1000] on a ``supply_v`` [V] supply."""
-        if self.kp_per_p is None or p_coefficient is None:
-            kp = self.kp_fixed
-        else:
-            kp = self.kp_per_p * p_coefficient
-        force = self.stall(supply_v) * torque_limit / 1000.0
-        return JointParams(kp, self.damping, self.armature, self.frictionloss, force)
 
 
 # STS Present_Velocity unit: 0.732 rpm (= 50 ticks/s at 4096 ticks/turn), i.e. ~0.077 rad/s steps (servos.md;
@@ -90,8 +65,6 @@ DEFAULT_DELAY_S = 0.03
 
 def so101_params(servo: ServoClass, supply_v: float, delay_s: float = DEFAULT_DELAY_S, name: str = "") -> SimParams:
     """The SO-101 follower with ``servo`` on every joint, configured as the driver configures it."""
-    from twinarm.robot.models import SO101
-
     joints = {j: servo.joint(SO101_P_COEFFICIENT, supply_v) for j in SO101.joint_names}
     stall = servo.stall(supply_v)
     joints["gripper"] = servo.joint(SO101_P_COEFFICIENT, supply_v, SO101_GRIPPER_TORQUE_LIMIT)._replace(
@@ -101,52 +74,60 @@ def so101_params(servo: ServoClass, supply_v: float, delay_s: float = DEFAULT_DE
     return SimParams(joints, delay_s, sensing, name or f"{servo.name}_{supply_v:g}v")
 
 
-def amazing_hand_params(supply_v: float = 5.0, delay_s: float = DEFAULT_DELAY_S) -> SimParams:
-    """The Amazing Hand's 8 SCS0009 on their tendons (motor names), at full Torque_Limit."""
+def amazing_hand_params(servo: ServoClass, supply_v: float, delay_s: float = DEFAULT_DELAY_S) -> SimParams:
+    """The Amazing Hand with ``servo`` on its 8 tendon motors (motor names), at full Torque_Limit."""
     motors = [f"{finger}_m{k}" for finger in ("index", "middle", "ring", "thumb") for k in (1, 2)]
-    sensing = Sensing(SCS0009.position_resolution_rad, SCS0009.velocity_resolution_rad_s)
-    return SimParams({m: SCS0009.joint(None, supply_v) for m in motors}, delay_s, sensing, f"scs0009_{supply_v:g}v")
+    sensing = Sensing(servo.position_resolution_rad, servo.velocity_resolution_rad_s)
+    return SimParams({m: servo.joint(None, supply_v) for m in motors}, delay_s, sensing, f"{servo.name}_{supply_v:g}v")
 
 
-#: Named presets per robot model, for ``sim.params=<name>``; ``xml`` = the MJCF's own figures, nothing applied.
-PRESETS: dict[str, dict[str, Callable[[], SimParams | None]]] = {
-    "so101": {
-        "xml": lambda: None,
+def _none() -> None:
+    return None
+
+
+#: The SO-101's servo physics: presets for ``sim.params=<name>`` (the identified 7.4 V servo on the 5 V supply by
+#: default) and its hidden realities: the 7.4 V servo on a 6 V or a 5 V supply, or the 12 V servo (servos.md,
+#: "Stall torque").
+SO101_PHYSICS = ServoPhysics(
+    presets={
+        XML_PRESET: _none,
         "sts3215_7v4_5v": lambda: so101_params(STS3215_7V4, 5.0),
         "sts3215_7v4_6v": lambda: so101_params(STS3215_7V4, 6.0),
         "sts3215_12v": lambda: so101_params(STS3215_12V, 12.0),
     },
-    "amazing_hand": {
-        "xml": lambda: None,
-        "scs0009_5v": lambda: amazing_hand_params(5.0),
-    },
-}
+    default="sts3215_7v4_5v",
+    reality=RealityFamily(((STS3215_7V4, 6.0), (STS3215_7V4, 5.0), (STS3215_12V, 12.0)), so101_params),
+)
+#: The Amazing Hand's: the MJCF's own figures by default (SCS0009 gains are not identified), its SCS0009 on 5 V, and
+#: hidden realities on a 6 V or 5 V supply.
+AMAZING_HAND_PHYSICS = ServoPhysics(
+    presets={XML_PRESET: _none, "scs0009_5v": lambda: amazing_hand_params(SCS0009, 5.0)},
+    reality=RealityFamily(((SCS0009, 6.0), (SCS0009, 5.0)), amazing_hand_params),
+)
 
-#: The preset a robot's simulator uses when no ``sim.params`` is given.
-DEFAULT_PRESET: dict[str, str] = {"so101": "sts3215_7v4_5v", "amazing_hand": "xml"}
 
-
-def preset(model: str, name: str) -> SimParams | None:
-    """Preset ``name`` of robot ``model`` (None for ``xml``); a SimParamsError lists the valid names."""
-    presets = PRESETS.get(model, {"xml": lambda: None})
+def preset(model: SimModel, name: str) -> SimParams | None:
+    """Preset ``name`` of sim model ``model`` (None for ``xml``); a SimParamsError lists the valid names."""
+    presets = model.physics.presets
     if name not in presets:
-        raise SimParamsError(f"sim.params={name!r}: no such preset for {model}; valid presets: {', '.join(presets)}")
+        valid = ", ".join(presets)
+        raise SimParamsError(f"sim.params={name!r}: no such preset for {model.spec.name}; valid presets: {valid}")
     return presets[name]()
 
 
-def default_params(model: str) -> SimParams | None:
-    """The sim parameters robot ``model`` is simulated with by default (None: the MJCF's own figures)."""
-    return preset(model, DEFAULT_PRESET.get(model, "xml"))
+def default_params(model: SimModel) -> SimParams | None:
+    """The sim parameters sim model ``model`` is simulated with by default (None: the MJCF's own figures)."""
+    return preset(model, model.physics.default)
 
 
-def resolve_params(model: str, value: SimParams | str | None) -> SimParams | None:
-    """``sim.params`` as given: "" = the default of robot ``model``, a preset name, a ``sim_params.json`` path,
+def resolve_params(model: SimModel, value: SimParams | str | None) -> SimParams | None:
+    """``sim.params`` as given: "" = the default of sim model ``model``, a preset name, a ``sim_params.json`` path,
     a :class:`SimParams` (as is) or None (the MJCF's own figures)."""
     if value is None or isinstance(value, SimParams):
         return value
     if value == "":
         return default_params(model)
-    if value in PRESETS.get(model, {"xml": None}):
+    if value in model.physics.presets:
         return preset(model, value)
     if value.endswith(".json") or "/" in value:
         from twinarm.sim.sim_params import load_sim_params

@@ -8,9 +8,9 @@ Everything is deterministic for a given seed and action sequence.
 
 Servo models, latency and sensing come from sim parameters (:mod:`sim.sim_params`): a preset name, a
 ``sim_params.json`` path or a :class:`SimParams`, applied to the compiled model in place at ``connect``; the
-default is the model's identified preset (:func:`sim.servo_models.default_params`). Commands reach the actuators
-``action_delay_s`` late (physics-step resolution) through the backlash play; observations are quantized and, if
-configured, noisy (:class:`sim.actuation.ServoEffects`).
+default is the model's identified preset (its ``SimModel.physics``, :func:`sim.servo_models.default_params`).
+Commands reach the actuators ``action_delay_s`` late (physics-step resolution) through the backlash play;
+observations are quantized and, if configured, noisy (:class:`sim.actuation.ServoEffects`).
 """
 
 from __future__ import annotations
@@ -29,11 +29,13 @@ from twinarm.robot.spec import JOINT_POS, JOINT_VEL, RobotSpec, image_key
 from twinarm.robot.transmission import LinearTransmission, finger_pairs
 from twinarm.sim.actuation import ServoEffects, apply_params
 from twinarm.sim.render import CameraRenderer
+from twinarm.sim.servo_models import AMAZING_HAND_PHYSICS, SO101_PHYSICS, resolve_params
+from twinarm.sim.servo_physics import MJCF_ONLY, ServoPhysics
 from twinarm.sim.sim_params import SimParams
 
 MODELS_DIR = Path(__file__).resolve().parent / "models"
 
-#: ``SimRobot(params=DEFAULT_PARAMS)``: the model's default sim parameters (sim.servo_models.DEFAULT_PRESET).
+#: ``SimRobot(params=DEFAULT_PARAMS)``: the model's default sim parameters (``SimModel.physics.default``).
 DEFAULT_PARAMS = ""
 
 
@@ -42,6 +44,7 @@ class SimModel(NamedTuple):
 
     ``home``: joint positions [rad] at reset (spec order). ``transmission``: joint space -> actuator (motor) space,
     None when there is one position actuator per joint. ``max_timestep_s``: the largest physics step [s].
+    ``physics``: its servo physics (sim-parameter presets, default preset, hidden-reality family; sim.servo_models).
     """
 
     spec: RobotSpec
@@ -49,11 +52,12 @@ class SimModel(NamedTuple):
     home: tuple[float, ...]
     transmission: LinearTransmission | None = None
     max_timestep_s: float = 0.002
+    physics: ServoPhysics = MJCF_ONLY
 
 
 # A ready pose: grasp point 8 cm above the table at x = 0.2 m, pointing down, jaws open (solved with sim.ik).
 SO101_HOME = (0.0, -0.35, 0.41, 1.51, 0.0, 0.6)
-SO101_SIM = SimModel(spec=SO101, xml=MODELS_DIR / "scene_so101.xml", home=SO101_HOME)
+SO101_SIM = SimModel(spec=SO101, xml=MODELS_DIR / "scene_so101.xml", home=SO101_HOME, physics=SO101_PHYSICS)
 
 # The Amazing Hand (right): 8 joints driven by 8 servos through tendons mixing each finger's pair like
 # robot.transmission.finger_pairs; home = the open hand (flexion -0.6 rad, abduction 0: sim.hand_scene.OPEN_POSE).
@@ -62,6 +66,7 @@ AMAZING_HAND_SIM = SimModel(
     xml=MODELS_DIR / "scene_hand.xml",
     home=(-0.6, 0.0) * (AMAZING_HAND.num_joints // 2),
     transmission=finger_pairs(len(AMAZING_HAND.joints) // 2),
+    physics=AMAZING_HAND_PHYSICS,
 )
 
 
@@ -90,10 +95,8 @@ class SimRobot(Robot):
         super().__init__(spec)
         self.sim_model = model
         self.seed = seed
-        from twinarm.sim.servo_models import resolve_params
-
         # ``params``: "" = the model's default preset, a preset name or a sim_params.json path, None = the MJCF as is
-        self.sim_params: SimParams | None = resolve_params(model.spec.name, params)
+        self.sim_params: SimParams | None = resolve_params(model, params)
         self._effects: ServoEffects | None = None
         self.model: mujoco.MjModel | None = None
         self.data: mujoco.MjData | None = None

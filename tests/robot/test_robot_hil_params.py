@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from twinarm.compose.hil import hil_robot
-from twinarm.compose.sim_config import RealityConfig, SimConfig, model_of_task, sim_params_for
+from twinarm.compose.sim_config import RealityConfig, SimConfig, sim_model_of_task, sim_params_for
 from twinarm.compose.sim_motion import SimMotion
 from twinarm.hardware.emulator import GainAware
 from twinarm.robot.errors import ConfigError
@@ -14,7 +14,7 @@ from twinarm.robot.models import SO101
 from twinarm.sim.reality import draw_reality
 from twinarm.sim.servo_models import SO101_P_COEFFICIENT
 from twinarm.sim.sim_params import Sensing, load_sim_params
-from twinarm.sim.sim_robot import SO101_SIM, SimRobot
+from twinarm.sim.sim_robot import AMAZING_HAND_SIM, SO101_SIM, SimRobot
 
 STATE_ONLY = SO101.with_cameras(())
 
@@ -42,7 +42,7 @@ def test_the_driver_writes_p16_and_the_emulated_arm_gets_the_identified_kp() -> 
 
 def test_sim_motion_holds_the_old_goal_for_the_delay() -> None:
     delay = 0.03
-    exact = sim_params_for("so101", SimConfig("sts3215_7v4_5v"), RealityConfig())
+    exact = sim_params_for(SO101_SIM, SimConfig("sts3215_7v4_5v"), RealityConfig())
     params = exact.replace(action_delay_s=delay, sensing=Sensing())
     with SimRobot(SO101_SIM, spec=STATE_ONLY, params=params) as world:
         motion = SimMotion(world)
@@ -59,10 +59,10 @@ def test_sim_motion_holds_the_old_goal_for_the_delay() -> None:
 
 def test_reality_seed_draws_and_writes_the_truth(tmp_path) -> None:
     truth = tmp_path / "truth.json"
-    params = sim_params_for("so101", SimConfig(), RealityConfig(seed=7, truth=str(truth)))
-    assert params == draw_reality("so101", 7) == load_sim_params(truth)
-    assert sim_params_for("so101", SimConfig(str(truth)), RealityConfig()) == params  # sim.params=PATH
-    assert sim_params_for("so101", SimConfig("xml"), RealityConfig()) is None
+    params = sim_params_for(SO101_SIM, SimConfig(), RealityConfig(seed=7, truth=str(truth)))
+    assert params == draw_reality(SO101_SIM, 7) == load_sim_params(truth)
+    assert sim_params_for(SO101_SIM, SimConfig(str(truth)), RealityConfig()) == params  # sim.params=PATH
+    assert sim_params_for(SO101_SIM, SimConfig("xml"), RealityConfig()) is None
     with pytest.raises(ConfigError, match=r"reality\.seed"):
-        sim_params_for("so101", SimConfig(), RealityConfig(truth=str(truth)))
-    assert model_of_task("lift") == "so101" and model_of_task("grasp") == "amazing_hand"
+        sim_params_for(SO101_SIM, SimConfig(), RealityConfig(truth=str(truth)))
+    assert sim_model_of_task("lift") is SO101_SIM and sim_model_of_task("grasp") is AMAZING_HAND_SIM

@@ -107,36 +107,63 @@ def test_role_side_and_ids_are_validated_with_the_valid_values() -> None:
     assert hand.calibration_name("default", "left") == "left" and arm.calibration_name("default", "left") == "default"
 
 
-# -- no command compares model names ---------------------------------------------------------------------------
+# -- no command compares model names, no table is keyed by them --------------------------------------------------
 
 
-def model_name_comparisons(path: Path, names: set[str]) -> list[str]:
+def model_name_uses(path: Path, names: set[str]) -> list[str]:
     """``file:line`` of every comparison (``==``, ``!=``, ``in``, ...) with a string literal that is a model name,
-    also inside a literal tuple/list/set (``model in ("so101", ...)``)."""
+    also inside a literal tuple/list/set (``model in ("so101", ...)``), and of every dict literal keyed by one (a
+    per-model table). Naming a model in its own data (``RobotSpec(name="so101")``, a config default) is not a use."""
     tree = ast.parse(path.read_text(), filename=str(path))
     found = []
     for node in ast.walk(tree):
-        if not isinstance(node, ast.Compare):
+        if isinstance(node, ast.Compare):
+            operands = [node.left, *node.comparators]
+        elif isinstance(node, ast.Dict):
+            operands = [k for k in node.keys if k is not None]
+        else:
             continue
-        for operand in (node.left, *node.comparators):
+        for operand in operands:
             items = operand.elts if isinstance(operand, (ast.Tuple, ast.List, ast.Set)) else [operand]
             if any(isinstance(i, ast.Constant) and i.value in names for i in items):
                 found.append(f"{path.name}:{node.lineno}")
+                break
     return found
 
 
-def test_no_command_or_composition_module_compares_model_names() -> None:
+def test_no_command_composition_or_sim_module_branches_on_model_names() -> None:
     offenders = []
-    for package in ("cli", "compose"):
+    for package in ("cli", "compose", "sim"):
         for path in sorted((ROOT / package).rglob("*.py")):
-            offenders += model_name_comparisons(path, set(MODELS))
-    assert not offenders, f"look the model up in twinarm.compose.registry instead: {offenders}"
+            offenders += model_name_uses(path, set(MODELS))
+    assert not offenders, f"read the model's registry entry / SimModel instead: {offenders}"
 
 
-def test_the_name_comparison_checker_sees_them(tmp_path: Path) -> None:
+def test_the_model_name_checker_sees_them(tmp_path: Path) -> None:
     probe = tmp_path / "m.py"
     probe.write_text(
         "if cfg.model == 'amazing_hand':\n    pass\nok = cfg.robot != 'so101'\nx = m in ('a', 'so101')\n"
-        "y = cfg.side == 'right'\nz = {'so101': 1}\n"
+        "y = cfg.side == 'right'\nz = {'so101': 1}\nw = {'xml': 1, **z}\nv = Spec(name='so101')\n"
     )
-    assert model_name_comparisons(probe, {"so101", "amazing_hand"}) == ["m.py:1", "m.py:3", "m.py:4"]
+    assert model_name_uses(probe, {"so101", "amazing_hand"}) == ["m.py:1", "m.py:3", "m.py:4", "m.py:6"]
+
+
+def test_every_sim_model_carries_consistent_servo_physics(entry: RobotModel) -> None:
+    """The default preset exists, and every preset and hidden reality covers exactly the model's actuators."""
+    if entry.sim is None:
+        pytest.skip(f"{entry.name} has no simulation backend")
+    from twinarm.sim.reality import draw_reality
+    from twinarm.sim.servo_models import default_params, preset
+
+    physics = entry.sim.physics
+    assert physics.default in physics.presets
+    assert {entry.sim: 1}[entry.sim] == 1  # a sim model stays usable as a key (its physics hashes by identity)
+    default_params(entry.sim)
+    m = mujoco.MjModel.from_xml_path(str(entry.sim.xml))
+    n_act = entry.spec.num_joints if entry.sim.transmission is None else entry.sim.transmission.size
+    actuators = {m.actuator(i).name for i in range(n_act)}
+    drawn = [preset(entry.sim, name) for name in physics.presets]
+    if physics.reality is not None:
+        drawn.append(draw_reality(entry.sim, 0))
+    for params in drawn:
+        assert params is None or set(params.joints) == actuators, params.name

@@ -19,7 +19,7 @@ from twinarm.sim.sim_params import (
     save_sim_params,
     to_dict,
 )
-from twinarm.sim.sim_robot import SimRobot
+from twinarm.sim.sim_robot import SO101_SIM, SimRobot
 
 STATE = SO101.with_cameras(())
 
@@ -30,7 +30,7 @@ def _exact(delay_s: float = 0.0) -> SimParams:
 
 
 def test_sim_params_round_trip(tmp_path) -> None:
-    params = draw_reality("so101", 3)
+    params = draw_reality(SO101_SIM, 3)
     path = save_sim_params(params, tmp_path / "sim_params.json")
     assert load_sim_params(path, SO101.joint_names) == params
     assert json.loads(path.read_text())["version"] == 1
@@ -49,7 +49,7 @@ def test_sim_params_round_trip(tmp_path) -> None:
     ],
 )
 def test_invalid_files_name_the_file_and_the_key(tmp_path, edit, message) -> None:
-    data = to_dict(default_params("so101"))
+    data = to_dict(default_params(SO101_SIM))
     edit(data)
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(data))
@@ -60,7 +60,7 @@ def test_invalid_files_name_the_file_and_the_key(tmp_path, edit, message) -> Non
 
 def test_unknown_preset_lists_the_valid_ones() -> None:
     with pytest.raises(SimParamsError, match="valid presets: xml, sts3215_7v4_5v"):
-        resolve_params("so101", "sts3215_9v")
+        resolve_params(SO101_SIM, "sts3215_9v")
 
 
 def test_kp_scales_with_the_p_coefficient_and_force_with_supply_and_torque_limit() -> None:
@@ -69,7 +69,7 @@ def test_kp_scales_with_the_p_coefficient_and_force_with_supply_and_torque_limit
     assert STS3215_12V.joint(16, 12.0).kp == pytest.approx(11.7)  # K-Scale figure at P = 16
     assert STS3215_7V4.joint(16, 5.0).force_limit < STS3215_7V4.joint(16, 6.0).force_limit
     assert STS3215_7V4.joint(16, 5.0, torque_limit=500).force_limit == pytest.approx(0.7)
-    grip = preset("so101", "sts3215_7v4_5v").joints["gripper"]
+    grip = preset(SO101_SIM, "sts3215_7v4_5v").joints["gripper"]
     assert grip.force_limit == pytest.approx(0.5 * 1.4) and grip.overload_force_limit == pytest.approx(0.25 * 1.4)
 
 
@@ -149,10 +149,10 @@ def test_backlash_delays_the_reversal() -> None:
 
 
 def test_hidden_reality_is_reproducible_per_seed_and_differs_across_seeds() -> None:
-    a, b, c = draw_reality("so101", 1), draw_reality("so101", 1), draw_reality("so101", 2)
+    a, b, c = draw_reality(SO101_SIM, 1), draw_reality(SO101_SIM, 1), draw_reality(SO101_SIM, 2)
     assert a == b and a != c
     assert 0.015 <= a.action_delay_s <= 0.045
-    kps = [draw_reality("so101", s).joints["elbow_flex"].kp for s in range(12)]
+    kps = [draw_reality(SO101_SIM, s).joints["elbow_flex"].kp for s in range(12)]
     assert min(kps) >= 0.9 * 17.8 / 32 * 16 * 0.99 and max(kps) <= 1.1 * 11.7 * 1.01 and len(set(kps)) == 12
 
 

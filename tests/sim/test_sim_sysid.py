@@ -25,11 +25,11 @@ def _log(truth, duration_s: float):
 def test_delay_is_found_first_even_when_the_servo_class_is_wrong() -> None:
     """Reality 1 is a 12 V servo (4x the friction, 1.3x the kp of the 5 V nominal): a delay grid with the nominal
     servos picks 0 ms there (measured); with the servos rescaled per candidate it finds the true delay."""
-    truth = draw_reality("so101", 1)
+    truth = draw_reality(SO101_SIM, 1)
     assert "12v" in truth.name
-    replay = Replay(SO101_SIM, default_params("so101"), _log(truth, 8.0))
+    replay = Replay(SO101_SIM, default_params(SO101_SIM), _log(truth, 8.0))
     h = float(replay.base.opt.timestep)
-    delay, _ = fit_delay(replay, default_params("so101"))
+    delay, _ = fit_delay(replay, default_params(SO101_SIM))
     assert abs(delay * h - truth.action_delay_s) <= 0.004, (delay * h, truth.action_delay_s)
 
 
