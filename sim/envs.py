@@ -143,6 +143,7 @@ for _family in FAMILIES:
             gym.register(
                 id=ENV_IDS[_task],
                 entry_point="twinarm.sim.envs:TaskEnv",
+                vector_entry_point="twinarm.sim.vector_env:BatchedTaskEnv",
                 kwargs={"task": _task, "robot": _family.model.spec.name},
                 max_episode_steps=_cls.max_steps,
             )
