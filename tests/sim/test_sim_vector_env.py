@@ -37,6 +37,7 @@ def actions_near(pos: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         ("reach", {"cameras": ()}),
         ("grasp", {}),
         ("reach_pose", {"cameras": ("side",), "image_size": (12, 16)}),
+        ("place", {"obs_mode": "privileged", "reward_mode": "sparse"}),
     ],
 )
 def test_batched_env_equals_sync_vector_env_of_single_envs(task: str, kwargs: dict) -> None:
