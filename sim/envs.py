@@ -120,13 +120,15 @@ class TaskEnv(gym.Env):
         self.metadata = {**self.metadata, "render_fps": control_hz}
         self._scene: Any = None
         if self.obs_mode is ObsMode.PRIVILEGED:  # the entries' shapes come from a started task (no cameras here)
-            self._connect()
+            self.connect()
             self.task.start(self._scene, np.random.default_rng(0))
             self.observation_space = gym.spaces.Dict(
                 {**self.observation_space.spaces, **privileged_spaces(self.privileged_state())}
             )
 
-    def _connect(self) -> None:
+    def connect(self) -> None:
+        """Load the model, the scene handles and the camera renderers now (``reset`` does it the first time
+        otherwise); calling it again does nothing. Renderers belong to the calling thread."""
         if not self.robot.is_connected:
             self.robot.connect()
             self._scene = self.family.scene(self.robot)
@@ -139,7 +141,7 @@ class TaskEnv(gym.Env):
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[dict, dict]:
         super().reset(seed=seed)
-        self._connect()
+        self.connect()
         self.task.start(self._scene, self.np_random)  # the task moves the scene before each step from now on
         privileged = self.privileged_state()
         return self._observe(privileged), {"is_success": False, "privileged": privileged}

@@ -8,9 +8,10 @@ masks, ``reset(seed=s)`` seeding env ``i`` with ``s + i``. Results equal those o
 
 Each sub-env is a full :class:`sim.envs.TaskEnv` with its own ``SimRobot`` (its own ``MjModel`` and ``MjData``), so
 the Robot safety clip runs per env unchanged, and per-env model parameters can be edited in place
-(:attr:`BatchedTaskEnv.models`, after the first reset). The envs are split into ``num_threads`` contiguous
+(:attr:`BatchedTaskEnv.models`). The envs are split into ``num_threads`` contiguous
 partitions, each stepped by one pinned thread (:mod:`sim.threads`); MuJoCo releases the GIL in ``mj_step`` and
-while rendering, so physics and cameras of different partitions run at once.
+while rendering, so physics and cameras of different partitions run at once. Use the env from one thread: the
+caller's thread runs the first partition and owns its GL contexts.
 
 Why not ``mujoco.batch`` / ``mujoco.rollout``: both keep each simulation's state in their own rows or MjData, so
 every step would copy the state in and the MjData out (measured 14 us per hand env) to run the task's Python
@@ -84,6 +85,7 @@ class BatchedTaskEnv(VectorEnv):
         self._autoreset = np.zeros(num_envs, dtype=np.bool_)
         self._elapsed = np.zeros(num_envs, dtype=np.int64)
         self._infos: list[dict[str, Any]] = [{} for _ in range(num_envs)]
+        self.call("connect")  # each env's model and renderers, made on the env's own thread
 
     @property
     def num_threads(self) -> int:
@@ -91,9 +93,8 @@ class BatchedTaskEnv(VectorEnv):
 
     @property
     def models(self) -> list[mujoco.MjModel]:
-        """Each env's own MjModel (edit per-env parameters in place); available after the first reset."""
-        if not all(env.robot.is_connected for env in self.envs):
-            raise ConfigError("BatchedTaskEnv.models: the models exist after the first reset(); call reset() first")
+        """Each env's own MjModel, to edit per-env parameters in place (effective from the next step; a task may
+        overwrite what it sets itself at reset, like the hand's object)."""
         return [env.robot.model for env in self.envs]
 
     # -- gymnasium VectorEnv ------------------------------------------------------------------------------------
