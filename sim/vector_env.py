@@ -26,13 +26,18 @@ import os
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
+import gymnasium as gym
 import mujoco
 import numpy as np
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space, create_empty_array
-from twinarm.robot.errors import ConfigError
+from twinarm.robot.errors import ActionError, ConfigError, TwinarmError
 from twinarm.sim.envs import TaskEnv, family_of
 from twinarm.sim.threads import PinnedThreads
+
+
+class ResetNeededError(TwinarmError, gym.error.ResetNeeded):
+    """``step`` was called before the first ``reset``."""
 
 
 def default_threads(num_envs: int) -> int:
@@ -85,6 +90,7 @@ class BatchedTaskEnv(VectorEnv):
         self._autoreset = np.zeros(num_envs, dtype=np.bool_)
         self._elapsed = np.zeros(num_envs, dtype=np.int64)
         self._infos: list[dict[str, Any]] = [{} for _ in range(num_envs)]
+        self._was_reset = False
         self.call("connect")  # each env's model and renderers, made on the env's own thread
 
     @property
@@ -116,6 +122,7 @@ class BatchedTaskEnv(VectorEnv):
                     self._write_obs(i, obs)
 
         self._threads.run(work, self._parts)
+        self._was_reset = True
         self._terminations[mask] = self._truncations[mask] = self._autoreset[mask] = False
         self._elapsed[mask] = 0
         infos = stack_infos([info if m else {} for info, m in zip(self._infos, mask)], self.num_envs)
@@ -126,9 +133,13 @@ class BatchedTaskEnv(VectorEnv):
     ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         """Step every env with its row of ``actions`` (N, n) [rad]; envs whose episode ended last step reset
         instead (reward 0, not terminated or truncated)."""
+        if not self._was_reset:
+            raise ResetNeededError("BatchedTaskEnv.step() called before reset(); call reset() first")
         actions = np.asarray(actions)
-        if actions.shape[0] != self.num_envs:
-            raise ConfigError(f"BatchedTaskEnv.step: {actions.shape[0]} actions for {self.num_envs} envs")
+        if actions.shape[:1] != (self.num_envs,):
+            raise ActionError(
+                f"BatchedTaskEnv.step: actions of shape {actions.shape}; expected ({self.num_envs}, n), one row per env"
+            )
 
         def work(part: range) -> None:
             for i in part:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import twinarm.sim  # noqa: F401  (registers the envs)
 from gymnasium.vector import AutoresetMode
-from twinarm.robot.errors import ConfigError
+from twinarm.robot.errors import ActionError, ConfigError
 from twinarm.sim.envs import ENV_IDS
 from twinarm.sim.threads import PinnedThreads
 from twinarm.sim.vector_env import BatchedTaskEnv, stack_infos
@@ -109,6 +109,20 @@ def test_models_are_per_env_and_editable_in_place() -> None:
             obs, *_ = env.step(hold)
         assert not np.array_equal(obs["joint_pos"][0], obs["joint_pos"][1])
         assert models[1].opt.gravity[2] < 0
+    finally:
+        env.close()
+
+
+def test_step_before_reset_and_wrong_action_shapes_are_refused() -> None:
+    env = gym.make_vec(ENV_IDS["reach"], num_envs=2, cameras=())
+    try:
+        with pytest.raises(gym.error.ResetNeeded, match="reset"):
+            env.step(np.zeros((2, 6), np.float32))
+        env.reset(seed=0)
+        with pytest.raises(ActionError, match=r"\(2, n\)"):
+            env.step(np.zeros((3, 6), np.float32))
+        with pytest.raises(ActionError, match="shape"):
+            env.step(np.zeros((2, 5), np.float32))  # the Robot's own check, per env
     finally:
         env.close()
 
