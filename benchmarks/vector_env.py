@@ -9,10 +9,13 @@ For 1, 2, 4, 8, 16 envs of ``lift``, state only and with two 96x96 cameras (fron
   ``mj_step(nstep=n_substeps)`` (+ ``CameraRenderer.render`` per camera) per batch step.
 
 Goals (issue 14, 2 cores): batched >= 1.8x one env with state observations; per-env overhead of ``batched/1t``
-over ``raw`` <= 5 %. Scaling: a step's Python work (share ``s`` = 1 - raw / batched/1t of its time) holds the GIL
-while the physics and renders release it, so threads overlap until the GIL is busy all the time: on ``T`` cores the
-speedup over one thread is at most ``min(T, 1 / s)``; the table prints that bound for larger machines. The machine
-may be shared: each figure is the best of interleaved rounds, and the 1-minute load is printed.
+over ``raw`` <= 5 %. Two tables per observation kind: env-steps/s by the wall clock (what a user gets, but on a
+shared machine other processes take cores away), and process CPU time per env-step, which other processes barely
+change: it gives the overhead, the share ``s`` of a step's time spent outside ``mj_step``/rendering (Python, which
+holds the GIL while physics and renders release it) and ``busy`` (the cores the batched env kept busy). From these,
+the speedup over one env on an idle machine with ``T`` cores is estimated as ``min(T, 1 / s, N) x CPU(1 env) /
+CPU(batched)``: threads overlap until the GIL is busy all the time, at most one thread per env. Each figure is the
+best of interleaved rounds; the 1-minute load is printed before and after.
 
     python benchmarks/vector_env.py [--seconds 1] [--envs 1,2,4,8,16] [--no-async]
 """
@@ -23,6 +26,7 @@ import argparse
 import os
 import time
 from collections.abc import Callable
+from typing import NamedTuple
 
 import gymnasium as gym
 import mujoco
@@ -35,17 +39,29 @@ TASK = ENV_IDS["lift"]
 CAMERAS = {"state": {"obs_mode": "state"}, "2 cams 96x96": {"cameras": ("front", "wrist"), "image_size": (96, 96)}}
 
 
-def rate(fn: Callable[[], object], seconds: float, rounds: int = 3) -> float:
-    """Calls/s of ``fn``: the best of ``rounds`` rounds (the least disturbed one on a shared machine)."""
+class Rate(NamedTuple):
+    """One method's figures: ``wall`` env-steps/s, ``cpu_us`` process CPU time per env-step [us] (every thread of
+    this process, the GL rasterizer's included; not the workers of AsyncVectorEnv), ``busy`` = CPU / wall time (the
+    cores this process kept busy)."""
+
+    wall: float
+    cpu_us: float
+    busy: float
+
+
+def rate(fn: Callable[[], object], seconds: float, envs: int, rounds: int = 3) -> Rate:
+    """``fn`` steps ``envs`` envs; the best of ``rounds`` rounds by wall time (the least disturbed one)."""
     for _ in range(3):
         fn()
-    best = 0.0
+    best = Rate(0.0, 0.0, 0.0)
     for _ in range(rounds):
-        n, t0 = 0, time.perf_counter()
+        n, t0, c0 = 0, time.perf_counter(), time.process_time()
         while (elapsed := time.perf_counter() - t0) < seconds / rounds:
             fn()
             n += 1
-        best = max(best, n / elapsed)
+        cpu = time.process_time() - c0
+        if n * envs / elapsed > best.wall:
+            best = Rate(n * envs / elapsed, cpu / (n * envs) * 1e6, cpu / elapsed)
     return best
 
 
@@ -68,7 +84,7 @@ def raw_stepper(env: BatchedTaskEnv) -> Callable[[], None]:
     return step
 
 
-def measure(n: int, kwargs: dict, seconds: float, with_async: bool) -> dict[str, float]:
+def measure(n: int, kwargs: dict, seconds: float, with_async: bool) -> dict[str, Rate]:
     """Env-steps/s of each method for ``n`` envs (all measured in alternating rounds)."""
     envs: dict[str, gym.vector.VectorEnv] = {
         "batched": gym.make_vec(TASK, num_envs=n, **kwargs),
@@ -88,10 +104,11 @@ def measure(n: int, kwargs: dict, seconds: float, with_async: bool) -> dict[str,
     single.reset(seed=0)
     hold = single.unwrapped.robot.last_target
     fns["1 env"] = lambda: single.step(hold)
-    best = dict.fromkeys(fns, 0.0)
+    best = dict.fromkeys(fns, Rate(0.0, 0.0, 0.0))
     for _ in range(2):
         for name, fn in fns.items():
-            best[name] = max(best[name], rate(fn, seconds / 2) * (1 if name == "1 env" else n))
+            r = rate(fn, seconds / 2, 1 if name == "1 env" else n)
+            best[name] = max(best[name], r)  # by wall rate
     for env in [*envs.values(), single]:
         env.close()
     return best
@@ -106,19 +123,25 @@ def main() -> None:
     sizes = [int(x) for x in args.envs.split(",")]
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     print(f"{TASK}, {cores} cores, load at start {os.getloadavg()[0]:.2f} (1 min)")
+    wall_cols = ["1 env", "batched", "batched/1t", "sync", "async", "raw"]
+    cpu_cols = ["1 env", "batched", "batched/1t", "raw"]
     for what, kwargs in CAMERAS.items():
-        print(f"\n{what}: env-steps/s")
-        cols = ["1 env", "batched", "batched/1t", "sync", "async", "raw"]
-        print(f"{'envs':>4} " + " ".join(f"{c:>11}" for c in cols) + f" {'vs 1 env':>9} {'overhead':>9} {'GIL s':>6}")
-        gil = 0.0
-        for n in sizes:
-            r = measure(n, kwargs, args.seconds, not args.no_async)
-            overhead = r["raw"] / r["batched/1t"] - 1.0  # extra time per env-step over the physics alone
-            gil = max(0.0, 1.0 - r["batched/1t"] / r["raw"])  # share of a step's time outside mj_step/render
-            row = " ".join(f"{r[c]:11.0f}" if c in r else f"{'-':>11}" for c in cols)
-            print(f"{n:4d} {row} {r['batched'] / r['1 env']:8.2f}x {overhead:8.1%} {gil:6.2f}")
-        bound = ", ".join(f"{t} cores {min(t, 1.0 / max(gil, 1e-9)):.1f}x" for t in (4, 8, 16, 32))
-        print(f"   speedup bound min(T, 1/s) at s = {gil:.2f} (largest size): {bound}")
+        rows = {n: measure(n, kwargs, args.seconds, not args.no_async) for n in sizes}
+        print(f"\n{what}: env-steps/s (wall clock)")
+        print(f"{'envs':>4} " + " ".join(f"{c:>11}" for c in wall_cols) + f" {'vs 1 env':>9}")
+        for n, r in rows.items():
+            row = " ".join(f"{r[c].wall:11.0f}" if c in r else f"{'-':>11}" for c in wall_cols)
+            print(f"{n:4d} {row} {r['batched'].wall / r['1 env'].wall:8.2f}x")
+        print(f"{what}: CPU time per env-step [us] (insensitive to other processes' load)")
+        head = " ".join(f"{c:>11}" for c in cpu_cols)
+        print(f"{'envs':>4} {head} {'overhead':>9} {'GIL s':>6} {'busy':>5}  est. vs 1 env on an idle machine")
+        for n, r in rows.items():
+            row = " ".join(f"{r[c].cpu_us:11.1f}" for c in cpu_cols)
+            overhead = r["batched/1t"].cpu_us / r["raw"].cpu_us - 1.0  # extra CPU per env-step over the physics
+            gil = max(0.0, 1.0 - r["raw"].cpu_us / r["batched/1t"].cpu_us)  # share outside mj_step/render
+            per_step = r["1 env"].cpu_us / r["batched"].cpu_us
+            est = ", ".join(f"{t} cores {min(t, 1.0 / max(gil, 1e-9), n) * per_step:.1f}x" for t in (2, 4, 8, 16))
+            print(f"{n:4d} {row} {overhead:8.1%} {gil:6.2f} {r['batched'].busy:5.2f}  {est}")
     print(f"load at end {os.getloadavg()[0]:.2f} (1 min)")
 
 
