@@ -114,6 +114,29 @@ def measure(n: int, kwargs: dict, seconds: float, with_async: bool) -> dict[str,
     return best
 
 
+def bench_renderers(n: int, seconds: float) -> tuple[Rate, Rate]:
+    """96x96 front-camera renders of ``n`` envs on one thread: each env's own renderer (one GL context each, as
+    the envs render now) against one renderer drawing every env's data (one context per thread)."""
+    env = gym.make_vec(TASK, num_envs=n, num_threads=1, cameras=("front",), image_size=(96, 96))
+    env.reset(seed=0)
+    robots = [e.robot for e in env.envs]
+    shared = mujoco.Renderer(robots[0].model, 96, 96)
+
+    def own() -> None:
+        for r in robots:
+            r._renderer.render(r.data, "front")
+
+    def one() -> None:
+        for r in robots:
+            shared.update_scene(r.data, camera="front")
+            shared.render()
+
+    result = (rate(own, seconds, n), rate(one, seconds, n))
+    shared.close()
+    env.close()
+    return result
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=1.0, help="measuring time per method and size [s]")
@@ -142,6 +165,11 @@ def main() -> None:
             per_step = r["1 env"].cpu_us / r["batched"].cpu_us
             est = ", ".join(f"{t} cores {min(t, 1.0 / max(gil, 1e-9), n) * per_step:.1f}x" for t in (2, 4, 8, 16))
             print(f"{n:4d} {row} {overhead:8.1%} {gil:6.2f} {r['batched'].busy:5.2f}  {est}")
+    own, one = bench_renderers(8, args.seconds)
+    print(
+        f"\n96x96 renders of 8 envs on one thread: own renderer per env {own.cpu_us:.0f} us CPU "
+        f"({own.wall:.0f}/s), one shared renderer {one.cpu_us:.0f} us CPU ({one.wall:.0f}/s)"
+    )
     print(f"load at end {os.getloadavg()[0]:.2f} (1 min)")
 
 
