@@ -33,6 +33,7 @@ from gymnasium.vector.utils import batch_space, create_empty_array
 from twinarm.robot.errors import ActionError, ConfigError, TwinarmError
 from twinarm.sim.envs import TaskEnv, family_of
 from twinarm.sim.threads import PinnedThreads
+from twinarm.sim.vector_info import stack_infos
 
 
 class ResetNeededError(TwinarmError, gym.error.ResetNeeded):
@@ -41,7 +42,8 @@ class ResetNeededError(TwinarmError, gym.error.ResetNeeded):
 
 def default_threads(num_envs: int) -> int:
     """One thread per usable CPU core, at most one per env."""
-    return max(1, min(num_envs, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1))
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(num_envs, cores))
 
 
 class BatchedTaskEnv(VectorEnv):
@@ -226,51 +228,3 @@ def _check_mask(mask: Any, n: int) -> np.ndarray:
     if not mask.any():
         raise ConfigError("options['reset_mask'] must select at least one env")
     return mask
-
-
-def _batch_of(value: Any, n: int) -> np.ndarray:
-    """An empty (n, ...) array for values like ``value``, with gymnasium's ``VectorEnv._add_info`` dtype rules."""
-    if type(value) in (int, float, bool) or isinstance(value, np.number):
-        return np.zeros(n, dtype=type(value))
-    if isinstance(value, np.ndarray):
-        return np.zeros((n, *value.shape), dtype=value.dtype)
-    return np.full(n, fill_value=None, dtype=object)
-
-
-def stack_infos(infos: Sequence[dict[str, Any]], n: int) -> dict[str, Any]:
-    """Per-env info dicts -> one dict of (n, ...) arrays, each with a ``_key`` bool mask of the envs that had the
-    key; nested dicts recursively. Same layout and dtypes as gymnasium's ``VectorEnv._add_info``."""
-    first = infos[0]
-    out: dict[str, Any] = {}
-    if all(info.keys() == first.keys() for info in infos):  # every env reported the same keys (the usual case)
-        for key, value in first.items():
-            column = [info[key] for info in infos]
-            out[key] = stack_infos(column, n) if isinstance(value, dict) else _stack(column, value, n)
-            out["_" + key] = _all_true(n)
-        return out
-    for key in dict.fromkeys(k for info in infos for k in info):
-        mask = np.array([key in info for info in infos], dtype=np.bool_)
-        value = next(info[key] for info in infos if key in info)
-        if isinstance(value, dict):
-            out[key] = stack_infos([info.get(key, {}) for info in infos], n)
-        else:
-            out[key] = _batch_of(value, n)
-            for i, info in enumerate(infos):
-                if key in info:
-                    out[key][i] = info[key]
-        out["_" + key] = mask
-    return out
-
-
-def _all_true(n: int) -> np.ndarray:
-    mask = np.empty(n, dtype=np.bool_)
-    mask.fill(True)  # cheaper than np.ones on the per-step path
-    return mask
-
-
-def _stack(column: list[Any], value: Any, n: int) -> np.ndarray:
-    """``column`` (one value per env, all like ``value``) as an (n, ...) array with ``_batch_of``'s dtype."""
-    array = _batch_of(value, n)
-    for i, v in enumerate(column):
-        array[i] = v
-    return array

@@ -10,7 +10,8 @@ from gymnasium.vector import AutoresetMode
 from twinarm.robot.errors import ActionError, ConfigError
 from twinarm.sim.envs import ENV_IDS
 from twinarm.sim.threads import PinnedThreads
-from twinarm.sim.vector_env import BatchedTaskEnv, stack_infos
+from twinarm.sim.vector_env import BatchedTaskEnv
+from twinarm.sim.vector_info import stack_infos
 
 
 def assert_same(a: Any, b: Any, where: str = "") -> None:
