@@ -36,6 +36,7 @@ from twinarm.sim.envs import ENV_IDS
 from twinarm.sim.vector_env import BatchedTaskEnv
 
 TASK = ENV_IDS["lift"]
+ROUNDS = 6
 CAMERAS = {"state": {"obs_mode": "state"}, "2 cams 96x96": {"cameras": ("front", "wrist"), "image_size": (96, 96)}}
 
 
@@ -105,9 +106,9 @@ def measure(n: int, kwargs: dict, seconds: float, with_async: bool) -> dict[str,
     hold = single.unwrapped.robot.last_target
     fns["1 env"] = lambda: single.step(hold)
     best = dict.fromkeys(fns, Rate(0.0, 0.0, 0.0))
-    for _ in range(2):
+    for _ in range(ROUNDS):  # short alternating rounds: each method gets its share of the machine's quiet moments
         for name, fn in fns.items():
-            r = rate(fn, seconds / 2, 1 if name == "1 env" else n)
+            r = rate(fn, seconds / ROUNDS, 1 if name == "1 env" else n, rounds=2)
             best[name] = max(best[name], r)  # by wall rate
     for env in [*envs.values(), single]:
         env.close()
@@ -142,6 +143,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=1.0, help="measuring time per method and size [s]")
     ap.add_argument("--envs", default="1,2,4,8,16")
     ap.add_argument("--no-async", action="store_true", help="skip AsyncVectorEnv (slow to spawn)")
+    ap.add_argument("--obs", choices=[*CAMERAS, "all"], default="all", help="observation kind(s) to measure")
     args = ap.parse_args()
     sizes = [int(x) for x in args.envs.split(",")]
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
@@ -149,6 +151,8 @@ def main() -> None:
     wall_cols = ["1 env", "batched", "batched/1t", "sync", "async", "raw"]
     cpu_cols = ["1 env", "batched", "batched/1t", "raw"]
     for what, kwargs in CAMERAS.items():
+        if args.obs not in ("all", what):
+            continue
         rows = {n: measure(n, kwargs, args.seconds, not args.no_async) for n in sizes}
         print(f"\n{what}: env-steps/s (wall clock)")
         print(f"{'envs':>4} " + " ".join(f"{c:>11}" for c in wall_cols) + f" {'vs 1 env':>9}")
@@ -165,11 +169,12 @@ def main() -> None:
             per_step = r["1 env"].cpu_us / r["batched"].cpu_us
             est = ", ".join(f"{t} cores {min(t, 1.0 / max(gil, 1e-9), n) * per_step:.1f}x" for t in (2, 4, 8, 16))
             print(f"{n:4d} {row} {overhead:8.1%} {gil:6.2f} {r['batched'].busy:5.2f}  {est}")
-    own, one = bench_renderers(8, args.seconds)
-    print(
-        f"\n96x96 renders of 8 envs on one thread: own renderer per env {own.cpu_us:.0f} us CPU "
-        f"({own.wall:.0f}/s), one shared renderer {one.cpu_us:.0f} us CPU ({one.wall:.0f}/s)"
-    )
+    if args.obs == "all":
+        own, one = bench_renderers(8, args.seconds)
+        print(
+            f"\n96x96 renders of 8 envs on one thread: own renderer per env {own.cpu_us:.0f} us CPU "
+            f"({own.wall:.0f}/s), one shared renderer {one.cpu_us:.0f} us CPU ({one.wall:.0f}/s)"
+        )
     print(f"load at end {os.getloadavg()[0]:.2f} (1 min)")
 
 
