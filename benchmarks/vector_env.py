@@ -10,12 +10,13 @@ For 1, 2, 4, 8, 16 envs of ``lift``, state only and with two 96x96 cameras (fron
 
 Goals (issue 14, 2 cores): batched >= 1.8x one env with state observations; per-env overhead of ``batched/1t``
 over ``raw`` <= 5 %. Two tables per observation kind: env-steps/s by the wall clock (what a user gets, but on a
-shared machine other processes take cores away), and process CPU time per env-step, which other processes barely
-change: it gives the overhead, the share ``s`` of a step's time spent outside ``mj_step``/rendering (Python, which
-holds the GIL while physics and renders release it) and ``busy`` (the cores the batched env kept busy). From these,
-the speedup over one env on an idle machine with ``T`` cores is estimated as ``min(T, 1 / s, N) x CPU(1 env) /
-CPU(batched)``: threads overlap until the GIL is busy all the time, at most one thread per env. Each figure is the
-best of interleaved rounds; the 1-minute load is printed before and after.
+shared machine other processes take cores away), and process CPU time per env-step, which other processes change
+less (they still inflate it through shared caches: compare rows measured at similar load). The CPU table gives the
+overhead, the share ``s`` of a step's time spent outside ``mj_step``/rendering (Python, which holds the GIL while
+physics and renders release it) and ``busy`` (the cores the batched env kept busy). From these, the speedup over
+one env on an idle machine with ``T`` cores is estimated as ``min(T, 1 / s, N) x CPU(1 env) / CPU(batched)``:
+threads overlap until the GIL is busy all the time, at most one thread per env. Each figure is the best of short
+alternating rounds; the 1-minute load is printed before and after.
 
     python benchmarks/vector_env.py [--seconds 1] [--envs 1,2,4,8,16] [--no-async]
 """
@@ -159,7 +160,7 @@ def main() -> None:
         for n, r in rows.items():
             row = " ".join(f"{r[c].wall:11.0f}" if c in r else f"{'-':>11}" for c in wall_cols)
             print(f"{n:4d} {row} {r['batched'].wall / r['1 env'].wall:8.2f}x")
-        print(f"{what}: CPU time per env-step [us] (insensitive to other processes' load)")
+        print(f"{what}: CPU time per env-step [us] (less sensitive to other processes' load)")
         head = " ".join(f"{c:>11}" for c in cpu_cols)
         print(f"{'envs':>4} {head} {'overhead':>9} {'GIL s':>6} {'busy':>5}  est. vs 1 env on an idle machine")
         for n, r in rows.items():
