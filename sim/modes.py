@@ -2,7 +2,7 @@
 
 ========================  ==========================================================================================
 ``obs_mode="rgb"``        what the real robot sees (the default): ``joint_pos``, ``joint_vel`` and one
-                          ``image_<camera>`` per camera (``robot.spec.image_key``)
+                          ``image_<camera>`` per camera (``robot.features.image_key``)
 ``obs_mode="state"``      joints only: ``joint_pos`` [rad], ``joint_vel`` [rad/s]; no cameras are rendered
 ``obs_mode="privileged"`` joints plus the task's simulator-only state (``Task.privileged``: object poses [m,
                           quaternion w x y z], targets, grasp point), each entry a flat float32 vector under its own
@@ -12,7 +12,7 @@
 ========================  ==========================================================================================
 
 Every observation key is free of dots, so torch RL libraries can name modules after them; the dataset's feature
-names (``observation.images.<camera>``) are derived from the same keys in ``dataset.layout``.
+names (``observation.images.<camera>``) are defined beside them, in ``robot.features``.
 """
 
 from __future__ import annotations
