@@ -15,7 +15,9 @@ less (they still inflate it through shared caches: compare rows measured at simi
 overhead, the share ``s`` of a step's time spent outside ``mj_step``/rendering (Python, which holds the GIL while
 physics and renders release it) and ``busy`` (the cores the batched env kept busy). From these, the speedup over
 one env on an idle machine with ``T`` cores is estimated as ``min(T, 1 / s, N) x CPU(1 env) / CPU(batched)``:
-threads overlap until the GIL is busy all the time, at most one thread per env. Each figure is the best of short
+threads overlap until the GIL is busy all the time, at most one thread per env. It is an upper estimate: it
+assumes the cores do not slow each other down (on the 2-core VM raw ``mj_step`` costs 14 % more CPU per step with
+both cores busy, the batched env 30-40 % more). Each figure is the best of short
 alternating rounds; the 1-minute load is printed before and after.
 
     python benchmarks/vector_env.py [--seconds 1] [--envs 1,2,4,8,16] [--no-async]
@@ -162,7 +164,7 @@ def main() -> None:
             print(f"{n:4d} {row} {r['batched'].wall / r['1 env'].wall:8.2f}x")
         print(f"{what}: CPU time per env-step [us] (less sensitive to other processes' load)")
         head = " ".join(f"{c:>11}" for c in cpu_cols)
-        print(f"{'envs':>4} {head} {'overhead':>9} {'GIL s':>6} {'busy':>5}  est. vs 1 env on an idle machine")
+        print(f"{'envs':>4} {head} {'overhead':>9} {'GIL s':>6} {'busy':>5}  upper est. vs 1 env, idle machine")
         for n, r in rows.items():
             row = " ".join(f"{r[c].cpu_us:11.1f}" for c in cpu_cols)
             overhead = r["batched/1t"].cpu_us / r["raw"].cpu_us - 1.0  # extra CPU per env-step over the physics
