@@ -48,7 +48,7 @@ def build(root: Path, episodes: int, seconds: float) -> None:
                     img = base[c.name].copy()
                     x = (i * 3) % (c.width - 20)
                     img[10:30, x : x + 20] = 255
-                    obs[f"image.{c.name}"] = img
+                    obs[f"image_{c.name}"] = img
                 while not rec.add_frame(obs, obs["joint_pos"]):
                     time.sleep(0.01)  # building the fixture, not measuring: wait for the encoder
             rec.save_episode()

@@ -46,7 +46,7 @@ def frames(s: RobotSpec, n: int, seed: int):
             w = max(4, c.width // 5)
             x = (i * 3) % (c.width - w)
             img[c.height // 3 : c.height // 3 + w, x : x + w] = (255, 40, 40)
-            obs[f"image.{c.name}"] = img
+            obs[f"image_{c.name}"] = img
         yield obs, obs["joint_pos"]
 
 

@@ -29,8 +29,8 @@ def _obs(rng: np.random.Generator) -> dict[str, np.ndarray]:
     return {
         "joint_pos": rng.uniform(-1, 1, 6).astype(np.float32),
         "joint_vel": np.zeros(6, np.float32),
-        "image.front": rng.integers(0, 256, (96, 96, 3), dtype=np.uint8),
-        "image.wrist": rng.integers(0, 256, (224, 224, 3), dtype=np.uint8),
+        "image_front": rng.integers(0, 256, (96, 96, 3), dtype=np.uint8),
+        "image_wrist": rng.integers(0, 256, (224, 224, 3), dtype=np.uint8),
     }
 
 

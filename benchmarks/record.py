@@ -59,7 +59,7 @@ class MovingPattern(Robot):
             img = self.base[c.name].copy()
             x = (self.i * 7) % (c.width - 80)
             img[100:180, x : x + 80] = (255, 40, 40)
-            obs[f"image.{c.name}"] = img
+            obs[f"image_{c.name}"] = img
         return obs
 
 
@@ -81,7 +81,7 @@ def baseline_cost_s(frames: int) -> float:
     for _ in range(frames):
         obs = src.get_observation()
         for c in SPEC.cameras:
-            np.array(obs[f"image.{c.name}"], copy=True)
+            np.array(obs[f"image_{c.name}"], copy=True)
     return (time.perf_counter() - t0) / frames
 
 

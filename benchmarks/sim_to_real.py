@@ -73,7 +73,7 @@ def collect_demos(n: int, hold_steps: int, size: int) -> tuple[list[dict[str, np
             if after is not None:
                 demo = {STATE: np.stack([o["joint_pos"] for o, _ in rows]), ACTION: np.stack([a for _, a in rows])}
                 for cam in CAMERAS:
-                    demo[cam] = np.stack([o[f"image.{cam}"] for o, _ in rows])
+                    demo[cam] = np.stack([o[f"image_{cam}"] for o, _ in rows])
                 demos.append(demo)
     finally:
         env.close()

@@ -10,7 +10,7 @@ A dataset root holds::
     videos/<key>/chunk-XXX/file-XXX.mp4 one H.264/AV1 stream per camera, episodes packed up to VIDEO_FILES_SIZE_IN_MB
 
 Feature mapping from the Robot contract (``robot.spec``): ``observation.state`` <- ``joint_pos`` [rad],
-``observation.velocity`` <- ``joint_vel`` [rad/s], ``observation.images.<cam>`` <- ``image.<cam>`` (video),
+``observation.velocity`` <- ``joint_vel`` [rad/s], ``observation.images.<cam>`` <- ``image_<cam>`` (video),
 ``action`` <- the joint targets sent [rad]. Units are stored per feature under an extra ``units`` key, which
 lerobot ignores (it reads only ``dtype``, ``shape``, ``names`` and ``info``).
 """

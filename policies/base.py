@@ -6,7 +6,7 @@ A policy maps observations to chunks of future joint targets [rad]. Two entry po
 * training: ``forward(batch) -> (loss, logs)`` on a batch from :mod:`policies.data` (lerobot key names:
   ``observation.state`` (B, [T,] n), ``observation.images.<cam>`` (B, [T,] 3, H, W) float in [0, 1],
   ``action`` (B, chunk, n), ``action_is_pad`` (B, chunk));
-* control: ``select_action(obs)`` with a Robot observation dict (``joint_pos`` (n,) [rad], ``image.<cam>``
+* control: ``select_action(obs)`` with a Robot observation dict (``joint_pos`` (n,) [rad], ``image_<cam>``
   (H, W, 3) uint8) returning (n,) float32 joint targets [rad]. It plans a chunk, then replays its first
   ``n_action_steps`` actions before planning again. Batched observations (a leading env axis) give (B, n).
 

@@ -47,7 +47,7 @@ def sample_to_tensors(sample: dict[str, Any]) -> dict[str, Tensor]:
 
 
 def observation_to_batch(obs: dict[str, np.ndarray], cameras: Sequence[str]) -> dict[str, Tensor]:
-    """Robot observation (``joint_pos`` (n,) or (B, n), ``image.<cam>`` (H, W, 3) or (B, H, W, 3) uint8) ->
+    """Robot observation (``joint_pos`` (n,) or (B, n), ``image_<cam>`` (H, W, 3) or (B, H, W, 3) uint8) ->
     lerobot-keyed tensors with a batch axis: ``observation.state`` (B, n), images (B, 3, H, W) in [0, 1]."""
     pos = np.asarray(obs[JOINT_POS], dtype=np.float32)
     batched = pos.ndim == 2

@@ -3,7 +3,7 @@
 Episodes run in waves of ``num_envs`` vectorised environments that start together, so one batched
 ``policy.select_action`` call (one shared action queue) serves the whole wave; an env that finishes early keeps
 stepping until the wave ends but its further steps are not counted. The env's observations must follow the
-Robot contract (``joint_pos``, ``image.<cam>``) and its ``info`` must report ``is_success`` (or ``success``).
+Robot contract (``joint_pos``, ``image_<cam>``) and its ``info`` must report ``is_success`` (or ``success``).
 
 A registered env id is made with the policy's contract (:func:`contract_env_kwargs`: its cameras, rendered at the
 size the training frames were captured at, and its control rate), so evaluating a checkpoint needs no extra keys

@@ -1,7 +1,7 @@
 """Every observation key and dataset feature name, defined once.
 
 Robot observations (``robot.spec``) carry ``joint_pos`` (n,) [rad], ``joint_vel`` (n,) [rad/s] and one
-``image.<camera>`` (H, W, 3) uint8 RGB per camera. The LeRobot dataset format and the policies name the same
+``image_<camera>`` (H, W, 3) uint8 RGB per camera. The LeRobot dataset format and the policies name the same
 quantities ``observation.state``, ``observation.velocity``, ``observation.images.<camera>`` and ``action`` (joint
 targets [rad]); training batches add ``action_is_pad``. Code that needs one of these strings imports it from here.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 # -- robot observation keys -----------------------------------------------------------------------------------
 JOINT_POS = "joint_pos"
 JOINT_VEL = "joint_vel"
-IMAGE_PREFIX = "image."
+IMAGE_PREFIX = "image_"
 
 # -- dataset / policy feature names (lerobot's) ---------------------------------------------------------------
 STATE = "observation.state"
@@ -22,7 +22,7 @@ IMAGE_FEATURE_PREFIX = "observation.images."
 
 
 def image_key(camera: str) -> str:
-    """Observation key of a camera's image: ``image.<camera>``."""
+    """Observation key of a camera's image: ``image_<camera>``."""
     return IMAGE_PREFIX + camera
 
 

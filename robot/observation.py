@@ -45,7 +45,7 @@ def fit_image(image: np.ndarray, target_hw: tuple[int, int]) -> np.ndarray:
 
 
 class ObservationPipeline:
-    """Turns a robot observation (``joint_pos`` [rad], ``image.<cam>`` at any size; optionally a leading batch
+    """Turns a robot observation (``joint_pos`` [rad], ``image_<cam>`` at any size; optionally a leading batch
     axis) into exactly the inputs of ``contract``: the joint positions and each of its cameras at its input
     size. A missing key raises :class:`PolicyMismatchError` naming what the policy needs and what is there."""
 

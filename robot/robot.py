@@ -118,7 +118,7 @@ class Robot(abc.ABC):
 
     # -- I/O ------------------------------------------------------------------------------------------------
     def get_observation(self) -> Observation:
-        """Measured state: ``joint_pos`` [rad], ``joint_vel`` [rad/s], ``image.<camera>`` uint8 HxWx3."""
+        """Measured state: ``joint_pos`` [rad], ``joint_vel`` [rad/s], ``image_<camera>`` uint8 HxWx3."""
         self._require_connected("get_observation")
         return self._get_observation()
 

@@ -6,7 +6,7 @@ observation and action spaces. Units: joint positions in [rad], velocities in [r
 Observation (a ``dict[str, np.ndarray]``):
     ``joint_pos``      (n,) float32 [rad], zero at the simulator model's zero
     ``joint_vel``      (n,) float32 [rad/s]
-    ``image.<camera>`` (H, W, 3) uint8 RGB, one per camera in the spec
+    ``image_<camera>`` (H, W, 3) uint8 RGB, one per camera in the spec
 Action: (n,) float32 joint position targets [rad], in the spec's joint order (gripper included).
 """
 

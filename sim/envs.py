@@ -1,12 +1,15 @@
 """Gymnasium environments of every simulated task, registered as ``twinarm/...`` ids (see :data:`ENV_IDS`).
 
 One env class serves every robot: the per-robot parts are data (:class:`TaskFamily`: the sim model, its tasks, the
-scene handles, the default cameras). Observations and actions are exactly the robot's (``robot.spec``): joint state
-[rad, rad/s] plus one RGB image per configured camera; actions are joint position targets [rad], clipped by the
-Robot safety layer (the target actually sent is in ``info["action_sent"]``). Simulator-only state for experts and
-RL is in ``info["privileged"]`` and ``env.unwrapped.privileged_state()``, never in the observation.
-``info["is_success"]`` reports the task's test. Episodes are truncated by gymnasium's ``TimeLimit``
-(``max_episode_steps`` at the default 30 Hz). A task may move the scene before each step (the hand's wrist lift).
+scene handles, the default cameras). By default (``obs_mode="rgb"``) observations and actions are exactly the
+robot's (``robot.spec``): joint state [rad, rad/s] plus one RGB image per configured camera; ``obs_mode="state"``
+and ``"privileged"`` (joints plus the simulator-only state) and ``reward_mode="sparse"|"dense"`` are described in
+:mod:`sim.modes`. Actions are joint position targets [rad], clipped by the Robot safety layer (the target actually
+sent is in ``info["action_sent"]``). Simulator-only state for experts is in ``info["privileged"]`` and
+``env.unwrapped.privileged_state()`` in every mode. ``info["is_success"]`` reports the task's test.
+Episodes are truncated by gymnasium's ``TimeLimit`` (``max_episode_steps`` at the default 30 Hz);
+``gym.make_vec(id, num_envs=N)`` returns the batched env of :mod:`sim.vector_env`. A task may move the scene
+before each step (the hand's wrist lift).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from twinarm.robot.spec import CameraSpec
 from twinarm.sim.arm_tasks import ARM_TASKS, ArmScene
 from twinarm.sim.hand_scene import HandScene
 from twinarm.sim.hand_tasks import HAND_TASKS
+from twinarm.sim.modes import ObsMode, RewardMode, parse_mode, privileged_observation, privileged_spaces, task_reward
 from twinarm.sim.sim_params import SimParams
 from twinarm.sim.sim_robot import AMAZING_HAND_SIM, DEFAULT_PARAMS, SO101_SIM, SimModel, SimRobot
 from twinarm.sim.tasks import Task
@@ -79,7 +83,8 @@ def find_task(task: str) -> tuple[str, TaskFamily]:
 class TaskEnv(gym.Env):
     """Task ``task`` of robot ``robot``. ``cameras``: observation cameras (None: the robot's defaults; ``()`` for
     state only), rendered at ``image_size`` (height, width). ``control_hz`` [Hz] sets the step period.
-    ``sim_params``: the robot's servo models, latency and sensing (see :class:`SimRobot`; "" = its default)."""
+    ``sim_params``: the robot's servo models, latency and sensing (see :class:`SimRobot`; "" = its default).
+    ``obs_mode`` and ``reward_mode``: see :mod:`sim.modes` (only ``rgb`` renders cameras)."""
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["rgb_array"], "render_fps": 30}
 
@@ -92,11 +97,19 @@ class TaskEnv(gym.Env):
         control_hz: float = 30.0,
         render_mode: str | None = None,
         sim_params: SimParams | str | None = DEFAULT_PARAMS,
+        obs_mode: str | ObsMode = ObsMode.RGB,
+        reward_mode: str | RewardMode = RewardMode.DENSE,
     ) -> None:
         family = family_of(robot)
         if task not in family.tasks:
             raise ConfigError(f"unknown {robot} task {task!r}; valid tasks: {', '.join(family.tasks)}")
+        self.obs_mode = parse_mode(ObsMode, obs_mode)
+        self.reward_mode = parse_mode(RewardMode, reward_mode)
         cams = family.cameras if cameras is None else tuple(cameras)
+        if self.obs_mode is not ObsMode.RGB:
+            if cameras:
+                raise ConfigError(f"obs_mode={self.obs_mode.value!r} has no images; cameras {cams} need obs_mode='rgb'")
+            cams = ()
         spec = family.model.spec.with_rate(control_hz).with_cameras(tuple(CameraSpec(c, *image_size) for c in cams))
         self.family = family
         self.robot = SimRobot(family.model, spec, params=sim_params)
@@ -106,22 +119,40 @@ class TaskEnv(gym.Env):
         self.render_mode = render_mode
         self.metadata = {**self.metadata, "render_fps": control_hz}
         self._scene: Any = None
+        if self.obs_mode is ObsMode.PRIVILEGED:  # the entries' shapes come from a started task (no cameras here)
+            self.connect()
+            self.task.start(self._scene, np.random.default_rng(0))
+            self.observation_space = gym.spaces.Dict(
+                {**self.observation_space.spaces, **privileged_spaces(self.privileged_state())}
+            )
 
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[dict, dict]:
-        super().reset(seed=seed)
+    def connect(self) -> None:
+        """Load the model, the scene handles and the camera renderers now (``reset`` does it the first time
+        otherwise); calling it again does nothing. Renderers belong to the calling thread."""
         if not self.robot.is_connected:
             self.robot.connect()
             self._scene = self.family.scene(self.robot)
-        self.task.start(self._scene, self.np_random)  # the task moves the scene before each step from now on
+
+    def _observe(self, privileged: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         obs = self.robot.get_observation()
-        return obs, {"is_success": False, "privileged": self.privileged_state()}
+        if self.obs_mode is ObsMode.PRIVILEGED:
+            obs.update(privileged_observation(privileged))
+        return obs
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[dict, dict]:
+        super().reset(seed=seed)
+        self.connect()
+        self.task.start(self._scene, self.np_random)  # the task moves the scene before each step from now on
+        privileged = self.privileged_state()
+        return self._observe(privileged), {"is_success": False, "privileged": privileged}
 
     def step(self, action: np.ndarray) -> tuple[dict, float, bool, bool, dict]:
         sent = self.robot.send_action(action)
-        obs = self.robot.get_observation()
+        privileged = self.privileged_state()
+        obs = self._observe(privileged)
         reward, success = self.task.evaluate(self._scene)
-        info = {"is_success": success, "action_sent": sent, "privileged": self.privileged_state()}
-        return obs, reward, False, False, info
+        info = {"is_success": success, "action_sent": sent, "privileged": privileged}
+        return obs, task_reward(self.reward_mode, reward, success), False, False, info
 
     def privileged_state(self) -> dict[str, np.ndarray]:
         """Simulator-only state of the task (object poses [m, quaternion w x y z], targets, grasp point)."""
@@ -143,6 +174,7 @@ for _family in FAMILIES:
             gym.register(
                 id=ENV_IDS[_task],
                 entry_point="twinarm.sim.envs:TaskEnv",
+                vector_entry_point="twinarm.sim.vector_env:BatchedTaskEnv",
                 kwargs={"task": _task, "robot": _family.model.spec.name},
                 max_episode_steps=_cls.max_steps,
             )

@@ -31,5 +31,5 @@ def frame(episode: int, i: int, spec: RobotSpec = SPEC) -> tuple[dict[str, np.nd
     pos = np.sin(t + np.arange(n)).astype(np.float32)
     obs = {"joint_pos": pos, "joint_vel": np.cos(t + np.arange(n)).astype(np.float32)}
     for c in spec.cameras:
-        obs[f"image.{c.name}"] = image(i + 10 * episode, c.height, c.width, seed=len(c.name))
+        obs[f"image_{c.name}"] = image(i + 10 * episode, c.height, c.width, seed=len(c.name))
     return obs, (pos + 0.01 * episode).astype(np.float32)

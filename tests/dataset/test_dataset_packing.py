@@ -49,8 +49,8 @@ def assert_episodes_read_back(root: Path, lengths, first: int = 0) -> None:
             np.testing.assert_array_equal(item["action"], act)
             for cam in ("front", "wrist"):  # the right frame: closer to it than to its neighbour (lossy codec)
                 img = item[f"observation.images.{cam}"].astype(int)
-                err = np.abs(img - obs[f"image.{cam}"]).mean()
-                other = frame(first + ep, i + 1 if i == 0 else i - 1)[0][f"image.{cam}"]
+                err = np.abs(img - obs[f"image_{cam}"]).mean()
+                other = frame(first + ep, i + 1 if i == 0 else i - 1)[0][f"image_{cam}"]
                 assert err < 10 and err < np.abs(img - other).mean(), (ep, i, cam, err)
     r.close()
 

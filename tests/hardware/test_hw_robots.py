@@ -220,7 +220,7 @@ def test_cameras_join_the_observation_under_spec_names(emu: Emulator, tmp_path) 
     robot = so101_follower(emu.port, FOLLOWER_CAL, cameras={"front": CameraConfig(path, width=32, height=24)})
     assert [(c.name, c.height, c.width) for c in robot.spec.cameras] == [("front", 24, 32)]
     report = check_robot(robot, allow_motion=True)
-    assert report.observation_keys == ("image.front", "joint_pos", "joint_vel")
+    assert report.observation_keys == ("image_front", "joint_pos", "joint_vel")
     assert not robot.cameras["front"].is_connected
 
 

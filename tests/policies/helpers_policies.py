@@ -77,5 +77,5 @@ def observation(batch_size: int | None = None, seed: int = 0, cameras=("front",)
         "joint_vel": np.zeros((*lead, 6), np.float32),
     }
     for cam in cameras:
-        obs[f"image.{cam}"] = rng.integers(0, 256, (*lead, *HW, 3), dtype=np.uint8)
+        obs[f"image_{cam}"] = rng.integers(0, 256, (*lead, *HW, 3), dtype=np.uint8)
     return obs

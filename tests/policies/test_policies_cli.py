@@ -27,7 +27,7 @@ def dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
             for t in range(length):
                 pos = np.full(6, ep + t / 100, np.float32)
                 img = rng.integers(0, 255, (48, 48, 3), dtype=np.uint8)
-                obs = {"joint_pos": pos, "joint_vel": np.zeros(6, np.float32), "image.front": img}
+                obs = {"joint_pos": pos, "joint_vel": np.zeros(6, np.float32), "image_front": img}
                 rec.add_frame(obs, pos + 0.5, timestamp=t / 30)
             rec.save_episode()
     return root

@@ -110,7 +110,7 @@ def test_pipeline_feeds_only_the_contract_inputs_at_their_size() -> None:
     }
     out = ObservationPipeline(contract)(obs)
     assert set(out) == {JOINT_POS, image_key("front")} and out[image_key("front")].shape == (*HW, 3)
-    with pytest.raises(PolicyMismatchError, match=r"needs observation keys \['image.front'\]"):
+    with pytest.raises(PolicyMismatchError, match=r"needs observation keys \['image_front'\]"):
         ObservationPipeline(contract)({JOINT_POS: np.zeros(6, np.float32)})
 
 

@@ -78,8 +78,8 @@ def test_observation_to_batch_converts_layout_and_range() -> None:
     assert out[STATE].shape == (1, 6)
     img = out["observation.images.front"]
     assert img.shape == (1, 3, 48, 48) and img.dtype == torch.float32
-    assert torch.allclose(img[0, :, 5, 7] * 255, torch.as_tensor(obs["image.front"][5, 7]).float())
-    with pytest.raises(MissingObservationError, match=r"image\.wrist"):
+    assert torch.allclose(img[0, :, 5, 7] * 255, torch.as_tensor(obs["image_front"][5, 7]).float())
+    with pytest.raises(MissingObservationError, match=r"image_wrist"):
         observation_to_batch(obs, ("wrist",))
 
 

@@ -21,7 +21,7 @@ class ScriptedEnv(gym.Env):
             {
                 "joint_pos": gym.spaces.Box(-3, 3, (6,), np.float32),
                 "joint_vel": gym.spaces.Box(-np.inf, np.inf, (6,), np.float32),
-                "image.front": gym.spaces.Box(0, 255, (*HW, 3), np.uint8),
+                "image_front": gym.spaces.Box(0, 255, (*HW, 3), np.uint8),
             }
         )
         self.action_space = gym.spaces.Box(-3, 3, (6,), np.float32)
@@ -29,7 +29,7 @@ class ScriptedEnv(gym.Env):
 
     def _obs(self) -> dict:
         img = np.full((*HW, 3), 40 * self.t % 256, np.uint8)
-        return {"joint_pos": np.zeros(6, np.float32), "joint_vel": np.zeros(6, np.float32), "image.front": img}
+        return {"joint_pos": np.zeros(6, np.float32), "joint_vel": np.zeros(6, np.float32), "image_front": img}
 
     def reset(self, *, seed=None, options=None):
         super().reset(seed=seed)

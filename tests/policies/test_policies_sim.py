@@ -23,8 +23,8 @@ def test_train_then_evaluate_in_sim(tmp_path: Path) -> None:
     env = gym.make(ENV_ID)
     space = env.observation_space
     env.close()
-    cams = tuple(k[len("image.") :] for k in space.spaces if k.startswith("image."))
-    hw = space[f"image.{cams[0]}"].shape[:2] if cams else (96, 96)
+    cams = tuple(k[len("image_") :] for k in space.spaces if k.startswith("image_"))
+    hw = space[f"image_{cams[0]}"].shape[:2] if cams else (96, 96)
     src = SyntheticDemos(size=16, chunk_size=8, cameras=cams, image_hw=hw)
     policy = make_policy(
         "bc",

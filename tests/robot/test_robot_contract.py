@@ -25,8 +25,8 @@ PACKAGES = ("robot", "dataset", "hardware", "sim", "policies", "compose", "cli")
 
 def test_spaces_follow_the_spec() -> None:
     obs_space = SO101.observation_space()
-    assert set(obs_space.spaces) == {"joint_pos", "joint_vel", "image.front", "image.wrist"}
-    assert obs_space["image.front"].shape == (96, 96, 3)
+    assert set(obs_space.spaces) == {"joint_pos", "joint_vel", "image_front", "image_wrist"}
+    assert obs_space["image_front"].shape == (96, 96, 3)
     act = SO101.action_space()
     assert act.shape == (6,) and act.dtype == np.float32
     np.testing.assert_allclose(act.high[-1], 1.7453292, rtol=1e-6)
@@ -120,7 +120,7 @@ def test_hold_resends_last_target() -> None:
 
 
 def test_image_key() -> None:
-    assert image_key("front") == "image.front"
+    assert image_key("front") == "image_front"
 
 
 class NarrowingRobot(FakeRobot):

@@ -116,9 +116,9 @@ def test_sim_camera_sees_what_the_sim_robot_sees() -> None:
     spec = SO101.with_cameras((CameraSpec("front", 48, 64),))
     sim = SimRobot(SO101_SIM, spec=spec)
     with sim:
-        expected = sim.get_observation()["image.front"]
+        expected = sim.get_observation()["image_front"]
     with hil_robot(cameras=spec.cameras) as rig, rig.robot as robot:
-        image = robot.get_observation()["image.front"]
+        image = robot.get_observation()["image_front"]
         cam = SimCamera(rig.motion, "wrist", 32, 32)
         with pytest.raises(Exception, match="connect"):
             cam.read()

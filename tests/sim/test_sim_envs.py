@@ -48,8 +48,8 @@ def test_observation_is_what_a_real_robot_has() -> None:
     env = gym.make(ENV_IDS["lift"], cameras=("front",), image_size=(24, 32))
     try:
         obs, info = env.reset(seed=0)
-        assert set(obs) == {"joint_pos", "joint_vel", "image.front"}
-        assert obs["image.front"].shape == (24, 32, 3)
+        assert set(obs) == {"joint_pos", "joint_vel", "image_front"}
+        assert obs["image_front"].shape == (24, 32, 3)
         assert "cube_pos" in info["privileged"] and "cube_pos" not in obs
         _, _, _, _, info = env.step(np.full(6, 10.0, np.float32))
         assert (info["action_sent"] <= env.unwrapped.robot.spec.upper).all()  # safety clipping applies

@@ -59,7 +59,7 @@ def test_sim_hand_passes_check_robot_with_and_without_cameras() -> None:
     assert report.motion_checked and set(report.observation_keys) == {"joint_pos", "joint_vel"}
     spec = AMAZING_HAND.with_cameras((CameraSpec("front", 24, 32), CameraSpec("wrist", 16, 16)))
     report = check_robot(hand_robot(spec=spec), allow_motion=True)
-    assert {"image.front", "image.wrist"} <= set(report.observation_keys)
+    assert {"image_front", "image_wrist"} <= set(report.observation_keys)
 
 
 def settle(robot: SimRobot, target: np.ndarray, steps: int = 45) -> np.ndarray:

@@ -19,9 +19,9 @@ def test_observation_is_the_robots_and_privileged_state_is_apart() -> None:
     env = gym.make(HAND_ENV_IDS["grasp"], cameras=("side",), image_size=(24, 32))
     try:
         obs, info = env.reset(seed=0)
-        assert set(obs) == {"joint_pos", "joint_vel", "image.side"}
-        assert obs["joint_pos"].shape == (8,) and obs["image.side"].shape == (24, 32, 3)
-        assert obs["image.side"].std() > 5  # a picture, not a blank frame
+        assert set(obs) == {"joint_pos", "joint_vel", "image_side"}
+        assert obs["joint_pos"].shape == (8,) and obs["image_side"].shape == (24, 32, 3)
+        assert obs["image_side"].std() > 5  # a picture, not a blank frame
         assert {"object_pos", "object_quat", "object_shape", "object_size", "wrist_pos"} <= set(info["privileged"])
         _, _, _, _, info = env.step(np.full(8, 10.0, np.float32))
         assert (info["action_sent"] <= env.unwrapped.robot.spec.upper).all()  # safety clipping applies

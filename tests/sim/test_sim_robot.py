@@ -24,12 +24,12 @@ def test_model_joints_and_ranges_match_the_spec() -> None:
 def test_sim_robot_passes_check_robot_with_cameras() -> None:
     robot = SimRobot(spec=SO101.with_cameras((CameraSpec("front", 48, 64), CameraSpec("wrist", 32, 32))))
     report = check_robot(robot, allow_motion=True)
-    assert "image.front" in report.observation_keys
+    assert "image_front" in report.observation_keys
 
 
 def test_images_are_rendered_at_the_spec_size_and_show_the_scene() -> None:
     with SimRobot(spec=SO101.with_cameras((CameraSpec("front", 48, 64),))) as robot:
-        img = robot.get_observation()["image.front"]
+        img = robot.get_observation()["image_front"]
     assert img.shape == (48, 64, 3) and img.dtype == np.uint8
     assert img.std() > 10  # not a blank frame
 
@@ -81,7 +81,7 @@ def test_rendering_works_when_mujoco_was_imported_before_sim(tmp_path) -> None:
         "import sim\n"
         "from twinarm.robot import SO101, CameraSpec\n"
         "with sim.SimRobot(spec=SO101.with_cameras((CameraSpec('wrist', 16, 16),))) as r:\n"
-        "    print(r.get_observation()['image.wrist'].shape)\n"
+        "    print(r.get_observation()['image_wrist'].shape)\n"
     )
     env = {k: v for k, v in os.environ.items() if k not in ("MUJOCO_GL", "PYOPENGL_PLATFORM", "DISPLAY")}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)

@@ -1,0 +1,185 @@
+"""Env-steps/s of the batched vector env against gymnasium's SyncVectorEnv and AsyncVectorEnv, and its overhead.
+
+For 1, 2, 4, 8, 16 envs of ``lift``, state only and with two 96x96 cameras (front, wrist):
+
+* ``batched``: ``gym.make_vec(id, num_envs=N)`` (:mod:`sim.vector_env`, one pinned thread per core), and the same
+  on one thread (``batched/1t``);
+* ``sync`` / ``async``: ``SyncVectorEnv`` / ``AsyncVectorEnv`` (spawned processes) of ``gym.make(id)`` envs;
+* ``raw``: the physics (and camera renders) alone on the same N models, one after another on one thread: N x
+  ``mj_step(nstep=n_substeps)`` (+ ``CameraRenderer.render`` per camera) per batch step.
+
+Goals (issue 14, 2 cores): batched >= 1.8x one env with state observations; per-env overhead of ``batched/1t``
+over ``raw`` <= 5 %. Two tables per observation kind: env-steps/s by the wall clock (what a user gets, but on a
+shared machine other processes take cores away), and process CPU time per env-step, which other processes change
+less (they still inflate it through shared caches: compare rows measured at similar load). The CPU table gives the
+overhead, the share ``s`` of a step's time spent outside ``mj_step``/rendering (Python, which holds the GIL while
+physics and renders release it) and ``busy`` (the cores the batched env kept busy). From these, the speedup over
+one env on an idle machine with ``T`` cores is estimated as ``min(T, 1 / s, N) x CPU(1 env) / CPU(batched)``:
+threads overlap until the GIL is busy all the time, at most one thread per env. It is an upper estimate: it
+assumes the cores do not slow each other down (on the 2-core VM raw ``mj_step`` costs 14 % more CPU per step with
+both cores busy, the batched env 30-40 % more). Each figure is the best of short
+alternating rounds; the 1-minute load is printed before and after.
+
+    python benchmarks/vector_env.py [--seconds 1] [--envs 1,2,4,8,16] [--no-async]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from collections.abc import Callable
+from typing import NamedTuple
+
+import gymnasium as gym
+import mujoco
+import numpy as np
+import twinarm.sim  # noqa: F401  (registers the envs)
+from twinarm.sim.envs import ENV_IDS
+from twinarm.sim.vector_env import BatchedTaskEnv
+
+TASK = ENV_IDS["lift"]
+ROUNDS = 6
+CAMERAS = {"state": {"obs_mode": "state"}, "2 cams 96x96": {"cameras": ("front", "wrist"), "image_size": (96, 96)}}
+
+
+class Rate(NamedTuple):
+    """One method's figures: ``wall`` env-steps/s, ``cpu_us`` process CPU time per env-step [us] (every thread of
+    this process, the GL rasterizer's included; not the workers of AsyncVectorEnv), ``busy`` = CPU / wall time (the
+    cores this process kept busy)."""
+
+    wall: float
+    cpu_us: float
+    busy: float
+
+
+def rate(fn: Callable[[], object], seconds: float, envs: int, rounds: int = 3) -> Rate:
+    """``fn`` steps ``envs`` envs; the best of ``rounds`` rounds by wall time (the least disturbed one)."""
+    for _ in range(3):
+        fn()
+    best = Rate(0.0, 0.0, 0.0)
+    for _ in range(rounds):
+        n, t0, c0 = 0, time.perf_counter(), time.process_time()
+        while (elapsed := time.perf_counter() - t0) < seconds / rounds:
+            fn()
+            n += 1
+        cpu = time.process_time() - c0
+        if n * envs / elapsed > best.wall:
+            best = Rate(n * envs / elapsed, cpu / (n * envs) * 1e6, cpu / elapsed)
+    return best
+
+
+def hold_actions(env: gym.vector.VectorEnv) -> np.ndarray:
+    obs, _ = env.reset(seed=0)
+    return np.asarray(obs["joint_pos"], dtype=np.float32).copy()
+
+
+def raw_stepper(env: BatchedTaskEnv) -> Callable[[], None]:
+    """The physics and renders of ``env``'s N models, serially, without the env."""
+    robots = [e.robot for e in env.envs]
+    cams = [c.name for c in robots[0].spec.cameras]
+
+    def step() -> None:
+        for r in robots:
+            mujoco.mj_step(r.model, r.data, nstep=r.n_substeps)
+            for cam in cams:
+                r._renderer.render(r.data, cam)
+
+    return step
+
+
+def measure(n: int, kwargs: dict, seconds: float, with_async: bool) -> dict[str, Rate]:
+    """Env-steps/s of each method for ``n`` envs (all measured in alternating rounds)."""
+    envs: dict[str, gym.vector.VectorEnv] = {
+        "batched": gym.make_vec(TASK, num_envs=n, **kwargs),
+        "batched/1t": gym.make_vec(TASK, num_envs=n, num_threads=1, **kwargs),
+        "sync": gym.make_vec(TASK, num_envs=n, vectorization_mode="sync", **kwargs),
+    }
+    if with_async:  # spawn, not fork: a forked child inherits the parent's GL state and can deadlock in EGL
+        envs["async"] = gym.make_vec(
+            TASK, num_envs=n, vectorization_mode="async", vector_kwargs={"context": "spawn"}, **kwargs
+        )
+    fns: dict[str, Callable[[], object]] = {}
+    for name, env in envs.items():
+        act = hold_actions(env)
+        fns[name] = lambda env=env, act=act: env.step(act)
+    fns["raw"] = raw_stepper(envs["batched/1t"])
+    single = gym.make(TASK, **kwargs)  # one env, the baseline of "vs 1 env"
+    single.reset(seed=0)
+    hold = single.unwrapped.robot.last_target
+    fns["1 env"] = lambda: single.step(hold)
+    best = dict.fromkeys(fns, Rate(0.0, 0.0, 0.0))
+    for _ in range(ROUNDS):  # short alternating rounds: each method gets its share of the machine's quiet moments
+        for name, fn in fns.items():
+            r = rate(fn, seconds / ROUNDS, 1 if name == "1 env" else n, rounds=2)
+            best[name] = max(best[name], r)  # by wall rate
+    for env in [*envs.values(), single]:
+        env.close()
+    return best
+
+
+def bench_renderers(n: int, seconds: float) -> tuple[Rate, Rate]:
+    """96x96 front-camera renders of ``n`` envs on one thread: each env's own renderer (one GL context each, as
+    the envs render now) against one renderer drawing every env's data (one context per thread)."""
+    env = gym.make_vec(TASK, num_envs=n, num_threads=1, cameras=("front",), image_size=(96, 96))
+    env.reset(seed=0)
+    robots = [e.robot for e in env.envs]
+    shared = mujoco.Renderer(robots[0].model, 96, 96)
+
+    def own() -> None:
+        for r in robots:
+            r._renderer.render(r.data, "front")
+
+    def one() -> None:
+        for r in robots:
+            shared.update_scene(r.data, camera="front")
+            shared.render()
+
+    result = (rate(own, seconds, n), rate(one, seconds, n))
+    shared.close()
+    env.close()
+    return result
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seconds", type=float, default=1.0, help="measuring time per method and size [s]")
+    ap.add_argument("--envs", default="1,2,4,8,16")
+    ap.add_argument("--no-async", action="store_true", help="skip AsyncVectorEnv (slow to spawn)")
+    ap.add_argument("--obs", choices=[*CAMERAS, "all"], default="all", help="observation kind(s) to measure")
+    args = ap.parse_args()
+    sizes = [int(x) for x in args.envs.split(",")]
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    print(f"{TASK}, {cores} cores, load at start {os.getloadavg()[0]:.2f} (1 min)")
+    wall_cols = ["1 env", "batched", "batched/1t", "sync", "async", "raw"]
+    cpu_cols = ["1 env", "batched", "batched/1t", "raw"]
+    for what, kwargs in CAMERAS.items():
+        if args.obs not in ("all", what):
+            continue
+        rows = {n: measure(n, kwargs, args.seconds, not args.no_async) for n in sizes}
+        print(f"\n{what}: env-steps/s (wall clock)")
+        print(f"{'envs':>4} " + " ".join(f"{c:>11}" for c in wall_cols) + f" {'vs 1 env':>9}")
+        for n, r in rows.items():
+            row = " ".join(f"{r[c].wall:11.0f}" if c in r else f"{'-':>11}" for c in wall_cols)
+            print(f"{n:4d} {row} {r['batched'].wall / r['1 env'].wall:8.2f}x")
+        print(f"{what}: CPU time per env-step [us] (less sensitive to other processes' load)")
+        head = " ".join(f"{c:>11}" for c in cpu_cols)
+        print(f"{'envs':>4} {head} {'overhead':>9} {'GIL s':>6} {'busy':>5}  upper est. vs 1 env, idle machine")
+        for n, r in rows.items():
+            row = " ".join(f"{r[c].cpu_us:11.1f}" for c in cpu_cols)
+            overhead = r["batched/1t"].cpu_us / r["raw"].cpu_us - 1.0  # extra CPU per env-step over the physics
+            gil = max(0.0, 1.0 - r["raw"].cpu_us / r["batched/1t"].cpu_us)  # share outside mj_step/render
+            per_step = r["1 env"].cpu_us / r["batched"].cpu_us
+            est = ", ".join(f"{t} cores {min(t, 1.0 / max(gil, 1e-9), n) * per_step:.1f}x" for t in (2, 4, 8, 16))
+            print(f"{n:4d} {row} {overhead:8.1%} {gil:6.2f} {r['batched'].busy:5.2f}  {est}")
+    if args.obs == "all":
+        own, one = bench_renderers(8, args.seconds)
+        print(
+            f"\n96x96 renders of 8 envs on one thread: own renderer per env {own.cpu_us:.0f} us CPU "
+            f"({own.wall:.0f}/s), one shared renderer {one.cpu_us:.0f} us CPU ({one.wall:.0f}/s)"
+        )
+    print(f"load at end {os.getloadavg()[0]:.2f} (1 min)")
+
+
+if __name__ == "__main__":
+    main()

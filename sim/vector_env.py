@@ -1,0 +1,230 @@
+"""A batched vector env of every task: ``num_envs`` task envs in one process, stepped in parallel native threads.
+
+``gym.make_vec("twinarm/SO101Lift-v0", num_envs=N)`` returns a :class:`BatchedTaskEnv` (the ids register it as
+their ``vector_entry_point``). It follows gymnasium 1.x's ``VectorEnv`` contract exactly as ``SyncVectorEnv`` over
+``gym.make(id)`` envs does: batched spaces, ``NEXT_STEP`` autoreset (the step after an episode ends resets that env
+and returns reward 0), truncation after ``max_episode_steps``, infos as dicts of (N, ...) arrays with ``_key``
+masks, ``reset(seed=s)`` seeding env ``i`` with ``s + i``. Results equal those of N independent envs bit for bit.
+
+Each sub-env is a full :class:`sim.envs.TaskEnv` with its own ``SimRobot`` (its own ``MjModel`` and ``MjData``), so
+the Robot safety clip runs per env unchanged, and per-env model parameters can be edited in place
+(:attr:`BatchedTaskEnv.models`). The envs are split into ``num_threads`` contiguous
+partitions, each stepped by one pinned thread (:mod:`sim.threads`); MuJoCo releases the GIL in ``mj_step`` and
+while rendering, so physics and cameras of different partitions run at once. Use the env from one thread: the
+caller's thread runs the first partition and owns its GL contexts.
+
+Why not ``mujoco.batch`` / ``mujoco.rollout``: both keep each simulation's state in their own rows or MjData, so
+every step would copy the state in and the MjData out (measured 14 us per hand env) to run the task's Python
+(rewards, scene motion, per-episode model edits), and every model edit would need re-registering the models.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+import gymnasium as gym
+import mujoco
+import numpy as np
+from gymnasium.vector import AutoresetMode, VectorEnv
+from gymnasium.vector.utils import batch_space, create_empty_array
+from twinarm.robot.errors import ActionError, ConfigError, TwinarmError
+from twinarm.sim.envs import TaskEnv, family_of
+from twinarm.sim.threads import PinnedThreads
+from twinarm.sim.vector_info import stack_infos
+
+
+class ResetNeededError(TwinarmError, gym.error.ResetNeeded):
+    """``step`` was called before the first ``reset``."""
+
+
+def default_threads(num_envs: int) -> int:
+    """One thread per usable CPU core, at most one per env."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(num_envs, cores))
+
+
+class BatchedTaskEnv(VectorEnv):
+    """``num_envs`` copies of task ``task`` of robot ``robot`` (further keyword arguments go to every
+    :class:`sim.envs.TaskEnv`). ``max_episode_steps`` (None: the task's) truncates episodes; ``num_threads`` (None:
+    :func:`default_threads`) sets the parallelism; ``copy`` returns fresh observation arrays (False: the batch's
+    buffers, overwritten by the next call)."""
+
+    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["rgb_array"], "autoreset_mode": AutoresetMode.NEXT_STEP}
+
+    def __init__(
+        self,
+        num_envs: int = 1,
+        task: str = "lift",
+        robot: str = "so101",
+        max_episode_steps: int | None = None,
+        num_threads: int | None = None,
+        copy: bool = True,
+        render_mode: str | None = None,
+        **env_kwargs: Any,
+    ) -> None:
+        if num_envs < 1:
+            raise ConfigError(f"BatchedTaskEnv needs num_envs >= 1, got {num_envs}")
+        family = family_of(robot)
+        self.envs = [TaskEnv(task, robot, render_mode=render_mode, **env_kwargs) for _ in range(num_envs)]
+        self.num_envs = num_envs
+        self.max_episode_steps = int(max_episode_steps or family.tasks[task].max_steps)
+        self.render_mode = render_mode
+        self.copy = copy
+        self.metadata = {**self.metadata, "render_fps": self.envs[0].metadata["render_fps"]}
+        self.single_observation_space = self.envs[0].observation_space
+        self.single_action_space = self.envs[0].action_space
+        self.observation_space = batch_space(self.single_observation_space, num_envs)
+        self.action_space = batch_space(self.single_action_space, num_envs)
+
+        n_threads = default_threads(num_envs) if num_threads is None else min(int(num_threads), num_envs)
+        self._threads = PinnedThreads(n_threads)
+        bounds = np.linspace(0, num_envs, n_threads + 1).round().astype(int)
+        self._parts = [range(int(a), int(b)) for a, b in itertools.pairwise(bounds)]
+
+        self._obs = create_empty_array(self.single_observation_space, num_envs, fn=np.zeros)
+        self._rewards = np.zeros(num_envs, dtype=np.float64)
+        self._terminations = np.zeros(num_envs, dtype=np.bool_)
+        self._truncations = np.zeros(num_envs, dtype=np.bool_)
+        self._autoreset = np.zeros(num_envs, dtype=np.bool_)
+        self._elapsed = np.zeros(num_envs, dtype=np.int64)
+        self._infos: list[dict[str, Any]] = [{} for _ in range(num_envs)]
+        self._was_reset = False
+        self.call("connect")  # each env's model and renderers, made on the env's own thread
+
+    @property
+    def num_threads(self) -> int:
+        return self._threads.n_threads
+
+    @property
+    def models(self) -> list[mujoco.MjModel]:
+        """Each env's own MjModel, to edit per-env parameters in place (effective from the next step; a task may
+        overwrite what it sets itself at reset, like the hand's object)."""
+        return [env.robot.model for env in self.envs]
+
+    # -- gymnasium VectorEnv ------------------------------------------------------------------------------------
+    def reset(
+        self, *, seed: int | Sequence[int | None] | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        """Reset every env (or those in ``options["reset_mask"]``); ``seed``: None, one int (env ``i`` gets
+        ``seed + i``) or one per env."""
+        seeds = _seeds(seed, self.num_envs)
+        options = dict(options or {})
+        mask = options.pop("reset_mask", None)
+        mask = np.ones(self.num_envs, np.bool_) if mask is None else _check_mask(mask, self.num_envs)
+        env_options = options or None
+
+        def work(part: range) -> None:
+            for i in part:
+                if mask[i]:
+                    obs, self._infos[i] = self.envs[i].reset(seed=seeds[i], options=env_options)
+                    self._write_obs(i, obs)
+
+        self._threads.run(work, self._parts)
+        self._was_reset = True
+        self._terminations[mask] = self._truncations[mask] = self._autoreset[mask] = False
+        self._elapsed[mask] = 0
+        infos = stack_infos([info if m else {} for info, m in zip(self._infos, mask)], self.num_envs)
+        return self._observations(), infos
+
+    def step(
+        self, actions: np.ndarray
+    ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+        """Step every env with its row of ``actions`` (N, n) [rad]; envs whose episode ended last step reset
+        instead (reward 0, not terminated or truncated)."""
+        if not self._was_reset:
+            raise ResetNeededError("BatchedTaskEnv.step() called before reset(); call reset() first")
+        actions = np.asarray(actions)
+        if actions.shape[:1] != (self.num_envs,):
+            raise ActionError(
+                f"BatchedTaskEnv.step: actions of shape {actions.shape}; expected ({self.num_envs}, n), one row per env"
+            )
+
+        def work(part: range) -> None:
+            for i in part:
+                env = self.envs[i]
+                if self._autoreset[i]:
+                    obs, self._infos[i] = env.reset()
+                    reward, terminated, truncated = 0.0, False, False
+                    self._elapsed[i] = 0
+                else:
+                    obs, reward, terminated, truncated, self._infos[i] = env.step(actions[i])
+                    self._elapsed[i] += 1
+                    truncated = truncated or self._elapsed[i] >= self.max_episode_steps
+                self._write_obs(i, obs)
+                self._rewards[i], self._terminations[i], self._truncations[i] = reward, terminated, truncated
+
+        self._threads.run(work, self._parts)
+        np.logical_or(self._terminations, self._truncations, out=self._autoreset)
+        infos = stack_infos(self._infos, self.num_envs)
+        return (
+            self._observations(),
+            self._rewards.copy(),
+            self._terminations.copy(),
+            self._truncations.copy(),
+            infos,
+        )
+
+    def render(self) -> tuple[np.ndarray | None, ...] | None:
+        """Every env's ``render()`` (rendered on the env's own thread)."""
+        if self.render_mode is None:
+            return None
+        return tuple(self.call("render"))
+
+    def call(self, name: str, *args: Any, **kwargs: Any) -> tuple[Any, ...]:
+        """``getattr(env, name)(*args, **kwargs)`` (or the attribute, if not callable) of every sub-env, each run
+        on the env's own thread; e.g. ``call("privileged_state")``."""
+        results: list[Any] = [None] * self.num_envs
+
+        def work(part: range) -> None:
+            for i in part:
+                attr = getattr(self.envs[i], name)
+                results[i] = attr(*args, **kwargs) if callable(attr) else attr
+
+        self._threads.run(work, self._parts)
+        return tuple(results)
+
+    def get_attr(self, name: str) -> tuple[Any, ...]:
+        """Attribute ``name`` of every sub-env."""
+        return tuple(getattr(env, name) for env in self.envs)
+
+    def close_extras(self, **kwargs: Any) -> None:
+        """Close every env on its own thread (its renderers live there), then stop the threads."""
+
+        def work(part: range) -> None:
+            for i in part:
+                self.envs[i].close()
+
+        try:
+            self._threads.run(work, self._parts)
+        finally:
+            self._threads.close()
+
+    # -- helpers ------------------------------------------------------------------------------------------------
+    def _write_obs(self, i: int, obs: dict[str, np.ndarray]) -> None:
+        for key, buf in self._obs.items():
+            buf[i] = obs[key]
+
+    def _observations(self) -> dict[str, np.ndarray]:
+        return {key: buf.copy() for key, buf in self._obs.items()} if self.copy else self._obs
+
+
+def _seeds(seed: int | Sequence[int | None] | None, n: int) -> list[int | None]:
+    if seed is None:
+        return [None] * n
+    if isinstance(seed, (int, np.integer)):
+        return [int(seed) + i for i in range(n)]
+    seeds = list(seed)
+    if len(seeds) != n:
+        raise ConfigError(f"reset got {len(seeds)} seeds for {n} envs; pass one int, one seed per env or None")
+    return seeds
+
+
+def _check_mask(mask: Any, n: int) -> np.ndarray:
+    if not isinstance(mask, np.ndarray) or mask.dtype != np.bool_ or mask.shape != (n,):
+        raise ConfigError(f"options['reset_mask'] must be a bool numpy array of shape ({n},), got {mask!r}")
+    if not mask.any():
+        raise ConfigError("options['reset_mask'] must select at least one env")
+    return mask

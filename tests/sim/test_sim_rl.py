@@ -1,0 +1,34 @@
+"""Outside RL clients on the task envs: stable-baselines3 (the optional ``rl`` extra) checks and trains on them."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import pytest
+import twinarm.sim  # noqa: F401  (registers the envs)
+from twinarm.sim.envs import ENV_IDS
+
+sb3 = pytest.importorskip("stable_baselines3")
+from stable_baselines3.common.env_checker import check_env  # noqa: E402
+
+MODES = {
+    "state": {"obs_mode": "state"},
+    "privileged": {"obs_mode": "privileged", "reward_mode": "sparse"},
+    "rgb": {"obs_mode": "rgb", "cameras": ("front",), "image_size": (48, 48)},
+}
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")  # SB3 advises symmetric [-1, 1] action boxes; ours are [rad]
+@pytest.mark.parametrize("mode", sorted(MODES))
+@pytest.mark.parametrize("task", sorted(ENV_IDS))
+def test_sb3_check_env_and_ppo_multi_input_policy_learn(task: str, mode: str) -> None:
+    kwargs = dict(MODES[mode])
+    if mode == "rgb" and task in ("grasp", "reach_pose"):
+        kwargs["cameras"] = ("side",)  # the hand scene's cameras
+    env = gym.make(ENV_IDS[task], max_episode_steps=6, **kwargs)
+    try:
+        check_env(env.unwrapped, warn=False)
+        model = sb3.PPO("MultiInputPolicy", env, n_steps=8, batch_size=8, n_epochs=1, seed=0, device="cpu")
+        model.learn(total_timesteps=8)
+        assert model.num_timesteps == 8
+    finally:
+        env.close()

@@ -1,0 +1,171 @@
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import twinarm.sim  # noqa: F401  (registers the envs)
+from gymnasium.vector import AutoresetMode
+from twinarm.robot.errors import ActionError, ConfigError
+from twinarm.sim.envs import ENV_IDS
+from twinarm.sim.threads import PinnedThreads
+from twinarm.sim.vector_env import BatchedTaskEnv
+from twinarm.sim.vector_info import stack_infos
+
+
+def assert_same(a: Any, b: Any, where: str = "") -> None:
+    """Equal nested dicts of arrays, bit for bit (same keys, dtypes and values)."""
+    if isinstance(a, dict):
+        assert isinstance(b, dict) and set(a) == set(b), f"{where}: keys {sorted(a)} != {sorted(b)}"
+        for k in a:
+            assert_same(a[k], b[k], f"{where}.{k}")
+    else:
+        a, b = np.asarray(a), np.asarray(b)
+        assert a.dtype == b.dtype and a.shape == b.shape, f"{where}: {a.dtype}{a.shape} != {b.dtype}{b.shape}"
+        np.testing.assert_array_equal(a, b, err_msg=where)
+
+
+def actions_near(pos: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Random targets around the current poses (N, n), many beyond the per-step clip, some beyond the limits."""
+    return (pos + rng.normal(0.0, 0.5, size=pos.shape)).astype(np.float32)
+
+
+@pytest.mark.parametrize(
+    ("task", "kwargs"),
+    [
+        ("lift", {"cameras": ("front", "wrist"), "image_size": (16, 20)}),
+        ("reach", {"cameras": ()}),
+        ("grasp", {}),
+        ("reach_pose", {"cameras": ("side",), "image_size": (12, 16)}),
+        ("place", {"obs_mode": "privileged", "reward_mode": "sparse"}),
+    ],
+)
+def test_batched_env_equals_sync_vector_env_of_single_envs(task: str, kwargs: dict) -> None:
+    n, steps, horizon = 3, 9, 4  # two autoresets inside the run
+    batched = gym.make_vec(ENV_IDS[task], num_envs=n, num_threads=2, max_episode_steps=horizon, **kwargs)
+    sync = gym.vector.SyncVectorEnv(
+        [lambda: gym.make(ENV_IDS[task], max_episode_steps=horizon, **kwargs) for _ in range(n)]
+    )
+    try:
+        assert isinstance(batched, BatchedTaskEnv) and batched.num_threads == 2
+        assert batched.observation_space == sync.observation_space
+        assert batched.action_space == sync.action_space
+        obs_b, info_b = batched.reset(seed=11)
+        obs_s, info_s = sync.reset(seed=11)
+        assert_same(obs_b, obs_s, "reset obs")
+        assert_same(info_b, info_s, "reset info")
+        rng, truncations = np.random.default_rng(0), 0
+        for t in range(steps):
+            act = actions_near(obs_s["joint_pos"], rng)
+            out_b, out_s = batched.step(act), sync.step(act)
+            obs_s = out_s[0]
+            for name, x, y in zip(("obs", "reward", "terminated", "truncated", "info"), out_b, out_s):
+                assert_same(x, y, f"step {t} {name}")
+            truncations += int(out_b[3].sum())
+        assert truncations == 2 * n  # every env ran into the horizon twice (steps 4 and 9)
+    finally:
+        batched.close()
+        sync.close()
+
+
+def test_make_vec_returns_the_batched_env_with_gymnasium_metadata() -> None:
+    env = gym.make_vec(ENV_IDS["lift"], num_envs=2, cameras=())
+    try:
+        assert isinstance(env, BatchedTaskEnv)
+        assert env.metadata["autoreset_mode"] == AutoresetMode.NEXT_STEP
+        assert env.max_episode_steps == gym.spec(ENV_IDS["lift"]).max_episode_steps
+        assert env.observation_space["joint_pos"].shape == (2, 6)
+        obs, info = env.reset(seed=0)
+        assert obs["joint_pos"].shape == (2, 6) and info["_privileged"].all()
+        assert info["privileged"]["cube_pos"].shape == (2, 3) and info["privileged"]["_cube_pos"].all()
+    finally:
+        env.close()
+
+
+def test_safety_clip_applies_per_env() -> None:
+    env = gym.make_vec(ENV_IDS["reach"], num_envs=2, cameras=())
+    try:
+        env.reset(seed=1)
+        spec = env.envs[0].robot.spec
+        start = np.stack([e.robot.last_target for e in env.envs])  # where each env's clip is anchored
+        target = np.stack([spec.upper + 1.0, spec.lower - 1.0]).astype(np.float32)  # far outside the limits
+        _, _, _, _, info = env.step(target)
+        sent = info["action_sent"]
+        assert np.all(np.abs(sent - start) <= spec.max_step + 1e-6)  # one max step per env at most
+        assert np.all(sent[0] > start[0]) and np.all(sent[1] < start[1])  # each towards its own target
+    finally:
+        env.close()
+
+
+def test_models_are_per_env_and_editable_in_place() -> None:
+    env = gym.make_vec(ENV_IDS["lift"], num_envs=2, num_threads=2, cameras=())
+    try:
+        env.reset(seed=[3, 3])  # the same episode twice
+        models = env.models
+        assert models[0] is not models[1]
+        models[0].opt.gravity[:] = (0.0, 0.0, 0.0)  # env 0 only
+        hold = np.repeat(env.envs[0].robot.last_target[None], 2, axis=0)
+        for _ in range(5):
+            obs, *_ = env.step(hold)
+        assert not np.array_equal(obs["joint_pos"][0], obs["joint_pos"][1])
+        assert models[1].opt.gravity[2] < 0
+    finally:
+        env.close()
+
+
+def test_step_before_reset_and_wrong_action_shapes_are_refused() -> None:
+    env = gym.make_vec(ENV_IDS["reach"], num_envs=2, cameras=())
+    try:
+        with pytest.raises(gym.error.ResetNeeded, match="reset"):
+            env.step(np.zeros((2, 6), np.float32))
+        env.reset(seed=0)
+        with pytest.raises(ActionError, match=r"\(2, n\)"):
+            env.step(np.zeros((3, 6), np.float32))
+        with pytest.raises(ActionError, match="shape"):
+            env.step(np.zeros((2, 5), np.float32))  # the Robot's own check, per env
+    finally:
+        env.close()
+
+
+def test_reset_mask_resets_only_the_selected_envs() -> None:
+    env = gym.make_vec(ENV_IDS["lift"], num_envs=2, cameras=())
+    try:
+        _, info = env.reset(seed=0)
+        cube = info["privileged"]["cube_pos"].copy()
+        _, info = env.reset(seed=[None, 50], options={"reset_mask": np.array([False, True])})
+        assert list(info["_privileged"]) == [False, True]
+        assert not np.array_equal(info["privileged"]["cube_pos"][1], cube[1])
+        with pytest.raises(ConfigError, match="reset_mask"):
+            env.reset(options={"reset_mask": np.array([False, False])})
+    finally:
+        env.close()
+
+
+def test_stack_infos_masks_missing_keys() -> None:
+    out = stack_infos([{"a": 1.0, "d": {"x": np.ones(2)}}, {"b": True}], 2)
+    assert out["a"].dtype == np.float64 and list(out["_a"]) == [True, False]
+    assert out["b"].dtype == np.bool_ and list(out["_b"]) == [False, True]
+    assert out["d"]["x"].shape == (2, 2) and list(out["d"]["_x"]) == [True, False]
+
+
+def test_pinned_threads_run_each_part_on_its_own_thread_and_reraise() -> None:
+    import threading
+
+    pool = PinnedThreads(3)
+    try:
+        seen: dict[int, set[int]] = {k: set() for k in range(3)}
+        for _ in range(4):
+            pool.run(lambda k: seen[k].add(threading.get_ident()), [0, 1, 2])
+        assert all(len(ids) == 1 for ids in seen.values())
+        assert len(set().union(*seen.values())) == 3
+        assert threading.get_ident() in seen[0]
+
+        def fail(k: int) -> None:
+            if k == 2:
+                raise ValueError("part 2")
+
+        with pytest.raises(ValueError, match="part 2"):
+            pool.run(fail, [0, 1, 2])
+    finally:
+        pool.close()
