@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 from twinarm.compose.hil import hil_robot
@@ -36,8 +38,17 @@ def test_the_driver_writes_p16_and_the_emulated_arm_gets_the_identified_kp() -> 
         model = rig.motion.model
         expected = [jp.kp for jp in rig.motion.robot.sim_params.joints.values()]
         with rig.robot as robot:
-            robot.get_observation()
-            np.testing.assert_allclose(model.actuator_gainprm[:6, 0], expected, rtol=1e-9)
+            # the emulator applies register writes to the physics lazily, from its own thread, as packets arrive:
+            # poll (bounded) instead of assuming the first read already saw the torque-on, P = 16 state
+            deadline = time.monotonic() + 3.0
+            while True:
+                robot.get_observation()
+                with rig.motion.lock:
+                    kp = model.actuator_gainprm[:6, 0].copy()
+                if np.allclose(kp, expected, rtol=1e-9) or time.monotonic() > deadline:
+                    break
+                time.sleep(0.01)
+            np.testing.assert_allclose(kp, expected, rtol=1e-9)
 
 
 def test_sim_motion_holds_the_old_goal_for_the_delay() -> None:
