@@ -21,16 +21,25 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def info_text(path: Path) -> str:
-    """Human-readable description of the checkpoint at ``path``."""
-    from twinarm.robot.contract_file import CONTRACT_FILE, load_contract
+def _read(path: Path) -> tuple[dict, object]:
+    """(``config.json`` as a dict, the contract) of the checkpoint at ``path``; damaged files raise ContractError."""
+    from twinarm.robot.contract_file import load_contract, read_json
     from twinarm.robot.policy_contract import ContractError
 
     cfg_path = path / "config.json"
     if not cfg_path.is_file():
         raise ContractError(f"{path}: not a policy checkpoint (no config.json)")
-    config = json.loads(cfg_path.read_text())
-    contract = load_contract(path, {k: v for k, v in config.items() if k != "type"})
+    config = read_json(cfg_path)
+    if not isinstance(config, dict):
+        raise ContractError(f"{cfg_path}: expected a JSON object, got {type(config).__name__}")
+    return config, load_contract(path, {k: v for k, v in config.items() if k != "type"})
+
+
+def info_text(path: Path) -> str:
+    """Human-readable description of the checkpoint at ``path``."""
+    from twinarm.robot.contract_file import CONTRACT_FILE
+
+    config, contract = _read(path)
     source = path / CONTRACT_FILE if not contract.legacy else "assumed (no " + CONTRACT_FILE + ")"
     return f"{path}: {config.get('type', '?')} policy\n{contract.summary()}\nsource: {source}"
 
@@ -39,9 +48,9 @@ def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.json:
-            from twinarm.robot.contract_file import contract_to_dict, load_contract
+            from twinarm.robot.contract_file import contract_to_dict
 
-            print(json.dumps(contract_to_dict(load_contract(args.path)), indent=2))
+            print(json.dumps(contract_to_dict(_read(args.path)[1]), indent=2))
         else:
             print(info_text(args.path))
         return 0

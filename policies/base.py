@@ -27,11 +27,12 @@ from typing import Any, ClassVar
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 from torch import Tensor, nn
+from twinarm.policies.checkpoint_files import load_weights, read_json_object, read_tensors
 from twinarm.policies.config import PolicyConfig, config_from_dict, config_to_dict
 from twinarm.policies.data import ACTION, ACTION_IS_PAD, STATE, image_feature, observation_to_batch
-from twinarm.policies.errors import PolicyError
+from twinarm.policies.errors import CheckpointError, PolicyError
 from twinarm.policies.normalize import Normalization
 from twinarm.robot.contract_file import load_contract, save_contract
 from twinarm.robot.features import JOINT_POS
@@ -178,20 +179,28 @@ class Policy(nn.Module, abc.ABC):
         (a checkpoint saved without one gets the assumed legacy contract and a logged note)."""
         path = Path(directory)
         cfg_path = path / CONFIG_FILE
-        if not cfg_path.is_file() or not (path / WEIGHTS_FILE).is_file():
-            raise PolicyError(f"{path}: not a policy checkpoint (needs {CONFIG_FILE} and {WEIGHTS_FILE})")
-        raw = json.loads(cfg_path.read_text())
+        if not path.is_dir():
+            raise CheckpointError(f"{path}: no such checkpoint directory (needs {CONFIG_FILE} and {WEIGHTS_FILE})")
+        if not cfg_path.is_file() and not (path / WEIGHTS_FILE).is_file():
+            raise CheckpointError(f"{path}: not a policy checkpoint (needs {CONFIG_FILE} and {WEIGHTS_FILE})")
+        raw = read_json_object(cfg_path)
         kind = raw.pop("type", None)
         if cls is Policy:
             from twinarm.policies.registry import get_policy_class  # the registry imports this module
 
-            policy_cls = get_policy_class(kind)
+            try:
+                policy_cls = get_policy_class(kind)
+            except PolicyError as exc:
+                raise CheckpointError(f"{cfg_path}: key 'type': {exc}") from None
         else:
             policy_cls = cls
         if kind != policy_cls.name:
             raise PolicyError(f"{cfg_path}: holds a {kind!r} policy, not {policy_cls.name!r}")
-        policy = policy_cls(config_from_dict(policy_cls.config_class, raw))
-        policy.load_state_dict(load_file(str(path / WEIGHTS_FILE)))
+        try:
+            policy = policy_cls(config_from_dict(policy_cls.config_class, raw))
+        except (TypeError, ValueError) as exc:  # PolicyConfigError included: a value of the wrong type or range
+            raise CheckpointError(f"{cfg_path}: invalid policy config ({exc})") from None
+        load_weights(policy, read_tensors(path / WEIGHTS_FILE), path / WEIGHTS_FILE)
         policy.set_contract(load_contract(path, raw))
         policy.eval()
         return policy

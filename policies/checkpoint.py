@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 from twinarm.policies.base import Policy
-from twinarm.policies.errors import PolicyError
+from twinarm.policies.checkpoint_files import load_weights, read_json_object, read_tensors
+from twinarm.policies.errors import CheckpointError, PolicyError
 
 PRETRAINED = "pretrained_model"
 STATE_DIR = "training_state"
@@ -79,15 +80,24 @@ def load_checkpoint(ckpt: Path, policy: Policy, eval_policy: Policy, opt: torch.
     meta_path = state_dir / "training_state.json"
     if not meta_path.is_file():
         raise PolicyError(f"{ckpt}: not a training checkpoint (no {STATE_DIR}/training_state.json)")
-    meta = json.loads(meta_path.read_text())
-    released = load_file(str(ckpt / PRETRAINED / "model.safetensors"))
+    meta = read_json_object(meta_path)
+    released = read_tensors(ckpt / PRETRAINED / "model.safetensors")
     raw_path = state_dir / "model_raw.safetensors"
-    policy.load_state_dict(load_file(str(raw_path)) if raw_path.is_file() else released)
+    if raw_path.is_file():
+        load_weights(policy, read_tensors(raw_path), raw_path)
+    else:
+        load_weights(policy, released, ckpt / PRETRAINED / "model.safetensors")
     if eval_policy is not policy:
-        eval_policy.load_state_dict(released)
-    optimizer_from_flat(opt, load_file(str(state_dir / "optimizer.safetensors")), meta)
-    torch.set_rng_state(load_file(str(state_dir / "rng.safetensors"))["torch"])
-    return int(meta["step"])
+        load_weights(eval_policy, released, ckpt / PRETRAINED / "model.safetensors")
+    try:
+        optimizer_from_flat(opt, read_tensors(state_dir / "optimizer.safetensors"), meta)
+        torch.set_rng_state(read_tensors(state_dir / "rng.safetensors")["torch"])
+        step = int(meta["step"])
+    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+        if isinstance(exc, PolicyError):
+            raise
+        raise CheckpointError(f"{state_dir}: training state does not fit this run ({exc!r})") from None
+    return step
 
 
 def last_checkpoint(output_dir: Path) -> Path | None:

@@ -21,3 +21,7 @@ class SampleIndexError(PolicyError, IndexError):
 
 class PolicyConfigError(ConfigError):
     """A policy or training config value is invalid; the message names the key and what would be valid."""
+
+
+class CheckpointError(PolicyError):
+    """A checkpoint file is missing, malformed, truncated or does not fit its model; the message names the file."""

@@ -115,16 +115,14 @@ def load_contract(directory: str | Path, config: dict[str, Any] | None = None) -
     :func:`legacy_contract` from its ``config.json`` (``config``, read from disk when None) and one logged note."""
     path = Path(directory) / CONTRACT_FILE
     if path.is_file():
-        try:
-            raw = json.loads(path.read_text())
-        except json.JSONDecodeError as exc:
-            raise ContractError(f"{path}: not valid JSON ({exc})") from None
-        return contract_from_dict(raw, str(path))
+        return contract_from_dict(read_json(path), str(path))
     if config is None:
         cfg_path = Path(directory) / "config.json"
         if not cfg_path.is_file():
             raise ContractError(f"{directory}: not a policy checkpoint (no {CONTRACT_FILE} and no config.json)")
-        config = json.loads(cfg_path.read_text())
+        config = read_json(cfg_path)
+        if not isinstance(config, dict):
+            raise ContractError(f"{cfg_path}: expected a JSON object, got {type(config).__name__}")
     contract = legacy_contract(config)
     cams = ", ".join(f"{c.name} {c.height}x{c.width}" for c in contract.cameras) or "none"
     log.warning(
@@ -141,9 +139,29 @@ def load_contract(directory: str | Path, config: dict[str, Any] | None = None) -
     return contract
 
 
+def read_json(path: Path) -> Any:
+    """The parsed JSON of ``path``; unreadable or malformed text raises :class:`ContractError` naming the file."""
+    try:
+        return json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ContractError(f"{path}: unreadable ({exc})") from None
+    except json.JSONDecodeError as exc:
+        raise ContractError(f"{path}: not valid JSON ({exc})") from None
+
+
 def legacy_contract(config: dict[str, Any]) -> PolicyContract:
     """What old checkpoints (``config.json`` only) were run with: the model with ``state_dim`` joints (the SO-101
     for 6) at its default rate, 96x96 RGB cameras."""
+    try:
+        return _legacy_contract(config)
+    except (TypeError, ValueError) as exc:
+        raise ContractError(
+            f"config.json: a value has the wrong type ({exc}); expected integers for state_dim, "
+            "chunk_size, n_action_steps, n_obs_steps and a list of camera names"
+        ) from None
+
+
+def _legacy_contract(config: dict[str, Any]) -> PolicyContract:
     h, w = LEGACY_IMAGE_HW
     cams = tuple(CameraInput(str(name), h, w, h, w) for name in config.get("cameras", ()))
     chunk = int(config.get("chunk_size", 1))

@@ -149,15 +149,20 @@ def validate_contract(c: PolicyContract, where: str = "policy contract") -> None
     names = [cam.name for cam in c.cameras]
     need(len(set(names)) == len(names), "cameras", "distinct camera names")
     for i, cam in enumerate(c.cameras):
+        need(isinstance(cam.name, str) and bool(cam.name), f"cameras[{i}].name", "a non-empty camera name")
         for key in ("height", "width", "capture_height", "capture_width"):
             value = getattr(cam, key)
             need(isinstance(value, int) and value > 0, f"cameras[{i}].{key}", "an integer > 0 [px]")
     a = c.action
     need(isinstance(a.chunk_size, int) and a.chunk_size > 0, "action.chunk_size", "an integer > 0")
-    need(0 < a.n_action_steps <= a.chunk_size, "action.n_action_steps", f"in [1, chunk_size={a.chunk_size}]")
+    need(
+        isinstance(a.n_action_steps, int) and 0 < a.n_action_steps <= a.chunk_size,
+        "action.n_action_steps",
+        f"in [1, chunk_size={a.chunk_size}], an integer",
+    )
     need(a.unit == "rad", "action.unit", "'rad'")
     need(c.image.dtype == "uint8", "image.dtype", "'uint8'")
-    need(c.image.scale > 0, "image.scale", "> 0")
+    need(isinstance(c.image.scale, (int, float)) and c.image.scale > 0, "image.scale", "a number > 0")
 
 
 # -- compatibility -------------------------------------------------------------------------------------------
