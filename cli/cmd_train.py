@@ -22,6 +22,8 @@ HELP = "train a policy (act, diffusion, bc) on a LeRobot v3 dataset; optional pe
 class DatasetConfig:
     root: str = ""  # LeRobot v3 dataset directory (required)
     preload_gb: float = 2.0  # decode camera frames into memory when they fit in this many GiB
+    units: list[str] = dataclasses.field(default_factory=list)  # joint units when info.json states none: [deg]...
+    convert_units: bool = False  # convert deg / range_* units and lerobot '<joint>.pos' names to the robot's [rad]
 
 
 @dataclasses.dataclass
@@ -47,6 +49,7 @@ class Config:
     eval: EvalDuring = dataclasses.field(default_factory=EvalDuring)
     image_size: list[int] = dataclasses.field(default_factory=list)  # [H, W] policy input [px]; []: dataset's size
     threads: int = 0  # torch CPU threads; 0 = automatic: the cores not already busy (policies.threads)
+    robot: str = ""  # robot model the policy is for (so101, amazing_hand); "" = the dataset's robot_type
 
     def validate(self) -> None:
         """Ranges (run by the CLI before ``run``); TrainConfig checks its own fields."""
@@ -66,6 +69,31 @@ def _output_dir(cfg: Config) -> str:
     return str(Path("outputs/train") / time.strftime("%Y-%m-%d_%H-%M-%S"))
 
 
+def _joint_conversion(cfg: Config) -> tuple[Any, Any]:
+    """(robot spec, :class:`~twinarm.dataset.units.JointConversion`) the dataset is trained through; (None, None)
+    for a dataset of a robot outside the registry that states [rad] (trained as is, as before units existed)."""
+    from twinarm.compose.registry import MODELS, get_model
+    from twinarm.dataset import metadata
+    from twinarm.dataset.errors import UnitsMismatchError
+    from twinarm.dataset.units import VALID_UNITS, joint_conversion, stored_units
+
+    root = cfg.dataset.root
+    info = metadata.read_info(Path(root))
+    name = cfg.robot or info.get("robot_type") or ""
+    if cfg.robot or name in MODELS:
+        spec = get_model(name).spec
+        return spec, joint_conversion(info, root, spec, cfg.dataset.units, cfg.dataset.convert_units)
+    units = stored_units(info, root)
+    if units is None or set(units) != {"rad"} or cfg.dataset.units:
+        stated = f"stores joints in {sorted(set(units))}" if units else "meta/info.json states no joint units"
+        raise UnitsMismatchError(
+            f"{root}: {stated} and its robot_type {name!r} is not a twinarm robot model; pass robot=<model> (valid: "
+            f"{', '.join(sorted(MODELS))}) with dataset.units=[UNIT] (UNIT in {VALID_UNITS}; when info.json has "
+            "none) and dataset.convert_units=true to check and convert it"
+        )
+    return None, None
+
+
 def run(cfg: Config) -> None:
     from twinarm.policies.contract import contract_from_dataset
     from twinarm.policies.data import TorchDataset
@@ -79,15 +107,20 @@ def run(cfg: Config) -> None:
 
     print(f"threads: {apply_threads(cfg.threads).describe()}")
     feats = dataset_features(cfg.dataset.root)
+    robot, conversion = _joint_conversion(cfg)
     fields = {"state_dim": feats.state_dim, "action_dim": feats.action_dim, "cameras": feats.cameras, **cfg.policy_args}
     policy = make_policy(cfg.policy, **fields)
     if cfg.image_size and len(cfg.image_size) != 2:
         raise ConfigError(f"image_size={list(cfg.image_size)} is invalid; expected [height, width] in px")
     image_hw = (int(cfg.image_size[0]), int(cfg.image_size[1])) if cfg.image_size else None
     sim_task = cfg.eval.task if "/" not in cfg.eval.task else ""
-    policy.set_contract(contract_from_dataset(policy.config, cfg.dataset.root, image_hw, sim_task))
+    policy.set_contract(contract_from_dataset(policy.config, cfg.dataset.root, image_hw, sim_task, robot))
     preload = int(cfg.dataset.preload_gb * 2**30)
-    source = LeRobotSource(cfg.dataset.root, policy.config, preload_bytes=preload, contract=policy.contract)
+    source = LeRobotSource(
+        cfg.dataset.root, policy.config, preload_bytes=preload, contract=policy.contract, conversion=conversion
+    )
+    if source.conversion is not None:
+        print(f"joints: converted from {list(source.conversion.units)} to {robot.name}'s joints in rad")
     policy.normalization.set_stats(source.stats())
     out = _output_dir(cfg)
     train_cfg = dataclasses.replace(cfg.train, output_dir=out)

@@ -28,3 +28,8 @@ class FrameIndexError(DatasetError, IndexError):
 
 class RecorderError(DatasetError, RuntimeError):
     """The recorder was used out of order (a frame without an open episode, a frame of the wrong shape)."""
+
+
+class UnitsMismatchError(DatasetError, ValueError):
+    """A dataset's joint units or names differ from the robot a policy is trained for (or are not stated and cannot
+    be assumed); the message names both sides and the key that converts or declares them."""

@@ -15,6 +15,7 @@ from twinarm.policies.config import PolicyConfig
 from twinarm.policies.errors import PolicyError
 from twinarm.robot.features import STATE, image_feature
 from twinarm.robot.policy_contract import ActionSemantics, CameraInput, PolicyContract
+from twinarm.robot.spec import RobotSpec
 
 
 def make_contract(
@@ -52,9 +53,14 @@ def make_contract(
 
 
 def contract_from_dataset(
-    config: PolicyConfig, root: str | Path, image_hw: tuple[int, int] | None = None, sim_task: str = ""
+    config: PolicyConfig,
+    root: str | Path,
+    image_hw: tuple[int, int] | None = None,
+    sim_task: str = "",
+    robot: RobotSpec | None = None,
 ) -> PolicyContract:
-    """The contract of a policy with ``config`` trained on the LeRobot dataset at ``root``."""
+    """The contract of a policy with ``config`` trained on the LeRobot dataset at ``root``; with ``robot`` (the
+    model the dataset was checked against and converted to), its name and joint names."""
     from twinarm.dataset import metadata
     from twinarm.dataset.errors import DatasetError
 
@@ -62,7 +68,9 @@ def contract_from_dataset(
     info = metadata.read_info(root)
     feats = info["features"]
     names = feats.get(STATE, {}).get("names") or [f"joint_{i}" for i in range(config.state_dim)]
-    robot = info.get("robot_type") or "unknown"  # twinarm's recorder stores the robot model's name
+    robot_name = info.get("robot_type") or "unknown"  # twinarm's recorder stores the robot model's name
+    if robot is not None:
+        robot_name, names = robot.name, list(robot.joint_names)
     capture = {}
     for cam in config.cameras:
         shape = feats.get(image_feature(cam), {}).get("shape")
@@ -74,7 +82,7 @@ def contract_from_dataset(
         tasks = []
     return make_contract(
         config,
-        robot,
+        robot_name,
         names,
         float(info["fps"]),
         capture,

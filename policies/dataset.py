@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
+from twinarm.dataset.units import JointConversion
 from twinarm.policies.config import PolicyConfig
 from twinarm.policies.data import ACTION, ACTION_IS_PAD, IMAGE_FEATURE_PREFIX, STATE, compute_stats, image_feature
 from twinarm.policies.errors import PolicyError
@@ -44,7 +45,8 @@ def dataset_features(root: str | Path) -> DatasetFeatures:
 
 class LeRobotSource:
     """``len`` = frames of the dataset; item ``i`` = lerobot-keyed numpy sample for ``config``'s windows; camera
-    frames at ``contract``'s input sizes (at the dataset's size without a contract)."""
+    frames at ``contract``'s input sizes (at the dataset's size without a contract); state and action through
+    ``conversion`` (:func:`twinarm.dataset.units.joint_conversion`: the robot's joint order, in [rad]) when given."""
 
     def __init__(
         self,
@@ -52,6 +54,7 @@ class LeRobotSource:
         config: PolicyConfig,
         preload_bytes: int = 2 << 30,
         contract: PolicyContract | None = None,
+        conversion: JointConversion | None = None,
     ) -> None:
         from twinarm.dataset import LeRobotDatasetReader
 
@@ -65,8 +68,11 @@ class LeRobotSource:
                 f"features: {sorted(self.reader.features)}"
             )
         low = self.reader.lowdim()
+        self.conversion = conversion if conversion is not None and not conversion.identity else None
         self.state = low[STATE].astype(np.float32)
         self.action = low[ACTION].astype(np.float32)
+        if self.conversion is not None:  # the dataset's units and joint order -> the robot's, in [rad]
+            self.state, self.action = self.conversion.apply(self.state), self.conversion.apply(self.action)
         episode = low["episode_index"].astype(np.int64)
         bounds = {e: self.reader.episode_bounds(int(e)) for e in np.unique(episode)}
         self.lo = np.array([bounds[e][0] for e in episode], dtype=np.int64)
@@ -105,13 +111,20 @@ class LeRobotSource:
         return fit_image(self.reader.frame(image_feature(cam), row), self.image_hw[cam])
 
     def stats(self) -> dict[str, dict[str, np.ndarray]]:
-        """State/action stats from the dataset's ``stats.json`` (computed from the data when absent),
+        """State/action stats from the dataset's ``stats.json`` (computed from the data when absent or converted),
         plus its per-camera image stats when present."""
         stored = self.reader.stats
         stats = {k: stored[k] for k in (STATE, ACTION) if k in stored}
+        if self.conversion is not None:  # stored stats are in the dataset's units: recompute in [rad]
+            stats = {k: _array_stats(v) for k, v in ((STATE, self.state), (ACTION, self.action))}
         if len(stats) < 2:
             stats = compute_stats(self)
         for cam in self.config.cameras:
             if image_feature(cam) in stored:
                 stats[image_feature(cam)] = stored[image_feature(cam)]
         return stats
+
+
+def _array_stats(x: np.ndarray) -> dict[str, np.ndarray]:
+    """Mean/std/min/max over the rows of ``x`` (frames, joints)."""
+    return {"mean": x.mean(0), "std": x.std(0), "min": x.min(0), "max": x.max(0)}
