@@ -37,11 +37,15 @@ def _read(path: Path) -> tuple[dict, object]:
 
 def info_text(path: Path) -> str:
     """Human-readable description of the checkpoint at ``path``."""
-    from twinarm.robot.contract_file import CONTRACT_FILE
+    from twinarm.robot.contract_file import CONTRACT_FILE, check_weights_file
 
     config, contract = _read(path)
     source = path / CONTRACT_FILE if not contract.legacy else "assumed (no " + CONTRACT_FILE + ")"
-    return f"{path}: {config.get('type', '?')} policy\n{contract.summary()}\nsource: {source}"
+    tensors = check_weights_file(path / "model.safetensors")
+    return (
+        f"{path}: {config.get('type', '?')} policy\n{contract.summary()}\nsource: {source}\n"
+        f"weights: model.safetensors, {tensors} tensors"
+    )
 
 
 def main(argv: list[str]) -> int:

@@ -149,6 +149,33 @@ def read_json(path: Path) -> Any:
         raise ContractError(f"{path}: not valid JSON ({exc})") from None
 
 
+def check_weights_file(path: Path) -> int:
+    """The number of tensors in the safetensors file ``path``, from its header alone (no torch, no tensor read).
+    A missing, truncated or non-safetensors file raises :class:`ContractError` naming it and what is wrong."""
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as f:
+            head = f.read(8)
+            length = int.from_bytes(head, "little") if len(head) == 8 else -1
+            if not 2 <= length <= size - 8:
+                raise ContractError(
+                    f"{path}: not a safetensors file ({size} bytes; header length {length}); it may be truncated "
+                    "or corrupt"
+                )
+            header = json.loads(f.read(length))
+        tensors = {k: v for k, v in header.items() if k != "__metadata__"}
+        end = max((int(v["data_offsets"][1]) for v in tensors.values()), default=0)
+    except FileNotFoundError:
+        raise ContractError(f"{path}: missing; a checkpoint needs its weights") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError, KeyError, IndexError, TypeError) as e:
+        raise ContractError(f"{path}: not a safetensors file (unreadable header: {e!r}); it may be corrupt") from None
+    if 8 + length + end != size:
+        raise ContractError(
+            f"{path}: holds {size} bytes but its header describes {8 + length + end}; it is truncated or corrupt"
+        )
+    return len(tensors)
+
+
 def legacy_contract(config: dict[str, Any]) -> PolicyContract:
     """What old checkpoints (``config.json`` only) were run with: the model with ``state_dim`` joints (the SO-101
     for 6) at its default rate, 96x96 RGB cameras."""

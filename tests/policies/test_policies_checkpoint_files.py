@@ -111,5 +111,19 @@ def test_policy_info_prints_one_line_and_exits_1(good: Path, tmp_path: Path, cap
         assert len(err) == 1 and CORRUPTIONS[name][1] in err[0], err
 
 
+@pytest.mark.parametrize("name", ["weights truncated", "weights random", "weights empty", "weights missing"])
+def test_policy_info_checks_the_weights_without_torch(good: Path, tmp_path: Path, capsys, name: str) -> None:
+    ckpt = _damaged(good, tmp_path, name)
+    assert main(["policy", "info", str(ckpt)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and WEIGHTS_FILE in err[0] and ("corrupt" in err[0] or "missing" in err[0]), err
+
+
+def test_policy_info_counts_the_tensors_of_an_intact_checkpoint(good: Path, capsys) -> None:
+    assert main(["policy", "info", str(good)]) == 0
+    n = len(Policy.load(good).state_dict())
+    assert f"weights: model.safetensors, {n} tensors" in capsys.readouterr().out
+
+
 def test_an_intact_checkpoint_still_loads(good: Path) -> None:
     assert Policy.load(good).contract.robot == "so101"
