@@ -185,3 +185,16 @@ def test_deploy_refuses_a_checkpoint_whose_joints_differ(tmp_path: Path, capsys)
     assert main(argv) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "expects joints ['shoulder_pan.pos'" in err[0] and "'shoulder_pan'" in err[0], err
+
+
+def test_a_twinarm_dataset_saved_before_units_is_assumed_radians(tmp_path: Path, rad_rows) -> None:
+    from twinarm.dataset import metadata
+    from twinarm.dataset.units import joint_conversion
+
+    old = _record(tmp_path / "old", rad_rows)
+    _edit_info(old, "so101", None, None)  # twinarm's names and robot_type, no units entry
+    conv = joint_conversion(metadata.read_info(old), str(old), SO101)
+    assert conv.identity and conv.units == ("rad",) * 6
+    _edit_info(old, "so101_follower", None, None)  # the same without twinarm's robot_type: not assumed
+    with pytest.raises(UnitsMismatchError, match="states no joint units"):
+        joint_conversion(metadata.read_info(old), str(old), SO101)
