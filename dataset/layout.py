@@ -18,8 +18,6 @@ lerobot ignores (it reads only ``dtype``, ``shape``, ``names`` and ``info``).
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 from typing import Any
 
 from twinarm.dataset.errors import DatasetFormatError
@@ -167,36 +165,3 @@ def unsupported_keys(features: dict) -> list[str]:
 
 
 # -- durable writes ----------------------------------------------------------------------------------------
-def fsync_dir(path: Path) -> None:
-    """Flush a directory entry (a rename inside it) to disk."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def replace_durably(tmp: Path, final: Path) -> None:
-    """fsync ``tmp``, rename it over ``final`` atomically, fsync the directory."""
-    fsync_file(tmp)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(tmp, final)
-    fsync_dir(final.parent)
-
-
-def write_json_atomic(obj: Any, path: Path) -> None:
-    """Write JSON via temp file + fsync + os.replace: readers see the old or the new file, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w") as f:
-        json.dump(obj, f, indent=4, ensure_ascii=False)
-        f.flush()
-    replace_durably(tmp, path)

@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 from twinarm.dataset import layout
 from twinarm.dataset.errors import DatasetCorruptError, DatasetFormatError, MissingFileError
 from twinarm.dataset.stats import Stats
+from twinarm.robot.files import replace_durably
 
 _PA_DTYPES = {
     "float32": pa.float32(),
@@ -57,7 +58,7 @@ def write_parquet_atomic(table: pa.Table, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     pq.write_table(table, tmp)
-    layout.replace_durably(tmp, path)
+    replace_durably(tmp, path)
 
 
 # -- info ----------------------------------------------------------------------------------------------------

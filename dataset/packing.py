@@ -26,6 +26,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from twinarm.dataset import layout, metadata
 from twinarm.dataset.errors import DatasetCorruptError, MissingFileError
+from twinarm.robot.files import replace_durably
 
 
 class VideoPart(NamedTuple):
@@ -195,7 +196,7 @@ def _merge_video(rows: list[dict], prefix: str, dest: tuple[int, int], members: 
         return done
     tmp = path_of(dest).with_name(path_of(dest).name + ".pack.tmp")
     remux(parts, tmp, fps)
-    layout.replace_durably(tmp, path_of(dest))
+    replace_durably(tmp, path_of(dest))
     return done
 
 
@@ -229,7 +230,7 @@ def trim_video(path: Path, end_s: float, fps: float, dry_run: bool) -> str | Non
     if not dry_run:
         tmp = path.with_name(path.name + ".trim.tmp")
         remux([VideoPart(path, 0.0, end_s)], tmp, fps)
-        layout.replace_durably(tmp, path)
+        replace_durably(tmp, path)
     return f"cut the frames of an uncommitted episode off {path.relative_to(path.parents[3])} (partial episode)"
 
 

@@ -33,6 +33,7 @@ from twinarm.dataset.errors import DatasetFormatError, RecorderError
 from twinarm.dataset.recovery import recover
 from twinarm.dataset.stats import array_stats, merge_dataset_stats, to_json
 from twinarm.dataset.video import VideoSettings, VideoStreamWriter
+from twinarm.robot.files import replace_durably, write_json_atomic
 from twinarm.robot.spec import JOINT_POS, JOINT_VEL, RobotSpec, image_key
 
 
@@ -80,7 +81,7 @@ class Recorder:
         else:
             self.info = layout.new_info(features, s.fps, robot_type or spec.name)
             self._rows, self._tasks = [], []
-            layout.write_json_atomic(self.info, self.root / layout.INFO_PATH)
+            write_json_atomic(self.info, self.root / layout.INFO_PATH)
         self.features = self.info["features"]
         self.fps = float(self.info["fps"])
         self._cams = [c for c in spec.cameras]
@@ -275,9 +276,7 @@ class Recorder:
     def _save_video(self, key: str, staged: Path, n: int) -> dict[str, Any]:
         """Move the staged episode video to a new file of its own (:meth:`pack` merges it later)."""
         chunk, file = self._next_file(f"videos/{key}")
-        layout.replace_durably(
-            staged, self.root / layout.VIDEO_PATH.format(video_key=key, chunk_index=chunk, file_index=file)
-        )
+        replace_durably(staged, self.root / layout.VIDEO_PATH.format(video_key=key, chunk_index=chunk, file_index=file))
         return {
             f"videos/{key}/chunk_index": chunk,
             f"videos/{key}/file_index": file,
@@ -302,12 +301,12 @@ class Recorder:
 
     def _write_summary_files(self) -> None:
         ep_stats = [metadata.episode_stats(r) for r in self._rows]
-        layout.write_json_atomic(to_json(merge_dataset_stats(ep_stats)), self.root / layout.STATS_PATH)
+        write_json_atomic(to_json(merge_dataset_stats(ep_stats)), self.root / layout.STATS_PATH)
         self.info["total_episodes"] = len(self._rows)
         self.info["total_frames"] = sum(int(r["length"]) for r in self._rows)
         self.info["total_tasks"] = len(self._tasks)
         self.info["splits"] = {"train": f"0:{len(self._rows)}"}
-        layout.write_json_atomic(self.info, self.root / layout.INFO_PATH)
+        write_json_atomic(self.info, self.root / layout.INFO_PATH)
 
     def _check_compatible(self, features: dict) -> None:
         have = self.info["features"]

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from twinarm.dataset import layout, metadata, packing
 from twinarm.dataset.stats import merge_dataset_stats, to_json
+from twinarm.robot.files import write_json_atomic
 
 _CHUNK_FILE_RE = re.compile(r"chunk-(\d+)/file-(\d+)\.(parquet|mp4)$")
 
@@ -82,8 +83,8 @@ def recover(root: Path, dry_run: bool = False) -> list[str]:
             info["splits"] = {"train": f"0:{len(rows)}"} if rows else {}
             ep_stats = [metadata.episode_stats(r) for r in rows]
             if any(ep_stats):
-                layout.write_json_atomic(to_json(merge_dataset_stats(ep_stats)), root / layout.STATS_PATH)
-            layout.write_json_atomic(info, root / layout.INFO_PATH)
+                write_json_atomic(to_json(merge_dataset_stats(ep_stats)), root / layout.STATS_PATH)
+            write_json_atomic(info, root / layout.INFO_PATH)
     return msgs
 
 

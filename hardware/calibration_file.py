@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from twinarm.hardware.calibration import CALIBRATION_VERSION, ROLES, Calibration, CalibrationError, MotorCalibration
+from twinarm.robot.files import write_json_atomic
 
 HOME_ENV = "TWINARM_HOME"
 _INT_KEYS = ("id", "drive_sign", "homing_offset", "range_min_tick", "range_max_tick")
@@ -68,11 +69,7 @@ def save_calibration(cal: Calibration, path: str | Path) -> Path:
     path = Path(path)
     data = to_dict(cal)
     from_dict(data, source=str(path))  # never write a file we would refuse to load
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return write_json_atomic(data, path)
 
 
 def load_calibration(path: str | Path, joints: tuple[str, ...] | None = None, model: str | None = None) -> Calibration:

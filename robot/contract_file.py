@@ -15,6 +15,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from twinarm.robot.files import write_json_atomic
 from twinarm.robot.models import AMAZING_HAND, SO101
 from twinarm.robot.policy_contract import (
     CONTRACT_VERSION,
@@ -104,10 +105,7 @@ def _strings(value: Any, where: str, key: str) -> list[str]:
 # -- files ---------------------------------------------------------------------------------------------------
 def save_contract(contract: PolicyContract, directory: str | Path) -> Path:
     """Write ``policy_contract.json`` into ``directory``; returns its path."""
-    path = Path(directory) / CONTRACT_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(contract_to_dict(contract), indent=2))
-    return path
+    return write_json_atomic(contract_to_dict(contract), Path(directory) / CONTRACT_FILE)
 
 
 def load_contract(directory: str | Path, config: dict[str, Any] | None = None) -> PolicyContract:

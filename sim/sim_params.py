@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from twinarm.robot.errors import ConfigError
+from twinarm.robot.files import write_json_atomic
 
 SIM_PARAMS_VERSION = 1
 
@@ -163,11 +164,7 @@ def save_sim_params(params: SimParams, path: str | Path) -> Path:
     path = Path(path)
     data = to_dict(params)
     from_dict(data, source=str(path))  # never write a file we would refuse to load
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return write_json_atomic(data, path)
 
 
 def load_sim_params(path: str | Path, joints: tuple[str, ...] | None = None) -> SimParams:
