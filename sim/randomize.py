@@ -243,10 +243,8 @@ class Randomizer:
 
     @staticmethod
     def _scale_object(m: mujoco.MjModel, body: int, size: float, mass: float, friction: float) -> None:
-        geoms = np.flatnonzero(m.geom_bodyid == body)
+        geoms = np.flatnonzero(m.geom_bodyid == body)  # bounding radius and box: recomputed by mj_setConst
         m.geom_size[geoms] *= size
-        m.geom_rbound[geoms] *= size
-        m.geom_aabb[geoms] *= size
         m.geom_pos[geoms] *= size
         m.geom_friction[geoms] *= friction
         m.body_mass[body] *= mass
