@@ -193,3 +193,20 @@ def test_joint_offset_moves_the_links_not_the_servo_reading(state_env):
         return np.einsum("nji,nj->ni", d.xmat[parents].reshape(-1, 3, 3), rel)
 
     np.testing.assert_allclose(anchors_in_parent(nominal), anchors_in_parent(offset), atol=1e-12)
+
+
+def test_joint_offset_equals_turning_the_joint_about_an_off_centre_anchor():
+    xml = """<mujoco><worldbody><body name="link" pos="0.1 0.2 0.3" quat="0.9 0.1 0.3 0.2">
+      <joint name="j" type="hinge" pos="0.05 -0.02 0.04" axis="0.3 1 0.2"/>
+      <geom type="box" size="0.1 0.02 0.02" pos="0.1 0 0"/></body></worldbody></mujoco>"""
+    from twinarm.sim.randomize import Randomizer
+
+    turned, offset = mujoco.MjModel.from_xml_string(xml), mujoco.MjModel.from_xml_string(xml)
+    d_turned, d_offset = mujoco.MjData(turned), mujoco.MjData(offset)
+    d_turned.qpos[0] = 0.3
+    Randomizer._offset_joint(offset, 0, 0.3)
+    mujoco.mj_kinematics(turned, d_turned)
+    mujoco.mj_kinematics(offset, d_offset)
+    np.testing.assert_allclose(d_offset.xpos, d_turned.xpos, atol=1e-12)
+    np.testing.assert_allclose(d_offset.geom_xpos, d_turned.geom_xpos, atol=1e-12)
+    np.testing.assert_allclose(d_offset.xmat, d_turned.xmat, atol=1e-12)
