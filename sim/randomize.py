@@ -209,7 +209,8 @@ class Randomizer:
             factors = (c.object_size_scale, c.object_mass_scale, c.object_friction_scale)
             self._scale_object(m, b, *(float(_uniform(rng, f)) for f in factors))
         vision.draw(m, c, rng, self._pristine)
-        self.image = vision.ImageEffects(float(_uniform(rng, c.image_noise_std)), float(_uniform(rng, c.image_blur_px)))
+        noise, blur = float(_uniform(rng, c.image_noise_std)), float(_uniform(rng, c.image_blur_px))
+        self.image = vision.ImageEffects.drawn(noise, blur, self._rng)
         mujoco.mj_setConst(m, mujoco.MjData(m))  # masses and link frames changed: refresh the derived constants
 
     def _servo_params(self, robot: SimRobot, rng: np.random.Generator) -> SimParams:

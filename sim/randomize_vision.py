@@ -72,36 +72,58 @@ def draw(m: mujoco.MjModel, c: RandomizeConfig, rng: np.random.Generator, pristi
 
 
 def _blur_kernel(sigma_px: float) -> np.ndarray:
-    radius = max(1, int(np.ceil(2.5 * sigma_px)))
+    radius = max(1, int(np.ceil(2.0 * sigma_px)))  # +-2 sigma holds 95 % of the weight
     x = np.arange(-radius, radius + 1, dtype=np.float32)
     k = np.exp(-0.5 * (x / sigma_px) ** 2)
     return k / k.sum()
 
 
 def blur(image: np.ndarray, sigma_px: float) -> np.ndarray:
-    """Separable Gaussian blur of an (H, W, C) image, sigma [px], edges replicated; float32 out."""
+    """Separable Gaussian blur of an (H, W, C) image, sigma [px], edges replicated; a new float32 array."""
     img = image.astype(np.float32)
     if sigma_px <= 0:
         return img
     k = _blur_kernel(sigma_px)
     r = len(k) // 2
-    for axis in (0, 1):
-        pad = [(0, 0)] * img.ndim
-        pad[axis] = (r, r)
-        p = np.pad(img, pad, mode="edge")
-        n = img.shape[axis]
-        img = sum(w * np.take(p, range(i, i + n), axis=axis) for i, w in enumerate(k))
+    h, w = img.shape[:2]
+    p = np.pad(img, ((r, r), (0, 0), (0, 0)), mode="edge")
+    img = k[0] * p[:h]
+    for i in range(1, len(k)):
+        img += k[i] * p[i : i + h]
+    p = np.pad(img, ((0, 0), (r, r), (0, 0)), mode="edge")
+    img = k[0] * p[:, :w]
+    for i in range(1, len(k)):
+        img += k[i] * p[:, i : i + w]
     return img
 
 
+NOISE_POOL_PX = 256  # side of the per-episode noise pool: frames up to this size crop it at random offsets
+
+
 class ImageEffects(NamedTuple):
-    """One episode's frame corruption: Gaussian pixel noise of std ``noise_std`` [uint8 levels], fresh per frame,
-    after a Gaussian blur of sigma ``blur_px`` [px]; zeros leave frames untouched."""
+    """One episode's frame corruption: a Gaussian blur of sigma ``blur_px`` [px], then Gaussian pixel noise of std
+    ``noise_std`` [uint8 levels], new for every frame: a random crop of ``pool`` (drawn once per episode with
+    :meth:`drawn`, far cheaper than fresh normals per frame) or fresh normals for larger frames. Zeros: untouched."""
 
     noise_std: float = 0.0
     blur_px: float = 0.0
+    pool: np.ndarray | None = None
+
+    @classmethod
+    def drawn(cls, noise_std: float, blur_px: float, rng: np.random.Generator) -> ImageEffects:
+        n = NOISE_POOL_PX
+        pool = np.float32(noise_std) * rng.standard_normal((n, n, 3), dtype=np.float32) if noise_std else None
+        return cls(noise_std, blur_px, pool)
+
+    def _noise(self, shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
+        p = self.pool
+        if p is None or shape[0] > p.shape[0] or shape[1] > p.shape[1] or shape[2:] != p.shape[2:]:
+            return np.float32(self.noise_std) * rng.standard_normal(shape, dtype=np.float32)
+        y, x = rng.integers(0, p.shape[0] - shape[0] + 1), rng.integers(0, p.shape[1] - shape[1] + 1)
+        return p[y : y + shape[0], x : x + shape[1]]
 
     def apply(self, obs: dict[str, np.ndarray], rng: np.random.Generator) -> dict[str, np.ndarray]:
+        """``obs`` with every camera frame (uint8 ``image_*`` arrays) corrupted; other entries as they are."""
         if not self.noise_std and not self.blur_px:
             return obs
         out = dict(obs)
@@ -109,6 +131,6 @@ class ImageEffects(NamedTuple):
             if value.ndim == 3 and value.dtype == np.uint8 and key.startswith(IMAGE_PREFIX):
                 img = blur(value, self.blur_px)
                 if self.noise_std:
-                    img = img + rng.normal(0.0, self.noise_std, img.shape).astype(np.float32)
+                    img += self._noise(img.shape, rng)
                 out[key] = np.clip(np.rint(img), 0, 255).astype(np.uint8)
         return out
