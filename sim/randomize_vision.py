@@ -15,7 +15,7 @@ import numpy as np
 from twinarm.robot.features import IMAGE_PREFIX
 
 if TYPE_CHECKING:
-    from twinarm.sim.randomize import RandomizeConfig
+    from twinarm.sim.randomize_config import RandomizeConfig
 
 _FIELDS = ("geom_rgba", "mat_rgba", "light_dir", "light_diffuse", "cam_pos", "cam_quat", "cam_fovy")
 _HEADLIGHT = "vis.headlight.diffuse"
