@@ -47,6 +47,7 @@ class Config:
     threads: int = 0
     sim: SimConfig = dataclasses.field(default_factory=SimConfig)  # sim.params=PRESET|PATH (servo models, delay)
     reality: RealityConfig = dataclasses.field(default_factory=RealityConfig)  # reality.seed=N: a hidden reality
+    randomize: str = "none"  # domain randomization per episode: none|physics|full[,RANGE=LOW:HIGH...] (sim.randomize)
 
     def validate(self) -> None:
         """Ranges (run by the CLI before ``run``)."""
@@ -61,12 +62,14 @@ def run(cfg: Config) -> None:
     from twinarm.compose.policy import load_policy
     from twinarm.compose.sim_config import sim_model_of_task, sim_params_for
     from twinarm.policies.evaluate import contract_env_kwargs, evaluate
+    from twinarm.sim.randomize import randomize_config
 
     if cfg.threads > 0:
         torch.set_num_threads(cfg.threads)
     policy = load_policy(cfg.policy, command="eval")
     env_id = env_id_for_task(cfg.task or policy.contract.sim_task or DEFAULT_TASK)
     params = sim_params_for(sim_model_of_task(env_id), cfg.sim, cfg.reality)
+    randomize_config(cfg.randomize)  # a bad preset or range fails before anything starts
     out = Path(cfg.output_dir or Path("outputs/eval") / time.strftime("%Y-%m-%d_%H-%M-%S"))
     print(f"evaluating {policy.name} from {cfg.policy.path} on {env_id}: {cfg.episodes} episodes")
     env_kwargs = {**contract_env_kwargs(policy.contract), **dict(cfg.env_kwargs)}
@@ -76,7 +79,7 @@ def run(cfg: Config) -> None:
         cfg.episodes,
         cfg.num_envs,
         cfg.seed,
-        {"sim_params": params, **env_kwargs},
+        {"sim_params": params, "randomize": cfg.randomize, **env_kwargs},
         cfg.max_steps,
         out / "videos",
         cfg.videos,
@@ -88,6 +91,7 @@ def run(cfg: Config) -> None:
         "env_id": env_id,
         "env_kwargs": {k: list(v) if isinstance(v, tuple) else v for k, v in env_kwargs.items()},
         "policy_path": cfg.policy.path,
+        "randomize": cfg.randomize,
     }
     (out / "eval_info.json").write_text(json.dumps(info, indent=2))
     print(result.summary())

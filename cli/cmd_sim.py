@@ -23,6 +23,7 @@ class Config:
     output_dir: str = ""
     sim: SimConfig = dataclasses.field(default_factory=SimConfig)  # sim.params=PRESET|PATH (servo models, delay)
     reality: RealityConfig = dataclasses.field(default_factory=RealityConfig)  # reality.seed=N: a hidden reality
+    randomize: str = "none"  # domain randomization per episode: none|physics|full[,RANGE=LOW:HIGH...] (sim.randomize)
 
     def validate(self) -> None:
         """Ranges (run by the CLI before ``run``)."""
@@ -36,6 +37,7 @@ def run(cfg: Config) -> None:
     from twinarm.compose.sim_config import sim_model_of_task, sim_params_for
     from twinarm.robot.video import write_video
     from twinarm.sim.experts import run_expert_episodes
+    from twinarm.sim.randomize import randomize_config
 
     frames: list[np.ndarray] = []
     rate_hz = 30.0
@@ -50,7 +52,9 @@ def run(cfg: Config) -> None:
     t0 = time.monotonic()
     seeds = range(cfg.seed, cfg.seed + cfg.episodes)
     params = sim_params_for(sim_model_of_task(cfg.task), cfg.sim, cfg.reality)
-    results = run_expert_episodes(cfg.task, seeds, on_step=grab if cfg.video else None, sim_params=params)
+    randomize = randomize_config(cfg.randomize)  # a bad preset or range fails before anything starts
+    on_step = grab if cfg.video else None
+    results = run_expert_episodes(cfg.task, seeds, on_step=on_step, sim_params=params, randomize=randomize)
     for seed, ok in zip(seeds, results):
         print(f"episode {seed - cfg.seed} (seed {seed}): {'success' if ok else 'failure'}")
     successes = sum(results)

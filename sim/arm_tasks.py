@@ -41,6 +41,7 @@ class ArmScene:
         self.robot = robot
         self.cube_qpos = m.jnt_qposadr[m.joint("cube").id]
         self.cube_body = m.body("cube").id
+        self.cube_geom = m.geom("cube").id
         self.target_mocap = m.body_mocapid[m.body("target").id]
         self.zone_mocap = m.body_mocapid[m.body("zone").id]
         self.grasp_site = m.site("grasp").id  # gripperframe + SO101_GRASP_OFFSET (checked in the tests)
@@ -55,10 +56,14 @@ class ArmScene:
     def cube_quat(self) -> np.ndarray:
         return self.robot.data.xquat[self.cube_body].copy()
 
+    def cube_half(self) -> float:
+        """The cube's half edge [m] in the current model (CUBE_HALF unless domain randomization resized it)."""
+        return float(self.robot.model.geom_size[self.cube_geom, 2])
+
     def place_cube(self, x: float, y: float, yaw: float) -> None:
         q = self.robot.data.qpos
         a = self.cube_qpos
-        q[a : a + 3] = (x, y, CUBE_HALF)
+        q[a : a + 3] = (x, y, self.cube_half())
         q[a + 3 : a + 7] = (np.cos(yaw / 2), 0.0, 0.0, np.sin(yaw / 2))
 
     def hide(self, mocap: int) -> None:
@@ -97,7 +102,7 @@ class Lift(Task[ArmScene]):
 
     def evaluate(self, scene: ArmScene) -> tuple[float, bool]:
         cube = scene.cube_pos()
-        height = cube[2] - CUBE_HALF
+        height = cube[2] - scene.cube_half()
         reach = math.dist(scene.grasp_point(), cube)
         return -reach + 10.0 * min(max(height, 0.0), LIFT_HEIGHT), bool(height >= LIFT_HEIGHT)
 
@@ -116,7 +121,7 @@ class Place(Task[ArmScene]):
     def evaluate(self, scene: ArmScene) -> tuple[float, bool]:
         cube = scene.cube_pos()
         off = math.dist(cube[:2], self.zone[:2])
-        resting = cube[2] < CUBE_HALF + 0.005
+        resting = cube[2] < scene.cube_half() + 0.005
         released = scene.robot.data.qpos[scene.gripper] > GRIPPER_OPEN
         reach = math.dist(scene.grasp_point(), cube)
         return -reach - 2.0 * off, bool(off < ZONE_RADIUS and resting and released)

@@ -25,6 +25,7 @@ from twinarm.sim.arm_tasks import ARM_TASKS, ArmScene
 from twinarm.sim.hand_scene import HandScene
 from twinarm.sim.hand_tasks import HAND_TASKS
 from twinarm.sim.modes import ObsMode, RewardMode, parse_mode, privileged_observation, privileged_spaces, task_reward
+from twinarm.sim.randomize import RandomizeConfig, Randomizer, randomize_config
 from twinarm.sim.sim_params import SimParams
 from twinarm.sim.sim_robot import AMAZING_HAND_SIM, DEFAULT_PARAMS, SO101_SIM, SimModel, SimRobot
 from twinarm.sim.tasks import Task
@@ -84,7 +85,9 @@ class TaskEnv(gym.Env):
     """Task ``task`` of robot ``robot``. ``cameras``: observation cameras (None: the robot's defaults; ``()`` for
     state only), rendered at ``image_size`` (height, width). ``control_hz`` [Hz] sets the step period.
     ``sim_params``: the robot's servo models, latency and sensing (see :class:`SimRobot`; "" = its default).
-    ``obs_mode`` and ``reward_mode``: see :mod:`sim.modes` (only ``rgb`` renders cameras)."""
+    ``obs_mode`` and ``reward_mode``: see :mod:`sim.modes` (only ``rgb`` renders cameras). ``randomize``: domain
+    randomization drawn at every reset (:mod:`sim.randomize`: ``none``, ``physics``, ``full``, with overrides),
+    seeded by ``reset(seed=...)``."""
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["rgb_array"], "render_fps": 30}
 
@@ -99,6 +102,7 @@ class TaskEnv(gym.Env):
         sim_params: SimParams | str | None = DEFAULT_PARAMS,
         obs_mode: str | ObsMode = ObsMode.RGB,
         reward_mode: str | RewardMode = RewardMode.DENSE,
+        randomize: RandomizeConfig | str | None = "none",
     ) -> None:
         family = family_of(robot)
         if task not in family.tasks:
@@ -119,6 +123,8 @@ class TaskEnv(gym.Env):
         self.render_mode = render_mode
         self.metadata = {**self.metadata, "render_fps": control_hz}
         self._scene: Any = None
+        self.randomizer = Randomizer(randomize_config(randomize))
+        self._randomize_rng: np.random.Generator | None = None
         if self.obs_mode is ObsMode.PRIVILEGED:  # the entries' shapes come from a started task (no cameras here)
             self.connect()
             self.task.start(self._scene, np.random.default_rng(0))
@@ -134,7 +140,7 @@ class TaskEnv(gym.Env):
             self._scene = self.family.scene(self.robot)
 
     def _observe(self, privileged: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        obs = self.robot.get_observation()
+        obs = self.randomizer.augment(self.robot.get_observation())
         if self.obs_mode is ObsMode.PRIVILEGED:
             obs.update(privileged_observation(privileged))
         return obs
@@ -142,6 +148,10 @@ class TaskEnv(gym.Env):
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[dict, dict]:
         super().reset(seed=seed)
         self.connect()
+        if self.randomizer.active:  # its own stream: the task's draws stay those of randomize=none
+            if seed is not None or self._randomize_rng is None:
+                self._randomize_rng = np.random.default_rng(None if seed is None else [seed, 13])
+            self.randomizer.apply(self.robot, self._randomize_rng)
         self.task.start(self._scene, self.np_random)  # the task moves the scene before each step from now on
         privileged = self.privileged_state()
         return self._observe(privileged), {"is_success": False, "privileged": privileged}

@@ -125,7 +125,7 @@ class SimRobot(Robot):
         if m.nu < n_act:
             raise ConfigError(f"{self.sim_model.xml.name}: {m.nu} actuators, the robot needs {n_act}")
         self._ctrl = slice(0, n_act)
-        act_names = tuple(m.actuator(i).name for i in range(n_act))
+        self._act_names = act_names = tuple(m.actuator(i).name for i in range(n_act))
         if self.sim_params is not None:
             apply_params(m, self.sim_params, act_names)
         self._effects = ServoEffects(m, self.sim_params, act_names, seed=self.seed)
@@ -153,6 +153,14 @@ class SimRobot(Robot):
         if self.before_step is not None:
             self.before_step()
         self._effects.step(self.model, self.data, self._to_actuators(target), self.n_substeps)
+
+    def set_sim_params(self, params: SimParams, seed: int | None = None) -> None:
+        """Run ``params`` (same actuators) from the next reset on, written into the model in place (domain
+        randomization, :mod:`sim.randomize`); ``seed`` reseeds the sensing noise (None: the robot's seed).
+        ``sim_params`` keeps the values given at construction."""
+        self._require_connected("set_sim_params")
+        apply_params(self.model, params, self._act_names)
+        self._effects = ServoEffects(self.model, params, self._act_names, seed=self.seed if seed is None else seed)
 
     # -- simulation -----------------------------------------------------------------------------------------
     def _to_actuators(self, target: np.ndarray) -> np.ndarray:
