@@ -154,21 +154,26 @@ def fit_delay_backlash(replay: Replay, params: SimParams, delay: int, steps: int
     that fit the first ``steps`` of the log best with ``params``' servos, searched jointly: the play lags every
     reversal like a delay (0.3 deg on the 3 deg multisine reads as ~8 ms), so neither can be fitted alone. One
     batched rollout of every (delay, backlash) pair, the same play on every joint and each joint judged on its
-    own positions; then each joint's play refined by half a grid step."""
+    own positions and velocities (the gain fit's residual: the velocities time the saturated moves, which the play
+    barely shifts); then each joint's play refined by half a grid step."""
     h = float(replay.base.opt.timestep)
     radius = max(1, round(SEARCH_RADIUS_S / h))
     near = [d for d in range(delay - radius, delay + radius + 1) if d >= 0]
-    n, grid, target = len(replay.names), BACKLASH_GRID_RAD, replay.log.pos[None, :steps]
+    n, grid, log = len(replay.names), BACKLASH_GRID_RAD, replay.log
+
+    def sq_err(pos: np.ndarray, vel: np.ndarray) -> np.ndarray:  # (batch, n)
+        return ((pos - log.pos[None, :steps]) ** 2 + (VEL_WEIGHT * (vel - log.vel[None, :steps])) ** 2).sum(axis=1)
+
     model = replay.model_with(params)
     cands = [(d, b) for d in near for b in grid]
-    pos, _ = replay.run([model] * len(cands), [replay.controls(d, steps, np.full(n, b)) for d, b in cands])
-    err = ((pos - target) ** 2).sum(axis=1).reshape(len(near), len(grid), n)
+    err = sq_err(*replay.run([model] * len(cands), [replay.controls(d, steps, np.full(n, b)) for d, b in cands]))
+    err = err.reshape(len(near), len(grid), n)
     best = int(np.argmin(err.min(axis=1).sum(axis=1)))
     delay, backlash = near[best], grid[err[best].argmin(axis=0)]
     half = 0.5 * float(grid[1] - grid[0])
     trials = [np.maximum(backlash + s, 0.0) for s in (-half, half)]
-    pos, _ = replay.run([model] * len(trials), [replay.controls(delay, steps, t) for t in trials])
-    errs = np.vstack([err[best].min(axis=0), ((pos - target) ** 2).sum(axis=1)])  # (3, n)
+    refined = sq_err(*replay.run([model] * len(trials), [replay.controls(delay, steps, t) for t in trials]))
+    errs = np.vstack([err[best].min(axis=0), refined])  # (3, n)
     pick = errs.argmin(axis=0)
     return delay, np.stack([backlash, *trials])[pick, np.arange(n)]
 
@@ -202,7 +207,8 @@ def fit(
     names, T, n_train = replay.names, len(log.sent), log.n_train
     h = float(replay.base.opt.timestep)
     delay, start = fit_delay(replay, nominal)
-    delay, backlash = fit_delay_backlash(replay, start, delay, n_train)
+    search = 3 * n_train // 4  # multisine, steps and ramps: the holds carry no delay or play
+    delay, backlash = fit_delay_backlash(replay, start, delay, search)
     target = np.concatenate([log.pos[:n_train].ravel(), VEL_WEIGHT * log.vel[:n_train].ravel()])
 
     def residual(x: np.ndarray) -> np.ndarray:
@@ -217,7 +223,7 @@ def fit(
     x0 = np.zeros(n_par)  # from the globally rescaled servos of the delay stage (armature stays there)
     x, trace = mujoco.minimize.least_squares(x0, residual, bounds=bounds, max_iter=max_iter, verbose=0, eps=1e-3)
     fitted = _with_factors(start, x, names)
-    new_delay, new_backlash = fit_delay_backlash(replay, fitted, delay, n_train)
+    new_delay, new_backlash = fit_delay_backlash(replay, fitted, delay, search)
     if refine_iter > 0 and (new_delay != delay or not np.allclose(new_backlash, backlash)):
         delay, backlash = new_delay, new_backlash
         x, more = mujoco.minimize.least_squares(x, residual, bounds=bounds, max_iter=refine_iter, verbose=0, eps=1e-3)
