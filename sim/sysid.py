@@ -12,9 +12,9 @@ rollout). The delay comes first, on a grid of physics steps, each candidate with
 delay and gains together was seen to land in a wrong minimum, and a grid with the nominal servos alone picks 0 ms
 when the servo class is wrong); then kp, damping, frictionloss and force limit per joint (armature: see
 JOINT_FIT_FIELDS) by box-constrained least squares (``mujoco.minimize.least_squares``, finite differences as
-batched rollouts) on the training block. Before and after the gain fit, the delay (within 10 ms) and the backlash
-per joint (0-0.5 deg) are searched jointly in one batched rollout, since the play lags every reversal like a delay;
-if they moved, a few more gain iterations follow. Sensing is kept from the nominal parameters.
+batched rollouts) on the training block. After the gain fit, the delay (within 10 ms) and the backlash per joint
+(0-0.5 deg) are searched jointly in one batched rollout, since the play lags every reversal like a delay; if they
+moved, a few more gain iterations follow. Sensing is kept from the nominal parameters.
 """
 
 from __future__ import annotations
