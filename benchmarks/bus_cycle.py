@@ -12,6 +12,7 @@ import argparse
 import time
 
 import numpy as np
+
 from twinarm.hardware.emulator import EmulatorConfig, EmulatorProcess
 from twinarm.hardware.feetech import protocol as proto
 from twinarm.hardware.feetech.bus import FeetechBus

@@ -24,6 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import time
 
 import numpy as np
+
+from tests.robot.fake_robot import FakeRobot
 from twinarm.hardware.calibration_io import nominal_calibration
 from twinarm.hardware.cameras import Frame
 from twinarm.hardware.emulator.config import EmulatorConfig
@@ -33,8 +35,6 @@ from twinarm.hardware.robots import FeetechRobot
 from twinarm.robot.chunking import AsyncChunkSource
 from twinarm.robot.loop import LoopReport, run_loop
 from twinarm.robot.sources import LeaderSource
-
-from tests.robot.fake_robot import FakeRobot
 
 
 def row(label: str, r: LoopReport) -> str:
@@ -86,6 +86,7 @@ class TimedPredict:
 
 def deploy_rows(seconds: float, hz: float = 200.0) -> None:
     import torch
+
     from twinarm.policies.registry import make_policy
 
     torch.set_num_threads(1)

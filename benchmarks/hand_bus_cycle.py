@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 
 from bus_cycle import time_cycles  # the same timing as the arm benchmark (benchmarks/ is on sys.path when run)
+
 from twinarm.hardware.calibration_io import write_calibration
 from twinarm.hardware.emulator import EmulatorConfig, EmulatorProcess, servos_for
 from twinarm.hardware.feetech import protocol as proto

@@ -18,6 +18,7 @@ import time
 import gymnasium as gym
 import mujoco
 import numpy as np
+
 import twinarm.sim  # noqa: F401  (registers the envs)
 from twinarm.sim.envs import HAND_ENV_IDS
 from twinarm.sim.experts import make_expert

@@ -14,6 +14,7 @@ import argparse
 import time
 
 import numpy as np
+
 from twinarm.hardware.calibration_io import nominal_calibration, write_calibration
 from twinarm.hardware.emulator import EmulatorConfig, EmulatorProcess
 from twinarm.hardware.feetech.bus import FeetechBus

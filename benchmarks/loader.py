@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+
 from twinarm.dataset import LeRobotDatasetReader, Recorder
 from twinarm.robot.spec import CameraSpec, JointSpec, RobotSpec
 

@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+
 from twinarm.dataset import Recorder, RecorderSettings, layout
 from twinarm.robot.spec import CameraSpec, JointSpec, RobotSpec
 

@@ -18,6 +18,7 @@ import time
 
 import numpy as np
 import torch
+
 from twinarm.policies.data import SyntheticDemos, TorchDataset, compute_stats
 from twinarm.policies.encoders import ResNetEncoder
 from twinarm.policies.registry import make_policy

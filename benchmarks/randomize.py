@@ -15,6 +15,7 @@ import argparse
 import time
 
 import numpy as np
+
 import twinarm.sim  # noqa: F401  (selects the headless GL backend)
 from twinarm.sim.envs import TaskEnv
 

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+
 from twinarm.dataset import Recorder, RecorderSettings, VideoSettings
 from twinarm.dataset.session import EpisodePlan, record_episodes
 from twinarm.robot.robot import Observation, Robot

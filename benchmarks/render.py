@@ -12,6 +12,7 @@ import argparse
 import time
 
 import mujoco
+
 import twinarm.sim  # noqa: F401  (selects the headless GL backend)
 from twinarm.robot.models import SO101
 from twinarm.sim.render import CameraRenderer

@@ -15,6 +15,7 @@ import time
 import gymnasium as gym
 import mujoco
 import numpy as np
+
 import twinarm.sim  # noqa: F401  (registers the envs)
 from twinarm.sim.envs import SO101_ENV_IDS as ENV_IDS
 

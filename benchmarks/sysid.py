@@ -18,6 +18,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+
 from twinarm.compose.sysid import run_sysid
 from twinarm.sim.reality import draw_reality
 from twinarm.sim.servo_models import default_params

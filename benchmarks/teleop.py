@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import mujoco
 import numpy as np
+
 from twinarm.compose.registry import get_model
 from twinarm.compose.scripted import WaveSource
 from twinarm.compose.sources import CycleIK

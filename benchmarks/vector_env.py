@@ -34,6 +34,7 @@ from typing import NamedTuple
 import gymnasium as gym
 import mujoco
 import numpy as np
+
 import twinarm.sim  # noqa: F401  (registers the envs)
 from twinarm.sim.envs import ENV_IDS
 from twinarm.sim.vector_env import BatchedTaskEnv

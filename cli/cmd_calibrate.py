@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+
 from twinarm.hardware.calibration import Calibration, CalibrationError, RangeSweep
 from twinarm.hardware.calibration_file import default_path, load_calibration, save_calibration
 from twinarm.hardware.calibration_io import (

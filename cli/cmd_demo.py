@@ -76,6 +76,7 @@ def record_demos(cfg: Config, root: Path, sim_params: object = "") -> float:
     """Record the expert in sim as fast as it runs (timestamps are frame_index / fps); returns seconds taken.
     ``sim_params``: the simulator's physics (see compose.sim_config; "" = the default)."""
     from tqdm import tqdm
+
     from twinarm.compose.backends import RobotConfig, open_robot
     from twinarm.compose.episodes import ExpertSource, TaskEpisodes
     from twinarm.dataset.recorder import Recorder

@@ -33,6 +33,7 @@ import sys
 from typing import Any
 
 import numpy as np
+
 from twinarm.cli.common import output_dir
 from twinarm.compose.backends import EMULATOR, RobotConfig, built_robot
 from twinarm.compose.policy import PolicyRef, check_robot, robot_for_contract
@@ -143,6 +144,7 @@ def run(cfg: Config) -> None:
     policy = contract = None
     if cfg.source == "policy":
         import torch
+
         from twinarm.compose.policy import load_policy
 
         if cfg.threads > 0:

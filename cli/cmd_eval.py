@@ -59,6 +59,7 @@ class Config:
 
 def run(cfg: Config) -> None:
     import torch
+
     from twinarm.compose.policy import load_policy
     from twinarm.compose.sim_config import sim_model_of_task, sim_params_for
     from twinarm.policies.evaluate import contract_env_kwargs, evaluate

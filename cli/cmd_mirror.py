@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
 from twinarm.cli.common import output_dir
 from twinarm.compose.backends import RobotConfig, open_robot
 from twinarm.compose.keys import episode_controls, open_keys, stop_help

@@ -6,6 +6,7 @@ import dataclasses
 import time
 
 import numpy as np
+
 from twinarm.cli.common import output_dir
 from twinarm.compose.sim_config import RealityConfig, SimConfig
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from gymnasium.utils import seeding
+
 from twinarm.robot.errors import ConfigError
 from twinarm.robot.robot import Observation, Robot
 from twinarm.sim.envs import FAMILIES, find_task

@@ -17,6 +17,7 @@ from collections.abc import Iterator, Sequence
 from typing import NamedTuple
 
 import numpy as np
+
 from twinarm.compose.sim_motion import ShaftScale, SimCamera, SimMotion
 from twinarm.hardware.calibration import Calibration
 from twinarm.hardware.calibration_io import nominal_calibration, write_calibration

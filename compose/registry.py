@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
+
 from twinarm.hardware.calibration import Calibration
 from twinarm.hardware.calibration_io import nominal_calibration
 from twinarm.hardware.emulator.config import SO101_START_OFFSETS, ServoConfig, servos_for

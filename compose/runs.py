@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
 from twinarm.robot.keyboard import EpisodeEvent, EpisodeKeys
 from twinarm.robot.loop import LoopReport
 from twinarm.robot.robot import Observation

@@ -9,6 +9,7 @@ one step and draws a block whose place follows its joints in every camera: recor
 from __future__ import annotations
 
 import numpy as np
+
 from twinarm.robot.robot import Observation, Robot
 from twinarm.robot.spec import JOINT_POS, JOINT_VEL, RobotSpec, image_key
 

@@ -31,6 +31,7 @@ from typing import NamedTuple
 
 import mujoco
 import numpy as np
+
 from twinarm.robot.errors import ConfigError
 from twinarm.robot.spec import CameraSpec
 from twinarm.sim.render import CameraRenderer

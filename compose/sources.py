@@ -23,6 +23,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
+
 from twinarm.compose.backends import RobotConfig, open_robot
 from twinarm.compose.keys import KeyHub
 from twinarm.compose.policy import PolicyRef
@@ -112,6 +113,7 @@ def _leader(robot: Robot, cfg: RobotConfig, stack: contextlib.ExitStack) -> Acti
 
 def _ik_source(robot: Robot, device: Any) -> ActionSource:
     import mujoco
+
     from twinarm.compose.registry import MODELS, get_model
     from twinarm.robot.teleop import CartesianTeleopSource
     from twinarm.sim.ik import ArmIK

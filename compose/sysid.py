@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
+
 from twinarm.robot.robot import Robot
 from twinarm.sim.sim_params import SimParams, save_sim_params
 from twinarm.sim.sim_robot import SimModel, SimRobot

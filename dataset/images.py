@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+
 from twinarm.dataset import metadata
 from twinarm.dataset.errors import DatasetCorruptError, DatasetFormatError, MissingFileError
 

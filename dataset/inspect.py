@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
+
 from twinarm.dataset import layout, metadata
 from twinarm.dataset.errors import DatasetError
 from twinarm.dataset.packing import packet_times

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+
 from twinarm.dataset import layout
 from twinarm.dataset.errors import DatasetCorruptError, DatasetFormatError, MissingFileError
 from twinarm.dataset.stats import Stats

@@ -24,6 +24,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+
 from twinarm.dataset import layout, metadata
 from twinarm.dataset.errors import DatasetCorruptError, MissingFileError
 from twinarm.robot.files import replace_durably

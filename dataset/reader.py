@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
 from twinarm.dataset import layout, metadata
 from twinarm.dataset.errors import DatasetCorruptError, DatasetFormatError, FrameIndexError
 from twinarm.dataset.images import ImageColumns

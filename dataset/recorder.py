@@ -28,6 +28,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import pyarrow as pa
+
 from twinarm.dataset import layout, metadata, packing
 from twinarm.dataset.errors import DatasetFormatError, RecorderError
 from twinarm.dataset.recovery import recover

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import NamedTuple, Protocol
 
 import numpy as np
+
 from twinarm.dataset.errors import RecorderError
 from twinarm.dataset.recorder import EpisodeSummary, Recorder
 from twinarm.robot.keyboard import EpisodeEvent

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
+
 from twinarm.dataset.errors import UnitsMismatchError
 from twinarm.robot.features import ACTION, STATE
 from twinarm.robot.spec import RobotSpec

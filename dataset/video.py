@@ -17,6 +17,7 @@ from pathlib import Path
 
 import av
 import numpy as np
+
 from twinarm.dataset.errors import DatasetCorruptError, DatasetError, MissingFileError
 from twinarm.dataset.stats import ImageStats
 

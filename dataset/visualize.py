@@ -9,6 +9,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
+
 from twinarm.dataset import layout
 from twinarm.dataset.reader import LeRobotDatasetReader
 

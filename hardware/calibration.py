@@ -23,6 +23,7 @@ import math
 from typing import NamedTuple
 
 import numpy as np
+
 from twinarm.robot.errors import TwinarmError
 
 #: Version of the calibration file format written by this code.

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
+
 from twinarm.hardware.calibration import (
     Calibration,
     CalibrationError,

@@ -15,6 +15,7 @@ from typing import NamedTuple
 
 import cv2
 import numpy as np
+
 from twinarm.robot.errors import TwinarmError
 from twinarm.robot.observation import fit_image
 

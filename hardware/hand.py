@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
 from twinarm.hardware.calibration import Calibration, CalibrationError
 from twinarm.hardware.calibration_io import nominal_calibration, travel_calibration
 from twinarm.hardware.feetech.tables import SCS0009

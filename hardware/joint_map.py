@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
+
 from twinarm.hardware.calibration import Calibration
 from twinarm.robot.transmission import LinearTransmission
 

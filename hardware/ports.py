@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import serial
 from serial.tools import list_ports
+
 from twinarm.hardware.errors import PortError
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+
 from twinarm.hardware.calibration import Calibration, CalibrationError
 from twinarm.hardware.calibration_file import default_path, load_calibration, reorder
 from twinarm.hardware.calibration_io import POSITION_MODE, compare_eeprom, read_eeprom, set_torque

@@ -16,6 +16,7 @@ from collections import deque
 import numpy as np
 import torch
 from torch import Tensor, nn
+
 from twinarm.policies.base import Batch, Policy
 from twinarm.policies.config import PolicyConfig, check_field
 from twinarm.policies.encoders import ResNetEncoder

@@ -11,6 +11,7 @@ import dataclasses
 import torch
 from torch import Tensor
 from torch.nn import functional as F
+
 from twinarm.policies.data import IMAGE_FEATURE_PREFIX
 
 

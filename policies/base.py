@@ -29,6 +29,7 @@ import numpy as np
 import torch
 from safetensors.torch import save_file
 from torch import Tensor, nn
+
 from twinarm.policies.checkpoint_files import load_weights, read_json_object, read_tensors
 from twinarm.policies.config import PolicyConfig, config_from_dict, config_to_dict
 from twinarm.policies.data import ACTION, ACTION_IS_PAD, STATE, image_feature, observation_to_batch

@@ -16,6 +16,7 @@ from typing import Any
 
 import torch
 from safetensors.torch import save_file
+
 from twinarm.policies.base import Policy
 from twinarm.policies.checkpoint_files import load_weights, read_json_object, read_tensors
 from twinarm.policies.errors import CheckpointError, PolicyError

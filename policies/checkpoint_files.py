@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from torch import Tensor, nn
+
 from twinarm.policies.errors import CheckpointError
 
 #: The text shown when a file looks damaged: what the user can do about it.

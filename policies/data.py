@@ -13,6 +13,7 @@ from typing import Any, Protocol
 import numpy as np
 import torch
 from torch import Tensor
+
 from twinarm.policies.errors import MissingObservationError, SampleIndexError
 from twinarm.robot.features import (
     ACTION,

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
+
 from twinarm.dataset.units import JointConversion
 from twinarm.policies.config import PolicyConfig
 from twinarm.policies.data import ACTION, ACTION_IS_PAD, IMAGE_FEATURE_PREFIX, STATE, compute_stats, image_feature

@@ -15,6 +15,7 @@ import math
 import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
+
 from twinarm.policies.base import Batch, Policy
 from twinarm.policies.config import PolicyConfig, check_field
 from twinarm.policies.encoders import ImageEncoder

@@ -12,6 +12,7 @@ import itertools
 import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
+
 from twinarm.policies.errors import PolicyConfigError
 
 

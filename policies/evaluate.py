@@ -22,6 +22,7 @@ from typing import Any, NamedTuple
 import gymnasium as gym
 import numpy as np
 from tqdm import tqdm
+
 from twinarm.policies.base import Policy
 from twinarm.robot.features import IMAGE_PREFIX
 from twinarm.robot.policy_contract import PolicyContract, check_robot_spec

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import torch
 from torch import Tensor, nn
+
 from twinarm.policies.config import PolicyConfig
 from twinarm.policies.data import ACTION, IMAGE_FEATURE_PREFIX, STATE, image_feature
 from twinarm.policies.errors import PolicyError

@@ -22,6 +22,7 @@ import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, Dataset, DistributedSampler, RandomSampler
 from tqdm import tqdm
+
 from twinarm.policies.augment import AugmentConfig, augment_batch
 from twinarm.policies.base import Policy
 from twinarm.policies.checkpoint import PRETRAINED, last_checkpoint, load_checkpoint, save_checkpoint

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
+
 from twinarm.robot.errors import ActionError, NotConnectedError, RobotCheckError
 from twinarm.robot.robot import Robot
 from twinarm.robot.spec import JOINT_POS

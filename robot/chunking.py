@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable
 
 import numpy as np
+
 from twinarm.robot.robot import Observation
 
 PredictChunk = Callable[[Observation], np.ndarray]

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Protocol
 
 import numpy as np
+
 from twinarm.robot.errors import ConfigError
 from twinarm.robot.models import AMAZING_HAND, HAND_FINGERS
 from twinarm.robot.robot import Observation

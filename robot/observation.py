@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+
 from twinarm.robot.features import JOINT_POS, image_key
 from twinarm.robot.policy_contract import PolicyContract, PolicyMismatchError
 

@@ -22,6 +22,7 @@ from types import TracebackType
 
 import gymnasium as gym
 import numpy as np
+
 from twinarm.robot.errors import ActionError, NotConnectedError, add_note
 from twinarm.robot.spec import JOINT_POS, RobotSpec
 

@@ -8,6 +8,7 @@ keyboard/gamepad through IK, ``robot.chunking`` for policies, the scripted exper
 from __future__ import annotations
 
 import numpy as np
+
 from twinarm.robot.errors import ConfigError
 from twinarm.robot.robot import Observation, Robot
 from twinarm.robot.spec import JOINT_POS

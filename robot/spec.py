@@ -17,6 +17,7 @@ from typing import NamedTuple
 
 import gymnasium as gym
 import numpy as np
+
 from twinarm.robot.errors import SpecError
 from twinarm.robot.features import IMAGE_PREFIX, JOINT_POS, JOINT_VEL, image_key
 

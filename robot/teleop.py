@@ -14,6 +14,7 @@ import struct
 from typing import NamedTuple, Protocol
 
 import numpy as np
+
 from twinarm.robot.keyboard import KeyReader
 from twinarm.robot.robot import Observation
 from twinarm.robot.spec import JOINT_POS, RobotSpec

@@ -14,6 +14,7 @@ The Robot interface speaks joint space; only hardware drivers see motor space.
 from __future__ import annotations
 
 import numpy as np
+
 from twinarm.robot.errors import SpecError
 
 

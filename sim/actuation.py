@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 import mujoco
 import numpy as np
+
 from twinarm.sim.sim_params import SimParams, SimParamsError
 
 

@@ -12,6 +12,7 @@ from typing import NamedTuple
 
 import mujoco
 import numpy as np
+
 from twinarm.robot.models import SO101
 from twinarm.robot.spec import JOINT_POS
 from twinarm.sim.arm_tasks import CUBE_HALF

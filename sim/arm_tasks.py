@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+
 from twinarm.sim.sim_robot import SimRobot
 from twinarm.sim.tasks import Box, Task
 

@@ -19,6 +19,7 @@ from typing import Any, ClassVar, NamedTuple
 
 import gymnasium as gym
 import numpy as np
+
 from twinarm.robot.errors import ConfigError
 from twinarm.robot.spec import CameraSpec
 from twinarm.sim.arm_tasks import ARM_TASKS, ArmScene

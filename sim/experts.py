@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import gymnasium as gym
+
 from twinarm.robot.errors import ConfigError
 from twinarm.sim.arm_experts import ARM_EXPERTS
 from twinarm.sim.envs import env_id

@@ -17,6 +17,7 @@ from typing import NamedTuple
 
 import mujoco
 import numpy as np
+
 from twinarm.robot.models import AMAZING_HAND, HAND_FINGERS
 from twinarm.sim.hand_scene import OBJECT_SHAPES, OPEN_FLEXION
 from twinarm.sim.plan_expert import PlanExpert

@@ -20,6 +20,7 @@ from typing import NamedTuple
 
 import mujoco
 import numpy as np
+
 from twinarm.robot.models import HAND_FINGERS
 from twinarm.sim.sim_robot import SimRobot
 from twinarm.sim.tasks import Box

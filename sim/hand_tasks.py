@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+
 from twinarm.robot.models import HAND_FINGERS
 from twinarm.sim.hand_scene import OBJECT_PARKED, OPEN_POSE, PARKED_OBJECT, WRIST_HOME, HandScene, sample_object
 from twinarm.sim.tasks import Task

@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 
 import mujoco
 import numpy as np
+
 from twinarm.robot.errors import ConfigError
 from twinarm.robot.robot import Observation
 from twinarm.robot.spec import JOINT_POS

@@ -22,6 +22,7 @@ from typing import TypeVar
 
 import gymnasium as gym
 import numpy as np
+
 from twinarm.robot.errors import ConfigError
 
 

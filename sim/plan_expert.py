@@ -14,6 +14,7 @@ import abc
 from typing import Generic, Protocol, TypeVar
 
 import numpy as np
+
 from twinarm.robot.spec import JOINT_POS
 
 HOLD_TOLERANCE_S = 1e-9  # [s]: a hold of k control periods ends after k periods despite float sums

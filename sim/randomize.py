@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 import mujoco
 import numpy as np
+
 from twinarm.robot.errors import ConfigError
 from twinarm.sim import randomize_vision as vision
 from twinarm.sim.randomize_config import FULL, NONE, PHYSICS, PRESETS, RandomizeConfig, Span, randomize_config

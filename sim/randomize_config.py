@@ -12,6 +12,7 @@ import dataclasses
 from typing import Any
 
 import numpy as np
+
 from twinarm.robot.errors import ConfigError
 
 Span = tuple[float, float]

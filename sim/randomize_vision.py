@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import mujoco
 import numpy as np
+
 from twinarm.robot.features import IMAGE_PREFIX
 
 if TYPE_CHECKING:

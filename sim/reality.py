@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+
 from twinarm.sim.sim_params import JointParams, Sensing, SimParams, SimParamsError
 
 if TYPE_CHECKING:

@@ -12,6 +12,7 @@ import ctypes.util
 import os
 
 import numpy as np
+
 from twinarm.robot.errors import TwinarmError
 
 GL_PACKAGES = "libegl1 (EGL, preferred) or libosmesa6 (OSMesa) on Debian/Ubuntu; mesa-libEGL on Fedora"

@@ -22,6 +22,7 @@ from typing import NamedTuple
 
 import mujoco
 import numpy as np
+
 from twinarm.robot.errors import ConfigError
 from twinarm.robot.models import AMAZING_HAND, SO101
 from twinarm.robot.robot import Observation, Robot

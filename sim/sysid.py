@@ -23,6 +23,7 @@ import time
 from typing import NamedTuple
 
 import numpy as np
+
 from twinarm.robot.robot import Robot
 from twinarm.robot.spec import JOINT_POS, JOINT_VEL
 

@@ -12,6 +12,7 @@ import mujoco
 import mujoco.minimize
 import mujoco.rollout
 import numpy as np
+
 from twinarm.robot.errors import ConfigError
 from twinarm.sim.actuation import apply_params
 from twinarm.sim.sim_params import SimParams

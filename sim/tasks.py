@@ -15,6 +15,7 @@ from typing import ClassVar, Generic, NamedTuple, Protocol, TypeVar
 
 import mujoco
 import numpy as np
+
 from twinarm.sim.sim_robot import SimRobot
 
 

@@ -30,6 +30,7 @@ import mujoco
 import numpy as np
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space, create_empty_array
+
 from twinarm.robot.errors import ActionError, ConfigError, TwinarmError
 from twinarm.sim.envs import TaskEnv, family_of
 from twinarm.sim.threads import PinnedThreads

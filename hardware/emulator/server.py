@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
+
 from twinarm.hardware.emulator.config import EmulatorConfig
 from twinarm.hardware.emulator.motion import Backdrivable, FirstOrderMotion, GainAware, MotionModel
 from twinarm.hardware.emulator.servo import EmulatedServo

@@ -18,6 +18,7 @@ from typing import NamedTuple
 
 import numpy as np
 import serial
+
 from twinarm.hardware.errors import (
     BusError,
     BusTimeoutError,

@@ -14,6 +14,7 @@ from enum import Enum
 from typing import NamedTuple
 
 import numpy as np
+
 from twinarm.hardware.errors import EncodingError, UnknownRegisterError
 
 

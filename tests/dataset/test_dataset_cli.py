@@ -6,10 +6,10 @@ import json
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from twinarm.cli import cmd_dataset, cmd_record
-from twinarm.dataset import Recorder
 
 from tests.dataset.fake_source import SPEC, frame
+from twinarm.cli import cmd_dataset, cmd_record
+from twinarm.dataset import Recorder
 
 
 def make(root, episodes=2, n=6):

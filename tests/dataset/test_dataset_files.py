@@ -16,6 +16,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+
+from tests.dataset.fake_source import SPEC, frame, image
 from twinarm.dataset import (
     DatasetCorruptError,
     DatasetFormatError,
@@ -24,8 +26,6 @@ from twinarm.dataset import (
     Recorder,
     recover,
 )
-
-from tests.dataset.fake_source import SPEC, frame, image
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -9,10 +9,10 @@ import cv2
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
-from twinarm.cli import cmd_dataset
-from twinarm.dataset import LeRobotDatasetReader
 
 from tests.dataset.fake_source import image
+from twinarm.cli import cmd_dataset
+from twinarm.dataset import LeRobotDatasetReader
 
 KEY = "observation.images.front"
 H, W = 24, 32

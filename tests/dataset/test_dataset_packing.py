@@ -12,11 +12,11 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow.parquet as pq
+
+from tests.dataset.fake_source import SPEC, frame
 from twinarm.dataset import LeRobotDatasetReader, Recorder, RecorderSettings, recover
 from twinarm.dataset.inspect import check
 from twinarm.dataset.packing import video_frames
-
-from tests.dataset.fake_source import SPEC, frame
 
 REPO = Path(__file__).resolve().parents[2]
 LENGTHS = (9, 14, 6, 11)

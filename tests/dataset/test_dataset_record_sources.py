@@ -8,6 +8,10 @@ import time
 import gymnasium as gym
 import numpy as np
 import pytest
+
+from tests.dataset.fake_source import SPEC
+from tests.robot.fake_robot import FakeRobot
+from tests.robot.scripted_leader import scripted_leader
 from twinarm.cli import cmd_record
 from twinarm.cli.main import main
 from twinarm.compose.backends import RobotConfig
@@ -18,10 +22,6 @@ from twinarm.dataset.session import EpisodePlan, record_episodes
 from twinarm.robot.keyboard import EpisodeEvent
 from twinarm.robot.models import SO101
 from twinarm.sim.envs import HAND_ENV_IDS
-
-from tests.dataset.fake_source import SPEC
-from tests.robot.fake_robot import FakeRobot
-from tests.robot.scripted_leader import scripted_leader
 
 
 class Ramp:

@@ -6,6 +6,8 @@ import json
 
 import numpy as np
 import pytest
+
+from tests.dataset.fake_source import SPEC, frame
 from twinarm.dataset import (
     LeRobotDatasetReader,
     Recorder,
@@ -15,8 +17,6 @@ from twinarm.dataset import (
     available_codecs,
 )
 from twinarm.dataset.stats import QUANTILES
-
-from tests.dataset.fake_source import SPEC, frame
 
 LENGTHS = (12, 20, 7)
 

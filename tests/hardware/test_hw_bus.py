@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
+
 from twinarm.hardware.emulator import Emulator, EmulatorConfig, ServoConfig, servos_for
 from twinarm.hardware.errors import BusTimeoutError, EncodingError, PortError, PortLostError, TorqueEnabledError
 from twinarm.hardware.feetech.bus import FeetechBus

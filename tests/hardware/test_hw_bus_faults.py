@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from twinarm.hardware.emulator import Emulator, EmulatorConfig, FaultConfig
 from twinarm.hardware.errors import BusError, BusTimeoutError, CorruptPacketError, MissingServoError, ServoStatusError
 from twinarm.hardware.feetech.bus import FeetechBus

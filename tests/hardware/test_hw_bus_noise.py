@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from twinarm.hardware.emulator import Emulator, EmulatorConfig, FaultConfig
 from twinarm.hardware.errors import BusTimeoutError, CorruptPacketError
 from twinarm.hardware.feetech import protocol as proto

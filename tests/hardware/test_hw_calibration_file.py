@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from twinarm.hardware.calibration import Calibration, CalibrationError, joint_calibration, range_mapped_calibration
 from twinarm.hardware.calibration_file import default_path, load_calibration, save_calibration, to_dict
 from twinarm.robot.models import SO101

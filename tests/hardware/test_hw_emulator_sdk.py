@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+
 from twinarm.hardware.emulator import Emulator, EmulatorConfig, ServoConfig
 from twinarm.hardware.feetech.tables import SCS0009, STS3215
 

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
+
 from twinarm.hardware.calibration import Calibration, joint_calibration
 from twinarm.hardware.calibration_io import write_calibration
 from twinarm.hardware.emulator import Emulator, EmulatorConfig, servos_for

@@ -7,6 +7,7 @@ import time
 
 import numpy as np
 import pytest
+
 from twinarm.hardware.calibration_io import nominal_calibration, write_calibration
 from twinarm.hardware.emulator import Emulator, EmulatorConfig, servos_for, so101_servos
 from twinarm.hardware.errors import BusTimeoutError, EncodingError

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from twinarm.cli import cmd_calibrate
 from twinarm.cli.main import main
 from twinarm.hardware.calibration_file import load_calibration

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 
 import pytest
+
 from twinarm.hardware.hand import amazing_hand
 from twinarm.robot.check import check_robot
 

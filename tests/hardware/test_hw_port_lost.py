@@ -9,6 +9,8 @@ import time
 from pathlib import Path
 
 import pytest
+
+from tests.robot.scripted_leader import scripted_leader
 from twinarm.cli.main import main
 from twinarm.hardware.calibration_io import nominal_calibration, write_calibration
 from twinarm.hardware.emulator import Emulator, EmulatorConfig
@@ -16,8 +18,6 @@ from twinarm.hardware.errors import PortLostError, TorqueReleaseError
 from twinarm.hardware.feetech.bus import FeetechBus
 from twinarm.hardware.motors import SO101_FOLLOWER
 from twinarm.hardware.robots import so101_follower
-
-from tests.robot.scripted_leader import scripted_leader
 
 CAL = nominal_calibration(SO101_FOLLOWER)
 

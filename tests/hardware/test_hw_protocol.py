@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from twinarm.hardware.errors import ChecksumError, EncodingError, MalformedPacketError, UnknownRegisterError
 from twinarm.hardware.feetech import protocol as proto
 from twinarm.hardware.feetech.registers import ByteOrder, RegisterSpan, StsPhase

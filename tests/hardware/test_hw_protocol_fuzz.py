@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from twinarm.hardware.errors import ProtocolError
 from twinarm.hardware.feetech import protocol as proto
 

@@ -9,6 +9,7 @@ import time
 import cv2
 import numpy as np
 import pytest
+
 from twinarm.hardware.calibration_io import nominal_calibration, write_calibration
 from twinarm.hardware.cameras import CameraConfig
 from twinarm.hardware.emulator.config import EmulatorConfig, FaultConfig

@@ -10,6 +10,7 @@ import os
 
 import numpy as np
 import pytest
+
 from twinarm.hardware.robots import so101_follower
 from twinarm.robot.check import check_robot
 from twinarm.robot.spec import JOINT_POS

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import torch
 import torch.distributed as dist
+
 from twinarm.policies.data import SyntheticDemos, TorchDataset, compute_stats
 from twinarm.policies.registry import make_policy
 from twinarm.policies.train import TrainConfig, train

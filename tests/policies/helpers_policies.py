@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+
 from twinarm.policies.base import Policy
 from twinarm.policies.contract import make_contract
 from twinarm.policies.data import SyntheticDemos, TorchDataset, compute_stats

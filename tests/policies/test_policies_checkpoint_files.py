@@ -9,13 +9,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+from tests.policies.helpers_policies import tiny_policy
 from twinarm.cli.main import main
 from twinarm.compose.policy import PolicyRef, load_policy
 from twinarm.policies.base import CONFIG_FILE, WEIGHTS_FILE, Policy
 from twinarm.robot.contract_file import CONTRACT_FILE
 from twinarm.robot.errors import TwinarmError
-
-from tests.policies.helpers_policies import tiny_policy
 
 
 def _truncate(path: Path) -> None:

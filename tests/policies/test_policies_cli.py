@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from twinarm.cli import cmd_eval, cmd_train
 from twinarm.dataset import Recorder
 from twinarm.policies.base import Policy

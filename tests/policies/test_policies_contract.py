@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+from tests.policies.helpers_policies import HW, tiny_policy
 from twinarm.cli import cmd_policy
 from twinarm.cli.main import main
 from twinarm.policies.base import Policy
@@ -19,8 +21,6 @@ from twinarm.robot.models import AMAZING_HAND, SO101
 from twinarm.robot.observation import ObservationPipeline, crop_box, fit_image
 from twinarm.robot.policy_contract import ContractError, PolicyMismatchError, check_robot_spec
 from twinarm.robot.spec import CameraSpec
-
-from tests.policies.helpers_policies import HW, tiny_policy
 
 
 def _contract(cameras=("front", "wrist")):

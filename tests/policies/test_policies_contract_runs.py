@@ -8,10 +8,10 @@ import json
 from pathlib import Path
 
 import numpy as np
-from twinarm.cli.main import main
-from twinarm.robot import observation
 
 from tests.policies.helpers_policies import TINY
+from twinarm.cli.main import main
+from twinarm.robot import observation
 
 
 def test_demo_then_eval_without_extra_keys_gives_the_same_episodes(tmp_path: Path, capsys) -> None:
@@ -44,6 +44,7 @@ def test_demo_then_eval_without_extra_keys_gives_the_same_episodes(tmp_path: Pat
 
 def _tiny_act(directory: Path, capture_hw: tuple[int, int], input_hw: tuple[int, int]) -> Path:
     import torch
+
     from twinarm.policies.contract import make_contract
     from twinarm.policies.registry import make_policy
     from twinarm.robot.models import SO101

@@ -7,14 +7,14 @@ import json
 import numpy as np
 import pytest
 import torch
+
+from tests.policies.helpers_policies import POLICIES, batch, observation, tiny_policy
 from twinarm.policies.base import Policy
 from twinarm.policies.config import PolicyConfig
 from twinarm.policies.data import ACTION, STATE, SyntheticDemos, compute_stats, observation_to_batch
 from twinarm.policies.errors import MissingObservationError, PolicyConfigError, PolicyError
 from twinarm.policies.normalize import Normalization
 from twinarm.policies.registry import available_policies, make_policy
-
-from tests.policies.helpers_policies import POLICIES, batch, observation, tiny_policy
 
 
 def test_registry_lists_the_three_policies_and_rejects_unknown_names() -> None:

@@ -8,9 +8,9 @@ import av
 import gymnasium as gym
 import numpy as np
 import pytest
-from twinarm.policies.evaluate import evaluate, wilson_interval
 
 from tests.policies.helpers_policies import HW, tiny_policy
+from twinarm.policies.evaluate import evaluate, wilson_interval
 
 
 class ScriptedEnv(gym.Env):

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import gymnasium as gym
 import pytest
+
 from twinarm.policies.data import SyntheticDemos, TorchDataset, compute_stats
 from twinarm.policies.evaluate import evaluate
 from twinarm.policies.train import TrainConfig, train

@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 
 import torch
+
+from tests.policies.helpers_policies import source, tiny_policy
 from twinarm.policies import threads
 from twinarm.policies.data import TorchDataset
 from twinarm.policies.train import TrainConfig, train
-
-from tests.policies.helpers_policies import source, tiny_policy
 
 
 def test_automatic_threads_leave_busy_cores_alone() -> None:

@@ -11,14 +11,14 @@ import numpy as np
 import pytest
 import torch
 from safetensors.torch import load_file
+
+from tests.policies.helpers_policies import batch, observation, source, tiny_policy
 from twinarm.policies.augment import AugmentConfig, augment_batch, color_jitter, random_shift
 from twinarm.policies.base import Policy
 from twinarm.policies.checkpoint import optimizer_from_flat, optimizer_to_flat
 from twinarm.policies.data import TorchDataset
 from twinarm.policies.ema import EMA
 from twinarm.policies.train import TrainConfig, lr_at, train
-
-from tests.policies.helpers_policies import batch, observation, source, tiny_policy
 
 
 def test_lr_warms_up_linearly_then_decays_by_cosine() -> None:

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+from tests.policies.helpers_policies import HW, tiny_policy
 from twinarm.cli import cmd_train
 from twinarm.cli.main import main
 from twinarm.dataset import Recorder
@@ -18,8 +20,6 @@ from twinarm.dataset.units import JointUnit
 from twinarm.policies.base import Policy
 from twinarm.policies.contract import make_contract
 from twinarm.robot.models import SO101
-
-from tests.policies.helpers_policies import HW, tiny_policy
 
 LEROBOT_NAMES = [f"{j}.pos" for j in SO101.joint_names]
 #: How lerobot's SO-101 follower stores a use_degrees=True recording: body joints in degrees, gripper 0..100.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+
 from twinarm.robot.robot import Observation, Robot
 from twinarm.robot.spec import JOINT_POS, JOINT_VEL, RobotSpec, image_key
 

@@ -9,6 +9,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
+
 from twinarm.hardware.calibration import Calibration
 from twinarm.hardware.calibration_file import save_calibration
 from twinarm.hardware.calibration_io import nominal_calibration, write_calibration

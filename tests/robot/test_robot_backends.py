@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from twinarm.cli.main import main
 from twinarm.compose.backends import EMULATOR, RobotConfig, built_robot
 from twinarm.compose.registry import MODELS

@@ -4,6 +4,7 @@ import time
 
 import numpy as np
 import pytest
+
 from twinarm.robot.chunking import AsyncChunkSource, blend_weights
 
 

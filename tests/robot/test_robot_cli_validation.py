@@ -4,6 +4,7 @@ valid values (exit code != 0, nothing run)."""
 from __future__ import annotations
 
 import pytest
+
 from twinarm.cli.main import main
 
 

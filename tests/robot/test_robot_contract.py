@@ -5,6 +5,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+from tests.robot.fake_robot import FakeRobot, UnclippedRobot
 from twinarm.robot import (
     SO101,
     ActionError,
@@ -17,8 +19,6 @@ from twinarm.robot import (
     check_robot,
     image_key,
 )
-
-from tests.robot.fake_robot import FakeRobot, UnclippedRobot
 
 PACKAGES = ("robot", "dataset", "hardware", "sim", "policies", "compose", "cli")
 

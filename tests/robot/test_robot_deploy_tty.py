@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 import pytest
+
 from twinarm.cli import cmd_deploy
 from twinarm.cli.main import main
 from twinarm.robot.errors import ConfigError

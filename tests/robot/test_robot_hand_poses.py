@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
+
 from twinarm.robot.errors import ConfigError
 from twinarm.robot.hand_poses import POSE_NAMES, HandPoseSource, hand_pose
 from twinarm.robot.keyboard import TerminalKeys

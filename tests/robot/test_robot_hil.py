@@ -7,6 +7,7 @@ import time
 import gymnasium as gym
 import numpy as np
 import pytest
+
 from twinarm.compose.episodes import TaskEpisodes, move_to
 from twinarm.compose.hil import hil_robot, shaft_scale
 from twinarm.compose.sim_motion import ShaftScale, SimCamera, SimMotion

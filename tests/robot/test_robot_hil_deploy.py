@@ -11,18 +11,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+from tests.policies.helpers_policies import TINY
 from twinarm.cli.main import main
 from twinarm.compose.hil import sim_bus
 from twinarm.hardware.calibration_file import save_calibration
 from twinarm.hardware.robots import so101_follower
 from twinarm.robot.spec import JOINT_POS
 
-from tests.policies.helpers_policies import TINY
-
 
 def tiny_act(directory: Path, cameras: tuple[str, ...]) -> Path:
     """An untrained tiny ACT checkpoint (plumbing only: its chunks stay near the home pose's statistics)."""
     import torch
+
     from twinarm.policies.registry import make_policy
 
     torch.manual_seed(0)

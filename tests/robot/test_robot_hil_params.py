@@ -7,6 +7,7 @@ import time
 
 import numpy as np
 import pytest
+
 from twinarm.compose.hil import hil_robot
 from twinarm.compose.sim_config import RealityConfig, SimConfig, sim_model_of_task, sim_params_for
 from twinarm.compose.sim_motion import SimMotion

@@ -8,10 +8,10 @@ import textwrap
 import time
 
 import numpy as np
-from twinarm.robot import SO101
-from twinarm.robot.loop import RateClock, run_loop
 
 from tests.robot.fake_robot import FakeRobot
+from twinarm.robot import SO101
+from twinarm.robot.loop import RateClock, run_loop
 
 STATE_ONLY = SO101.with_cameras(())
 

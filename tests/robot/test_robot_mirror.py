@@ -8,6 +8,7 @@ import time
 import av
 import mujoco
 import numpy as np
+
 from twinarm.cli.main import main
 from twinarm.compose.scripted import WaveSource
 from twinarm.robot.loop import run_loop

@@ -14,6 +14,7 @@ import gymnasium as gym
 import mujoco
 import numpy as np
 import pytest
+
 from twinarm.compose.registry import MODELS, KeyboardTeleop, RobotModel, get_model
 from twinarm.robot.errors import ConfigError
 from twinarm.sim.envs import ENV_IDS

@@ -2,11 +2,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
+from tests.robot.fake_robot import FakeRobot
 from twinarm.robot import SO101, ConfigError, JointSpec, RobotSpec
 from twinarm.robot.loop import run_loop
 from twinarm.robot.sources import LeaderSource
-
-from tests.robot.fake_robot import FakeRobot
 
 
 def test_follower_tracks_leader_through_the_safety_layer() -> None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 
 import numpy as np
+
 from twinarm.robot.keyboard import TerminalKeys
 from twinarm.robot.spec import JointSpec, RobotSpec
 from twinarm.robot.teleop import (

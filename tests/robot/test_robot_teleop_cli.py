@@ -9,6 +9,8 @@ from pathlib import Path
 import mujoco
 import numpy as np
 import pytest
+
+from tests.robot.scripted_leader import scripted_leader
 from twinarm.cli.main import main
 from twinarm.compose.backends import EMULATOR, RobotConfig, built_robot
 from twinarm.compose.keys import KeyHub
@@ -18,8 +20,6 @@ from twinarm.robot.models import SO101
 from twinarm.robot.teleop import JS_AXIS, JS_EVENT
 from twinarm.sim.ik import ArmIK
 from twinarm.sim.sim_robot import SO101_HOME, SO101_SIM
-
-from tests.robot.scripted_leader import scripted_leader
 
 
 @pytest.fixture

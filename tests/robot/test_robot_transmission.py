@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from twinarm.robot.errors import SpecError
 from twinarm.robot.transmission import LinearTransmission, finger_pairs, identity
 

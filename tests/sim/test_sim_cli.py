@@ -4,6 +4,7 @@ from pathlib import Path
 
 import av
 import pytest
+
 from twinarm.cli.main import main
 
 

@@ -3,8 +3,9 @@ from __future__ import annotations
 import gymnasium as gym
 import numpy as np
 import pytest
-import twinarm.sim  # noqa: F401  (registers the envs)
 from gymnasium.utils.env_checker import check_env
+
+import twinarm.sim  # noqa: F401  (registers the envs)
 from twinarm.robot.errors import ConfigError
 from twinarm.sim.envs import ENV_IDS as ALL_TASKS
 from twinarm.sim.envs import SO101_ENV_IDS as ENV_IDS

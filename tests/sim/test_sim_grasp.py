@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gymnasium as gym
 import numpy as np
+
 import twinarm.sim  # noqa: F401  (registers the envs)
 from twinarm.sim.envs import ENV_IDS
 from twinarm.sim.experts import make_expert

@@ -5,6 +5,7 @@ from __future__ import annotations
 import mujoco
 import numpy as np
 import pytest
+
 import twinarm.sim  # noqa: F401  (GL backend, env registration)
 from twinarm.robot import check_robot
 from twinarm.robot.models import AMAZING_HAND, HAND_FINGERS

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gymnasium as gym
 import numpy as np
 import pytest
+
 import twinarm.sim  # noqa: F401  (registers the envs)
 from twinarm.robot.errors import ConfigError
 from twinarm.sim.envs import HAND_ENV_IDS, TaskEnv

@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 import pytest
+
 from twinarm.robot.models import SO101
 from twinarm.robot.spec import JOINT_POS
 from twinarm.sim.reality import draw_reality
@@ -160,6 +161,7 @@ def test_gripper_holding_the_cube_drops_to_the_overload_torque() -> None:
     """The driver caps the gripper at 50 % (Torque_Limit 500) and 25 % after an overload: squeezing the cube
     saturates it, so after ``overload_after_s`` its force limit is the overload figure, and opening restores it."""
     import gymnasium as gym
+
     from twinarm.sim.envs import env_id
     from twinarm.sim.experts import make_expert
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from twinarm.sim.hand_experts import Keyframe
 from twinarm.sim.plan_expert import PlanExpert
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import mujoco
 import numpy as np
 import pytest
+
 from twinarm.robot.errors import ConfigError
 from twinarm.sim.arm_tasks import CUBE_HALF
 from twinarm.sim.envs import TaskEnv

@@ -8,6 +8,7 @@ sysid benchmarks and recorded truths stay comparable. Change them only on purpos
 from __future__ import annotations
 
 import pytest
+
 from twinarm.compose.registry import get_model
 from twinarm.sim.reality import draw_reality
 

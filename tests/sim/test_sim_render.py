@@ -7,6 +7,7 @@ import os
 
 import mujoco
 import pytest
+
 from twinarm.sim.render import CameraRenderer, RenderError, select_gl_backend
 from twinarm.sim.sim_robot import SO101_SIM
 

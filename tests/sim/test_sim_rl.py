@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gymnasium as gym
 import pytest
+
 import twinarm.sim  # noqa: F401  (registers the envs)
 from twinarm.sim.envs import ENV_IDS
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 import mujoco
 import numpy as np
 import pytest
+
 from twinarm.robot import SO101, CameraSpec, check_robot
 from twinarm.robot.errors import ConfigError
 from twinarm.sim import SimRobot

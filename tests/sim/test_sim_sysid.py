@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+
 from twinarm.robot.models import SO101
 from twinarm.sim.reality import draw_reality
 from twinarm.sim.servo_models import default_params

@@ -5,8 +5,9 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 import pytest
-import twinarm.sim  # noqa: F401  (registers the envs)
 from gymnasium.vector import AutoresetMode
+
+import twinarm.sim  # noqa: F401  (registers the envs)
 from twinarm.robot.errors import ActionError, ConfigError
 from twinarm.sim.envs import ENV_IDS
 from twinarm.sim.threads import PinnedThreads
