@@ -79,8 +79,7 @@ def check_robot(robot: Robot, allow_motion: bool = False) -> CheckReport:
             raise _fail(robot, "use before connect did not raise NotConnectedError")
 
     clipped: tuple[str, ...] = ()
-    robot.connect()
-    try:
+    with robot:  # connect(); after a failed check a failing disconnect is a note on it, never replaces it
         robot.connect()  # idempotent
         if not robot.is_connected:
             raise _fail(robot, "is_connected is False after connect()")
@@ -96,8 +95,6 @@ def check_robot(robot: Robot, allow_motion: bool = False) -> CheckReport:
             else:
                 raise _fail(robot, "a read-only robot accepted send_action")
         check_observation(robot, robot.get_observation())
-    finally:
-        robot.disconnect()
     robot.disconnect()  # idempotent
     if robot.is_connected:
         raise _fail(robot, "is_connected is True after disconnect()")

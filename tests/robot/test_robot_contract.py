@@ -69,6 +69,20 @@ def test_check_robot_catches_observation_faults(fault: str) -> None:
         check_robot(FakeRobot(SO101, faults=frozenset({fault})))
 
 
+class _TorqueStuckRobot(FakeRobot):
+    """A robot whose torque release fails (e.g. its port vanished)."""
+
+    def _disconnect(self) -> None:
+        super()._disconnect()
+        raise OSError("torque release failed: port gone")
+
+
+def test_a_failing_disconnect_never_hides_why_the_check_failed() -> None:
+    with pytest.raises(RobotCheckError) as info:
+        check_robot(_TorqueStuckRobot(SO101, faults=frozenset({"missing_key"})))
+    assert any("torque release failed" in note for note in getattr(info.value, "__notes__", []))
+
+
 def test_check_robot_catches_missing_clipping() -> None:
     with pytest.raises(RobotCheckError, match=r"escapes the joint limits|unclipped|max step"):
         check_robot(UnclippedRobot(SO101), allow_motion=True)
