@@ -20,16 +20,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from twinarm.dataset.errors import DatasetFormatError
 from twinarm.robot.features import (
     ACTION,
     IMAGE_FEATURE_PREFIX,
-    JOINT_POS,
-    JOINT_VEL,
     STATE,
     VELOCITY,
     image_feature,
-    image_key,
 )
 from twinarm.robot.spec import RobotSpec
 
@@ -63,19 +59,6 @@ INDEX_FEATURES: dict[str, dict[str, Any]] = {
 def video_key(camera: str) -> str:
     """Dataset key of a camera: ``observation.images.<camera>``."""
     return image_feature(camera)
-
-
-def obs_key_for(feature: str) -> str:
-    """Robot observation key that fills dataset ``feature`` (``action`` comes from the action, not the obs)."""
-    if feature == STATE:
-        return JOINT_POS
-    if feature == VELOCITY:
-        return JOINT_VEL
-    if feature.startswith(IMAGES_PREFIX):
-        return image_key(feature[len(IMAGES_PREFIX) :])
-    raise DatasetFormatError(
-        f"feature {feature!r} has no robot observation key; valid: {STATE!r}, {VELOCITY!r}, {IMAGES_PREFIX!r}<camera>"
-    )
 
 
 def chunk_file(counter: int) -> tuple[int, int]:

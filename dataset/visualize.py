@@ -12,6 +12,7 @@ import numpy as np
 
 from twinarm.dataset import layout
 from twinarm.dataset.reader import LeRobotDatasetReader
+from twinarm.robot.features import camera_of_feature
 
 
 def plot_trajectories(reader: LeRobotDatasetReader, out: Path, max_episodes: int = 8) -> Path:
@@ -46,7 +47,7 @@ def contact_sheet(reader: LeRobotDatasetReader, out: Path, frames_per_episode: i
         lo, hi = reader.episode_bounds(ep)
         idx = np.unique(np.linspace(lo, hi - 1, frames_per_episode).round().astype(int))
         for key in reader.camera_keys:
-            rows.append((f"ep {ep} {key[len(layout.IMAGES_PREFIX) :]}", [reader.frame(key, int(i)) for i in idx]))
+            rows.append((f"ep {ep} {camera_of_feature(key)}", [reader.frame(key, int(i)) for i in idx]))
     n_cols = max((len(r[1]) for r in rows), default=1)
     fig, axes = plt.subplots(max(1, len(rows)), n_cols, figsize=(1.8 * n_cols, 1.6 * max(1, len(rows))), squeeze=False)
     for ax in axes.flat:

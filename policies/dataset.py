@@ -16,8 +16,9 @@ import numpy as np
 
 from twinarm.dataset.units import JointConversion
 from twinarm.policies.config import PolicyConfig
-from twinarm.policies.data import ACTION, ACTION_IS_PAD, IMAGE_FEATURE_PREFIX, STATE, compute_stats, image_feature
+from twinarm.policies.data import ACTION, ACTION_IS_PAD, STATE, compute_stats, image_feature
 from twinarm.policies.errors import PolicyError
+from twinarm.robot.features import camera_of_feature
 from twinarm.robot.observation import fit_image
 from twinarm.robot.policy_contract import PolicyContract
 
@@ -40,7 +41,7 @@ def dataset_features(root: str | Path) -> DatasetFeatures:
     for key in (STATE, ACTION):
         if key not in feats:
             raise PolicyError(f"{root}: dataset has no {key!r} feature; features: {sorted(feats)}")
-    cams = tuple(sorted(k[len(IMAGE_FEATURE_PREFIX) :] for k in feats if k.startswith(IMAGE_FEATURE_PREFIX)))
+    cams = tuple(sorted(cam for cam in map(camera_of_feature, feats) if cam is not None))
     return DatasetFeatures(int(feats[STATE]["shape"][0]), int(feats[ACTION]["shape"][0]), cams, float(info["fps"]))
 
 
