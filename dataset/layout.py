@@ -22,7 +22,6 @@ from typing import Any
 
 from twinarm.robot.features import (
     ACTION,
-    IMAGE_FEATURE_PREFIX,
     STATE,
     VELOCITY,
     image_feature,
@@ -45,7 +44,6 @@ VIDEO_PATH = "videos/{video_key}/" + CHUNK_FILE + ".mp4"
 #: In-progress files of the episode being recorded; anything found here on open is a partial episode.
 STAGING_DIR = ".recording"
 
-IMAGES_PREFIX = IMAGE_FEATURE_PREFIX
 #: Index columns every frame row carries, in lerobot's order and dtypes.
 INDEX_FEATURES: dict[str, dict[str, Any]] = {
     "timestamp": {"dtype": "float32", "shape": [1], "names": None},
@@ -54,11 +52,6 @@ INDEX_FEATURES: dict[str, dict[str, Any]] = {
     "index": {"dtype": "int64", "shape": [1], "names": None},
     "task_index": {"dtype": "int64", "shape": [1], "names": None},
 }
-
-
-def video_key(camera: str) -> str:
-    """Dataset key of a camera: ``observation.images.<camera>``."""
-    return image_feature(camera)
 
 
 def chunk_file(counter: int) -> tuple[int, int]:
@@ -89,7 +82,7 @@ def features_from_spec(spec: RobotSpec, fps: float, codec: str = "h264", pix_fmt
         VELOCITY: {"dtype": "float32", "shape": [n], "names": names, "units": "rad/s"},
     }
     for cam in spec.cameras:
-        features[video_key(cam.name)] = {
+        features[image_feature(cam.name)] = {
             "dtype": "video",
             "shape": [cam.height, cam.width, 3],
             "names": ["height", "width", "channels"],

@@ -34,6 +34,7 @@ from twinarm.dataset.errors import DatasetFormatError, RecorderError
 from twinarm.dataset.recovery import recover
 from twinarm.dataset.stats import array_stats, merge_dataset_stats, to_json
 from twinarm.dataset.video import VideoSettings, VideoStreamWriter
+from twinarm.robot.features import image_feature
 from twinarm.robot.files import replace_durably, write_json_atomic
 from twinarm.robot.spec import JOINT_POS, JOINT_VEL, RobotSpec, image_key
 
@@ -108,7 +109,7 @@ class Recorder:
         staging.mkdir(parents=True, exist_ok=True)
         q = max(1, int(self.settings.queue_s * self.fps))
         for cam in self._cams:
-            key = layout.video_key(cam.name)
+            key = image_feature(cam.name)
             self._writers[key] = VideoStreamWriter(
                 staging / f"{key}.mp4",
                 cam.height,
@@ -154,7 +155,7 @@ class Recorder:
                     f"observation {image_key(cam.name)!r}: expected ({cam.height}, {cam.width}, 3) "
                     f"uint8, got {None if img is None else img.shape}"
                 )
-            self._writers[layout.video_key(cam.name)].try_put(img)
+            self._writers[image_feature(cam.name)].try_put(img)
         for key, a in values.items():
             self._buf[key].append(a)
         return True
