@@ -1,0 +1,96 @@
+"""Hand-eye calibration of a fixed camera (eye-to-hand): the board rides in the gripper over several arm poses.
+
+For every view i the same rigid chain closes: ``T_base_cam @ T_cam_board_i = T_base_gripper_i @ T_gripper_board``,
+with ``T_base_gripper_i`` from forward kinematics of the joint readings and ``T_cam_board_i`` from ``solvePnP``.
+Two views i, j give ``A X = X B`` with ``X = T_base_cam``, ``A = T_base_gripper_j inv(T_base_gripper_i)`` and
+``B = T_cam_board_j inv(T_cam_board_i)``. The rotation comes from the rotation vectors of all pairs (Park & Martin
+1994, "Robot sensor calibration: solving AX = XB on the Euclidean group": ``a = R_X b``, solved by SVD), the
+translation from the stacked linear system ``(R_A - I) t_X = R_X t_B - t_A``. OpenCV's ``cv2.calibrateHandEye``
+implements the same method but is missing from the opencv-python-headless 5.0.0 wheel, hence this small solver.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import cv2
+import numpy as np
+
+from twinarm.hardware.camera_calibration import invert
+from twinarm.hardware.errors import CameraCalibrationError
+
+MIN_POSES = 3  # two independent rotation axes need at least three poses
+MIN_AXIS_SPREAD_DEG = 5.0  # the relative rotations must turn about axes at least this far apart
+
+
+class HandEye(NamedTuple):
+    """``t_base_cam`` and ``t_gripper_board`` (4x4 [m]) and the RMS closure error of the chain over the views:
+    translation [m] and rotation [deg]."""
+
+    t_base_cam: np.ndarray
+    t_gripper_board: np.ndarray
+    rms_m: float
+    rms_deg: float
+
+
+def _rotvec(r: np.ndarray) -> np.ndarray:
+    return cv2.Rodrigues(np.ascontiguousarray(r))[0].reshape(3)
+
+
+def _angle_deg(r: np.ndarray) -> float:
+    return float(np.degrees(np.linalg.norm(_rotvec(r))))
+
+
+def solve_eye_to_hand(t_base_gripper: Sequence[np.ndarray], t_cam_board: Sequence[np.ndarray]) -> HandEye:
+    """The fixed camera's pose in the base frame from matched gripper poses (forward kinematics) and board poses
+    (one per view); CameraCalibrationError when there are too few or too similar poses."""
+    n = len(t_base_gripper)
+    if n != len(t_cam_board) or n < MIN_POSES:
+        raise CameraCalibrationError(
+            f"hand-eye calibration needs >= {MIN_POSES} views with both an arm pose and a detected board; got "
+            f"{n} arm poses and {len(t_cam_board)} board poses"
+        )
+    alphas, betas, rows, rhs = [], [], [], []
+    pairs = [(i, j) for i in range(n) for j in range(i + 1, n)]
+    for i, j in pairs:
+        a = t_base_gripper[j] @ invert(t_base_gripper[i])
+        b = t_cam_board[j] @ invert(t_cam_board[i])
+        alphas.append(_rotvec(a[:3, :3]))
+        betas.append(_rotvec(b[:3, :3]))
+    alpha, beta = np.array(alphas), np.array(betas)
+    big = np.linalg.norm(alpha, axis=1) > np.radians(1.0)
+    axes = alpha[big] / np.linalg.norm(alpha[big], axis=1, keepdims=True)
+    spread = (
+        np.degrees(np.arcsin(np.clip(np.linalg.norm(np.cross(axes[:1], axes), axis=1), 0, 1))) if len(axes) else [0]
+    )
+    if np.max(spread) < MIN_AXIS_SPREAD_DEG:
+        raise CameraCalibrationError(
+            "the arm poses turn the gripper about (nearly) one axis only; tilt the board about at least two "
+            f"different axes (>= {MIN_AXIS_SPREAD_DEG:g} deg apart) across the views"
+        )
+    u, _, vt = np.linalg.svd(beta.T @ alpha)  # Kabsch: R minimizing sum |alpha - R beta|^2
+    d = np.diag([1.0, 1.0, np.sign(np.linalg.det(vt.T @ u.T))])
+    r_x = vt.T @ d @ u.T
+    for i, j in pairs:
+        a = t_base_gripper[j] @ invert(t_base_gripper[i])
+        b = t_cam_board[j] @ invert(t_cam_board[i])
+        rows.append(a[:3, :3] - np.eye(3))
+        rhs.append(r_x @ b[:3, 3] - a[:3, 3])
+    t_x = np.linalg.lstsq(np.vstack(rows), np.concatenate(rhs), rcond=None)[0]
+    x = np.eye(4)
+    x[:3, :3], x[:3, 3] = r_x, t_x
+    return _with_board(x, t_base_gripper, t_cam_board)
+
+
+def _with_board(x: np.ndarray, t_base_gripper: Sequence[np.ndarray], t_cam_board: Sequence[np.ndarray]) -> HandEye:
+    """Average the board-in-gripper transform the views imply for ``x`` and measure how well the chain closes."""
+    ys = [invert(g) @ x @ c for g, c in zip(t_base_gripper, t_cam_board)]
+    u, _, vt = np.linalg.svd(sum(y[:3, :3] for y in ys))
+    y = np.eye(4)
+    y[:3, :3] = u @ np.diag([1.0, 1.0, np.linalg.det(u @ vt)]) @ vt  # nearest rotation to the mean
+    y[:3, 3] = np.mean([yi[:3, 3] for yi in ys], axis=0)
+    errs = [invert(g @ y) @ x @ c for g, c in zip(t_base_gripper, t_cam_board)]
+    rms_m = float(np.sqrt(np.mean([np.sum(e[:3, 3] ** 2) for e in errs])))
+    rms_deg = float(np.sqrt(np.mean([_angle_deg(e[:3, :3]) ** 2 for e in errs])))
+    return HandEye(x, y, rms_m, rms_deg)
