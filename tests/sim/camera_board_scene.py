@@ -14,6 +14,7 @@ from twinarm.hardware.camera_calibration import BoardSpec, board_image, invert, 
 from twinarm.sim.camera_alignment import optical_pose
 from twinarm.sim.render import CameraRenderer
 
+BOARD = BoardSpec()  # 7 x 5 squares of 30 mm, 22 mm markers
 SIZE_HW = (480, 640)
 TRUE_FOVY_DEG = 50.0
 BOARD_THICK_M = 0.001  # half-thickness of the board box; the texture lies on its +z face
@@ -45,7 +46,7 @@ def look_at(eye: np.ndarray, target: np.ndarray, roll_deg: float = 0.0) -> np.nd
 class BoardScene:
     """The scene, its camera placed at ``t_base_cam`` with ``fovy_deg``; :meth:`render` poses the hand and renders."""
 
-    def __init__(self, folder: Path, t_base_cam: np.ndarray, fovy_deg: float, spec: BoardSpec = BoardSpec()) -> None:
+    def __init__(self, folder: Path, t_base_cam: np.ndarray, fovy_deg: float, spec: BoardSpec = BOARD) -> None:
         self.spec = spec
         cv2.imwrite(str(folder / "board.png"), board_image(spec, 80))
         w, h = spec.size_m()

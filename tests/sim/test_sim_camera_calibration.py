@@ -11,10 +11,19 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.sim.camera_board_scene import HAND_T_GEOM, SIZE_HW, TRUE_FOVY_DEG, BoardScene, geom_t_board, look_at
+from tests.sim.camera_board_scene import BOARD, HAND_T_GEOM, SIZE_HW, TRUE_FOVY_DEG, BoardScene, geom_t_board, look_at
+from twinarm.cli.main import main
 from twinarm.compose.camera_calibration import calibrate_hand_eye, calibrate_with_board, load_images
+from twinarm.compose.sim_config import RealityConfig, SimConfig, sim_params_for
 from twinarm.hardware.camera_calibration import invert, transform
-from twinarm.robot.camera_file import load_camera_file, save_camera_file
+from twinarm.hardware.errors import CameraCalibrationError
+from twinarm.hardware.hand_eye import solve_eye_to_hand
+from twinarm.robot.camera_file import CameraFileError, camera_calibration, load_camera_file, save_camera_file
+from twinarm.robot.errors import ConfigError
+from twinarm.robot.observation import fit_image
+from twinarm.robot.spec import CameraSpec
+from twinarm.sim.camera_alignment import optical_pose
+from twinarm.sim.sim_robot import SO101_SIM, SimRobot
 
 TRUE_CAMERA = look_at(np.array([0.55, 0.12, 0.38]), np.array([0.2, 0.0, 0.02]), roll_deg=3.0)
 # The board flat on the table, printed side up, as a user would lay it at a measured spot: its frame's z points down
@@ -64,7 +73,7 @@ def _errors(cal_pos: tuple, cal_quat: tuple, truth: np.ndarray) -> tuple[float, 
 def test_board_at_known_pose_recovers_camera_pose_and_fov(views: dict, tmp_path: Path) -> None:
     assert np.allclose(views["views"]["flat.png"].t_base_board, KNOWN_BOARD, atol=1e-9)  # the scene is what we say
     images = load_images(views["folder"])
-    cal = calibrate_with_board(images, BoardSpecDefault(), "flat.png", KNOWN_BOARD, "front")
+    cal = calibrate_with_board(images, BOARD, "flat.png", KNOWN_BOARD, "front")
     pos_err, rot_err = _errors(cal.position_m, cal.quat_wxyz, views["truth"])
     print(f"board: position error {pos_err * 1e3:.2f} mm, rotation {rot_err:.3f} deg, fovy {cal.fovy_deg:.3f} deg")
     assert pos_err < 0.005 and rot_err < 1.0
@@ -78,7 +87,7 @@ def test_board_at_known_pose_recovers_camera_pose_and_fov(views: dict, tmp_path:
 def test_board_in_gripper_hand_eye_recovers_camera_pose(views: dict) -> None:
     images = load_images(views["folder"])
     poses = {name: v.t_base_hand for name, v in views["views"].items()}
-    cal, rms_m, rms_deg = calibrate_hand_eye(images, BoardSpecDefault(), poses, "front")
+    cal, rms_m, _ = calibrate_hand_eye(images, BOARD, poses, "front")
     pos_err, rot_err = _errors(cal.position_m, cal.quat_wxyz, views["truth"])
     print(
         f"hand-eye: position error {pos_err * 1e3:.2f} mm, rotation {rot_err:.3f} deg, chain rms {rms_m * 1e3:.2f} mm"
@@ -88,7 +97,103 @@ def test_board_in_gripper_hand_eye_recovers_camera_pose(views: dict) -> None:
     assert cal.method == "hand_eye"
 
 
-def BoardSpecDefault():  # noqa: ANN201, N802
-    from twinarm.hardware.camera_calibration import BoardSpec
+def _calibrated_front(tmp_path: Path, truth: np.ndarray, size_wh: tuple[int, int] = (640, 480)) -> Path:
+    """A camera file holding the true camera (as a perfect calibration would) for the sim's front camera."""
+    import mujoco
 
-    return BoardSpec()
+    quat = np.zeros(4)
+    mujoco.mju_mat2Quat(quat, np.ascontiguousarray(truth[:3, :3]).reshape(-1))
+    f = 0.5 * size_wh[1] / np.tan(np.radians(TRUE_FOVY_DEG / 2))
+    intr = (f, f, size_wh[0] / 2, size_wh[1] / 2)
+    cal = camera_calibration("front", "board", size_wh, intr, (0.0,) * 5, tuple(truth[:3, 3]), tuple(quat), 0.1)
+    return save_camera_file(cal, tmp_path / "front.json")
+
+
+def test_sim_renders_from_the_calibrated_camera_and_crops_its_aspect_like_hardware(tmp_path: Path) -> None:
+    path = _calibrated_front(tmp_path, TRUE_CAMERA)
+    params = sim_params_for(SO101_SIM, SimConfig(camera=str(path)), RealityConfig())
+    spec = SO101_SIM.spec.with_cameras((CameraSpec("front", 96, 96),))
+    with SimRobot(SO101_SIM, spec, params=params) as robot:
+        m = robot.model
+        assert np.allclose(optical_pose(m, robot.data, "front"), TRUE_CAMERA, atol=1e-6)
+        assert m.cam_fovy[m.camera("front").id] == pytest.approx(TRUE_FOVY_DEG)
+        frame = robot.get_observation()["image_front"]
+        assert frame.shape == (96, 96, 3)
+        # the sim renders the calibrated 4:3 aspect and centre-crops it, exactly fit_image on a 4:3 frame
+        assert np.array_equal(frame, fit_image(robot.render("front", 96, 128), (96, 96)))
+        # a hardware-like native 640x480 frame through fit_image shows the same picture; squashing it does not
+        native = robot.render("front", 480, 640)
+        cropped = np.abs(fit_image(native, (96, 96)).astype(int) - frame).mean()
+        squashed = np.abs(cv2.resize(native, (96, 96), interpolation=cv2.INTER_AREA).astype(int) - frame).mean()
+        print(f"mean |sim - fit_image(native)| {cropped:.2f}, |sim - squashed native| {squashed:.2f} levels")
+        assert cropped < 6.0 < squashed
+
+
+def test_too_few_board_views_and_missing_poses_are_named(views: dict, tmp_path: Path) -> None:
+    images = load_images(views["folder"])
+    blank = np.full_like(images["flat.png"], 90)
+    few = {"flat.png": images["flat.png"], "view_00.png": images["view_00.png"], "wall.png": blank}
+    with pytest.raises(CameraCalibrationError, match=r"found in 2 view\(s\).*flat.png.*>= 4 views"):
+        calibrate_with_board(few, BOARD, "flat.png", KNOWN_BOARD, "front")
+    with pytest.raises(CameraCalibrationError, match=r"pose image .wall.png.: the board was not found"):
+        calibrate_with_board({**images, "wall.png": blank}, BOARD, "wall.png", KNOWN_BOARD, "front")
+    with pytest.raises(CameraCalibrationError, match=r"images \['flat.png'\] have no arm pose"):
+        poses = {n: v.t_base_hand for n, v in views["views"].items() if n != "flat.png"}
+        calibrate_hand_eye(images, BOARD, poses, "front")
+    one_axis = [transform(cv2.Rodrigues(np.array([0, 0, a]))[0], [0.1 * a, 0, 0]) for a in (0.1, 0.5, 0.9)]
+    with pytest.raises(CameraCalibrationError, match="about at least two"):
+        solve_eye_to_hand(one_axis, one_axis)
+    with pytest.raises(CameraCalibrationError, match="holds no images"):
+        load_images(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        ({"version": 2}, "version 2, expected 1"),
+        ({"fovy_deg": 60.0}, "fovy_deg=60.0 is invalid"),
+        ({"quat_wxyz": [1.0, 1.0, 0.0, 0.0]}, "quat_wxyz=.* unit quaternion"),
+        ({"aspect": 1.0}, "aspect=1.0 is invalid; must equal width / height"),
+        ({"method": "guess"}, "method='guess' is invalid; valid: board, hand_eye"),
+        ({"fx_px": "wide"}, "wrong type"),
+        ({"cx_px": 9999.0}, "principal point"),
+    ],
+)
+def test_bad_camera_files_name_the_file_and_key(tmp_path: Path, change: dict, match: str) -> None:
+    path = _calibrated_front(tmp_path, TRUE_CAMERA)
+    data = json.loads(path.read_text())
+    path.write_text(json.dumps({**data, **change}))
+    with pytest.raises(CameraFileError, match=match) as info:
+        load_camera_file(path)
+    assert str(path) in str(info.value)
+
+
+def test_unreadable_camera_files_and_wrong_cameras_fail_typed(tmp_path: Path) -> None:
+    with pytest.raises(CameraFileError, match="does not exist"):
+        load_camera_file(tmp_path / "none.json")
+    (tmp_path / "bad.json").write_text("{not json")
+    with pytest.raises(CameraFileError, match=r"bad\.json is not readable JSON"):
+        load_camera_file(tmp_path / "bad.json")
+    path = _calibrated_front(tmp_path, TRUE_CAMERA)
+    data = json.loads(path.read_text())
+    del data["position_m"]
+    (tmp_path / "short.json").write_text(json.dumps(data))
+    with pytest.raises(CameraFileError, match=r"short.json: missing keys \['position_m'\]"):
+        load_camera_file(tmp_path / "short.json")
+    with pytest.raises(ConfigError, match=r"sim\.params=xml"):
+        sim_params_for(SO101_SIM, SimConfig(params="xml", camera=str(path)), RealityConfig())
+    for camera, match in (("wrist", "rides on body"), ("side", r"no such camera; fixed cameras: \['front'\]")):
+        (tmp_path / "c.json").write_text(json.dumps({**json.loads(path.read_text()), "camera": camera}))
+        params = sim_params_for(SO101_SIM, SimConfig(camera=str(tmp_path / "c.json")), RealityConfig())
+        with pytest.raises(CameraFileError, match=match), SimRobot(SO101_SIM, params=params):
+            pass
+
+
+def test_cli_calibrate_camera_writes_a_camera_file(views: dict, tmp_path: Path) -> None:
+    out = tmp_path / "front.json"
+    x, y, z = KNOWN_BOARD[:3, 3]
+    argv = ["calibrate", "camera", f"images={views['folder']}", "pose_image=flat.png", f"out={out}"]
+    assert main([*argv, f"board_xyz_m=[{x},{y},{z}]", "board_yaw_deg=0"]) == 0
+    cal = load_camera_file(out)
+    assert np.linalg.norm(np.asarray(cal.position_m) - views["truth"][:3, 3]) < 0.005
+    assert main(["calibrate", "camera", f"images={tmp_path}", "pose_image=x.png", f"out={out}"]) == 1  # no images
