@@ -48,6 +48,7 @@ class Config:
     board_yaw_deg: float = 0.0  # method=board: its x edge from the base x axis [deg]
     poses: str = ""  # method=hand_eye: JSON {image name: joint positions [rad]}
     robot: str = "so101"  # method=hand_eye: the model whose forward kinematics give the gripper poses
+    tangential_distortion: bool = False  # also fit p1, p2 (lenses mounted off-centre; needs many varied photos)
     print_board: str = ""  # write the board image here (to print) and stop
 
     def validate(self) -> None:
@@ -107,7 +108,9 @@ def run(cfg: Config) -> Path:
     images = cc.load_images(cfg.images)
     if cfg.method == cc.Method.BOARD.value:
         t_base_board = known_board_pose(cfg.board_xyz_m, cfg.board_yaw_deg)
-        cal = cc.calibrate_with_board(images, board, cfg.pose_image, t_base_board, cfg.camera)
+        cal = cc.calibrate_with_board(
+            images, board, cfg.pose_image, t_base_board, cfg.camera, cfg.tangential_distortion
+        )
     else:
         from twinarm.compose.registry import get_model
 
@@ -117,7 +120,7 @@ def run(cfg: Config) -> Path:
             raise ConfigError(f"robot={cfg.robot} has no sim model for the forward kinematics of method=hand_eye")
         names = sorted(poses)
         grippers = dict(zip(names, cc.gripper_poses(model, [poses[n] for n in names])))
-        cal, rms_m, rms_deg = cc.calibrate_hand_eye(images, board, grippers, cfg.camera)
+        cal, rms_m, rms_deg = cc.calibrate_hand_eye(images, board, grippers, cfg.camera, cfg.tangential_distortion)
         print(f"hand-eye chain closes within {rms_m * 1e3:.1f} mm / {rms_deg:.2f} deg rms over the views")
     out = Path(cfg.out).expanduser() if cfg.out else twinarm_home() / "cameras" / f"{cfg.camera}.json"
     save_camera_file(cal, out)

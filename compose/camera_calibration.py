@@ -28,7 +28,7 @@ from twinarm.hardware.camera_calibration import (
     make_board,
 )
 from twinarm.hardware.errors import CameraCalibrationError
-from twinarm.hardware.hand_eye import solve_eye_to_hand
+from twinarm.hardware.hand_eye import BoardPoints, refine_eye_to_hand, solve_eye_to_hand
 from twinarm.robot.camera_file import CameraCalibration, camera_calibration
 
 if TYPE_CHECKING:
@@ -69,21 +69,31 @@ def detect_all(images: dict[str, np.ndarray], board: BoardSpec) -> tuple[dict[st
 
 
 def calibrate_with_board(
-    images: dict[str, np.ndarray], board: BoardSpec, pose_image: str, t_base_board: np.ndarray, camera: str
+    images: dict[str, np.ndarray],
+    board: BoardSpec,
+    pose_image: str,
+    t_base_board: np.ndarray,
+    camera: str,
+    tangential: bool = False,
 ) -> CameraCalibration:
-    """Intrinsics from every view, the pose from view ``pose_image`` where the board lies at ``t_base_board``."""
+    """Intrinsics from every view, the pose from view ``pose_image`` where the board lies at ``t_base_board``;
+    ``tangential``: also fit tangential distortion (see ``calibrate_intrinsics``)."""
     detections, size = detect_all(images, board)
     if pose_image not in images:
         raise CameraCalibrationError(f"pose image {pose_image!r} is not among the images {sorted(images)}")
     if pose_image not in detections:
         raise CameraCalibrationError(f"pose image {pose_image!r}: the board was not found (or too few corners)")
-    intr = calibrate_intrinsics(list(detections.values()), size)
+    intr = calibrate_intrinsics(list(detections.values()), size, tangential)
     t_base_cam = camera_from_known_board(t_base_board, board_pose(detections[pose_image], intr))
     return _calibration(camera, Method.BOARD, intr, t_base_cam)
 
 
 def calibrate_hand_eye(
-    images: dict[str, np.ndarray], board: BoardSpec, t_base_gripper: dict[str, np.ndarray], camera: str
+    images: dict[str, np.ndarray],
+    board: BoardSpec,
+    t_base_gripper: dict[str, np.ndarray],
+    camera: str,
+    tangential: bool = False,
 ) -> tuple[CameraCalibration, float, float]:
     """Intrinsics and pose from views of the board in the gripper, each with its gripper pose (4x4 [m]); also
     returns the RMS closure error of the kinematic chain [m], [deg] (large: the board slipped or poses mismatch)."""
@@ -91,9 +101,13 @@ def calibrate_hand_eye(
     if missing:
         raise CameraCalibrationError(f"images {missing} have no arm pose in the poses file")
     detections, size = detect_all(images, board)
-    intr = calibrate_intrinsics(list(detections.values()), size)
+    intr = calibrate_intrinsics(list(detections.values()), size, tangential)
     names = sorted(detections)
-    he = solve_eye_to_hand([t_base_gripper[n] for n in names], [board_pose(detections[n], intr) for n in names])
+    grippers = [t_base_gripper[n] for n in names]
+    boards = [board_pose(detections[n], intr) for n in names]
+    points = [BoardPoints(detections[n].board_m, detections[n].image_px) for n in names]
+    he = solve_eye_to_hand(grippers, boards)
+    he, _ = refine_eye_to_hand(he, grippers, boards, points, intr.matrix, intr.distortion)
     return _calibration(camera, Method.HAND_EYE, intr, he.t_base_cam), he.rms_m, he.rms_deg
 
 

@@ -90,7 +90,69 @@ def _with_board(x: np.ndarray, t_base_gripper: Sequence[np.ndarray], t_cam_board
     y = np.eye(4)
     y[:3, :3] = u @ np.diag([1.0, 1.0, np.linalg.det(u @ vt)]) @ vt  # nearest rotation to the mean
     y[:3, 3] = np.mean([yi[:3, 3] for yi in ys], axis=0)
-    errs = [invert(g @ y) @ x @ c for g, c in zip(t_base_gripper, t_cam_board)]
+    return _closure(x, y, t_base_gripper, t_cam_board)
+
+
+def _closure(x: np.ndarray, y: np.ndarray, gs: Sequence[np.ndarray], cs: Sequence[np.ndarray]) -> HandEye:
+    """``x``, ``y`` with the RMS mismatch of ``x @ c`` against ``g @ y`` over the views."""
+    errs = [invert(g @ y) @ x @ c for g, c in zip(gs, cs)]
     rms_m = float(np.sqrt(np.mean([np.sum(e[:3, 3] ** 2) for e in errs])))
     rms_deg = float(np.sqrt(np.mean([_angle_deg(e[:3, :3]) ** 2 for e in errs])))
     return HandEye(x, y, rms_m, rms_deg)
+
+
+class BoardPoints(NamedTuple):
+    """One view's correspondences: board corners ``board_m`` (N, 3) [m] and where they were seen ``image_px``
+    (N, 2) [px]."""
+
+    board_m: np.ndarray
+    image_px: np.ndarray
+
+
+def _perturbed(t: np.ndarray, p: np.ndarray) -> np.ndarray:
+    out = t.copy()
+    out[:3, :3] = cv2.Rodrigues(p[:3])[0] @ t[:3, :3]
+    out[:3, 3] += p[3:]
+    return out
+
+
+def refine_eye_to_hand(
+    he: HandEye,
+    t_base_gripper: Sequence[np.ndarray],
+    t_cam_board: Sequence[np.ndarray],
+    views: Sequence[BoardPoints],
+    matrix: np.ndarray,
+    distortion: np.ndarray,
+    iterations: int = 30,
+) -> tuple[HandEye, float]:
+    """Refine ``he`` (from :func:`solve_eye_to_hand`) by Levenberg-Marquardt on the reprojection error of every
+    board corner through the whole chain (camera <- base <- gripper <- board), which weighs each view by what the
+    camera actually measured instead of by noisy per-view board poses (``t_cam_board``, used for the closure error).
+    Returns the refined result and the RMS reprojection error [px]."""
+
+    def residuals(p: np.ndarray) -> np.ndarray:
+        x, y = _perturbed(he.t_base_cam, p[:6]), _perturbed(he.t_gripper_board, p[6:])
+        out = []
+        for g, v in zip(t_base_gripper, views):
+            t = invert(x) @ g @ y
+            proj = cv2.projectPoints(
+                v.board_m.astype(np.float64), cv2.Rodrigues(t[:3, :3])[0], t[:3, 3], matrix, distortion
+            )
+            out.append((proj[0].reshape(-1, 2) - v.image_px).ravel())
+        return np.concatenate(out)
+
+    p, damping, eps = np.zeros(12), 1e-3, 1e-7
+    r = residuals(p)
+    for _ in range(iterations):
+        jac = np.column_stack([(residuals(p + eps * np.eye(12)[k]) - r) / eps for k in range(12)])
+        jtj, jtr = jac.T @ jac, jac.T @ r
+        step = np.linalg.solve(jtj + damping * np.diag(np.diag(jtj) + 1e-12), -jtr)
+        trial = residuals(p + step)
+        if trial @ trial < r @ r:
+            p, r, damping = p + step, trial, damping / 3.0
+            if np.linalg.norm(step) < 1e-10:
+                break
+        else:
+            damping *= 5.0
+    x, y = _perturbed(he.t_base_cam, p[:6]), _perturbed(he.t_gripper_board, p[6:])
+    return _closure(x, y, t_base_gripper, t_cam_board), float(np.sqrt(np.mean(r**2) * 2))

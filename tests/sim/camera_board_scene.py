@@ -90,3 +90,68 @@ class BoardScene:
 
     def close(self) -> None:
         self.renderer.close()
+
+
+ARM_BOARD = BoardSpec(5, 4, 0.03, 0.022)  # a small board the gripper can hold
+ARM_MOUNT_POS = (0.0, -0.08, -0.08)  # the board's centre in the gripper body frame [m], clear of the jaws
+
+
+class ArmBoardScene:
+    """The SO-101 scene with a board clamped to its gripper body (turned to face away from the jaws) and the
+    ``front`` camera at ``t_base_cam`` with ``fovy_deg``: the hand-eye setting, rendered from joint positions."""
+
+    def __init__(self, folder: Path, t_base_cam: np.ndarray, fovy_deg: float) -> None:
+        from twinarm.sim.sim_robot import SO101_SIM
+
+        png = folder / "arm_board.png"
+        cv2.imwrite(str(png), board_image(ARM_BOARD, 80))
+        w, h = ARM_BOARD.size_m()
+        spec = mujoco.MjSpec.from_file(str(SO101_SIM.xml))
+        tex = spec.add_texture()
+        tex.name, tex.type, tex.file = "arm_board", mujoco.mjtTexture.mjTEXTURE_2D, str(png)
+        mat = spec.add_material()
+        mat.name = "arm_board"
+        mat.textures[mujoco.mjtTextureRole.mjTEXROLE_RGB] = "arm_board"
+        mount = spec.body("gripper").add_body()
+        mount.name, mount.pos, mount.quat = "board_mount", list(ARM_MOUNT_POS), [0.0, 1.0, 0.0, 0.0]
+        backing = (w / 2 + 0.008, h / 2 + 0.008)  # a white margin around the print
+        for name, half, z, rgba in (("board", (w / 2, h / 2), 0.0, None), ("backing", backing, -2e-4, [1, 1, 1, 1])):
+            geom = mount.add_geom()
+            geom.name, geom.type, geom.size, geom.pos = (
+                name,
+                mujoco.mjtGeom.mjGEOM_BOX,
+                [*half, BOARD_THICK_M],
+                [0, 0, z],
+            )
+            geom.contype = geom.conaffinity = 0
+            if rgba is None:
+                geom.material = "arm_board"
+            else:
+                geom.rgba = rgba
+        self.model = m = spec.compile()
+        cam = m.camera("front").id
+        m.cam_pos[cam] = t_base_cam[:3, 3]
+        mujoco.mju_mat2Quat(m.cam_quat[cam], (t_base_cam[:3, :3] @ np.diag([1.0, -1.0, -1.0])).reshape(-1))
+        m.cam_fovy[cam] = fovy_deg
+        self.data = mujoco.MjData(m)
+        self.renderer = CameraRenderer(m, {"front": SIZE_HW})
+        self.adr = [m.joint(n).qposadr[0] for n in SO101_SIM.spec.joint_names]
+        self.t_base_cam = t_base_cam
+
+    def faces_camera(self, q: np.ndarray, min_cos: float = 0.5) -> bool:
+        """Whether the board's printed side turns towards the camera (and stays above the table) at ``q``."""
+        m, d = self.model, self.data
+        d.qpos[self.adr] = q
+        mujoco.mj_kinematics(m, d)
+        g = m.geom("board").id
+        to_cam = self.t_base_cam[:3, 3] - d.geom_xpos[g]
+        normal = d.geom_xmat[g].reshape(3, 3)[:, 2]
+        return bool(normal @ to_cam / np.linalg.norm(to_cam) > min_cos and d.geom_xpos[g][2] > 0.05)
+
+    def render(self, q: np.ndarray) -> np.ndarray:
+        self.data.qpos[self.adr] = q
+        mujoco.mj_forward(self.model, self.data)
+        return self.renderer.render(self.data, "front").copy()
+
+    def close(self) -> None:
+        self.renderer.close()

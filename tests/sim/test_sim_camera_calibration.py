@@ -11,7 +11,16 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.sim.camera_board_scene import BOARD, HAND_T_GEOM, SIZE_HW, TRUE_FOVY_DEG, BoardScene, geom_t_board, look_at
+from tests.sim.camera_board_scene import (
+    BOARD,
+    HAND_T_GEOM,
+    SIZE_HW,
+    TRUE_FOVY_DEG,
+    ArmBoardScene,
+    BoardScene,
+    geom_t_board,
+    look_at,
+)
 from twinarm.cli.main import main
 from twinarm.compose.camera_calibration import calibrate_hand_eye, calibrate_with_board, load_images
 from twinarm.compose.sim_config import RealityConfig, SimConfig, sim_params_for
@@ -197,3 +206,36 @@ def test_cli_calibrate_camera_writes_a_camera_file(views: dict, tmp_path: Path) 
     cal = load_camera_file(out)
     assert np.linalg.norm(np.asarray(cal.position_m) - views["truth"][:3, 3]) < 0.005
     assert main(["calibrate", "camera", f"images={tmp_path}", "pose_image=x.png", f"out={out}"]) == 1  # no images
+
+
+ARM_CAMERA = look_at(np.array([0.6, 0.3, 0.45]), np.array([0.15, 0.0, 0.12]), roll_deg=-2.0)
+
+
+def test_cli_hand_eye_with_the_board_in_the_so101_gripper(tmp_path: Path) -> None:
+    """Photos of the board clamped in the simulated arm's gripper plus the joint positions of each: forward
+    kinematics of the model and the hand-eye solver find the front camera (the end-to-end hand_eye path)."""
+    scene = ArmBoardScene(tmp_path, ARM_CAMERA, TRUE_FOVY_DEG)
+    names = SO101_SIM.spec.joint_names
+    lo, hi = (np.array([scene.model.joint(n).range[i] for n in names]) for i in (0, 1))
+    rng = np.random.default_rng(1)
+    images, poses = tmp_path / "images", {}
+    images.mkdir()
+    try:
+        while len(poses) < 16:  # arm poses that turn the print towards the camera; the gripper stays closed
+            q = np.clip(rng.uniform(lo, hi) * np.array([0.5, 0.6, 0.6, 0.8, 0.8, 0.0]), lo, hi)
+            if scene.faces_camera(q):
+                name = f"arm_{len(poses):02d}.png"
+                cv2.imwrite(str(images / name), cv2.cvtColor(scene.render(q), cv2.COLOR_RGB2BGR))
+                poses[name] = q.tolist()
+    finally:
+        scene.close()
+    (tmp_path / "poses.json").write_text(json.dumps(poses))
+    out = tmp_path / "front.json"
+    argv = [f"images={images}", f"poses={tmp_path / 'poses.json'}", f"out={out}", "board.squares_x=5"]
+    argv += ["board.squares_y=4", "board.square_m=0.03", "board.marker_m=0.022", "method=hand_eye"]
+    assert main(["calibrate", "camera", *argv]) == 0
+    cal = load_camera_file(out)
+    pos_err, rot_err = _errors(cal.position_m, cal.quat_wxyz, ARM_CAMERA)
+    print(f"hand-eye on the SO-101: position error {pos_err * 1e3:.2f} mm, rotation {rot_err:.3f} deg")
+    assert pos_err < 0.005 and rot_err < 1.0
+    assert abs(cal.fovy_deg - TRUE_FOVY_DEG) < 0.5
