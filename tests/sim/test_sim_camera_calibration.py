@@ -239,3 +239,19 @@ def test_cli_hand_eye_with_the_board_in_the_so101_gripper(tmp_path: Path) -> Non
     print(f"hand-eye on the SO-101: position error {pos_err * 1e3:.2f} mm, rotation {rot_err:.3f} deg")
     assert pos_err < 0.005 and rot_err < 1.0
     assert abs(cal.fovy_deg - TRUE_FOVY_DEG) < 0.5
+
+
+def test_randomization_jitters_the_camera_around_its_calibrated_pose(tmp_path: Path) -> None:
+    from twinarm.sim.envs import TaskEnv
+
+    params = sim_params_for(SO101_SIM, SimConfig(camera=str(_calibrated_front(tmp_path, TRUE_CAMERA))), RealityConfig())
+    env = TaskEnv("reach", cameras=("front",), sim_params=params, randomize="full")
+    try:
+        for seed in range(3):
+            env.reset(seed=seed)
+            m = env.robot.model
+            cam = m.camera("front").id
+            assert np.abs(m.cam_pos[cam] - TRUE_CAMERA[:3, 3]).max() <= 0.025 + 1e-9  # the full preset's +-2.5 cm
+            assert abs(m.cam_fovy[cam] - TRUE_FOVY_DEG) <= 2.0 + 1e-9
+    finally:
+        env.close()
