@@ -37,6 +37,7 @@ from twinarm.sim.sim_robot import SO101_SIM, SimRobot
 TRUE_CAMERA = look_at(np.array([0.55, 0.12, 0.38]), np.array([0.2, 0.0, 0.02]), roll_deg=3.0)
 # The board flat on the table, printed side up, as a user would lay it at a measured spot: its frame's z points down
 KNOWN_BOARD = transform(np.diag([1.0, -1.0, -1.0]), [0.15, 0.08, 0.002])
+OBS_HW = (72, 128)  # a policy input wider than the 4:3 camera: fit_image crops rows
 TILTS = [(0.35, 0.0, 0.0), (-0.35, 0.1, 0.3), (0.0, 0.4, -0.2), (0.1, -0.4, 0.6), (0.3, 0.3, -0.5),
          (-0.3, -0.3, 0.1), (0.2, -0.1, 1.2), (-0.15, 0.35, -1.0)]  # fmt: skip
 OFFSETS = [(0.0, 0.0, 0.40), (0.03, -0.02, 0.45), (-0.03, 0.02, 0.38), (0.02, 0.03, 0.42), (-0.02, -0.03, 0.5),
@@ -121,21 +122,23 @@ def _calibrated_front(tmp_path: Path, truth: np.ndarray, size_wh: tuple[int, int
 def test_sim_renders_from_the_calibrated_camera_and_crops_its_aspect_like_hardware(tmp_path: Path) -> None:
     path = _calibrated_front(tmp_path, TRUE_CAMERA)
     params = sim_params_for(SO101_SIM, SimConfig(camera=str(path)), RealityConfig())
-    spec = SO101_SIM.spec.with_cameras((CameraSpec("front", 96, 96),))
+    spec = SO101_SIM.spec.with_cameras((CameraSpec("front", *OBS_HW),))  # a 16:9 input from a 4:3 camera
     with SimRobot(SO101_SIM, spec, params=params) as robot:
         m = robot.model
         assert np.allclose(optical_pose(m, robot.data, "front"), TRUE_CAMERA, atol=1e-6)
         assert m.cam_fovy[m.camera("front").id] == pytest.approx(TRUE_FOVY_DEG)
         frame = robot.get_observation()["image_front"]
-        assert frame.shape == (96, 96, 3)
-        # the sim renders the calibrated 4:3 aspect and centre-crops it, exactly fit_image on a 4:3 frame
-        assert np.array_equal(frame, fit_image(robot.render("front", 96, 128), (96, 96)))
-        # a hardware-like native 640x480 frame through fit_image shows the same picture; squashing it does not
+        assert frame.shape == (*OBS_HW, 3)
+        # the sim renders the calibrated 4:3 aspect (96 x 128) and centre-crops rows: fit_image on a 4:3 frame
+        assert np.array_equal(frame, fit_image(robot.render("front", 96, 128), OBS_HW))
+        # a hardware-like native 640x480 frame through fit_image shows the same picture; squashing it, or rendering
+        # the observation size directly with the calibrated FOV (a wider view), does not
         native = robot.render("front", 480, 640)
-        cropped = np.abs(fit_image(native, (96, 96)).astype(int) - frame).mean()
-        squashed = np.abs(cv2.resize(native, (96, 96), interpolation=cv2.INTER_AREA).astype(int) - frame).mean()
-        print(f"mean |sim - fit_image(native)| {cropped:.2f}, |sim - squashed native| {squashed:.2f} levels")
-        assert cropped < 6.0 < squashed
+        cropped = np.abs(fit_image(native, OBS_HW).astype(int) - frame).mean()
+        squashed = np.abs(cv2.resize(native, OBS_HW[::-1], interpolation=cv2.INTER_AREA).astype(int) - frame).mean()
+        direct = np.abs(robot.render("front", *OBS_HW).astype(int) - frame).mean()
+        print(f"mean |sim - fit_image(native)| {cropped:.2f}, squashed {squashed:.2f}, direct {direct:.2f} levels")
+        assert cropped < 6.0 < min(squashed, direct)
 
 
 def test_too_few_board_views_and_missing_poses_are_named(views: dict, tmp_path: Path) -> None:
@@ -255,3 +258,18 @@ def test_randomization_jitters_the_camera_around_its_calibrated_pose(tmp_path: P
             assert abs(m.cam_fovy[cam] - TRUE_FOVY_DEG) <= 2.0 + 1e-9
     finally:
         env.close()
+
+
+def test_emulated_hardware_camera_crops_the_calibrated_aspect_like_the_sim_robot(tmp_path: Path) -> None:
+    from twinarm.compose.sim_motion import SimCamera, SimMotion
+
+    params = sim_params_for(SO101_SIM, SimConfig(camera=str(_calibrated_front(tmp_path, TRUE_CAMERA))), RealityConfig())
+    spec = SO101_SIM.spec.with_cameras((CameraSpec("front", *OBS_HW),))
+    with SimRobot(SO101_SIM, spec, params=params) as robot:
+        camera = SimCamera(SimMotion(robot), "front", *OBS_HW)
+        camera.connect()
+        try:
+            frame = camera.read().image
+        finally:
+            camera.disconnect()
+        assert np.array_equal(frame, robot.get_observation()["image_front"])
