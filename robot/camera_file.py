@@ -167,7 +167,9 @@ def load_camera_file(path: str | Path) -> CameraCalibration:
         for key in ("image_width_px", "image_height_px"):
             values[key] = int(values[key])
     except (TypeError, ValueError) as exc:
-        raise CameraFileError(f"camera file {path}: a value has the wrong type ({exc}); see the layout above") from exc
+        raise CameraFileError(
+            f"camera file {path}: a value has the wrong type ({exc}); the layout is in twinarm.robot.camera_file"
+        ) from exc
     cal = CameraCalibration(**values)
     validate(cal, f"camera file {path}")
     return cal

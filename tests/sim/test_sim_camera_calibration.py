@@ -273,3 +273,17 @@ def test_emulated_hardware_camera_crops_the_calibrated_aspect_like_the_sim_robot
         finally:
             camera.disconnect()
         assert np.array_equal(frame, robot.get_observation()["image_front"])
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["method=guess", "images=x"], "method='guess'; valid: board, hand_eye"),
+        (["method=board", "images=x"], "method=board needs pose_image=NAME"),
+        (["method=hand_eye", "images=x"], "method=hand_eye needs poses=FILE"),
+        (["pose_image=a.png"], "images=DIR is required"),
+    ],
+)
+def test_cli_calibrate_camera_names_missing_keys(argv: list[str], message: str, capsys: pytest.CaptureFixture) -> None:
+    assert main(["calibrate", "camera", *argv]) == 1
+    assert message in capsys.readouterr().err
