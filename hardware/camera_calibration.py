@@ -5,7 +5,8 @@ The board is OpenCV's ChArUco board (``cv2.aruco.CharucoBoard``, the 4.7+ API: `
 ``squares_x`` squares, y along the ``squares_y`` squares, z into the board (OpenCV's convention). Poses are 4x4
 homogeneous transforms ``T_a_b`` (frame b expressed in frame a) in metres. The camera's pose in the robot base
 frame then follows from a board at a known pose (:func:`camera_from_known_board`) or from the board held in the
-gripper over several arm poses (:mod:`hardware.hand_eye`).
+gripper over several arm poses (:mod:`hardware.hand_eye`). :func:`pinhole_maps` undoes a calibrated camera's
+distortion and off-centre principal point, so hardware frames match the simulator's ideal pinhole.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import cv2
 import numpy as np
 
 from twinarm.hardware.errors import CameraCalibrationError
+from twinarm.robot.camera_file import CameraCalibration
 
 MIN_CORNERS = 8  # ChArUco corners a view needs to count (a 6-parameter pose plus margin)
 MIN_VIEWS = 4  # views calibrateCamera needs for a stable focal length and principal point
@@ -139,3 +141,20 @@ def invert(t: np.ndarray) -> np.ndarray:
 def camera_from_known_board(t_base_board: np.ndarray, t_cam_board: np.ndarray) -> np.ndarray:
     """``T_base_cam``: the camera (optical frame) in the robot base frame, from the board's known pose there."""
     return t_base_board @ invert(t_cam_board)
+
+
+def pinhole_maps(cal: CameraCalibration, size_wh: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """``cv2.remap`` tables that turn a frame of camera ``cal`` at ``size_wh`` [px] (the calibrated size or a
+    scaled mode of it, same aspect) into the ideal pinhole the simulator renders for ``cal``: no distortion, the
+    principal point at the image centre, square pixels of focal length ``fy``; CameraCalibrationError otherwise."""
+    w, h = int(size_wh[0]), int(size_wh[1])
+    if abs(w * cal.image_height_px - h * cal.image_width_px) > max(w, h) // 100 + 1:
+        raise CameraCalibrationError(
+            f"camera {cal.camera!r} delivers {w}x{h} px; its calibration is for {cal.image_width_px}x"
+            f"{cal.image_height_px} (aspect {cal.aspect:.4f}): capture at that size or recalibrate"
+        )
+    s = w / cal.image_width_px  # pixel centres at integers: x' = (x + 0.5) s - 0.5
+    k = np.array([[cal.fx_px * s, 0, (cal.cx_px + 0.5) * s - 0.5], [0, cal.fy_px * s, (cal.cy_px + 0.5) * s - 0.5]])
+    ideal = np.array([[cal.fy_px * s, 0, (w - 1) / 2], [0, cal.fy_px * s, (h - 1) / 2], [0, 0, 1.0]])
+    dist = np.asarray(cal.distortion, dtype=np.float64)
+    return cv2.initUndistortRectifyMap(np.vstack([k, [0, 0, 1.0]]), dist, None, ideal, (w, h), cv2.CV_16SC2)
