@@ -129,7 +129,9 @@ def _calibration(camera: str, method: Method, intr: Intrinsics, t_base_cam: np.n
     )
 
 
-def gripper_poses(model: SimModel, joint_positions: Sequence[Sequence[float]], body: str = "gripper") -> list:
+def gripper_poses(
+    model: SimModel, joint_positions: Sequence[Sequence[float]], body: str = "gripper"
+) -> list[np.ndarray]:
     """``T_base_gripper`` (4x4 [m]) of ``body`` for each joint vector [rad] (spec order) by forward kinematics of
     the sim model (the world frame is the robot base frame in our scenes)."""
     import mujoco

@@ -51,13 +51,13 @@ def solve_eye_to_hand(t_base_gripper: Sequence[np.ndarray], t_cam_board: Sequenc
             f"hand-eye calibration needs >= {MIN_POSES} views with both an arm pose and a detected board; got "
             f"{n} arm poses and {len(t_cam_board)} board poses"
         )
-    alphas, betas, rows, rhs = [], [], [], []
-    pairs = [(i, j) for i in range(n) for j in range(i + 1, n)]
-    for i, j in pairs:
-        a = t_base_gripper[j] @ invert(t_base_gripper[i])
-        b = t_cam_board[j] @ invert(t_cam_board[i])
-        alphas.append(_rotvec(a[:3, :3]))
-        betas.append(_rotvec(b[:3, :3]))
+    motions = [  # (A, B) of every pair of views
+        (t_base_gripper[j] @ invert(t_base_gripper[i]), t_cam_board[j] @ invert(t_cam_board[i]))
+        for i in range(n)
+        for j in range(i + 1, n)
+    ]
+    alphas = [_rotvec(a[:3, :3]) for a, _ in motions]
+    betas = [_rotvec(b[:3, :3]) for _, b in motions]
     alpha, beta = np.array(alphas), np.array(betas)
     big = np.linalg.norm(alpha, axis=1) > np.radians(1.0)
     axes = alpha[big] / np.linalg.norm(alpha[big], axis=1, keepdims=True)
@@ -72,11 +72,8 @@ def solve_eye_to_hand(t_base_gripper: Sequence[np.ndarray], t_cam_board: Sequenc
     u, _, vt = np.linalg.svd(beta.T @ alpha)  # Kabsch: R minimizing sum |alpha - R beta|^2
     d = np.diag([1.0, 1.0, np.sign(np.linalg.det(vt.T @ u.T))])
     r_x = vt.T @ d @ u.T
-    for i, j in pairs:
-        a = t_base_gripper[j] @ invert(t_base_gripper[i])
-        b = t_cam_board[j] @ invert(t_cam_board[i])
-        rows.append(a[:3, :3] - np.eye(3))
-        rhs.append(r_x @ b[:3, 3] - a[:3, 3])
+    rows = [a[:3, :3] - np.eye(3) for a, _ in motions]
+    rhs = [r_x @ b[:3, 3] - a[:3, 3] for a, b in motions]
     t_x = np.linalg.lstsq(np.vstack(rows), np.concatenate(rhs), rcond=None)[0]
     x = np.eye(4)
     x[:3, :3], x[:3, 3] = r_x, t_x
