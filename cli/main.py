@@ -148,6 +148,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args or args[0] in ("-h", "--help", "help"):
         print(_usage())
         return 0
+    if len(args) > 1 and f"{args[0]}-{args[1]}" in commands():  # `twinarm calibrate camera` = `calibrate-camera`
+        args = [f"{args[0]}-{args[1]}", *args[2:]]
     try:
         return run_command(args[0], args[1:])
     except TwinarmError as exc:

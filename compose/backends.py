@@ -28,7 +28,9 @@ EMULATOR = "emulator"
 @dataclasses.dataclass
 class RobotConfig:
     """Which robot to drive. ``cameras``: names of the cameras in the observation (sim: rendered from the model;
-    hardware: opened from ``camera_sources``, name -> OpenCV index, device path or video file)."""
+    hardware: opened from ``camera_sources``, name -> OpenCV index, device path or video file). ``camera_files``:
+    name -> camera file (``twinarm calibrate camera``): that hardware camera's frames are undistorted to the
+    pinhole the simulator renders with ``sim.camera`` (same file) before the crop-and-resize."""
 
     model: str = "so101"
     port: str | None = None
@@ -40,6 +42,7 @@ class RobotConfig:
     camera_height: int = 96
     camera_width: int = 96
     camera_sources: dict[str, str] = dataclasses.field(default_factory=dict)
+    camera_files: dict[str, str] = dataclasses.field(default_factory=dict)
     seed: int = 0
 
     def validate(self) -> None:
@@ -113,13 +116,23 @@ def make_hardware_robot(cfg: RobotConfig, stack: contextlib.ExitStack) -> Robot:
         if name in cfg.camera_sources:
             src = cfg.camera_sources[name]
             source: int | str = int(src) if str(src).isdigit() else str(src)
-            cameras[name] = CameraConfig(source=source, width=cfg.camera_width, height=cfg.camera_height)
+            cal = _camera_file(name, cfg.camera_files[name]) if name in cfg.camera_files else None
+            cameras[name] = CameraConfig(source, width=cfg.camera_width, height=cfg.camera_height, calibration=cal)
     entry = cfg.entry()
     desc = entry.bus(cfg.role, cfg.side)
     name = entry.calibration_name(DEFAULT_CALIBRATION_NAME, cfg.side)
     return FeetechRobot(
         desc, port, resolve_calibration(desc, calibration, name), cameras=cameras, control_hz=cfg.control_hz
     )
+
+
+def _camera_file(name: str, path: str) -> object:
+    from twinarm.robot.camera_file import load_camera_file
+
+    cal = load_camera_file(path)
+    if cal.camera != name:
+        raise ConfigError(f"robot.camera_files.{name}={path} calibrates camera {cal.camera!r}, not {name!r}")
+    return cal
 
 
 def _start_emulator(cfg: RobotConfig, stack: contextlib.ExitStack) -> tuple[str, object]:

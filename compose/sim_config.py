@@ -4,7 +4,8 @@ Every command that builds a simulator (sim, eval, demo, deploy on sim, emulate p
 carries a :class:`SimConfig` and a :class:`RealityConfig` and turns them into sim parameters with
 :func:`sim_params_for`: the hidden-reality draw when ``reality.seed`` is set (its truth written to
 ``reality.truth`` if given), else ``sim.params`` (a preset name, a ``sim_params.json`` path, or "" for the model's
-identified default).
+identified default). ``sim.camera=camera.json`` (written by ``twinarm calibrate camera``) places that camera where
+the calibration found it, with its FOV and aspect (carried as ``SimParams.cameras``).
 """
 
 from __future__ import annotations
@@ -23,9 +24,11 @@ if TYPE_CHECKING:  # importing sim loads MuJoCo: not at CLI start-up
 class SimConfig:
     """``params``: "" = the robot's default (identified servos, its ``SimModel.physics.default``), a preset name
     (``xml`` = the MJCF's own figures, ``sts3215_7v4_5v``, ``sts3215_7v4_6v``, ``sts3215_12v``, ``scs0009_5v``)
-    or the path of a ``sim_params.json`` (e.g. written by ``reality.truth`` or a system identification)."""
+    or the path of a ``sim_params.json`` (e.g. written by ``reality.truth`` or a system identification).
+    ``camera``: a camera file (``twinarm calibrate camera``) whose pose, FOV and aspect the sim camera takes."""
 
     params: str = ""
+    camera: str = ""
 
 
 @dataclasses.dataclass
@@ -39,7 +42,19 @@ class RealityConfig:
 
 def sim_params_for(model: SimModel, sim: SimConfig, reality: RealityConfig) -> SimParams | None:
     """The sim parameters of sim model ``model`` (a registry entry's ``sim``) these configs select (None: the MJCF's
-    own figures); validated now, so a bad file fails before anything starts."""
+    own figures), with the calibrated camera of ``sim.camera``; validated now, so a bad file fails before anything
+    starts."""
+    params = _servo_params_for(model, sim, reality)
+    if not sim.camera:
+        return params
+    from twinarm.robot.camera_file import load_camera_file
+
+    if params is None:
+        raise ConfigError("sim.camera=... needs sim parameters; sim.params=xml runs the MJCF as is (give a preset)")
+    return params.replace(cameras=(*params.cameras, load_camera_file(sim.camera)))
+
+
+def _servo_params_for(model: SimModel, sim: SimConfig, reality: RealityConfig) -> SimParams | None:
     from twinarm.sim.servo_models import resolve_params
 
     if reality.seed is not None:
@@ -68,4 +83,5 @@ def sim_model_of_task(task: str) -> SimModel:
 def sim_overrides(sim: SimConfig, reality: RealityConfig) -> list[str]:
     """The command-line keys that select this physics again (empty for the default), for printed follow-ups."""
     keys = [f"sim.params={sim.params}"] if sim.params else []
+    keys += [f"sim.camera={sim.camera}"] if sim.camera else []
     return keys + ([f"reality.seed={reality.seed}"] if reality.seed is not None else [])

@@ -33,7 +33,9 @@ import mujoco
 import numpy as np
 
 from twinarm.robot.errors import ConfigError
+from twinarm.robot.observation import fit_image
 from twinarm.robot.spec import CameraSpec
+from twinarm.sim.camera_alignment import render_size
 from twinarm.sim.render import CameraRenderer
 from twinarm.sim.servo_models import SO101_GRIPPER_TORQUE_LIMIT, SO101_P_COEFFICIENT
 from twinarm.sim.sim_robot import SimRobot
@@ -223,20 +225,22 @@ class SimCamera:
     (``connect``/``disconnect``/``read() -> Frame``), so a hardware robot can see the simulated world.
 
     The OpenGL context is made in ``connect``: call it from the thread that reads (EGL contexts are per thread).
-    ``config`` tells the robot the image size.
+    ``config`` tells the robot the image size. A calibrated camera (``SimParams.cameras`` of the robot) renders at
+    its calibrated aspect and is centre-cropped to ``config``'s size by ``fit_image``, as a hardware camera is.
     """
 
     def __init__(self, motion: SimMotion, name: str, height: int = 96, width: int = 96) -> None:
         self.motion = motion
         self.config = CameraSpec(name, height, width)
         self._renderer: CameraRenderer | None = None
+        params = motion.robot.sim_params
+        cal = next((c for c in (params.cameras if params is not None else ()) if c.camera == name), None)
+        self._render_hw = (height, width) if cal is None else render_size(cal, (height, width))
 
     def connect(self) -> None:
         if self._renderer is None:
             with self.motion.lock:
-                self._renderer = CameraRenderer(
-                    self.motion.model, {self.config.name: (self.config.height, self.config.width)}
-                )
+                self._renderer = CameraRenderer(self.motion.model, {self.config.name: self._render_hw})
 
     def disconnect(self) -> None:
         if self._renderer is not None:
@@ -248,4 +252,5 @@ class SimCamera:
             raise ConfigError(f"sim camera {self.config.name!r} read while disconnected; call connect() first")
         with self.motion.lock:
             image = self._renderer.render(self.motion.data, self.config.name)
+            image = fit_image(image, (self.config.height, self.config.width))  # unchanged at the configured size
             return Frame(image, time.monotonic())

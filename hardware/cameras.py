@@ -16,6 +16,7 @@ from typing import NamedTuple
 import cv2
 import numpy as np
 
+from twinarm.robot.camera_file import CameraCalibration
 from twinarm.robot.errors import TwinarmError
 from twinarm.robot.observation import fit_image
 
@@ -29,7 +30,8 @@ class CameraConfig:
     """One camera. ``source``: device index, ``/dev/video*`` path or video file; frames are centre-cropped to the
     aspect ratio of ``height`` x ``width`` and resized to it (never squashed); ``fps`` [Hz] is requested from
     devices and paces file replay; ``read_timeout_s`` [s] is how old the newest frame may be before ``read``
-    fails."""
+    fails. ``calibration`` (a camera file, ``twinarm calibrate camera``): frames are first remapped to the ideal
+    pinhole the simulator renders for it (:func:`hardware.camera_calibration.pinhole_maps`)."""
 
     source: int | str
     fps: float = 30.0
@@ -37,6 +39,7 @@ class CameraConfig:
     height: int = 96
     read_timeout_s: float = 1.0
     loop: bool = True  # video files: start over at the end
+    calibration: CameraCalibration | None = None
 
 
 class Frame(NamedTuple):
@@ -67,6 +70,7 @@ class OpenCVCamera:
         self._frame: Frame | None = None
         self._error: str | None = None
         self.frames_captured = 0
+        self._maps: tuple[tuple[int, int], tuple[np.ndarray, np.ndarray]] | None = None  # (size_wh, remap tables)
 
     @property
     def source(self) -> int | str:
@@ -92,8 +96,9 @@ class OpenCVCamera:
                 "(valid sources: a device index, a /dev/video* path or a video file)"
             )
         if not _is_file(src):
-            cap.set(cv2.CAP_PROP_FRAME_WIDTH, self.config.width)
-            cap.set(cv2.CAP_PROP_FRAME_HEIGHT, self.config.height)
+            cal = self.config.calibration  # a calibrated camera captures at its calibrated size
+            cap.set(cv2.CAP_PROP_FRAME_WIDTH, self.config.width if cal is None else cal.image_width_px)
+            cap.set(cv2.CAP_PROP_FRAME_HEIGHT, self.config.height if cal is None else cal.image_height_px)
             cap.set(cv2.CAP_PROP_FPS, self.config.fps)
         self._cap = cap
         self._stop.clear()
@@ -152,7 +157,16 @@ class OpenCVCamera:
         if bgr.ndim == 2:
             bgr = cv2.cvtColor(bgr, cv2.COLOR_GRAY2BGR)
         rgb = np.ascontiguousarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), dtype=np.uint8)
+        if self.config.calibration is not None:
+            rgb = cv2.remap(rgb, *self._pinhole_maps(rgb.shape[1::-1]), cv2.INTER_LINEAR)
         return fit_image(rgb, (self.config.height, self.config.width))
+
+    def _pinhole_maps(self, size_wh: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+        from twinarm.hardware.camera_calibration import pinhole_maps
+
+        if self._maps is None or self._maps[0] != size_wh:
+            self._maps = (size_wh, pinhole_maps(self.config.calibration, size_wh))
+        return self._maps[1]
 
     def _run(self) -> None:
         cap = self._cap
@@ -170,7 +184,13 @@ class OpenCVCamera:
                     self._error = "the source stopped delivering frames (end of file or device lost)"
                     self._cond.notify_all()
                 return
-            frame = Frame(self._convert(bgr), time.monotonic())
+            try:
+                frame = Frame(self._convert(bgr), time.monotonic())
+            except TwinarmError as exc:  # a frame the calibration does not fit: read() reports it
+                with self._cond:
+                    self._error = str(exc)
+                    self._cond.notify_all()
+                return
             with self._cond:
                 self._frame = frame
                 self.frames_captured += 1

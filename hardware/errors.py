@@ -148,3 +148,8 @@ class TorqueEnabledError(BusError):
         )
         self.servo_id = servo_id
         self.register = register
+
+
+class CameraCalibrationError(TwinarmError, ValueError):
+    """Camera calibration input is unusable (too few board detections, mismatched poses, a bad image or poses
+    file); the message names the file or view at fault and what would be valid."""

@@ -14,6 +14,8 @@ Layout (``version`` 1, SI units: N·m/rad, N·m·s/rad, kg·m², N·m, rad, s)::
 may add ``overload_force_limit`` [N·m] and ``overload_after_s`` [s]: the servo's torque cut-back after it has been
 saturated that long (the gripper). ``sensing`` and ``action_delay_s`` may be omitted (no quantization, no delay).
 Errors name the file, the key and what is valid (like ``hardware/calibration_file.py``).
+``SimParams.cameras`` (calibrated camera placements, ``sim.camera=camera.json``) travel with the parameters to the
+simulator but live in their own camera files (:mod:`robot.camera_file`), not in ``sim_params.json``.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from twinarm.robot.camera_file import CameraCalibration
 from twinarm.robot.errors import ConfigError
 from twinarm.robot.files import write_json_atomic
 
@@ -67,12 +70,14 @@ class Sensing(NamedTuple):
 
 @dataclasses.dataclass(frozen=True)
 class SimParams:
-    """Servo models per actuator, the command-to-motion delay [s] and the sensing model; see the module doc."""
+    """Servo models per actuator, the command-to-motion delay [s] and the sensing model; see the module doc.
+    ``cameras``: calibrated cameras the simulator places at connect (not written to ``sim_params.json``)."""
 
     joints: Mapping[str, JointParams]
     action_delay_s: float = 0.0
     sensing: Sensing = dataclasses.field(default_factory=Sensing)
     name: str = ""
+    cameras: tuple[CameraCalibration, ...] = ()
 
     def replace(self, **changes: Any) -> SimParams:
         return dataclasses.replace(self, **changes)

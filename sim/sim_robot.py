@@ -11,6 +11,9 @@ Servo models, latency and sensing come from sim parameters (:mod:`sim.sim_params
 default is the model's identified preset (its ``SimModel.physics``, :func:`sim.servo_models.default_params`).
 Commands reach the actuators ``action_delay_s`` late (physics-step resolution) through the backlash play;
 observations are quantized and, if configured, noisy (:class:`sim.actuation.ServoEffects`).
+Calibrated cameras in the sim parameters (``SimParams.cameras``, :mod:`sim.camera_alignment`) are placed at
+``connect``, rendered at their calibrated aspect and brought to the observation size by ``fit_image``, like
+hardware frames.
 """
 
 from __future__ import annotations
@@ -25,10 +28,12 @@ import numpy as np
 
 from twinarm.robot.errors import ConfigError
 from twinarm.robot.models import AMAZING_HAND, SO101
+from twinarm.robot.observation import fit_image
 from twinarm.robot.robot import Observation, Robot
 from twinarm.robot.spec import JOINT_POS, JOINT_VEL, RobotSpec, image_key
 from twinarm.robot.transmission import LinearTransmission, finger_pairs
 from twinarm.sim.actuation import ServoEffects, apply_params
+from twinarm.sim.camera_alignment import apply_camera, render_size
 from twinarm.sim.render import CameraRenderer
 from twinarm.sim.servo_models import AMAZING_HAND_PHYSICS, SO101_PHYSICS, resolve_params
 from twinarm.sim.servo_physics import MJCF_ONLY, ServoPhysics
@@ -103,6 +108,7 @@ class SimRobot(Robot):
         self.data: mujoco.MjData | None = None
         self._renderer: CameraRenderer | None = None
         self._views: dict[tuple[str, int, int], CameraRenderer] = {}
+        self._fit: dict[str, tuple[int, int]] = {}  # calibrated cameras: observation (height, width) [px]
         self.n_substeps = max(1, math.ceil(spec.control_period_s / model.max_timestep_s - 1e-9))
         self.timestep_s = spec.control_period_s / self.n_substeps
         #: Runs before each control period is simulated: a scene that moves by itself (``sim.tasks.Task.start``).
@@ -130,15 +136,21 @@ class SimRobot(Robot):
         if self.sim_params is not None:
             apply_params(m, self.sim_params, act_names)
         self._effects = ServoEffects(m, self.sim_params, act_names, seed=self.seed)
-        if self.spec.cameras:
-            self._renderer = CameraRenderer(m, {c.name: (c.height, c.width) for c in self.spec.cameras})
+        sizes = {c.name: (c.height, c.width) for c in self.spec.cameras}
+        for cal in self.sim_params.cameras if self.sim_params is not None else ():
+            apply_camera(m, cal)
+            if cal.camera in sizes:
+                self._fit[cal.camera] = sizes[cal.camera]
+                sizes[cal.camera] = render_size(cal, sizes[cal.camera])
+        if sizes:
+            self._renderer = CameraRenderer(m, sizes)
         self._reset_physics(np.asarray(self.sim_model.home, dtype=np.float64))
 
     def _disconnect(self) -> None:
         for renderer in [self._renderer, *self._views.values()]:
             if renderer is not None:
                 renderer.close()
-        self._renderer, self._views = None, {}
+        self._renderer, self._views, self._fit = None, {}, {}
         self.model = self.data = None
 
     def _get_observation(self) -> Observation:
@@ -147,7 +159,8 @@ class SimRobot(Robot):
         obs = {JOINT_POS: pos.astype(np.float32), JOINT_VEL: vel.astype(np.float32)}
         if self._renderer is not None:
             for cam in self.spec.cameras:
-                obs[image_key(cam.name)] = self._renderer.render(d, cam.name)
+                image = self._renderer.render(d, cam.name)
+                obs[image_key(cam.name)] = fit_image(image, self._fit[cam.name]) if cam.name in self._fit else image
         return obs
 
     def _send_action(self, target: np.ndarray) -> None:
