@@ -112,8 +112,6 @@ def _leader(robot: Robot, cfg: RobotConfig, stack: contextlib.ExitStack) -> Acti
 
 
 def _ik_source(robot: Robot, device: Any) -> ActionSource:
-    import mujoco
-
     from twinarm.compose.registry import MODELS, get_model
     from twinarm.robot.teleop import CartesianTeleopSource
     from twinarm.sim.ik import ArmIK
@@ -123,7 +121,7 @@ def _ik_source(robot: Robot, device: Any) -> ActionSource:
     if ee is None or sim is None:
         valid = [name for name, m in MODELS.items() if m.ee is not None and m.sim is not None]
         raise ConfigError(f"end-effector teleop has no kinematic model for robot {entry.name!r}; models: {valid}")
-    ik = ArmIK(mujoco.MjModel.from_xml_path(str(sim.xml)), robot.spec.joint_names, ee.arm_joints)
+    ik = ArmIK(sim.load(), robot.spec.joint_names, ee.arm_joints)
     return CartesianTeleopSource(robot.spec, device, ik, ee.workspace, gripper_joint=ee.gripper)
 
 
