@@ -76,7 +76,9 @@ class RobotModel:
     ``emulator_offsets_ticks``: start position of each emulated servo [ticks from its middle tick]; ``sim_bus``:
     ``twinarm.compose.hil`` serves its follower on an emulated bus with MuJoCo physics (for a model of parts: over
     all their motors, in part order). ``published_calibration``:
-    import of the vendor's calibration file (``twinarm calibrate published=...``), None when there is none."""
+    import of the vendor's calibration file (``twinarm calibrate published=...``), None when there is none.
+    ``leader_model``: a model without a leader role of its own is teleoperated by this model's leader arm, on the
+    joints they share by name (the SO-101 leader drives the arm of the SO-101 with a hand); "" = its own."""
 
     spec: RobotSpec
     buses: tuple[Bus, ...]
@@ -87,6 +89,7 @@ class RobotModel:
     emulator_offsets_ticks: tuple[int, ...] = ()
     sim_bus: bool = False
     published_calibration: CalibrationImport | None = None
+    leader_model: str = ""
 
     def __post_init__(self) -> None:
         if self.sim is not None and self.sim.spec.joint_names != self.spec.joint_names:
@@ -210,13 +213,15 @@ AMAZING_HAND_MODEL = RobotModel(
 )
 
 # The SO-101 with the Amazing Hand on its wrist in place of the gripper: the arm's five servos on one bus, the hand's
-# eight on another (ids 1..8 on both buses would clash on one); keyboard teleop drives the hand poses.
+# eight on another (ids 1..8 on both buses would clash on one). Teleop: the SO-101 leader arm drives the arm, the
+# keyboard's hand poses drive the hand.
 SO101_AMAZING_HAND_MODEL = RobotModel(
     spec=SO101_AMAZING_HAND,
     buses=(Bus(Role.FOLLOWER, "", SO101_ARM_FOLLOWER, "arm"), Bus(Role.FOLLOWER, "", AMAZING_HAND_RIGHT, "hand")),
     sim=SO101_AMAZING_HAND_SIM,
     tasks=SO101_AMAZING_HAND_FAMILY,
     keyboard=KeyboardTeleop.HAND_POSES,
+    leader_model=SO101.name,
     emulator_offsets_ticks=SO101_START_OFFSETS[: len(SO101_ARM_FOLLOWER.motors)]
     + (0,) * len(AMAZING_HAND_RIGHT.motors),
 )
