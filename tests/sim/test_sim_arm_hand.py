@@ -131,3 +131,21 @@ def test_hand_poses_alone_hold_the_arm(tmp_path, key_pipe) -> None:
     np.testing.assert_allclose(target[:ARM], SO101_AMAZING_HAND_SIM.home[:ARM], atol=0.02)
     hand = [SO101_AMAZING_HAND.joint_index(n) for n in AMAZING_HAND.joint_names if n.endswith("_flexion")]
     assert np.all(target[hand] > 1.4)
+
+
+# -- record and train, unchanged ---------------------------------------------------------------------------------
+
+
+def test_record_and_train_run_unchanged(tmp_path) -> None:
+    from twinarm.dataset.reader import LeRobotDatasetReader
+
+    root = tmp_path / "ds"
+    argv = ["record", "source=expert", "robot.model=so101_amazing_hand", "task=dexterous_lift", "keys=none"]
+    argv += ["robot.cameras=[wrist]", "robot.camera_height=24", "robot.camera_width=32", "episodes=1"]
+    assert main([*argv, "episode_time_s=1.0", f"dataset.root={root}"]) == 0
+    reader = LeRobotDatasetReader(root)
+    assert reader.info["robot_type"] == "so101_amazing_hand" and len(reader) == 30
+    assert reader.lowdim()["action"].shape[1] == SO101_AMAZING_HAND.num_joints
+    train = ["train", "policy=bc", f"dataset.root={root}", "train.steps=3", "train.batch_size=4", "threads=1"]
+    assert main([*train, f"train.output_dir={tmp_path / 'run'}"]) == 0
+    assert any((tmp_path / "run" / "checkpoints").rglob("*.safetensors"))
