@@ -24,6 +24,9 @@ from twinarm.robot.models import AMAZING_HAND, HAND_FINGERS, SO101_AMAZING_HAND,
 from twinarm.robot.transmission import block, finger_pairs, identity
 from twinarm.sim.hand_scene import OBJECT_SHAPES, OPEN_FLEXION, HandObject, _inertia
 from twinarm.sim.mjcf_compose import Attachment, Composition
+from twinarm.sim.servo_models import SCS0009, STS3215_7V4, STS3215_12V, amazing_hand_params, so101_params
+from twinarm.sim.servo_physics import XML_PRESET, RealityFamily, ServoClass, ServoPhysics
+from twinarm.sim.sim_params import SimParams
 from twinarm.sim.sim_robot import MODELS_DIR, SimModel, SimRobot
 from twinarm.sim.tasks import Box
 
@@ -48,6 +51,30 @@ COMPOSITION = Composition(
     exclude=(("wrist", "palm"), ("gripper", "palm")),
 )
 
+
+def arm_hand_params(servo: ServoClass, supply_v: float) -> SimParams:
+    """The arm's five servos (``servo`` on ``supply_v`` [V]) configured as the SO-101 driver configures them, and the
+    hand's eight SCS0009 on its own 5 V supply (``sim.servo_models``). One sensing model per robot: the arm's STS
+    steps (the hand's coarser SCS0009 ticks, 300 deg / 1024, are not modelled)."""
+    arm = so101_params(servo, supply_v)
+    hand = amazing_hand_params(SCS0009, 5.0)
+    joints = {name: arm.joints[name] for name in SO101_ARM.joint_names} | dict(hand.joints)
+    return SimParams(joints, arm.action_delay_s, arm.sensing, f"{arm.name}+{hand.name}")
+
+
+#: Presets and hidden realities: the SO-101's servo classes on the arm (servos.md, "Stall torque"), the hand's
+#: SCS0009 on 5 V. Default: the identified 7.4 V arm servo on a 5 V supply, as for the SO-101 alone.
+ARM_HAND_PHYSICS = ServoPhysics(
+    presets={
+        XML_PRESET: lambda: None,
+        "sts3215_7v4_5v": lambda: arm_hand_params(STS3215_7V4, 5.0),
+        "sts3215_7v4_6v": lambda: arm_hand_params(STS3215_7V4, 6.0),
+        "sts3215_12v": lambda: arm_hand_params(STS3215_12V, 12.0),
+    },
+    default="sts3215_7v4_5v",
+    reality=RealityFamily(((STS3215_7V4, 6.0), (STS3215_7V4, 5.0), (STS3215_12V, 12.0)), arm_hand_params),
+)
+
 # arm: a ready pose, palm down and fingers forward with the grasp centre at (0.23, 0, 0.125) m (solved with sim.ik
 # on this model); hand open
 ARM_HOME = (0.0, -1.255, 1.28, -0.025, 0.049)
@@ -56,6 +83,7 @@ SO101_AMAZING_HAND_SIM = SimModel(
     xml=MODELS_DIR / "scene_so101.xml",
     home=ARM_HOME + (OPEN_FLEXION, 0.0) * len(HAND_FINGERS),
     transmission=block(identity(SO101_ARM.num_joints), finger_pairs(len(HAND_FINGERS))),
+    physics=ARM_HAND_PHYSICS,
     composition=COMPOSITION,
 )
 ARM_JOINTS = SO101_ARM.joint_names

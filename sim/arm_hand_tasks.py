@@ -6,7 +6,7 @@ dexterous_lift  one object drawn as in the hand scene (sphere, upright cylinder 
                 0.04] m, yaw [-30, 30] deg. The robot reaches over it palm down, grasps it with the fingers and
                 lifts it. Success: the object >= 5 cm above its resting height with its centre within 4 cm of the
                 grasp centre (a site between thumb and fingers), i.e. held, not tossed. Reward: 10 x height gained
-                (up to 10 cm) - mean finger-tip distance to the object [m]. 180 steps (6 s at 30 Hz).
+                (up to 10 cm) - mean finger-tip distance to the object [m]. 240 steps (8 s at 30 Hz).
 ==============  ===================================================================================================
 """
 
@@ -26,7 +26,7 @@ REWARD_HEIGHT = 0.10  # [m]: the height reward saturates here
 
 
 class DexterousLift(Task[ArmHandScene]):
-    name, max_steps = "dexterous_lift", 180
+    name, max_steps = "dexterous_lift", 240
 
     def reset(self, scene: ArmHandScene, rng: np.random.Generator) -> None:
         obj = sample_object(rng)  # shape, size, density (its x, y, yaw are the hand scene's: redrawn below)
