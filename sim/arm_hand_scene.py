@@ -17,12 +17,11 @@ Objects: drawn as in ``sim.hand_scene`` (shapes, sizes, densities), placed in fr
 
 from __future__ import annotations
 
-import mujoco
 import numpy as np
 
 from twinarm.robot.models import AMAZING_HAND, HAND_FINGERS, SO101_AMAZING_HAND, SO101_ARM
 from twinarm.robot.transmission import block, finger_pairs, identity
-from twinarm.sim.hand_scene import OBJECT_SHAPES, OPEN_FLEXION, HandObject, _inertia
+from twinarm.sim.hand_scene import OBJECT_SHAPES, OPEN_FLEXION, HandObject, set_object
 from twinarm.sim.mjcf_compose import Attachment, Composition
 from twinarm.sim.servo_models import SCS0009, STS3215_7V4, STS3215_12V, amazing_hand_params, so101_params
 from twinarm.sim.servo_physics import XML_PRESET, RealityFamily, ServoClass, ServoPhysics
@@ -104,7 +103,9 @@ class ArmHandScene:
         self.object_geoms = {shape: m.geom(f"{OBJECT_PREFIX}object_{shape}").id for shape in OBJECT_SHAPES}
         self.object_rgba = m.geom_rgba[self.object_geoms["sphere"]].copy()
         self.grasp_site = m.site("grasp_center").id
-        self.tip_sites = [m.site(f"{f}_tip").id for f in HAND_FINGERS]
+        tips = [m.site(f"{f}_tip").id for f in HAND_FINGERS]
+        consecutive = tips == list(range(tips[0], tips[0] + len(tips)))
+        self.tip_sites = slice(tips[0], tips[0] + len(tips)) if consecutive else np.array(tips)  # a view if it can
         self.flexion_qpos = np.array([m.jnt_qposadr[m.joint(f"{f}_flexion").id] for f in HAND_FINGERS])
         self.distal_qpos = np.array([m.jnt_qposadr[m.joint(f"{f}_distal").id] for f in HAND_FINGERS])
         self.object: HandObject | None = None
@@ -112,19 +113,7 @@ class ArmHandScene:
     def configure_object(self, obj: HandObject) -> None:
         """Enable ``obj``'s shape at its size and mass (the others neither collide nor show); recomputes the
         model's constants, which resets the state: call :meth:`reset_robot` afterwards."""
-        m = self.robot.model
-        for shape, g in self.object_geoms.items():
-            on = shape == obj.shape
-            m.geom_contype[g] = 1 if on else 0
-            m.geom_conaffinity[g] = 3 if on else 0
-            m.geom_rgba[g, 3] = self.object_rgba[3] if on else 0.0
-        m.geom_size[self.object_geoms[obj.shape]] = obj.size
-        b = self.object_body
-        m.body_mass[b] = obj.mass
-        m.body_inertia[b] = _inertia(obj)
-        m.body_ipos[b] = 0.0
-        m.body_iquat[b] = (1.0, 0.0, 0.0, 0.0)
-        mujoco.mj_setConst(m, self.robot.data)
+        set_object(self.robot, self.object_geoms, self.object_body, self.object_rgba, obj)
         self.object = obj
 
     def reset_robot(self) -> None:
