@@ -54,7 +54,7 @@ def rig(faults: dict[str, FaultConfig] | None = None) -> Iterator[tuple[Composit
                 with FeetechBus(emu.port, desc.baudrate, desc.table) as bus:
                     write_calibration(bus, cal)
             emus[part] = emu
-            parts.append((part, FeetechRobot(desc, emu.port, cal, bus_retries=0)))
+            parts.append((part, FeetechRobot(desc, emu.port, cal, bus_timeout_s=0.1)))  # a loaded test machine
         yield CompositeRobot(MODEL.spec, parts), emus
 
 
