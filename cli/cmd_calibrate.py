@@ -6,6 +6,10 @@ Enter: each servo's zero is the tick it reads then, its travel +-90 deg around i
 homing offset); the travel goes to the servos' position limits and the file (default name: the side).
 ``published=r_hand.toml`` imports the published per-servo offset/invert config instead of recording.
 
+A robot of parts calibrates one part (one bus) at a time: ``twinarm calibrate robot=so101_amazing_hand part=arm
+port=/dev/ttyACM0``, then ``part=hand port=/dev/ttyACM1`` (files named after the part's model:
+``so101_arm_follower_default.json``, ``amazing_hand_follower_default.json``).
+
 Steps for an arm (the prompts say the same):
 
 1. Torque goes off on every servo; single-turn feedback and position mode are set.
@@ -70,6 +74,7 @@ class Config:
     side: str = "right"  # a side of the model (hands): right | left
     ids: list[int] = field(default_factory=list)  # servo ids in motor order; empty: the model's (hand: 1..8 / 11..18)
     published: str = ""  # hands: import this published config (r_hand.toml: offset/invert per servo) instead
+    part: str = ""  # a robot of parts (so101_amazing_hand): the part on this port, arm | hand
 
 
 def describe(cfg: Config) -> tuple[ArmDescription, str]:
@@ -77,7 +82,7 @@ def describe(cfg: Config) -> tuple[ArmDescription, str]:
     from twinarm.compose.registry import get_model
 
     entry = get_model(cfg.robot)
-    return entry.bus(cfg.role, cfg.side, cfg.ids), entry.calibration_name(cfg.name, cfg.side)
+    return entry.bus(cfg.role, cfg.side, cfg.ids, cfg.part), entry.calibration_name(cfg.name, cfg.side)
 
 
 def _importer(cfg: Config) -> CalibrationImport | None:

@@ -1,5 +1,8 @@
 """``twinarm emulate robot=so101 link=/tmp/so101``: serve emulated Feetech servos on a pty until Ctrl-C/SIGTERM.
 
+A robot of parts (``robot=so101_amazing_hand``: an arm bus and a hand bus) gets one pty per part, linked at
+``<link>-<part>`` (``/tmp/twinarm-bus-arm``, ``/tmp/twinarm-bus-hand``).
+
 ``physics=first_order`` (default) moves every shaft with the emulator's first-order model. ``physics=sim`` serves
 the SO-101 follower whose shafts are the joints of the MuJoCo scene (table and cube, the cube placed as episode
 ``seed`` of ``task`` places it), pre-calibrated with the nominal calibration; that calibration is written to a
@@ -26,7 +29,7 @@ HELP = "serve emulated Feetech servos (SO-101 by default) on a pty, for robots, 
 
 @dataclass
 class Config:
-    robot: str = "so101"  # so101 | amazing_hand (ignored when ids is given)
+    robot: str = "so101"  # so101 | amazing_hand | so101_amazing_hand (ignored when ids is given)
     role: str = "follower"  # a role of the model: follower | leader
     side: str = "right"  # a side of the model (hands): right | left
     ids: list[int] = field(default_factory=list)  # explicit servo ids instead of a robot, e.g. ids=[1,2,3]
@@ -46,23 +49,33 @@ class Config:
     reality: RealityConfig = dataclasses.field(default_factory=RealityConfig)  # physics=sim: reality.seed=N
 
 
-def emulator_config(cfg: Config) -> EmulatorConfig:
-    """The library config of a CLI config."""
+def emulator_config(cfg: Config, part: str = "") -> EmulatorConfig:
+    """The library config of a CLI config (of one ``part`` of a robot of parts)."""
     from twinarm.compose.registry import get_model
 
     mid = 512 if cfg.model.lower() == "scs0009" else 2048
+    link = cfg.link or None
     if cfg.ids:
         servos = [ServoConfig(i, cfg.model, mid) for i in cfg.ids]
     else:
-        servos = get_model(cfg.robot).emulator_servos(cfg.role, cfg.side)
+        servos = get_model(cfg.robot).emulator_servos(cfg.role, cfg.side, part)
+        link = f"{link}-{part}" if link and part else link
     return EmulatorConfig(
         servos=servos,
-        link=cfg.link or None,
+        link=link,
         baudrate=cfg.baudrate,
         wire_timing=cfg.wire_timing,
         return_delay=cfg.return_delay,
         faults=cfg.faults,
     )
+
+
+def emulator_configs(cfg: Config) -> dict[str, EmulatorConfig]:
+    """One emulated bus per part of the robot (``{"": config}`` for a robot on one bus, or explicit ids)."""
+    from twinarm.compose.registry import get_model
+
+    parts = [""] if cfg.ids else [bus.part for bus in get_model(cfg.robot).parts(cfg.role, cfg.side)]
+    return {part: emulator_config(cfg, part) for part in parts}
 
 
 @contextlib.contextmanager
@@ -104,13 +117,14 @@ def run(cfg: Config) -> None:
     try:
         with contextlib.ExitStack() as stack:
             if cfg.physics == "sim":
-                emu, emu_cfg = stack.enter_context(_sim_emulator(cfg))
+                emus = {"": stack.enter_context(_sim_emulator(cfg))}
             else:
-                emu_cfg = emulator_config(cfg)
-                emu = stack.enter_context(Emulator(emu_cfg))
-            servos = ", ".join(f"{s.id}:{s.model}" for s in emu_cfg.servos)
-            print(f"emulating {len(emu_cfg.servos)} servos ({servos}) at {cfg.baudrate} baud", flush=True)
-            print(f"port: {emu.port}", flush=True)
+                emus = {part: (stack.enter_context(Emulator(c)), c) for part, c in emulator_configs(cfg).items()}
+            for part, (emu, emu_cfg) in emus.items():
+                servos = ", ".join(f"{s.id}:{s.model}" for s in emu_cfg.servos)
+                bus = f"{part} bus: " if part else ""
+                print(f"{bus}emulating {len(emu_cfg.servos)} servos ({servos}) at {cfg.baudrate} baud", flush=True)
+                print(f"{part + ' ' if part else ''}port: {emu.port}", flush=True)
             print("serving; Ctrl-C or SIGTERM to stop", flush=True)
             try:
                 while not stop.wait(0.2):
@@ -118,10 +132,12 @@ def run(cfg: Config) -> None:
                         break
             except KeyboardInterrupt:
                 pass
-            s = emu.stats
+            stats = {part: emu.stats for part, (emu, _) in emus.items()}
     finally:
         signal.signal(signal.SIGTERM, previous)
-    print(
-        f"served {s.requests} requests, {s.replies} replies in {time.monotonic() - started:.1f} s "
-        f"(injected: {s.dropped} dropped, {s.corrupted} corrupted, {s.delayed} delayed; {s.rx_errors} bad requests)"
-    )
+    for part, s in stats.items():
+        print(
+            f"{part + ' bus: ' if part else ''}served {s.requests} requests, {s.replies} replies in "
+            f"{time.monotonic() - started:.1f} s (injected: {s.dropped} dropped, {s.corrupted} corrupted, "
+            f"{s.delayed} delayed; {s.rx_errors} bad requests)"
+        )

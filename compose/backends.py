@@ -6,6 +6,11 @@
 * ``"emulator"``: a dry run on an emulated servo bus served in-process on a pseudo-terminal (the same driver,
   calibration and safety code as a real arm, with an ideal calibration);
 * anything else: a serial port or pyserial URL of a real robot (``/dev/ttyACM0``, ``spy:///dev/ttyACM0``).
+
+A robot of parts (the SO-101 with the Amazing Hand: an arm bus and a hand bus) is one
+:class:`twinarm.hardware.composite.CompositeRobot`; ``port`` is the port of every part not in ``ports``
+(part -> port, e.g. ``+robot.ports.hand=/dev/ttyACM1``), and ``port=emulator`` serves every part's bus on its own
+pty. Each part uses its default calibration file (``twinarm calibrate robot=... part=...``).
 """
 
 from __future__ import annotations
@@ -44,6 +49,7 @@ class RobotConfig:
     camera_sources: dict[str, str] = dataclasses.field(default_factory=dict)
     camera_files: dict[str, str] = dataclasses.field(default_factory=dict)
     seed: int = 0
+    ports: dict[str, str] = dataclasses.field(default_factory=dict)  # a robot of parts: part -> port (default: port)
 
     def validate(self) -> None:
         """ConfigError names an unknown model, a role or side the model does not have, or a missing sim backend."""
@@ -57,7 +63,7 @@ class RobotConfig:
                 f"{simulated} (give robot.port=... for hardware, or robot.port=emulator)"
             )
         if self.port is not None:
-            entry.bus(self.role, self.side)  # raises on a role or side the model does not have
+            self.part_ports()  # raises on a role, side or part the model does not have, or two parts on one port
         if self.control_hz <= 0:
             raise ConfigError(f"robot.control_hz={self.control_hz}: must be > 0")
 
@@ -69,6 +75,29 @@ class RobotConfig:
             return get_model(self.model)
         except ConfigError as exc:
             raise ConfigError(f"robot.model: {exc}") from None
+
+    def part_ports(self) -> dict[str, str]:
+        """The port of each part of the robot (``{"": port}`` for a robot on one bus); ConfigError names an unknown
+        part or two parts on one bus."""
+        buses = self.entry().parts(self.role, self.side)
+        names = [bus.part for bus in buses]
+        unknown = sorted(set(self.ports) - set(names))
+        if unknown:
+            valid = ", ".join(n for n in names if n) or "none (one bus)"
+            raise ConfigError(f"robot.ports: {unknown} are not parts of robot {self.model}; valid parts: {valid}")
+        ports = {name: self.ports.get(name, self.port or "") for name in names}
+        shared = [name for name in names if self.port != EMULATOR and list(ports.values()).count(ports[name]) > 1]
+        if shared:
+            raise ConfigError(
+                f"robot.port={self.port}: parts {shared} of robot {self.model} are on separate buses; give each "
+                f"its own port (+robot.ports.{shared[-1]}=PORT) or robot.port=emulator"
+            )
+        if len(names) > 1 and self.calibration is not None:
+            raise ConfigError(
+                f"robot.calibration={self.calibration}: robot {self.model} has one calibration per part "
+                f"({', '.join(names)}); drop it to use their default files"
+            )
+        return ports
 
     def camera_specs(self) -> tuple[CameraSpec, ...]:
         return tuple(CameraSpec(name, self.camera_height, self.camera_width) for name in self.cameras)
@@ -101,16 +130,33 @@ def make_sim_robot(cfg: RobotConfig, sim_params: object = "") -> Robot:
 
 
 def make_hardware_robot(cfg: RobotConfig, stack: contextlib.ExitStack) -> Robot:
-    """A Feetech robot on ``cfg.port``; for ``port=emulator`` an emulator is started and closed with ``stack``."""
+    """A Feetech robot on ``cfg.port`` (a robot of parts: a CompositeRobot of one per part, cameras on the first);
+    for ``port=emulator`` an emulator per bus is started and closed with ``stack``."""
     from twinarm.compose.registry import DEFAULT_CALIBRATION_NAME
-    from twinarm.hardware.cameras import CameraConfig
+    from twinarm.hardware.composite import CompositeRobot
     from twinarm.hardware.robots import FeetechRobot, resolve_calibration
 
-    port = cfg.port
-    assert port is not None
-    calibration = cfg.calibration
-    if port == EMULATOR:
-        port, calibration = _start_emulator(cfg, stack)
+    assert cfg.port is not None
+    entry = cfg.entry()
+    cameras = _camera_configs(cfg)
+    parts = []
+    for part, port in cfg.part_ports().items():
+        calibration: object = cfg.calibration
+        if port == EMULATOR:
+            port, calibration = _start_emulator(cfg, stack, part)
+        desc = entry.bus(cfg.role, cfg.side, part=part)
+        name = entry.calibration_name(DEFAULT_CALIBRATION_NAME, cfg.side)
+        cal = resolve_calibration(desc, calibration, name)
+        cams, cameras = cameras, {}
+        parts.append((part, FeetechRobot(desc, port, cal, cameras=cams, control_hz=cfg.control_hz)))
+    if len(parts) == 1:
+        return parts[0][1]
+    return CompositeRobot(entry.spec.with_rate(cfg.control_hz), parts)
+
+
+def _camera_configs(cfg: RobotConfig) -> dict:
+    from twinarm.hardware.cameras import CameraConfig
+
     cameras = {}
     for name in cfg.cameras:
         if name in cfg.camera_sources:
@@ -118,12 +164,7 @@ def make_hardware_robot(cfg: RobotConfig, stack: contextlib.ExitStack) -> Robot:
             source: int | str = int(src) if str(src).isdigit() else str(src)
             cal = _camera_file(name, cfg.camera_files[name]) if name in cfg.camera_files else None
             cameras[name] = CameraConfig(source, width=cfg.camera_width, height=cfg.camera_height, calibration=cal)
-    entry = cfg.entry()
-    desc = entry.bus(cfg.role, cfg.side)
-    name = entry.calibration_name(DEFAULT_CALIBRATION_NAME, cfg.side)
-    return FeetechRobot(
-        desc, port, resolve_calibration(desc, calibration, name), cameras=cameras, control_hz=cfg.control_hz
-    )
+    return cameras
 
 
 def _camera_file(name: str, path: str) -> object:
@@ -135,16 +176,16 @@ def _camera_file(name: str, path: str) -> object:
     return cal
 
 
-def _start_emulator(cfg: RobotConfig, stack: contextlib.ExitStack) -> tuple[str, object]:
+def _start_emulator(cfg: RobotConfig, stack: contextlib.ExitStack, part: str = "") -> tuple[str, object]:
     from twinarm.hardware.calibration_io import write_calibration
     from twinarm.hardware.emulator.config import EmulatorConfig
     from twinarm.hardware.emulator.server import Emulator
     from twinarm.hardware.feetech.bus import FeetechBus
 
     entry = cfg.entry()
-    desc = entry.bus(cfg.role, cfg.side)
-    servos = entry.emulator_servos(cfg.role, cfg.side)
-    calibration = entry.nominal_calibration(cfg.role, cfg.side)
+    desc = entry.bus(cfg.role, cfg.side, part=part)
+    servos = entry.emulator_servos(cfg.role, cfg.side, part)
+    calibration = entry.nominal_calibration(cfg.role, cfg.side, part)
     emulator = stack.enter_context(Emulator(EmulatorConfig(servos=servos, baudrate=desc.baudrate)))
     # a factory-fresh emulated bus: store the ideal calibration in the servos' EEPROM as `twinarm calibrate` would
     with FeetechBus(emulator.port, desc.baudrate, desc.table) as bus:

@@ -136,7 +136,7 @@ def gripper_poses(
     the sim model (the world frame is the robot base frame in our scenes)."""
     import mujoco
 
-    m = mujoco.MjModel.from_xml_path(str(model.xml))
+    m = model.load()
     d = mujoco.MjData(m)
     if mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_BODY, body) < 0:
         raise CameraCalibrationError(f"{model.xml.name} has no body {body!r}")

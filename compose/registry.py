@@ -24,12 +24,13 @@ from twinarm.hardware.calibration import Calibration
 from twinarm.hardware.calibration_io import nominal_calibration
 from twinarm.hardware.emulator.config import SO101_START_OFFSETS, ServoConfig, servos_for
 from twinarm.hardware.hand import AMAZING_HAND_LEFT, AMAZING_HAND_RIGHT, calibration_from_published
-from twinarm.hardware.motors import SO101_FOLLOWER, SO101_LEADER, ArmDescription, Role
+from twinarm.hardware.motors import SO101_ARM_FOLLOWER, SO101_FOLLOWER, SO101_LEADER, ArmDescription, Role
 from twinarm.robot.errors import ConfigError
-from twinarm.robot.models import AMAZING_HAND, SO101
+from twinarm.robot.models import AMAZING_HAND, SO101, SO101_AMAZING_HAND
 from twinarm.robot.spec import RobotSpec
 from twinarm.robot.teleop import Workspace
-from twinarm.sim.envs import AMAZING_HAND_FAMILY, SO101_FAMILY, TaskFamily
+from twinarm.sim.arm_hand_scene import SO101_AMAZING_HAND_SIM
+from twinarm.sim.envs import AMAZING_HAND_FAMILY, SO101_AMAZING_HAND_FAMILY, SO101_FAMILY, TaskFamily
 from twinarm.sim.sim_robot import AMAZING_HAND_SIM, SO101_SIM, SimModel
 
 #: The calibration name that means "the model's default" (a model with sides defaults to the side's name).
@@ -54,11 +55,13 @@ class EEModel(NamedTuple):
 
 class Bus(NamedTuple):
     """One physical robot of a model on a Feetech bus: its role, its side (``""`` for a model without sides) and the
-    description the driver uses."""
+    description the driver uses. ``part``: which part of a robot made of parts it is (``arm``, ``hand``: one bus
+    each, their descriptions' joints concatenated in registry order make the model's spec); ``""`` for one bus."""
 
     role: Role
     side: str
     description: ArmDescription
+    part: str = ""
 
 
 #: Import of a published calibration file: (path, side, servo ids, calibration name) -> Calibration.
@@ -71,8 +74,11 @@ class RobotModel:
     ``sim`` / ``tasks``: the MuJoCo model and its task family (None: no simulation backend / no tasks).
     ``ee``: the end-effector model for IK teleop (None: none). ``keyboard``: the keyboard teleop mapping.
     ``emulator_offsets_ticks``: start position of each emulated servo [ticks from its middle tick]; ``sim_bus``:
-    ``twinarm.compose.hil`` serves its follower on an emulated bus with MuJoCo physics. ``published_calibration``:
-    import of the vendor's calibration file (``twinarm calibrate published=...``), None when there is none."""
+    ``twinarm.compose.hil`` serves its follower on an emulated bus with MuJoCo physics (for a model of parts: over
+    all their motors, in part order). ``published_calibration``:
+    import of the vendor's calibration file (``twinarm calibrate published=...``), None when there is none.
+    ``leader_model``: a model without a leader role of its own is teleoperated by this model's leader arm, on the
+    joints they share by name (the SO-101 leader drives the arm of the SO-101 with a hand); "" = its own."""
 
     spec: RobotSpec
     buses: tuple[Bus, ...]
@@ -83,15 +89,22 @@ class RobotModel:
     emulator_offsets_ticks: tuple[int, ...] = ()
     sim_bus: bool = False
     published_calibration: CalibrationImport | None = None
+    leader_model: str = ""
 
     def __post_init__(self) -> None:
         if self.sim is not None and self.sim.spec.joint_names != self.spec.joint_names:
             raise ConfigError(f"{self.name}: sim model joints {self.sim.spec.joint_names} != {self.spec.joint_names}")
         if self.tasks is not None and self.tasks.model is not self.sim:
             raise ConfigError(f"{self.name}: its task family simulates {self.tasks.model.spec.name}, not its sim model")
-        for bus in self.buses:
-            if bus.description.spec.joint_names != self.spec.joint_names:
-                raise ConfigError(f"{self.name}: bus {bus.description.name} is for spec {bus.description.spec.name}")
+        for role, side in dict.fromkeys((bus.role, bus.side) for bus in self.buses):
+            group = [bus for bus in self.buses if (bus.role, bus.side) == (role, side)]
+            joints = tuple(j for bus in group for j in bus.description.spec.joint_names)
+            names = [bus.description.name for bus in group]
+            if joints != self.spec.joint_names:
+                raise ConfigError(f"{self.name}: buses {names} drive joints {joints}, not {self.spec.joint_names}")
+            parts = [bus.part for bus in group]
+            if len(group) > 1 and ("" in parts or len(set(parts)) != len(parts)):
+                raise ConfigError(f"{self.name}: buses {names} of role={role.value} side={side} need distinct parts")
         if self.keyboard is KeyboardTeleop.END_EFFECTOR and (self.ee is None or self.sim is None):
             raise ConfigError(f"{self.name}: end-effector keyboard teleop needs an ee model and a sim model")
 
@@ -109,31 +122,59 @@ class RobotModel:
         """The sides (``right``, ``left``); empty for a model without handedness."""
         return tuple(dict.fromkeys(bus.side for bus in self.buses if bus.side))
 
-    def bus(self, role: str = Role.FOLLOWER.value, side: str = DEFAULT_SIDE, ids: Sequence[int] = ()) -> ArmDescription:
-        """The bus description of the ``role`` robot on ``side`` (ignored without sides), its servos readdressed
-        to ``ids`` (motor order; empty: the defaults). ConfigError lists the valid roles, sides or id count."""
+    def parts(self, role: str = Role.FOLLOWER.value, side: str = DEFAULT_SIDE) -> tuple[Bus, ...]:
+        """The buses of the ``role`` robot on ``side`` (ignored without sides), in part order: one for a robot on
+        one bus. ConfigError lists the valid roles or sides."""
         if role not in self.roles:
             raise ConfigError(f"role={role!r} is not a role of robot {self.name}; valid roles: {', '.join(self.roles)}")
         if self.sides and side not in self.sides:
             raise ConfigError(f"side={side!r} is not a side of robot {self.name}; valid sides: {', '.join(self.sides)}")
         want = side if self.sides else ""
-        found = [b.description for b in self.buses if b.role.value == role and b.side == want]
+        found = tuple(b for b in self.buses if b.role.value == role and b.side == want)
         if not found:
             valid = ", ".join(f"role={b.role.value} side={b.side}" for b in self.buses)
             raise ConfigError(f"robot {self.name} has no role={role} side={side}; valid: {valid}")
-        return _readdressed(found[0], ids) if len(ids) else found[0]
+        return found
+
+    def bus(
+        self, role: str = Role.FOLLOWER.value, side: str = DEFAULT_SIDE, ids: Sequence[int] = (), part: str = ""
+    ) -> ArmDescription:
+        """The bus description of the ``role`` robot on ``side`` (ignored without sides) or of its ``part`` (a
+        robot of parts: one bus each), its servos readdressed to ``ids`` (motor order; empty: the defaults).
+        ConfigError lists the valid roles, sides, parts or id count."""
+        found = self.parts(role, side)
+        chosen = [b for b in found if b.part == part] if part or len(found) > 1 else list(found)
+        if len(chosen) != 1:
+            valid = ", ".join(b.part for b in found if b.part) or '"" (one bus)'
+            raise ConfigError(f"part={part!r}: robot {self.name} has one bus per part; valid parts: {valid}")
+        desc = chosen[0].description
+        return _readdressed(desc, ids) if len(ids) else desc
 
     def calibration_name(self, name: str, side: str) -> str:
         """The calibration file name of robot ``name``: a model with sides names its default calibration by side."""
         return side if self.sides and name == DEFAULT_CALIBRATION_NAME else name
 
-    def nominal_calibration(self, role: str = Role.FOLLOWER.value, side: str = DEFAULT_SIDE) -> Calibration:
-        """An ideal calibration of the ``role`` robot on ``side``: what its emulated servos need."""
-        return nominal_calibration(self.bus(role, side), name="nominal")
+    def nominal_calibration(
+        self, role: str = Role.FOLLOWER.value, side: str = DEFAULT_SIDE, part: str = ""
+    ) -> Calibration:
+        """An ideal calibration of the ``role`` robot on ``side`` (or its ``part``): what its emulated servos need."""
+        return nominal_calibration(self.bus(role, side, part=part), name="nominal")
 
-    def emulator_servos(self, role: str = Role.FOLLOWER.value, side: str = DEFAULT_SIDE) -> list[ServoConfig]:
-        """The emulated servos of the ``role`` robot on ``side`` (ids, servo model, start positions)."""
-        return servos_for(self.bus(role, side), self.emulator_offsets_ticks)
+    def emulator_servos(
+        self, role: str = Role.FOLLOWER.value, side: str = DEFAULT_SIDE, part: str = ""
+    ) -> list[ServoConfig]:
+        """The emulated servos of the ``role`` robot on ``side`` (or its ``part``): ids, servo model, start
+        positions (the part's slice of ``emulator_offsets_ticks``)."""
+        desc = self.bus(role, side, part=part)
+        offsets = self.emulator_offsets_ticks
+        if offsets:
+            start = 0
+            for bus in self.parts(role, side):
+                if bus.description is desc:
+                    break
+                start += len(bus.description.motors)
+            offsets = offsets[start : start + len(desc.motors)]
+        return servos_for(desc, offsets)
 
 
 def _readdressed(desc: ArmDescription, ids: Sequence[int]) -> ArmDescription:
@@ -171,8 +212,22 @@ AMAZING_HAND_MODEL = RobotModel(
     published_calibration=calibration_from_published,
 )
 
+# The SO-101 with the Amazing Hand on its wrist in place of the gripper: the arm's five servos on one bus, the hand's
+# eight on another (ids 1..8 on both buses would clash on one). Teleop: the SO-101 leader arm drives the arm, the
+# keyboard's hand poses drive the hand.
+SO101_AMAZING_HAND_MODEL = RobotModel(
+    spec=SO101_AMAZING_HAND,
+    buses=(Bus(Role.FOLLOWER, "", SO101_ARM_FOLLOWER, "arm"), Bus(Role.FOLLOWER, "", AMAZING_HAND_RIGHT, "hand")),
+    sim=SO101_AMAZING_HAND_SIM,
+    tasks=SO101_AMAZING_HAND_FAMILY,
+    keyboard=KeyboardTeleop.HAND_POSES,
+    leader_model=SO101.name,
+    emulator_offsets_ticks=SO101_START_OFFSETS[: len(SO101_ARM_FOLLOWER.motors)]
+    + (0,) * len(AMAZING_HAND_RIGHT.motors),
+)
+
 #: Every robot model twinarm knows, by name: the one table of models.
-MODELS: dict[str, RobotModel] = {m.name: m for m in (SO101_MODEL, AMAZING_HAND_MODEL)}
+MODELS: dict[str, RobotModel] = {m.name: m for m in (SO101_MODEL, AMAZING_HAND_MODEL, SO101_AMAZING_HAND_MODEL)}
 
 
 def get_model(name: str) -> RobotModel:

@@ -31,6 +31,7 @@ from twinarm.compose.scripted import IdleSource, WaveSource
 from twinarm.robot.errors import ConfigError
 from twinarm.robot.loop import ActionSource
 from twinarm.robot.robot import Observation, Robot
+from twinarm.robot.spec import RobotSpec
 from twinarm.robot.teleop import KEY_MAP, KEYBOARD_HELP
 
 if TYPE_CHECKING:
@@ -83,7 +84,7 @@ def build_source(
     if name not in SOURCES:
         raise ConfigError(f"source={name!r} is not valid; valid sources: {', '.join(SOURCES)}")
     if name == "leader":
-        return BuiltSource(_leader(robot, options.leader, stack))
+        return _leader(robot, options.leader, keys, stack)
     if name == "keyboard":
         return _keyboard(robot, options.teleop, keys)
     if name == "gamepad":
@@ -101,19 +102,32 @@ def build_source(
     return BuiltSource(IdleSource())
 
 
-def _leader(robot: Robot, cfg: RobotConfig, stack: contextlib.ExitStack) -> ActionSource:
-    from twinarm.robot.sources import LeaderSource
+def _leader(robot: Robot, cfg: RobotConfig, keys: KeyHub | None, stack: contextlib.ExitStack) -> BuiltSource:
+    """The robot's leader arm joint to joint; a robot teleoperated by another model's leader (its ``leader_model``)
+    gets the joints they share from it and the rest from its keyboard mapping (hand poses) when keys are given,
+    else they hold still."""
+    from twinarm.compose.registry import get_model
+    from twinarm.robot.sources import JointMixSource, LeaderSource
 
     if cfg.port is None:
         raise ConfigError("source=leader needs leader.port=... (a serial port, or emulator for a dry run)")
-    cfg = dataclasses.replace(cfg, model=robot.spec.name, control_hz=robot.spec.control_hz)
+    model = get_model(robot.spec.name).leader_model or robot.spec.name
+    cfg = dataclasses.replace(cfg, model=model, control_hz=robot.spec.control_hz)
     leader = stack.enter_context(open_robot(cfg))
-    return LeaderSource(leader, robot.spec.joint_names)
+    names = leader.spec.joint_names
+    if names == robot.spec.joint_names:
+        return BuiltSource(LeaderSource(leader, names))
+    parts: list[tuple[ActionSource, tuple[str, ...]]] = [(LeaderSource(leader, names), names)]
+    rest = tuple(j for j in robot.spec.joints if j.name not in names)
+    if keys is None or not rest:
+        return BuiltSource(JointMixSource(robot.spec, parts))
+    spec = dataclasses.replace(robot.spec, name=f"{robot.spec.name} (keys)", joints=rest, cameras=())
+    keyboard = _keyboard_for(spec, keys)
+    parts.append((keyboard.source, spec.joint_names))
+    return keyboard._replace(source=JointMixSource(robot.spec, parts))
 
 
 def _ik_source(robot: Robot, device: Any) -> ActionSource:
-    import mujoco
-
     from twinarm.compose.registry import MODELS, get_model
     from twinarm.robot.teleop import CartesianTeleopSource
     from twinarm.sim.ik import ArmIK
@@ -123,7 +137,7 @@ def _ik_source(robot: Robot, device: Any) -> ActionSource:
     if ee is None or sim is None:
         valid = [name for name, m in MODELS.items() if m.ee is not None and m.sim is not None]
         raise ConfigError(f"end-effector teleop has no kinematic model for robot {entry.name!r}; models: {valid}")
-    ik = ArmIK(mujoco.MjModel.from_xml_path(str(sim.xml)), robot.spec.joint_names, ee.arm_joints)
+    ik = ArmIK(sim.load(), robot.spec.joint_names, ee.arm_joints)
     return CartesianTeleopSource(robot.spec, device, ik, ee.workspace, gripper_joint=ee.gripper)
 
 
@@ -133,15 +147,27 @@ def _keyboard(robot: Robot, cfg: TeleopSettings, keys: KeyHub | None) -> BuiltSo
     from twinarm.compose.registry import KeyboardTeleop, get_model
 
     if get_model(robot.spec.name).keyboard is KeyboardTeleop.HAND_POSES:
-        from twinarm.robot.hand_poses import FINGER_KEYS, HAND_KEYS_HELP, POSE_KEYS, HandPoseSource
-
-        hand = HandPoseSource(keys.view(), robot.spec)
-        claimed = frozenset(POSE_KEYS) | frozenset(FINGER_KEYS) | {"up", "down", "left", "right"}
-        return BuiltSource(hand, claimed, HAND_KEYS_HELP, lambda: hand.quit)
+        return _keyboard_for(robot.spec, keys)
     from twinarm.robot.teleop import KeyboardEE
 
     device = KeyboardEE(keys.view(), step_m=cfg.step_m, step_rad=cfg.step_rad)
     return BuiltSource(_ik_source(robot, device), frozenset(KEY_MAP), KEYBOARD_HELP)
+
+
+def _keyboard_for(spec: RobotSpec, keys: KeyHub) -> BuiltSource:
+    """Hand poses on the keys for the hand joints of ``spec``; its other joints (an arm carrying the hand) hold."""
+    from twinarm.robot.hand_poses import FINGER_KEYS, HAND_KEYS_HELP, POSE_KEYS, HandPoseSource
+    from twinarm.robot.models import AMAZING_HAND
+    from twinarm.robot.sources import JointMixSource
+
+    hand_joints = tuple(j for j in spec.joints if j.name in AMAZING_HAND.joint_names)
+    hand_spec = dataclasses.replace(spec, name=f"{spec.name} (hand)", joints=hand_joints, cameras=())
+    hand = HandPoseSource(keys.view(), hand_spec)
+    source: ActionSource = hand
+    if hand_spec.joint_names != spec.joint_names:
+        source = JointMixSource(spec, [(hand, hand_spec.joint_names)])
+    claimed = frozenset(POSE_KEYS) | frozenset(FINGER_KEYS) | {"up", "down", "left", "right"}
+    return BuiltSource(source, claimed, HAND_KEYS_HELP, lambda: hand.quit)
 
 
 def _gamepad(robot: Robot, cfg: TeleopSettings, stack: contextlib.ExitStack) -> ActionSource:

@@ -15,7 +15,7 @@ from typing import NamedTuple
 from twinarm.hardware.feetech.registers import ModelTable
 from twinarm.hardware.feetech.tables import STS3215
 from twinarm.robot.errors import ConfigError
-from twinarm.robot.models import SO101
+from twinarm.robot.models import SO101, SO101_ARM
 from twinarm.robot.spec import RobotSpec
 from twinarm.robot.transmission import LinearTransmission
 
@@ -148,4 +148,16 @@ SO101_LEADER = ArmDescription(
     table=STS3215,
     motors=_so101_motors(_SO101_LEADER_GEARS),
     zero_pose_help=SO101_ZERO_POSE,
+)
+
+# The SO-101 follower without its gripper servo (ids 1..5, the arm joints): the arm part of a robot that carries a
+# hand on its wrist instead (the hand on its own bus, twinarm.compose.registry).
+SO101_ARM_FOLLOWER = ArmDescription(
+    name="so101_arm_follower",
+    spec=SO101_ARM,
+    role=Role.FOLLOWER,
+    table=STS3215,
+    motors=_so101_motors(_SO101_FOLLOWER_GEARS)[: SO101_ARM.num_joints],
+    gripper_joint=None,
+    zero_pose_help="\n".join(SO101_ZERO_POSE.splitlines()[: SO101_ARM.num_joints]),
 )

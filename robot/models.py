@@ -6,7 +6,7 @@ Adding a robot model means adding a spec here (plus its MJCF under ``sim/models`
 
 from __future__ import annotations
 
-from twinarm.robot.spec import CameraSpec, JointSpec, RobotSpec
+from twinarm.robot.spec import CameraSpec, JointSpec, RobotSpec, concatenated
 
 # STS3215 no-load speed: 0.222 s / 60 deg at 7.4 V (Feetech STS3215 datasheet) = 4.71 rad/s. The SO-101
 # follower runs them geared 1/345 with the output at the joint, so this is the joint speed bound.
@@ -52,3 +52,10 @@ AMAZING_HAND = RobotSpec(
     cameras=(),
     control_hz=30.0,
 )
+
+# The SO-101 arm without its gripper (the first five joints), as the part of a robot that carries a hand instead.
+SO101_ARM = RobotSpec(name="so101_arm", joints=SO101_JOINTS[:5], cameras=(), control_hz=30.0)
+
+# The SO-101 with the Amazing Hand on its wrist in place of the gripper: arm joints, then hand joints (each part on
+# its own Feetech bus; twinarm.compose.registry).
+SO101_AMAZING_HAND = concatenated("so101_amazing_hand", (SO101_ARM, AMAZING_HAND), cameras=SO101.cameras)

@@ -169,3 +169,12 @@ def validate_spec(spec: RobotSpec) -> None:
         raise SpecError(f"robot {spec.name!r}: control_hz {spec.control_hz} must be > 0")
     if not (0 < spec.max_velocity_scale <= 10):
         raise SpecError(f"robot {spec.name!r}: max_velocity_scale {spec.max_velocity_scale} must be in (0, 10]")
+
+
+def concatenated(name: str, parts: tuple[RobotSpec, ...], cameras: tuple[CameraSpec, ...] = ()) -> RobotSpec:
+    """The spec of a robot made of ``parts`` (e.g. an arm and the hand on its wrist): their joints in part order,
+    ``cameras``, and the parts' common control rate [Hz]; SpecError when the rates differ or joint names clash."""
+    rates = {p.control_hz for p in parts}
+    if len(rates) != 1:
+        raise SpecError(f"robot {name!r}: parts {[p.name for p in parts]} run at different rates {sorted(rates)} Hz")
+    return RobotSpec(name, tuple(j for p in parts for j in p.joints), tuple(cameras), rates.pop())

@@ -59,3 +59,14 @@ def finger_pairs(n_fingers: int) -> LinearTransmission:
     """Two servos per finger, ordered (m1, m2) per finger -> (flexion, abduction) per finger."""
     block = np.array([[0.5, -0.5], [0.5, 0.5]])
     return LinearTransmission(np.kron(np.eye(n_fingers), block))
+
+
+def block(*parts: LinearTransmission) -> LinearTransmission:
+    """The transmission of a robot made of parts: each part's matrix on the diagonal, in part order."""
+    n = sum(p.size for p in parts)
+    matrix = np.zeros((n, n))
+    start = 0
+    for p in parts:
+        matrix[start : start + p.size, start : start + p.size] = p.matrix
+        start += p.size
+    return LinearTransmission(matrix)

@@ -22,6 +22,8 @@ import numpy as np
 
 from twinarm.robot.errors import ConfigError
 from twinarm.robot.spec import CameraSpec
+from twinarm.sim.arm_hand_scene import SO101_AMAZING_HAND_SIM, ArmHandScene
+from twinarm.sim.arm_hand_tasks import ARM_HAND_TASKS
 from twinarm.sim.arm_tasks import ARM_TASKS, ArmScene
 from twinarm.sim.hand_scene import HandScene
 from twinarm.sim.hand_tasks import HAND_TASKS
@@ -47,9 +49,16 @@ SO101_FAMILY = TaskFamily(SO101_SIM, ARM_TASKS, ArmScene, ("front", "wrist"), la
 AMAZING_HAND_FAMILY = TaskFamily(
     AMAZING_HAND_SIM, HAND_TASKS, HandScene, (), lambda t: "AmazingHand" + t.title().replace("_", "")
 )
+SO101_AMAZING_HAND_FAMILY = TaskFamily(
+    SO101_AMAZING_HAND_SIM,
+    ARM_HAND_TASKS,
+    ArmHandScene,
+    ("front", "wrist"),
+    lambda t: "SO101AmazingHand" + t.title().replace("_", ""),
+)
 #: Every task family; importing this module registers their tasks as gymnasium ids. The model registry
 #: (``twinarm.compose.registry``) binds each family to its robot model.
-FAMILIES: tuple[TaskFamily, ...] = (SO101_FAMILY, AMAZING_HAND_FAMILY)
+FAMILIES: tuple[TaskFamily, ...] = (SO101_FAMILY, AMAZING_HAND_FAMILY, SO101_AMAZING_HAND_FAMILY)
 
 #: Every twinarm/ environment by task name (task names are unique across robots).
 ENV_IDS: dict[str, str] = {task: f"twinarm/{family.env_name(task)}-v0" for family in FAMILIES for task in family.tasks}

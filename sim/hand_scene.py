@@ -100,6 +100,24 @@ def _object_info(obj: HandObject) -> dict[str, np.ndarray]:
     return {"object_shape": np.array(OBJECT_SHAPES.index(obj.shape)), "object_size": np.array(obj.size)}
 
 
+def set_object(robot: SimRobot, geoms: dict[str, int], body: int, rgba: np.ndarray, obj: HandObject) -> None:
+    """Enable ``obj``'s shape (of the object ``body``'s shape ``geoms``, drawn with ``rgba``) at its size and mass in
+    ``robot``'s model; the other shapes neither collide nor show. Recomputes the model's derived constants (which
+    resets the state) with ``mj_setConst``."""
+    m = robot.model
+    for shape, g in geoms.items():
+        on = shape == obj.shape
+        m.geom_contype[g] = 1 if on else 0
+        m.geom_conaffinity[g] = 3 if on else 0
+        m.geom_rgba[g, 3] = rgba[3] if on else 0.0
+    m.geom_size[geoms[obj.shape]] = obj.size
+    m.body_mass[body] = obj.mass
+    m.body_inertia[body] = _inertia(obj)
+    m.body_ipos[body] = 0.0
+    m.body_iquat[body] = (1.0, 0.0, 0.0, 0.0)
+    mujoco.mj_setConst(m, robot.data)
+
+
 class HandScene:
     """Handles to the wrist, object and sites of ``scene_hand.xml`` in a connected SimRobot."""
 
@@ -127,20 +145,7 @@ class HandScene:
     def configure_object(self, obj: HandObject) -> None:
         """Enable ``obj``'s shape at its size and mass; the other shapes neither collide nor show. Recomputes the
         model's derived constants, which resets the state: call :meth:`reset_robot` afterwards."""
-        m = self.robot.model
-        for shape, g in self.object_geoms.items():
-            on = shape == obj.shape
-            m.geom_contype[g] = 1 if on else 0
-            m.geom_conaffinity[g] = 3 if on else 0
-            m.geom_rgba[g, 3] = self.object_rgba[3] if on else 0.0
-        g = self.object_geoms[obj.shape]
-        m.geom_size[g] = obj.size
-        b = self.object_body
-        m.body_mass[b] = obj.mass
-        m.body_inertia[b] = _inertia(obj)
-        m.body_ipos[b] = 0.0
-        m.body_iquat[b] = (1.0, 0.0, 0.0, 0.0)
-        mujoco.mj_setConst(m, self.robot.data)
+        set_object(self.robot, self.object_geoms, self.object_body, self.object_rgba, obj)
         self.object = obj
         self.object_info = _object_info(obj)
 

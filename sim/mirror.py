@@ -32,7 +32,7 @@ class MirrorScene:
     """The scene of ``sim_model`` with its robot joints ``joint_names`` set from measurements [rad]."""
 
     def __init__(self, sim_model: SimModel, joint_names: Sequence[str]) -> None:
-        self.model = mujoco.MjModel.from_xml_path(str(sim_model.xml))
+        self.model = sim_model.load()
         self.data = mujoco.MjData(self.model)
         missing = [n for n in joint_names if mujoco.mj_name2id(self.model, mujoco.mjtObj.mjOBJ_JOINT, n) < 0]
         if missing:

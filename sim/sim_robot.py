@@ -34,6 +34,7 @@ from twinarm.robot.spec import JOINT_POS, JOINT_VEL, RobotSpec, image_key
 from twinarm.robot.transmission import LinearTransmission, finger_pairs
 from twinarm.sim.actuation import ServoEffects, apply_params
 from twinarm.sim.camera_alignment import apply_camera, render_size
+from twinarm.sim.mjcf_compose import Composition
 from twinarm.sim.render import CameraRenderer
 from twinarm.sim.servo_models import AMAZING_HAND_PHYSICS, SO101_PHYSICS, resolve_params
 from twinarm.sim.servo_physics import MJCF_ONLY, ServoPhysics
@@ -51,6 +52,8 @@ class SimModel(NamedTuple):
     ``home``: joint positions [rad] at reset (spec order). ``transmission``: joint space -> actuator (motor) space,
     None when there is one position actuator per joint. ``max_timestep_s``: the largest physics step [s].
     ``physics``: its servo physics (sim-parameter presets, default preset, hidden-reality family; sim.servo_models).
+    ``composition``: how the model is made from ``xml`` and other models' files (``sim.mjcf_compose``; None: ``xml``
+    is the whole model).
     """
 
     spec: RobotSpec
@@ -59,6 +62,15 @@ class SimModel(NamedTuple):
     transmission: LinearTransmission | None = None
     max_timestep_s: float = 0.002
     physics: ServoPhysics = MJCF_ONLY
+    composition: Composition | None = None
+
+    def load(self) -> mujoco.MjModel:
+        """The compiled MuJoCo model (a fresh one per call); ConfigError names a missing file or element."""
+        if self.composition is not None:
+            return self.composition.compile(self.xml)
+        if not self.xml.is_file():
+            raise ConfigError(f"sim model file {self.xml} does not exist")
+        return mujoco.MjModel.from_xml_path(str(self.xml))
 
 
 # A ready pose: grasp point 8 cm above the table at x = 0.2 m, pointing down, jaws open (solved with sim.ik).
@@ -116,9 +128,7 @@ class SimRobot(Robot):
 
     # -- Robot hooks ----------------------------------------------------------------------------------------
     def _connect(self) -> None:
-        if not self.sim_model.xml.is_file():
-            raise ConfigError(f"sim model file {self.sim_model.xml} does not exist")
-        m = mujoco.MjModel.from_xml_path(str(self.sim_model.xml))
+        m = self.sim_model.load()
         m.opt.timestep = self.timestep_s
         self.model, self.data = m, mujoco.MjData(m)
         names = self.spec.joint_names

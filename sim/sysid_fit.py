@@ -45,7 +45,7 @@ class Replay:
         if sim_model.transmission is not None:
             raise ConfigError(f"sysid fits one servo per joint; {sim_model.spec.name} has a transmission")
         self.names = sim_model.spec.joint_names
-        m = mujoco.MjModel.from_xml_path(str(sim_model.xml))
+        m = sim_model.load()
         period = 1.0 / log.control_hz
         self.n_sub = max(1, math.ceil(period / sim_model.max_timestep_s - 1e-9))  # as SimRobot chooses it
         m.opt.timestep = period / self.n_sub

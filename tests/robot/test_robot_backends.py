@@ -31,6 +31,7 @@ BACKENDS = _backends()
 def test_the_registry_promises_the_known_backends() -> None:
     expected = {"sim-so101", "sim-amazing_hand", "emulated-so101-follower", "emulated-so101-leader"}
     expected |= {"emulated-amazing_hand-follower-right", "emulated-amazing_hand-follower-left"}
+    expected |= {"sim-so101_amazing_hand", "emulated-so101_amazing_hand-follower"}
     assert expected <= set(BACKENDS)
 
 

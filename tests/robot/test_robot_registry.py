@@ -36,7 +36,7 @@ def test_entry_is_filed_under_its_spec_name(entry: RobotModel) -> None:
 def test_sim_model_has_the_spec_joints_limits_and_actuators(entry: RobotModel) -> None:
     if entry.sim is None:
         pytest.skip(f"{entry.name} has no simulation backend")
-    m = mujoco.MjModel.from_xml_path(str(entry.sim.xml))
+    m = entry.sim.load()
     for joint in entry.spec.joints:
         assert mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_JOINT, joint.name) >= 0, f"{joint.name} missing in MJCF"
         np.testing.assert_allclose(m.joint(joint.name).range, (joint.lower, joint.upper), atol=1e-6)
@@ -45,8 +45,8 @@ def test_sim_model_has_the_spec_joints_limits_and_actuators(entry: RobotModel) -
         np.asarray(entry.sim.home) <= entry.spec.upper
     )
     actuators = tuple(m.actuator(i).name for i in range(m.nu))
-    for bus in entry.buses:  # position actuators in the order the bus orders its motors (the joints, or the servos)
-        motors = bus.description.motor_names
+    for bus in entry.buses:  # position actuators in the order the buses order their motors (joints, or servos)
+        motors = tuple(name for b in entry.parts(bus.role.value, bus.side) for name in b.description.motor_names)
         assert actuators[: len(motors)] == motors, f"{bus.description.name}: actuators {actuators}"
         n_act = entry.spec.num_joints if entry.sim.transmission is None else entry.sim.transmission.size
         assert len(motors) == n_act
@@ -63,12 +63,13 @@ def test_task_family_is_the_sim_models_and_registered(entry: RobotModel) -> None
 
 def test_every_bus_drives_the_spec_and_emulates_its_servos(entry: RobotModel) -> None:
     for bus in entry.buses:
-        desc = entry.bus(bus.role.value, bus.side)
+        desc = entry.bus(bus.role.value, bus.side, part=bus.part)
         assert desc is bus.description and desc.role is bus.role
-        assert desc.spec.joint_names == entry.spec.joint_names
-        servos = entry.emulator_servos(bus.role.value, bus.side)
+        parts = entry.parts(bus.role.value, bus.side)
+        assert tuple(j for b in parts for j in b.description.spec.joint_names) == entry.spec.joint_names
+        servos = entry.emulator_servos(bus.role.value, bus.side, bus.part)
         assert [(s.id, s.model) for s in servos] == [(i, desc.table.name.lower()) for i in desc.ids]
-        cal = entry.nominal_calibration(bus.role.value, bus.side)
+        cal = entry.nominal_calibration(bus.role.value, bus.side, bus.part)
         assert tuple(m.joint for m in cal.motors) == desc.motor_names and cal.role == bus.role.value
 
 
@@ -78,7 +79,7 @@ def test_teleop_data_fits_the_model(entry: RobotModel) -> None:
 
         assert set(entry.ee.arm_joints) | {entry.ee.gripper} <= set(entry.spec.joint_names)
         assert np.all(entry.ee.workspace.low < entry.ee.workspace.high)
-        model = mujoco.MjModel.from_xml_path(str(entry.sim.xml))
+        model = entry.sim.load()
         ArmIK(model, entry.spec.joint_names, entry.ee.arm_joints)  # its site exists on the model
     if entry.keyboard is KeyboardTeleop.HAND_POSES:
         from twinarm.robot.hand_poses import POSE_NAMES, hand_pose
@@ -106,6 +107,22 @@ def test_role_side_and_ids_are_validated_with_the_valid_values() -> None:
     assert arm.sides == () and arm.bus("leader", "left") is arm.bus("leader", "right")  # no handedness: ignored
     assert hand.bus("follower", "left", ids=range(21, 29)).ids == tuple(range(21, 29))
     assert hand.calibration_name("default", "left") == "left" and arm.calibration_name("default", "left") == "default"
+
+
+def test_a_robot_of_parts_has_one_bus_per_part_and_names_them() -> None:
+    both = get_model("so101_amazing_hand")
+    arm, hand = both.parts()
+    assert (arm.part, hand.part) == ("arm", "hand")
+    assert arm.description.spec.joint_names + hand.description.spec.joint_names == both.spec.joint_names
+    assert both.bus(part="hand") is hand.description
+    assert both.bus(part="arm", ids=range(11, 16)).ids == (11, 12, 13, 14, 15)
+    with pytest.raises(ConfigError, match="valid parts: arm, hand"):
+        both.bus()
+    with pytest.raises(ConfigError, match="valid parts: arm, hand"):
+        both.bus(part="gripper")
+    arm_servos, hand_servos = both.emulator_servos(part="arm"), both.emulator_servos(part="hand")
+    assert [s.position for s in arm_servos] == [2048 + d for d in get_model("so101").emulator_offsets_ticks[:5]]
+    assert {s.model for s in hand_servos} == {"scs0009"}
 
 
 # -- no command compares model names, no table is keyed by them --------------------------------------------------
@@ -160,7 +177,7 @@ def test_every_sim_model_carries_consistent_servo_physics(entry: RobotModel) -> 
     assert physics.default in physics.presets
     assert {entry.sim: 1}[entry.sim] == 1  # a sim model stays usable as a key (its physics hashes by identity)
     default_params(entry.sim)
-    m = mujoco.MjModel.from_xml_path(str(entry.sim.xml))
+    m = entry.sim.load()
     n_act = entry.spec.num_joints if entry.sim.transmission is None else entry.sim.transmission.size
     actuators = {m.actuator(i).name for i in range(n_act)}
     drawn = [preset(entry.sim, name) for name in physics.presets]
