@@ -32,6 +32,7 @@ from twinarm.compose.sources import (
     build_source,
     leader_default,
 )
+from twinarm.compose.viewer import DisplayConfig, open_display
 from twinarm.robot.errors import ConfigError
 from twinarm.robot.loop import run_loop, terminate_on_sigterm
 
@@ -57,6 +58,7 @@ class Config:
     sim: SimConfig = dataclasses.field(default_factory=SimConfig)  # the simulated robot / shadow: sim.params=...
     reality: RealityConfig = dataclasses.field(default_factory=RealityConfig)  # reality.seed=N: a hidden reality
     output_dir: str = ""
+    display: DisplayConfig = dataclasses.field(default_factory=DisplayConfig)  # display=rerun: live view
 
     def validate(self) -> None:
         from twinarm.cli.checks import at_least, check
@@ -64,6 +66,7 @@ class Config:
         at_least(self, ("duration_s",), 0)
         at_least(self, ("height", "width"), 16)
         check(self.fps > 0, "fps", self.fps, "a number > 0 [Hz]")
+        self.display.validate()
 
 
 def _has_display() -> bool:
@@ -112,6 +115,10 @@ def run(cfg: Config) -> None:
             sim_cfg = dataclasses.replace(cfg.robot, port=None, cameras=[])
             shadow = ShadowSink(stack.enter_context(make_sim_robot(sim_cfg, params)))
             sinks.append(shadow)
+        residual = (lambda: shadow.last_error) if shadow is not None else None
+        view = stack.enter_context(open_display(cfg.display, robot.spec, "mirror", residual))
+        if view is not None:
+            sinks.append(view)  # last: it reads the shadow's residual of the same cycle
         where = cfg.robot.port or "simulation"
         shown = ", ".join(filter(None, ["viewer" if viewer else "", f"video {out / 'mirror.mp4'}" if video else ""]))
         shown = shown or "nothing shown (viewer=off video=false)"
