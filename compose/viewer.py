@@ -92,7 +92,7 @@ def require_rerun() -> ModuleType:
     except ImportError as exc:
         raise MissingExtraError(
             f"the live view (display=rerun, display.rrd=..., dataset visualize --rrd) needs rerun-sdk, which is not "
-            f"installed ({exc}); install it with: {INSTALL_HINT}"
+            f"installed ({exc}); install it with: {INSTALL_HINT} (rerun-sdk 0.41 needs Python >= 3.11)"
         ) from exc
     return rerun
 
@@ -105,7 +105,7 @@ class RerunView:
     """Loop sink streaming each cycle to the rerun recording ``rec`` (see the module docstring for the entities).
 
     ``residual()`` (optional) returns the latest predicted-minus-measured joint error [rad] or None; it is read
-    after the other sinks of the cycle ran, so put this view last.
+    after the other sinks of the cycle ran, so put this view last. ``rr``: the rerun module (default: imported).
     """
 
     def __init__(
@@ -116,8 +116,9 @@ class RerunView:
         image_hz: float = 10.0,
         jpeg_quality: int = 85,
         residual: Callable[[], np.ndarray | None] | None = None,
+        rr: ModuleType | None = None,
     ) -> None:
-        self.rr = require_rerun()
+        self.rr = rr if rr is not None else require_rerun()
         self.rec, self.spec, self.residual = rec, spec, residual
         self.image_period_s = 1.0 / image_hz if image_hz > 0 else None
         self.jpeg_quality = jpeg_quality
