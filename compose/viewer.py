@@ -68,6 +68,8 @@ class DisplayConfig:
             raise ConfigError(f"display.image_hz={self.image_hz!r} is invalid; valid: a number >= 0 [Hz]")
         if not 0 <= self.jpeg_quality <= 100:
             raise ConfigError(f"display.jpeg_quality={self.jpeg_quality!r} is invalid; valid: 0 (raw) or 1-100")
+        if self.rrd and Path(self.rrd).is_dir():
+            raise ConfigError(f"display.rrd={self.rrd!r} is a directory; valid: a file path, e.g. {self.rrd}/run.rrd")
         if self.enabled:  # fail before a robot moves: the extra is installed and the stream has somewhere to go
             require_rerun()
             if not (self._spawn() or self.rrd or self.connect):
@@ -226,10 +228,12 @@ def open_recording(cfg: DisplayConfig, app: str) -> Any:
         except Exception as exc:  # noqa: BLE001 - no viewer window is no reason to stop the run
             warnings.warn(f"could not spawn the rerun viewer ({exc}); continuing without it", ViewerWarning, 2)
     if sinks:
-        rec.set_sinks(*sinks)
-    else:
-        rec = rr.RecordingStream(f"twinarm_{app}", default_enabled=False)  # nothing to send to: log nothing
-    return rec
+        try:
+            rec.set_sinks(*sinks)
+            return rec
+        except Exception as exc:  # noqa: BLE001 - a sink that cannot start is no reason to stop the run
+            warnings.warn(f"the rerun view could not start ({exc}); continuing without it", ViewerWarning, 2)
+    return rr.RecordingStream(f"twinarm_{app}", default_enabled=False)  # nothing to send to: log nothing
 
 
 @contextlib.contextmanager

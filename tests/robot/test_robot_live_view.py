@@ -58,6 +58,11 @@ def test_bad_display_values_name_the_key(cfg: DisplayConfig, key: str) -> None:
         cfg.validate()
 
 
+def test_an_rrd_path_that_is_a_directory_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"display\.rrd=.* is a directory"):
+        DisplayConfig(rrd=str(tmp_path)).validate()
+
+
 def test_no_display_and_no_file_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("rerun")  # the destination is checked after the extra
     monkeypatch.delenv("DISPLAY", raising=False)
