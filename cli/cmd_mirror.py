@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import math
-import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -32,7 +31,7 @@ from twinarm.compose.sources import (
     build_source,
     leader_default,
 )
-from twinarm.compose.viewer import DisplayConfig, open_display
+from twinarm.compose.viewer import DisplayConfig, has_display, open_display
 from twinarm.robot.errors import ConfigError
 from twinarm.robot.loop import run_loop, terminate_on_sigterm
 
@@ -69,10 +68,6 @@ class Config:
         self.display.validate()
 
 
-def _has_display() -> bool:
-    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
-
-
 def run(cfg: Config) -> None:
     from twinarm.compose.registry import MODELS
     from twinarm.compose.sim_config import sim_params_for
@@ -84,9 +79,9 @@ def run(cfg: Config) -> None:
     if sim_model is None:
         valid = [name for name, m in MODELS.items() if m.sim is not None]
         raise ConfigError(f"robot.model={cfg.robot.model!r} has no MuJoCo model to mirror; models: {valid}")
-    if cfg.viewer == "on" and not _has_display():
+    if cfg.viewer == "on" and not has_display():
         raise ConfigError("viewer=on needs a display (DISPLAY or WAYLAND_DISPLAY is not set); viewer=off writes an mp4")
-    viewer = cfg.viewer == "on" or (cfg.viewer == "auto" and _has_display())
+    viewer = cfg.viewer == "on" or (cfg.viewer == "auto" and has_display())
     video = (not viewer) if cfg.video is None else cfg.video
     out = output_dir("mirror", cfg.output_dir)
     stop = threading.Event()

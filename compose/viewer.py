@@ -72,14 +72,16 @@ class DisplayConfig:
             raise ConfigError(f"display.rrd={self.rrd!r} is a directory; valid: a file path, e.g. {self.rrd}/run.rrd")
         if self.enabled:  # fail before a robot moves: the extra is installed and the stream has somewhere to go
             require_rerun()
-            if not (self._spawn() or self.rrd or self.connect):
+            if not (self.spawns or self.rrd or self.connect):
                 raise ConfigError(
                     "display=rerun has nowhere to show the run: there is no display (DISPLAY/WAYLAND_DISPLAY unset); "
                     "give display.rrd=PATH (a file, open it later with `rerun PATH`) or display.connect=URL (a "
                     "running viewer)"
                 )
 
-    def _spawn(self) -> bool:
+    @property
+    def spawns(self) -> bool:
+        """Whether a local viewer is started (``spawn``; default: a display exists and neither rrd nor connect)."""
         return self.spawn if self.spawn is not None else (has_display() and not self.rrd and not self.connect)
 
 
@@ -207,7 +209,7 @@ def open_recording(cfg: DisplayConfig, app: str) -> Any:
     """
     cfg.validate()
     rr = require_rerun()
-    spawn = cfg._spawn()
+    spawn = cfg.spawns
     rec = rr.RecordingStream(f"twinarm_{app}")
     sinks = []
     if cfg.rrd:

@@ -51,6 +51,7 @@ SETTINGS = {
     "one_file_per_kind": None,
     "rolled_over": RecorderSettings(data_file_mb=4e-3, video_file_mb=0.03),  # several files per kind
     "packed_while_recording": RecorderSettings(pack_every=2),
+    "one_file_per_episode": RecorderSettings(data_file_mb=0, video_file_mb=0),  # packing off (the old layout)
 }
 
 
