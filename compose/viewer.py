@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from twinarm.compose.errors import MissingExtraError
+from twinarm.compose.errors import MissingExtraError, ViewerError
 from twinarm.robot.errors import ConfigError
 from twinarm.robot.features import IMAGE_PREFIX, JOINT_POS
 from twinarm.robot.robot import Observation
@@ -196,7 +196,7 @@ def image_archetype(rr: ModuleType, rgb: np.ndarray, jpeg_quality: int) -> Any:
 
     ok, buf = cv2.imencode(".jpg", np.ascontiguousarray(rgb[..., ::-1]), [cv2.IMWRITE_JPEG_QUALITY, jpeg_quality])
     if not ok:
-        raise ValueError(f"JPEG encoding failed for a frame of shape {rgb.shape}")
+        raise ViewerError(f"JPEG encoding failed for a camera frame of shape {rgb.shape}; valid: (H, W, 3) uint8")
     return rr.EncodedImage(contents=buf.tobytes(), media_type="image/jpeg")
 
 
