@@ -21,7 +21,7 @@ checkpoint's contract (its cameras, at the size its training frames were capture
 policy through the contract's one observation pipeline (aspect-preserving crop + resize), and a robot that lacks a
 camera, has other joints or another control rate is refused before it moves. ``source=expert`` runs the task's
 scripted expert instead of a policy (it plans from the simulator state, so it needs a simulated world): a baseline
-for the plumbing and the physics.
+for the plumbing and the physics. ``display=rerun`` streams the episodes to rerun (``display.rrd=PATH`` headless).
 """
 
 from __future__ import annotations

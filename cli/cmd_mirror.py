@@ -5,7 +5,8 @@ shown in the MuJoCo viewer when a display exists (``viewer=auto``), otherwise wr
 ``outputs/mirror/<time>/``. The robot is driven by ``source`` (default ``none``: it holds still, or a leader arm
 is only watched while you move it; ``leader``/``keyboard``/``gamepad``/``wave``/``policy`` drive it).
 ``shadow=true`` also sends every command to a SimRobot and reports how far the simulator's predicted joints drift
-from the measured ones, per joint over time (``shadow.png`` + ``shadow.json``).
+from the measured ones, per joint over time (``shadow.png`` + ``shadow.json``). ``display=rerun`` also streams the
+run to rerun, the shadow's per-joint residual included (``display.rrd=PATH`` headless; ``compose.viewer``).
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ the recording runs in real time; a program driving a simulation (expert, policy,
 simulator steps (``realtime=false``; timestamps are ``frame_index / fps`` either way). Episode keys in the terminal:
 next / re-record / stop (``keys=none`` disables them, ``keys=PATH`` reads them from a file or FIFO); Ctrl-C aborts
 the episode being recorded (saved episodes stay, and the dataset is resumed by the next run on the same root).
+``display=rerun`` streams the session to rerun (``display.rrd=PATH`` headless); a failing view only warns.
 """
 
 from __future__ import annotations

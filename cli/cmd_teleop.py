@@ -6,7 +6,8 @@ model (the same for the sim robot and the real arm); on ``robot.model=amazing_ha
 Without ``robot.port`` the robot is the simulation; ``robot.port=emulator leader.port=emulator`` is a dry run on
 emulated buses. Runs until Esc, Ctrl-C or ``duration_s``; ends with the loop's timing report, also written as
 JSON under ``outputs/teleop/<time>/``. On hardware run the loop faster than the default: ``robot.control_hz=100``.
-To watch the arm (a viewer window, or an mp4 when headless), run the same sources through ``twinarm mirror``.
+To watch the arm (a viewer window, or an mp4 when headless), run the same sources through ``twinarm mirror``;
+``display=rerun`` streams joints, cameras and loop timing to rerun (``display.rrd=PATH`` headless; ``compose.viewer``).
 """
 
 from __future__ import annotations
