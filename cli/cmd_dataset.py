@@ -9,7 +9,7 @@ from pathlib import Path
 
 from twinarm.dataset.errors import DatasetError
 
-HELP = "inspect a LeRobot v3.0 dataset: info | check [--repair] | visualize PATH"
+HELP = "inspect a LeRobot v3.0 dataset: info | check [--repair] | visualize PATH [--rrd [OUT]]"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -23,6 +23,14 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("path", type=Path)
     v.add_argument("--out", type=Path, default=None, help="output directory (default outputs/dataset/<time>)")
     v.add_argument("--episodes", type=int, default=8, help="episodes to plot")
+    v.add_argument(
+        "--rrd",
+        type=Path,
+        nargs="?",
+        const=Path(),
+        default=None,
+        help="also write the episodes to a rerun .rrd file (default <out>/dataset.rrd; needs twinarm[viz])",
+    )
     return p
 
 
@@ -48,11 +56,21 @@ def main(argv: list[str]) -> int:
         from twinarm.dataset.visualize import contact_sheet, plot_trajectories
 
         out = args.out or Path("outputs/dataset") / datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
+        if args.rrd is not None:
+            from twinarm.compose.viewer import require_rerun
+
+            require_rerun()  # the missing extra is reported before any work
         reader = LeRobotDatasetReader(args.path)
         traj = plot_trajectories(reader, out / "trajectories.png", max_episodes=args.episodes)
         print(f"joint trajectories: {traj}")
         if reader.camera_keys:
             print(f"contact sheet:      {contact_sheet(reader, out / 'contact_sheet.png')}")
+        if args.rrd is not None:
+            from twinarm.compose.dataset_view import write_dataset_rrd
+
+            episodes = [int(e["episode_index"]) for e in reader.episodes[: args.episodes]]
+            rrd = args.rrd if args.rrd != Path() else out / "dataset.rrd"
+            print(f"rerun recording:    {write_dataset_rrd(reader, rrd, episodes)} (open with `rerun {rrd}`)")
         return 0
     except DatasetError as e:
         print(f"twinarm dataset {args.action}: {e}", file=sys.stderr)

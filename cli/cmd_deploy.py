@@ -21,7 +21,7 @@ checkpoint's contract (its cameras, at the size its training frames were capture
 policy through the contract's one observation pipeline (aspect-preserving crop + resize), and a robot that lacks a
 camera, has other joints or another control rate is refused before it moves. ``source=expert`` runs the task's
 scripted expert instead of a policy (it plans from the simulator state, so it needs a simulated world): a baseline
-for the plumbing and the physics.
+for the plumbing and the physics. ``display=rerun`` streams the episodes to rerun (``display.rrd=PATH`` headless).
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from twinarm.cli.common import output_dir
 from twinarm.compose.backends import EMULATOR, RobotConfig, built_robot
 from twinarm.compose.policy import PolicyRef, check_robot, robot_for_contract
 from twinarm.compose.sim_config import RealityConfig, SimConfig
+from twinarm.compose.viewer import DisplayConfig, open_display
 from twinarm.robot.errors import ConfigError
 from twinarm.robot.loop import LoopReport, run_loop, terminate_on_sigterm
 from twinarm.robot.robot import Robot
@@ -72,6 +73,7 @@ class Config:
     output_dir: str = ""
     sim: SimConfig = dataclasses.field(default_factory=SimConfig)  # simulated robot / HIL physics: sim.params=...
     reality: RealityConfig = dataclasses.field(default_factory=RealityConfig)  # reality.seed=N: a hidden reality
+    display: DisplayConfig = dataclasses.field(default_factory=DisplayConfig)  # display=rerun: live view
 
 
 def _validate(cfg: Config) -> None:
@@ -82,6 +84,7 @@ def _validate(cfg: Config) -> None:
     if cfg.physics not in PHYSICS:
         raise ConfigError(f"physics={cfg.physics!r} is invalid; valid: {', '.join(PHYSICS)}")
     find_task(cfg.task)  # a ConfigError lists the valid tasks
+    cfg.display.validate()
     if cfg.episodes < 1 or cfg.max_steps < 0 or cfg.stall_timeout_s <= 0:
         raise ConfigError("episodes >= 1, max_steps >= 0 and stall_timeout_s > 0 are required")
     simulated = cfg.robot.port is None or (cfg.robot.port == EMULATOR and cfg.physics == "sim")
@@ -164,6 +167,7 @@ def run(cfg: Config) -> None:
                 check_robot(contract, robot.spec, cfg.policy, CAMERA_HINT if robot_cfg.port else "")
             max_steps = cfg.max_steps or _task_steps(cfg.task)
             done = (lambda obs: episodes.success()) if episodes.scored else None
+            view = stack.enter_context(open_display(cfg.display, robot.spec, "deploy"))
             for k in range(cfg.episodes):
                 seed = cfg.seed + k
                 episodes.reset(k, seed)
@@ -171,10 +175,17 @@ def run(cfg: Config) -> None:
                     source = _make_source(cfg, policy, episodes, robot, episode)
                     source.reset()
                     report = run_loop(
-                        robot, source, max_steps=max_steps, stall_timeout_s=cfg.stall_timeout_s, is_done=done
+                        robot,
+                        source,
+                        [view] if view is not None else (),
+                        max_steps=max_steps,
+                        stall_timeout_s=cfg.stall_timeout_s,
+                        is_done=done,
                     )
                 episodes_out.append(_episode_info(k, seed, episodes.success(), report, source))
                 print(_episode_line(episodes_out[-1], report), flush=True)
+                if view is not None:
+                    view.event(_episode_line(episodes_out[-1], report))
     finally:  # also after Ctrl-C / SIGTERM (torque is already off): report the episodes that finished
         if episodes_out:
             _summary(cfg, out, episodes_out)

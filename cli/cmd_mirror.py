@@ -5,7 +5,8 @@ shown in the MuJoCo viewer when a display exists (``viewer=auto``), otherwise wr
 ``outputs/mirror/<time>/``. The robot is driven by ``source`` (default ``none``: it holds still, or a leader arm
 is only watched while you move it; ``leader``/``keyboard``/``gamepad``/``wave``/``policy`` drive it).
 ``shadow=true`` also sends every command to a SimRobot and reports how far the simulator's predicted joints drift
-from the measured ones, per joint over time (``shadow.png`` + ``shadow.json``).
+from the measured ones, per joint over time (``shadow.png`` + ``shadow.json``). ``display=rerun`` also streams the
+run to rerun, the shadow's per-joint residual included (``display.rrd=PATH`` headless; ``compose.viewer``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import math
-import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,7 @@ from twinarm.compose.sources import (
     build_source,
     leader_default,
 )
+from twinarm.compose.viewer import DisplayConfig, has_display, open_display
 from twinarm.robot.errors import ConfigError
 from twinarm.robot.loop import run_loop, terminate_on_sigterm
 
@@ -57,6 +58,7 @@ class Config:
     sim: SimConfig = dataclasses.field(default_factory=SimConfig)  # the simulated robot / shadow: sim.params=...
     reality: RealityConfig = dataclasses.field(default_factory=RealityConfig)  # reality.seed=N: a hidden reality
     output_dir: str = ""
+    display: DisplayConfig = dataclasses.field(default_factory=DisplayConfig)  # display=rerun: live view
 
     def validate(self) -> None:
         from twinarm.cli.checks import at_least, check
@@ -64,10 +66,7 @@ class Config:
         at_least(self, ("duration_s",), 0)
         at_least(self, ("height", "width"), 16)
         check(self.fps > 0, "fps", self.fps, "a number > 0 [Hz]")
-
-
-def _has_display() -> bool:
-    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+        self.display.validate()
 
 
 def run(cfg: Config) -> None:
@@ -81,9 +80,9 @@ def run(cfg: Config) -> None:
     if sim_model is None:
         valid = [name for name, m in MODELS.items() if m.sim is not None]
         raise ConfigError(f"robot.model={cfg.robot.model!r} has no MuJoCo model to mirror; models: {valid}")
-    if cfg.viewer == "on" and not _has_display():
+    if cfg.viewer == "on" and not has_display():
         raise ConfigError("viewer=on needs a display (DISPLAY or WAYLAND_DISPLAY is not set); viewer=off writes an mp4")
-    viewer = cfg.viewer == "on" or (cfg.viewer == "auto" and _has_display())
+    viewer = cfg.viewer == "on" or (cfg.viewer == "auto" and has_display())
     video = (not viewer) if cfg.video is None else cfg.video
     out = output_dir("mirror", cfg.output_dir)
     stop = threading.Event()
@@ -112,6 +111,10 @@ def run(cfg: Config) -> None:
             sim_cfg = dataclasses.replace(cfg.robot, port=None, cameras=[])
             shadow = ShadowSink(stack.enter_context(make_sim_robot(sim_cfg, params)))
             sinks.append(shadow)
+        residual = (lambda: shadow.last_error) if shadow is not None else None
+        view = stack.enter_context(open_display(cfg.display, robot.spec, "mirror", residual))
+        if view is not None:
+            sinks.append(view)  # last: it reads the shadow's residual of the same cycle
         where = cfg.robot.port or "simulation"
         shown = ", ".join(filter(None, ["viewer" if viewer else "", f"video {out / 'mirror.mp4'}" if video else ""]))
         shown = shown or "nothing shown (viewer=off video=false)"

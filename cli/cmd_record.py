@@ -13,6 +13,7 @@ the recording runs in real time; a program driving a simulation (expert, policy,
 simulator steps (``realtime=false``; timestamps are ``frame_index / fps`` either way). Episode keys in the terminal:
 next / re-record / stop (``keys=none`` disables them, ``keys=PATH`` reads them from a file or FIFO); Ctrl-C aborts
 the episode being recorded (saved episodes stay, and the dataset is resumed by the next run on the same root).
+``display=rerun`` streams the session to rerun (``display.rrd=PATH`` headless); a failing view only warns.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from twinarm.compose.sources import (
     build_source,
     leader_default,
 )
+from twinarm.compose.viewer import DisplayConfig, open_display
 from twinarm.robot.errors import ConfigError
 from twinarm.robot.loop import terminate_on_sigterm
 from twinarm.robot.robot import Robot
@@ -72,6 +74,7 @@ class Config:
     keys: str = "stdin"  # episode keys from: stdin | none | path of a file or FIFO
     seed: int = 0
     dataset: DatasetTarget = dataclasses.field(default_factory=DatasetTarget)
+    display: DisplayConfig = dataclasses.field(default_factory=DisplayConfig)  # display=rerun: live view
 
     def validate(self) -> None:
         """Ranges and choices (run by the CLI before ``run``, and by ``run``)."""
@@ -82,6 +85,7 @@ class Config:
         check(self.episode_time_s > 0, "episode_time_s", self.episode_time_s, "a number > 0 [s]")
         at_least(self, ("reset_time_s",), 0)
         one_of("dataset.codec", self.dataset.codec, ("h264", "av1"))
+        self.display.validate()
 
 
 def _realtime(cfg: Config, source: str) -> bool:
@@ -188,6 +192,7 @@ def run(cfg: Config) -> None:
         # unpaced, the encoder queues hold a whole episode: a fast simulator waits at save, it never drops frames
         queue_s = 2.0 if realtime else cfg.episode_time_s + 1.0
         settings = RecorderSettings(robot.spec.control_hz, VideoSettings(codec=cfg.dataset.codec), queue_s=queue_s)
+        view = stack.enter_context(open_display(cfg.display, robot.spec, "record"))
         rec = stack.enter_context(Recorder(root, robot.spec, settings))
         for m in rec.messages:
             print(f"[record] repaired: {m}")
@@ -205,10 +210,18 @@ def run(cfg: Config) -> None:
 
         def progress(ep: RecordedEpisode) -> None:
             s = ep.summary
-            print(
-                f"[record] episode {s.episode_index}: {s.frames} frames, dropped {s.dropped_frames}, "
+            line = (
+                f"episode {s.episode_index}: {s.frames} frames, dropped {s.dropped_frames}, "
                 f"late {s.late_frames}, saved in {s.save_s * 1e3:.0f} ms; loop {loop_summary(ep.loop, realtime)}"
             )
+            print(f"[record] {line}")
+            if view is not None:
+                view.event(line)
+
+        def event(message: str) -> None:
+            print(f"[record] {message}")
+            if view is not None:
+                view.event(message)
 
         recorded = record_episodes(
             rec,
@@ -219,7 +232,8 @@ def run(cfg: Config) -> None:
             reset_scene=_scene_reset(episodes, cfg.seed),
             reset_source=built.source if source in HUMAN_SOURCES else None,
             on_episode=progress,
-            on_event=lambda message: print(f"[record] {message}"),
+            on_event=event,
+            observers=[view] if view is not None else (),
         )
     summaries = [e.summary for e in recorded]
     frames = sum(s.frames for s in summaries)

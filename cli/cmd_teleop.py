@@ -6,7 +6,8 @@ model (the same for the sim robot and the real arm); on ``robot.model=amazing_ha
 Without ``robot.port`` the robot is the simulation; ``robot.port=emulator leader.port=emulator`` is a dry run on
 emulated buses. Runs until Esc, Ctrl-C or ``duration_s``; ends with the loop's timing report, also written as
 JSON under ``outputs/teleop/<time>/``. On hardware run the loop faster than the default: ``robot.control_hz=100``.
-To watch the arm (a viewer window, or an mp4 when headless), run the same sources through ``twinarm mirror``.
+To watch the arm (a viewer window, or an mp4 when headless), run the same sources through ``twinarm mirror``;
+``display=rerun`` streams joints, cameras and loop timing to rerun (``display.rrd=PATH`` headless; ``compose.viewer``).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from twinarm.compose.sources import (
     build_source,
     leader_default,
 )
+from twinarm.compose.viewer import DisplayConfig, open_display
 from twinarm.robot.loop import run_loop, terminate_on_sigterm
 
 HELP = "teleoperate a robot (sim, emulator or real) from a leader arm, the keyboard or a gamepad"
@@ -43,11 +45,13 @@ class Config:
     keys: str = "stdin"  # stdin | none | path of a file or FIFO to read keys from
     duration_s: float = 0.0  # 0: until Esc or Ctrl-C
     output_dir: str = ""
+    display: DisplayConfig = dataclasses.field(default_factory=DisplayConfig)  # display=rerun: live view
 
     def validate(self) -> None:
         from twinarm.cli.checks import at_least
 
         at_least(self, ("duration_s",), 0)
+        self.display.validate()
 
 
 def run(cfg: Config) -> None:
@@ -65,12 +69,13 @@ def run(cfg: Config) -> None:
             print(f"[teleop] {built.help}")
         print(f"[teleop] {stop_help(keys, built.claimed_keys, cfg.duration_s)}")
         tracking = TrackingSink(robot.spec)
+        view = stack.enter_context(open_display(cfg.display, robot.spec, "teleop"))
         t0 = time.time()
         with stop_on_interrupt(stop):
             report = run_loop(
                 robot,
                 built.source,
-                [tracking],
+                [tracking, view] if view is not None else [tracking],
                 duration_s=cfg.duration_s if cfg.duration_s > 0 else None,
                 stall_timeout_s=math.inf if cfg.source == "none" else 0.5,
                 stop=stop,

@@ -60,8 +60,12 @@ def remux(parts: list[VideoPart], out: Path, fps: float) -> int:
                         if end is not None and t >= end:
                             continue
                         dts = packet.dts if packet.dts is not None else packet.pts
-                        packet.pts = round((t + offset) / stream.time_base)
-                        packet.dts = round((dts * in_stream.time_base + offset) / stream.time_base)
+                        # stamped in the input's time base, which muxing rescales to the output's: the output
+                        # stream has no time base before its header is written on PyAV < 16 (None there)
+                        tb = in_stream.time_base
+                        packet.pts = round((t + offset) / tb)
+                        packet.dts = round((dts * tb + offset) / tb)
+                        packet.time_base = tb
                         packet.stream = stream
                         container.mux(packet)
                         written += 1

@@ -13,7 +13,7 @@ dataset's fps. A simulation driven by a program (expert, policy) need not wait f
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import NamedTuple, Protocol
 
 import numpy as np
@@ -21,7 +21,7 @@ import numpy as np
 from twinarm.dataset.errors import RecorderError
 from twinarm.dataset.recorder import EpisodeSummary, Recorder
 from twinarm.robot.keyboard import EpisodeEvent
-from twinarm.robot.loop import ActionSource, LoopReport, run_loop
+from twinarm.robot.loop import ActionSource, LoopReport, Sink, run_loop
 from twinarm.robot.robot import Observation, Robot
 
 
@@ -88,6 +88,7 @@ def record_episodes(
     reset_source: ActionSource | None = None,
     on_episode: Callable[[RecordedEpisode], None] | None = None,
     on_event: Callable[[str], None] | None = None,
+    observers: Sequence[Sink] = (),
 ) -> list[RecordedEpisode]:
     """Record ``plan.episodes`` episodes of ``source`` driving the connected ``robot`` into ``recorder``.
 
@@ -96,7 +97,8 @@ def record_episodes(
     ``reset_source`` drives the robot during the reset time (a teleoperator moving the arm back; default: hold).
     Controls: NEXT ends the episode (or the reset time) early and keeps it; RERECORD discards the episode and
     records it again after a reset; STOP keeps the episode and ends the session. ``recorder.fps`` must equal the
-    robot's control rate. Returns the saved episodes.
+    robot's control rate. ``observers`` are further loop sinks watching every cycle, recorded or not (a live view);
+    they run after the recorder, so a frame is stored before any observer sees it. Returns the saved episodes.
     """
     if abs(recorder.fps - robot.spec.control_hz) > 1e-6:
         raise RecorderError(
@@ -113,7 +115,7 @@ def record_episodes(
         recorder.start_episode(plan.task)
         watch = _Watch(controls)
         sink = RecordingSink(recorder, plan.realtime)
-        report = run_loop(robot, source, [sink], max_steps=steps, is_done=watch, paced=plan.realtime)
+        report = run_loop(robot, source, [sink, *observers], max_steps=steps, is_done=watch, paced=plan.realtime)
         if sink.frames == 0 or watch.event is EpisodeEvent.RERECORD:
             recorder.discard_episode()
             if watch.event is EpisodeEvent.STOP:
@@ -130,7 +132,7 @@ def record_episodes(
                 break
         if plan.reset_time_s > 0 and plan.realtime and len(done) < plan.episodes:
             say(f"reset the scene: {plan.reset_time_s:g} s (next key skips)")
-            if _reset_phase(robot, reset_source, plan, controls) is EpisodeEvent.STOP:
+            if _reset_phase(robot, reset_source, plan, controls, observers) is EpisodeEvent.STOP:
                 say("stop requested")
                 break
     return done
@@ -147,13 +149,18 @@ class _Hold:
 
 
 def _reset_phase(
-    robot: Robot, source: ActionSource | None, plan: EpisodePlan, controls: Controls | None
+    robot: Robot,
+    source: ActionSource | None,
+    plan: EpisodePlan,
+    controls: Controls | None,
+    observers: Sequence[Sink] = (),
 ) -> EpisodeEvent | None:
     """Run ``source`` (default: hold) for ``plan.reset_time_s`` [s] without recording; NEXT ends it early."""
     watch = _Watch(controls)
     run_loop(
         robot,
         source or _Hold(),
+        observers,
         duration_s=plan.reset_time_s,
         paced=plan.realtime,
         stall_timeout_s=math.inf,

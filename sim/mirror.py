@@ -235,6 +235,11 @@ class ShadowSink:
         self.sim.send_action(sent)
         self._pred = self.sim.get_observation()[JOINT_POS].copy()
 
+    @property
+    def last_error(self) -> np.ndarray | None:
+        """Prediction minus measurement [rad] per joint at the latest compared cycle (None before the second)."""
+        return self._predicted[-1] - self._measured[-1] if self._measured else None
+
     def divergence(self) -> Divergence:
         n = self.sim.spec.num_joints
         return Divergence(

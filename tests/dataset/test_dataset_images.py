@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 
 from tests.dataset.fake_source import image
 from twinarm.cli import cmd_dataset
-from twinarm.dataset import LeRobotDatasetReader
+from twinarm.dataset import LeRobotDatasetReader, metadata
 
 KEY = "observation.images.front"
 H, W = 24, 32
@@ -67,9 +67,7 @@ def write_image_dataset(root: Path, lengths=(5, 7), fps=10, extra_features: dict
         ),
         root / "meta/episodes/chunk-000/file-000.parquet",
     )
-    pq.write_table(
-        pa.table({"task_index": [0, 1], "__index_level_0__": ["pick", "place"]}), root / "meta/tasks.parquet"
-    )
+    metadata.write_tasks(root, ["pick", "place"])  # as pandas writes lerobot's frame (lerobot reads its index)
     scalar = {"shape": [1], "names": None}
     features = {
         KEY: {"dtype": "image", "shape": [H, W, 3], "names": ["height", "width", "channels"]},

@@ -15,12 +15,25 @@ ROOT = Path(__file__).resolve().parents[2]
 OURS = ("robot", "dataset", "hardware", "sim", "policies", "compose", "cli")
 
 # package folder -> what its modules must never import (our packages by folder name, others by top-level name)
+# (rerun, the optional live view, is only imported by the composition layer: drivers and sims are observed)
 FORBIDDEN = {
-    "robot": {"dataset", "hardware", "sim", "policies", "compose", "cli", "torch", "mujoco", "serial", "tests"},
-    "dataset": {"hardware", "sim", "policies", "compose", "cli", "torch", "mujoco", "serial", "tests"},
-    "hardware": {"sim", "policies", "compose", "cli", "torch", "mujoco", "tests"},
-    "sim": {"hardware", "policies", "compose", "cli", "torch", "serial", "tests"},
-    "policies": {"hardware", "compose", "cli", "serial", "tests"},
+    "robot": {
+        "dataset",
+        "hardware",
+        "sim",
+        "policies",
+        "compose",
+        "cli",
+        "torch",
+        "mujoco",
+        "serial",
+        "rerun",
+        "tests",
+    },
+    "dataset": {"hardware", "sim", "policies", "compose", "cli", "torch", "mujoco", "serial", "rerun", "tests"},
+    "hardware": {"sim", "policies", "compose", "cli", "torch", "mujoco", "rerun", "tests"},
+    "sim": {"hardware", "policies", "compose", "cli", "torch", "serial", "rerun", "tests"},
+    "policies": {"hardware", "compose", "cli", "serial", "rerun", "tests"},
     "compose": {"cli", "tests"},
     "cli": {"tests"},
 }
