@@ -1,5 +1,7 @@
 """What a bus saw when a transaction failed, and errors that say it (silence, a cut reply, bad checksums, noise).
 
+Any protocol: :class:`Framing` says how its status packets are decoded (Feetech by default).
+
 A failed attempt is classified from the bytes that arrived (:func:`diagnose`):
 
 * ``SILENT``: nothing arrived -> power, wiring, id or baud rate;
@@ -17,8 +19,8 @@ delay) and never returns a partial result silently when noise hid some ids.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, NamedTuple
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from twinarm.hardware.errors import (
     BusTimeoutError,
@@ -31,7 +33,7 @@ from twinarm.hardware.feetech import protocol as proto
 
 if TYPE_CHECKING:  # pragma: no cover
     from twinarm.hardware.feetech.bus import FeetechBus
-    from twinarm.hardware.feetech.tables import Register
+    from twinarm.hardware.registers import Register
 
 
 class ReplyKind(enum.Enum):
@@ -58,9 +60,23 @@ class Diagnosis(NamedTuple):
         return self.kind in (ReplyKind.BAD_CHECKSUM, ReplyKind.BABBLE)
 
 
-def diagnose(data: bytes, ids: Sequence[int], length: int) -> Diagnosis:
-    """Resynchronising parse of ``data`` that was to hold one status packet of LEN ``length`` per id of ``ids``."""
-    decoder = proto.PacketDecoder(max_length=length)
+class Framing(NamedTuple):
+    """How one protocol frames status packets: ``decoder(nparams)`` a fresh streaming decoder whose packets carry
+    the error byte as ``code`` (its ``discarded`` counts junk bytes), ``status_size(nparams)`` [bytes] of a clean
+    status packet with ``nparams`` parameter bytes."""
+
+    decoder: Callable[[int], Any]
+    status_size: Callable[[int], int]
+
+
+#: Feetech status packets: ``FF FF ID LEN ERR P.. CHK``.
+FEETECH = Framing(lambda n: proto.PacketDecoder(max_length=n + 2), lambda n: n + proto.STATUS_OVERHEAD)
+
+
+def diagnose(data: bytes, ids: Sequence[int], nparams: int, framing: Framing = FEETECH) -> Diagnosis:
+    """Resynchronising parse of ``data`` that was to hold one status packet with ``nparams`` parameter bytes per id
+    of ``ids``, in the protocol of ``framing``."""
+    decoder = framing.decoder(nparams)
     decoder.feed(data)
     found: dict[int, tuple[int, bytes]] = {}
     bad: list[int] = []
@@ -82,7 +98,7 @@ def diagnose(data: bytes, ids: Sequence[int], length: int) -> Diagnosis:
             continue
         if packet is None:
             break
-        if packet.servo_id in ids and packet.servo_id not in found and len(packet.params) == length - 2:
+        if packet.servo_id in ids and packet.servo_id not in found and len(packet.params) == nparams:
             found[packet.servo_id] = (packet.code, packet.params)
         else:
             foreign += 1
@@ -91,7 +107,7 @@ def diagnose(data: bytes, ids: Sequence[int], length: int) -> Diagnosis:
         kind = ReplyKind.OK
     elif bad:
         kind = ReplyKind.BAD_CHECKSUM
-    elif junk or foreign or malformed or len(data) > (length + 4) * len(ids):
+    elif junk or foreign or malformed or len(data) > framing.status_size(nparams) * len(ids):
         kind = ReplyKind.BABBLE
     elif data:
         kind = ReplyKind.SHORT
