@@ -98,7 +98,7 @@ class ServoBus:
         """[bytes] of one clean status packet carrying ``nparams`` parameter bytes."""
         raise NotImplementedError
 
-    def _parse_clean(self, data: bytes, ids: Sequence[int], nparams: int) -> list[tuple[int, bytes]] | None:
+    def _parse_clean(self, data: bytes, ids: Sequence[int], nparams: int | list[int]) -> list[tuple[int, bytes]] | None:
         """(error, params) per id if ``data`` is exactly the clean replies back to back, else None."""
         raise NotImplementedError
 
@@ -166,16 +166,18 @@ class ServoBus:
         self,
         request: bytes,
         ids: Sequence[int],
-        nparams: int,
+        nparams: int | list[int],
         register: Register | RegisterSpan | None,
         retries: int | None = None,
     ) -> list[bytes]:
-        """Send ``request``, expect one status packet with ``nparams`` parameter bytes from each of ``ids`` in order.
+        """Send ``request``, expect one status packet with ``nparams`` parameter bytes (or ``nparams[k]`` for
+        ``ids[k]``) from each of ``ids`` in order.
 
         Returns the parameter bytes per id. Raises BusTimeoutError / CorruptPacketError after the retries,
         ServoStatusError when a reply carries masked error bits.
         """
-        expected = self._status_size(nparams) * len(ids)
+        sizes = nparams if isinstance(nparams, list) else None
+        expected = self._status_size(nparams) * len(ids) if sizes is None else sum(map(self._status_size, sizes))
         attempts = 1 + (self.retries if retries is None else retries)
         seen: list[diagnostics.Diagnosis] = []
         for attempt in range(attempts):

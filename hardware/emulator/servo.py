@@ -112,6 +112,15 @@ class EmulatedServo:
         """Response_Status_Level: 0 = reply only to READ and PING."""
         return self.mem[self.table.RESPONSE_STATUS_LEVEL.address] != 0
 
+    def inject_faults(self, overheat: bool = False, low_voltage: bool = False, overload: bool = False) -> None:
+        """Fault injection: temperature above its limit, voltage below its limit, an overload flag."""
+        t = self.table
+        self.overload = overload
+        if overheat:
+            self.set(t.PRESENT_TEMPERATURE, self.get(t.MAX_TEMPERATURE_LIMIT) + 5)
+        if low_voltage:
+            self.set(t.PRESENT_VOLTAGE, max(0, self.get(t.MIN_VOLTAGE_LIMIT) - 5))
+
     # -- host instructions ----------------------------------------------------------------------------------
     def read(self, address: int, size: int) -> bytes | None:
         """Bytes for a READ; None (no reply) if the range leaves the table."""

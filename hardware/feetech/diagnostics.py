@@ -73,10 +73,11 @@ class Framing(NamedTuple):
 FEETECH = Framing(lambda n: proto.PacketDecoder(max_length=n + 2), lambda n: n + proto.STATUS_OVERHEAD)
 
 
-def diagnose(data: bytes, ids: Sequence[int], nparams: int, framing: Framing = FEETECH) -> Diagnosis:
+def diagnose(data: bytes, ids: Sequence[int], nparams: int | list[int], framing: Framing = FEETECH) -> Diagnosis:
     """Resynchronising parse of ``data`` that was to hold one status packet with ``nparams`` parameter bytes per id
-    of ``ids``, in the protocol of ``framing``."""
-    decoder = framing.decoder(nparams)
+    of ``ids`` (or ``nparams[k]`` for ``ids[k]``), in the protocol of ``framing``."""
+    sizes = dict(zip(ids, nparams)) if isinstance(nparams, list) else dict.fromkeys(ids, nparams)
+    decoder = framing.decoder(max(sizes.values(), default=0))
     decoder.feed(data)
     found: dict[int, tuple[int, bytes]] = {}
     bad: list[int] = []
@@ -98,7 +99,7 @@ def diagnose(data: bytes, ids: Sequence[int], nparams: int, framing: Framing = F
             continue
         if packet is None:
             break
-        if packet.servo_id in ids and packet.servo_id not in found and len(packet.params) == nparams:
+        if packet.servo_id in sizes and packet.servo_id not in found and len(packet.params) == sizes[packet.servo_id]:
             found[packet.servo_id] = (packet.code, packet.params)
         else:
             foreign += 1
@@ -107,7 +108,7 @@ def diagnose(data: bytes, ids: Sequence[int], nparams: int, framing: Framing = F
         kind = ReplyKind.OK
     elif bad:
         kind = ReplyKind.BAD_CHECKSUM
-    elif junk or foreign or malformed or len(data) > framing.status_size(nparams) * len(ids):
+    elif junk or foreign or malformed or len(data) > sum(map(framing.status_size, sizes.values())):
         kind = ReplyKind.BABBLE
     elif data:
         kind = ReplyKind.SHORT
