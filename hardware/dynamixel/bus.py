@@ -172,7 +172,7 @@ class DynamixelBus(ServoBus):
                     blocks = proto.split_fast_status(packet.params, span.size) if packet is not None else []
                 except ProtocolError:
                     packet, blocks = None, []
-                got = {servo_id: (err, d) for servo_id, err, d in blocks}
+                got = {servo_id: (err, d) for servo_id, err, d in blocks} if blocks else _blocks_so_far(data, span.size)
                 if packet is not None and packet.servo_id == proto.BROADCAST_ID and tuple(got) == ids:
                     replies = self._check_status([got[i] for i in ids], ids, what)
                     return span.decode(replies, self.table.byte_order)
@@ -222,3 +222,11 @@ class DynamixelBus(ServoBus):
                         f"but read back {got}",
                         port=self.port,
                     )
+
+
+def _blocks_so_far(data: bytes, size: int) -> dict[int, tuple[int, bytes]]:
+    """id -> (error, data) of the whole blocks of a cut FAST_SYNC_READ reply (unverified: for error messages)."""
+    found = {}
+    for off in range(8, len(data) - size - 1, size + 4):
+        found[data[off + 1]] = (data[off], bytes(data[off + 2 : off + 2 + size]))
+    return found

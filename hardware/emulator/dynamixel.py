@@ -160,6 +160,7 @@ class DynamixelServo:
         if self.mem[self.table.OPERATING_MODE.address] == OperatingMode.POSITION:
             goal = min(max(goal, self.get(self.table.MIN_POSITION_LIMIT)), self.get(self.table.MAX_POSITION_LIMIT))
         self.goal_actual = float(goal - self._offset)  # [ticks], shaft frame
+        self.set(self._r_pos, round(self.actual) + self._offset)  # a new offset shows at once
 
     def update(self, actual: float, velocity: float, load: float) -> None:
         """Store the motion model's state (velocity [ticks/s], load [0.1 %]) in the Present_* registers."""
@@ -238,7 +239,8 @@ class DynamixelHandler:
             wanted = inst == Instruction.PING or level == 2 or (level == 1 and inst == Instruction.READ)
             if reply is not None and wanted and (not broadcast or inst == Instruction.PING):
                 error, data = reply
-                replies.append((servo, proto.status_packet(servo.id, servo.status_flags(error), data)))
+                reply_id = servo.id if broadcast else target
+                replies.append((servo, proto.status_packet(reply_id, servo.status_flags(error), data)))
         if inst in (Instruction.WRITE, Instruction.FACTORY_RESET):
             emu.reindex()  # an ID may have changed
         return replies
