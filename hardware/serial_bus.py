@@ -69,14 +69,24 @@ class BusStats:
 class ServoBus:
     """One serial servo bus. ``port`` is anything :func:`hardware.ports.open_port` accepts.
 
-    ``timeout_s`` [s] is the deadline of one attempt; ``retries`` extra attempts follow a timeout or a
-    corrupt reply. ``status_mask`` selects the status bits that raise (all by default); ``last_status`` maps
-    servo id -> error byte of its latest reply. Subclasses set ``proto`` (the protocol module) and the hooks.
+        ``timeout_s`` [s] is the deadline of one attempt; ``retries`` extra attempts follow a timeout or a
+        corrupt reply. ``status_mask`` selects the status bits that raise (all by default); ``last_status`` maps
+        servo id -> error byte of its latest reply. ``table``: the servo model every register is read as (None: the
+    family's ``default_table``). Subclasses set ``proto`` (the protocol module), ``default_table`` and the hooks.
     """
 
     proto: ModuleType
+    default_table: ModelTable
 
-    def __init__(self, port: str, baudrate: int, table: ModelTable, timeout_s: float = 0.02, retries: int = 2) -> None:
+    def __init__(
+        self,
+        port: str,
+        baudrate: int = 1_000_000,
+        table: ModelTable | None = None,
+        timeout_s: float = 0.02,
+        retries: int = 2,
+    ) -> None:
+        table = self.default_table if table is None else table
         self.port = port
         self.baudrate = baudrate
         self.table = table

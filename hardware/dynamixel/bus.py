@@ -25,7 +25,7 @@ from twinarm.hardware.errors import (
     TorqueEnabledError,
 )
 from twinarm.hardware.feetech import diagnostics
-from twinarm.hardware.registers import ModelTable, Register, RegisterSpan
+from twinarm.hardware.registers import Register, RegisterSpan
 from twinarm.hardware.serial_bus import ServoBus
 
 #: Error numbers of the status error byte, bits 0..6 (e-Manual "Status Packet" / dynamixel-sdk ERRNUM_*).
@@ -65,16 +65,7 @@ class DynamixelBus(ServoBus):
     the model every register is read as (the X-series share addresses, see :mod:`hardware.dynamixel.tables`)."""
 
     proto = proto
-
-    def __init__(
-        self,
-        port: str,
-        baudrate: int = 1_000_000,
-        table: ModelTable = XL430_W250,
-        timeout_s: float = 0.02,
-        retries: int = 2,
-    ) -> None:
-        super().__init__(port, baudrate, table, timeout_s, retries)
+    default_table = XL430_W250
 
     # -- protocol hooks -------------------------------------------------------------------------------------
     def _status_size(self, nparams: int) -> int:

@@ -18,6 +18,7 @@ from enum import IntEnum
 from typing import NamedTuple
 
 from twinarm.hardware.errors import ChecksumError, EncodingError, MalformedPacketError
+from twinarm.hardware.packet_stream import PacketStream
 
 HEADER = b"\xff\xff\xfd\x00"
 _STUFF_MARK = b"\xff\xff\xfd"
@@ -266,7 +267,7 @@ def decode_packet(frame: bytes | bytearray | memoryview) -> Packet:
     return Packet(servo_id, body[0], body[1:])
 
 
-class PacketDecoder:
+class PacketDecoder(PacketStream):
     """Streaming decoder: feed bytes as they arrive, pop packets as they complete.
 
     Resynchronises on garbage by scanning for the header ``FF FF FD 00``. A LEN outside
@@ -281,25 +282,9 @@ class PacketDecoder:
         self.min_length = MIN_LENGTH + 1 if status else MIN_LENGTH
         if not self.min_length <= max_length <= MAX_LENGTH:
             raise EncodingError(f"max_length {max_length} outside [{self.min_length}, {MAX_LENGTH}]")
+        super().__init__()
         self.max_length = max_length
         self.status = status
-        self._buf = bytearray()
-        self.discarded = 0  # bytes dropped while resynchronising
-
-    def feed(self, data: bytes | bytearray) -> None:
-        self._buf += data
-
-    def clear(self) -> None:
-        self._buf.clear()
-
-    @property
-    def pending(self) -> int:
-        """Bytes buffered but not yet returned as packets."""
-        return len(self._buf)
-
-    def _drop(self, n: int) -> None:
-        del self._buf[:n]
-        self.discarded += n
 
     def pop(self) -> Packet | None:
         """The next complete packet, None if more bytes are needed; raises ProtocolError on a rejected frame."""

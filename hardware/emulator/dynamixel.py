@@ -19,13 +19,13 @@ from typing import TYPE_CHECKING
 from twinarm.hardware.dynamixel import protocol as proto
 from twinarm.hardware.dynamixel.protocol import Instruction
 from twinarm.hardware.dynamixel.tables import VELOCITY_UNIT_TPS, OperatingMode, table_for
-from twinarm.hardware.registers import ModelTable, Register
+from twinarm.hardware.emulator.servo import MEMORY_SIZE, ServoMemory
+from twinarm.hardware.registers import ModelTable
 
 if TYPE_CHECKING:  # pragma: no cover
     from twinarm.hardware.emulator.handlers import Reply
     from twinarm.hardware.emulator.server import Emulator
 
-MEMORY_SIZE = 256
 ERR_INSTRUCTION, ERR_DATA_RANGE, ERR_ACCESS = 2, 4, 7
 ALERT = 0x80
 HW_VOLTAGE, HW_OVERHEAT, HW_OVERLOAD = 0x01, 0x04, 0x20  # Hardware_Error_Status bits (e-Manual "(70)")
@@ -51,16 +51,11 @@ _DEFAULTS = {
 _VOLTS = {"XL430": (140, 60, 115), "XL330": (70, 35, 50)}  # Max/Min_Voltage_Limit, present input [0.1 V]
 
 
-class DynamixelServo:
+class DynamixelServo(ServoMemory):
     """Control table of one Dynamixel servo; ``actual`` positions are shaft ticks before the homing offset."""
 
     def __init__(self, servo_id: int, table: ModelTable, position: float, return_delay: int = 0) -> None:
-        self.table = table
-        self.mem = bytearray(MEMORY_SIZE)
-        self._writable = bytearray(MEMORY_SIZE)
-        for reg in table:
-            if reg.writable:
-                self._writable[reg.address : reg.address + reg.size] = b"\x01" * reg.size
+        super().__init__(table)
         self.staged: tuple[int, bytes] | None = None
         self.overload = False
         t = self.table
@@ -71,7 +66,6 @@ class DynamixelServo:
             t.PRESENT_VELOCITY,
         )
         self._r_load = t.PRESENT_CURRENT if "Present_Current" in t else t.PRESENT_LOAD
-        self._a_torque = t.TORQUE_ENABLE.address
         for name, value in _DEFAULTS.items():
             self.set(t[name], value)
         vmax, vmin, volts = _VOLTS[t.name[:5]]
@@ -86,25 +80,6 @@ class DynamixelServo:
         self.set(t.GOAL_POSITION, round(position))
         self.actual = float(position)
         self._refresh_goal()
-
-    # -- raw access (no access rules) -----------------------------------------------------------------------
-    def get(self, reg: Register) -> int:
-        return reg.decode(bytes(self.mem[reg.address : reg.address + reg.size]), self.table.byte_order)
-
-    def set(self, reg: Register, value: int) -> None:
-        self.mem[reg.address : reg.address + reg.size] = reg.encode(value, self.table.byte_order)
-
-    @property
-    def id(self) -> int:
-        return self.mem[self.table.ID.address]
-
-    @property
-    def torque_enabled(self) -> bool:
-        return bool(self.mem[self._a_torque])
-
-    @property
-    def return_delay_s(self) -> float:
-        return self.mem[self.table.RETURN_DELAY_TIME.address] * 2e-6
 
     @property
     def status_return_level(self) -> int:

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from twinarm.hardware.errors import BusError, PortLostError, TorqueEnabledError
 from twinarm.hardware.feetech import diagnostics
 from twinarm.hardware.feetech import protocol as proto
-from twinarm.hardware.feetech.registers import ModelTable, Register
+from twinarm.hardware.feetech.registers import Register
 from twinarm.hardware.feetech.tables import STS3215
 from twinarm.hardware.serial_bus import PORT_FAILURES, BusStats, ServoBus, ServoState
 
@@ -32,16 +32,7 @@ class FeetechBus(ServoBus):
     """
 
     proto = proto
-
-    def __init__(
-        self,
-        port: str,
-        baudrate: int = 1_000_000,
-        table: ModelTable = STS3215,
-        timeout_s: float = 0.02,
-        retries: int = 2,
-    ) -> None:
-        super().__init__(port, baudrate, table, timeout_s, retries)
+    default_table = STS3215
 
     # -- protocol hooks -------------------------------------------------------------------------------------
     def _status_size(self, nparams: int) -> int:
