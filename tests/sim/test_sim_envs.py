@@ -17,7 +17,8 @@ TASKS = sorted(ENV_IDS)
 
 # the privileged entry that a seed randomises, per task (arm and hand)
 RANDOMISED = {"reach": "target_pos", "lift": "cube_pos", "place": "cube_pos", "grasp": "object_pos",
-              "reach_pose": "target_pose"}  # fmt: skip
+              "reach_pose": "target_pose", "koch_reach": "target_pos", "koch_lift": "cube_pos",
+              "koch_place": "cube_pos"}  # fmt: skip
 
 
 @pytest.mark.parametrize("task", sorted(ALL_TASKS))
