@@ -94,14 +94,13 @@ def amazing_hand_params(servo: ServoClass, supply_v: float, delay_s: float = DEF
 # on a servo: sysid can refit it). The Position D gain is not modelled (its time unit is not documented).
 # Damping: a DC motor's back-EMF gives stall torque / no-load speed at the joint (at 12 V: 1.5 / 6.39 = 0.235;
 # XL330 at 5 V: 0.52 / 10.79 = 0.048 N m s/rad); no mechanical viscous term is published.
-# Armature and frictionloss are NOT published: ASSUMED. Armature = the STS3215's identified reflected rotor inertia
-# (0.028 kg m^2 at 345:1, Rhoban BAM) rescaled by gear ratio squared for the XL430 (a cored motor of the same size
-# class: 0.016) and a third of that rotor for the smaller XL330 motor (0.0065); frictionloss 0.05 / 0.02 N m (our
-# round figures, about the STS3215's 0.052 scaled by stall torque).
+# Armature and frictionloss are NOT published: ASSUMED. Armature = damping x the mechanical time constant of the
+# identified STS3215 (armature / damping = 0.028 / 0.60 = 47 ms, Rhoban BAM): 0.011 (XL430), 0.0022 (XL330) kg m^2.
+# Frictionloss 0.05 / 0.02 N m: our round figures, about the STS3215's 0.052 scaled by stall torque.
 XL_PULSE_RAD = TWO_PI / 4096
 XL_VELOCITY_STEP_RAD_S = 0.229 * TWO_PI / 60.0
 XL_PWM_FULL = 885
-STS3215_ROTOR_KGM2 = 0.028 / 345**2  # reflected armature / gear ratio^2 (BAM's STS3215 figure above)
+STS3215_TIME_CONSTANT_S = 0.028 / 0.60  # armature / damping of the identified STS3215 (see STS3215_7V4)
 
 
 def xl_kp_per_p(stall_torque_nm: float) -> float:
@@ -114,7 +113,7 @@ XL430_W250 = ServoClass(
     kp_per_p=xl_kp_per_p(1.5),
     kp_fixed=0.0,
     damping=1.5 / (61 * TWO_PI / 60),
-    armature=STS3215_ROTOR_KGM2 * 258.5**2,
+    armature=1.5 / (61 * TWO_PI / 60) * STS3215_TIME_CONSTANT_S,
     frictionloss=0.05,
     stall_torque_nm={12.0: 1.5, 11.1: 1.4},
     position_resolution_rad=XL_PULSE_RAD,
@@ -125,7 +124,7 @@ XL330_M288 = ServoClass(
     kp_per_p=xl_kp_per_p(0.52),
     kp_fixed=0.0,
     damping=0.52 / (103 * TWO_PI / 60),
-    armature=STS3215_ROTOR_KGM2 / 3 * 288.4**2,
+    armature=0.52 / (103 * TWO_PI / 60) * STS3215_TIME_CONSTANT_S,
     frictionloss=0.02,
     stall_torque_nm={5.0: 0.52, 6.0: 0.60},
     position_resolution_rad=XL_PULSE_RAD,

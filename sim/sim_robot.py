@@ -62,7 +62,7 @@ SO101_SIM = SimModel(spec=SO101, xml=MODELS_DIR / "scene_so101.xml", home=SO101_
 
 # The Koch v1.1 follower (models/koch.xml): home = grasp point 6 cm above the table at x = 0.13 m, pointing down, jaws
 # open (solved with sim.ik; the pan and roll offsets centre the off-axis grasp point on y = 0).
-KOCH_HOME = (-0.12, 0.25, -0.26, 1.58, -0.12, 1.0)
+KOCH_HOME = (-0.15, 0.26, -0.27, 1.58, -0.15, 1.0)
 KOCH_SIM = SimModel(spec=KOCH, xml=MODELS_DIR / "scene_koch.xml", home=KOCH_HOME, physics=KOCH_PHYSICS)
 
 # The Amazing Hand (right): 8 joints driven by 8 servos through tendons mixing each finger's pair like
