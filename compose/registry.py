@@ -26,11 +26,12 @@ from twinarm.hardware.emulator.config import SO101_START_OFFSETS, ServoConfig, s
 from twinarm.hardware.hand import AMAZING_HAND_LEFT, AMAZING_HAND_RIGHT, calibration_from_published
 from twinarm.hardware.motors import SO101_FOLLOWER, SO101_LEADER, ArmDescription, Role
 from twinarm.robot.errors import ConfigError
-from twinarm.robot.models import AMAZING_HAND, SO101
+from twinarm.robot.models import AMAZING_HAND, KOCH, SO101
 from twinarm.robot.spec import RobotSpec
 from twinarm.robot.teleop import Workspace
-from twinarm.sim.envs import AMAZING_HAND_FAMILY, SO101_FAMILY, TaskFamily
-from twinarm.sim.sim_robot import AMAZING_HAND_SIM, SO101_SIM, SimModel
+from twinarm.sim.envs import AMAZING_HAND_FAMILY, KOCH_FAMILY, SO101_FAMILY, TaskFamily
+from twinarm.sim.ik import KOCH_GRASP_OFFSET, SO101_GRASP_OFFSET
+from twinarm.sim.sim_robot import AMAZING_HAND_SIM, KOCH_SIM, SO101_SIM, SimModel
 
 #: The calibration name that means "the model's default" (a model with sides defaults to the side's name).
 DEFAULT_CALIBRATION_NAME = "default"
@@ -45,11 +46,13 @@ class KeyboardTeleop(str, Enum):
 
 
 class EEModel(NamedTuple):
-    """End-effector teleop data of a model: the joints IK may move, the gripper joint, the workspace box [m]."""
+    """End-effector teleop data of a model: the joints IK may move, the gripper joint, the workspace box [m], and the
+    grasp point in the MJCF's ``gripperframe`` site frame [m] (what IK moves)."""
 
     arm_joints: tuple[str, ...]
     gripper: str
     workspace: Workspace
+    grasp_offset: tuple[float, float, float] = SO101_GRASP_OFFSET
 
 
 class Bus(NamedTuple):
@@ -72,7 +75,8 @@ class RobotModel:
     ``ee``: the end-effector model for IK teleop (None: none). ``keyboard``: the keyboard teleop mapping.
     ``emulator_offsets_ticks``: start position of each emulated servo [ticks from its middle tick]; ``sim_bus``:
     ``twinarm.compose.hil`` serves its follower on an emulated bus with MuJoCo physics. ``published_calibration``:
-    import of the vendor's calibration file (``twinarm calibrate published=...``), None when there is none."""
+    import of the vendor's calibration file (``twinarm calibrate published=...``), None when there is none.
+    A model with ``buses == ()`` is simulation only: asking it for hardware raises :class:`NoHardwareError`."""
 
     spec: RobotSpec
     buses: tuple[Bus, ...]
@@ -94,6 +98,8 @@ class RobotModel:
                 raise ConfigError(f"{self.name}: bus {bus.description.name} is for spec {bus.description.spec.name}")
         if self.keyboard is KeyboardTeleop.END_EFFECTOR and (self.ee is None or self.sim is None):
             raise ConfigError(f"{self.name}: end-effector keyboard teleop needs an ee model and a sim model")
+        if not self.buses and self.sim is None:
+            raise ConfigError(f"{self.name}: a model needs hardware buses or a sim model")
 
     @property
     def name(self) -> str:
@@ -111,7 +117,13 @@ class RobotModel:
 
     def bus(self, role: str = Role.FOLLOWER.value, side: str = DEFAULT_SIDE, ids: Sequence[int] = ()) -> ArmDescription:
         """The bus description of the ``role`` robot on ``side`` (ignored without sides), its servos readdressed
-        to ``ids`` (motor order; empty: the defaults). ConfigError lists the valid roles, sides or id count."""
+        to ``ids`` (motor order; empty: the defaults). ConfigError lists the valid roles, sides or id count;
+        :class:`NoHardwareError` for a simulation-only model."""
+        if not self.buses:
+            raise NoHardwareError(
+                f"robot {self.name} has no servo bus description here (simulation only): role={role} needs its "
+                f"hardware; drive it in simulation (no robot.port), or use a model with hardware: {_with_hardware()}"
+            )
         if role not in self.roles:
             raise ConfigError(f"role={role!r} is not a role of robot {self.name}; valid roles: {', '.join(self.roles)}")
         if self.sides and side not in self.sides:
@@ -134,6 +146,15 @@ class RobotModel:
     def emulator_servos(self, role: str = Role.FOLLOWER.value, side: str = DEFAULT_SIDE) -> list[ServoConfig]:
         """The emulated servos of the ``role`` robot on ``side`` (ids, servo model, start positions)."""
         return servos_for(self.bus(role, side), self.emulator_offsets_ticks)
+
+
+class NoHardwareError(ConfigError):
+    """A hardware role (bus, emulator, calibration) was asked of a simulation-only model; the message names the
+    model and the models that have hardware."""
+
+
+def _with_hardware() -> str:
+    return ", ".join(name for name, model in MODELS.items() if model.buses)
 
 
 def _readdressed(desc: ArmDescription, ids: Sequence[int]) -> ArmDescription:
@@ -162,6 +183,25 @@ SO101_MODEL = RobotModel(
     sim_bus=True,
 )
 
+# The Koch v1.1 follower: simulation only for now (its Dynamixel buses come with twinarm.hardware.dynamixel). The
+# workspace box keeps the grasp point inside the short arm's reach (sim.arm_tasks.KOCH_LAYOUT; home is x = 0.13,
+# z = 0.06).
+KOCH_EE = EEModel(
+    ("shoulder_pan", "shoulder_lift", "elbow_flex", "wrist_flex", "wrist_roll"),
+    "gripper",
+    Workspace(np.array([0.05, -0.20, 0.005]), np.array([0.24, 0.20, 0.22])),
+    KOCH_GRASP_OFFSET,
+)
+
+KOCH_MODEL = RobotModel(
+    spec=KOCH,
+    buses=(),
+    sim=KOCH_SIM,
+    tasks=KOCH_FAMILY,
+    ee=KOCH_EE,
+    keyboard=KeyboardTeleop.END_EFFECTOR,
+)
+
 AMAZING_HAND_MODEL = RobotModel(
     spec=AMAZING_HAND,
     buses=(Bus(Role.FOLLOWER, "right", AMAZING_HAND_RIGHT), Bus(Role.FOLLOWER, "left", AMAZING_HAND_LEFT)),
@@ -172,7 +212,7 @@ AMAZING_HAND_MODEL = RobotModel(
 )
 
 #: Every robot model twinarm knows, by name: the one table of models.
-MODELS: dict[str, RobotModel] = {m.name: m for m in (SO101_MODEL, AMAZING_HAND_MODEL)}
+MODELS: dict[str, RobotModel] = {m.name: m for m in (SO101_MODEL, KOCH_MODEL, AMAZING_HAND_MODEL)}
 
 
 def get_model(name: str) -> RobotModel:

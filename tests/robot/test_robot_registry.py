@@ -30,7 +30,8 @@ def entry(request: pytest.FixtureRequest) -> RobotModel:
 
 def test_entry_is_filed_under_its_spec_name(entry: RobotModel) -> None:
     assert get_model(entry.name) is entry and entry.spec.name == entry.name
-    assert entry.roles and all(bus.role.value in entry.roles for bus in entry.buses)
+    assert all(bus.role.value in entry.roles for bus in entry.buses)
+    assert entry.roles or entry.sim is not None, "a model without hardware buses must have a simulation"
 
 
 def test_sim_model_has_the_spec_joints_limits_and_actuators(entry: RobotModel) -> None:
@@ -91,8 +92,8 @@ def test_teleop_data_fits_the_model(entry: RobotModel) -> None:
 
 def test_unknown_model_lists_every_valid_name() -> None:
     with pytest.raises(ConfigError) as info:
-        get_model("koch")
-    assert "'koch'" in str(info.value) and ", ".join(NAMES) in str(info.value)
+        get_model("ur5e")
+    assert "'ur5e'" in str(info.value) and ", ".join(NAMES) in str(info.value)
 
 
 def test_role_side_and_ids_are_validated_with_the_valid_values() -> None:
@@ -106,6 +107,23 @@ def test_role_side_and_ids_are_validated_with_the_valid_values() -> None:
     assert arm.sides == () and arm.bus("leader", "left") is arm.bus("leader", "right")  # no handedness: ignored
     assert hand.bus("follower", "left", ids=range(21, 29)).ids == tuple(range(21, 29))
     assert hand.calibration_name("default", "left") == "left" and arm.calibration_name("default", "left") == "default"
+
+
+def test_a_simulation_only_model_names_the_missing_hardware() -> None:
+    sim_only = [m for m in MODELS.values() if not m.buses]
+    if not sim_only:
+        pytest.skip("every model has hardware buses")
+    from twinarm.compose.backends import RobotConfig
+    from twinarm.compose.registry import NoHardwareError
+
+    for entry in sim_only:
+        with pytest.raises(NoHardwareError, match=f"robot {entry.name} has no servo bus.*simulation only"):
+            entry.bus("follower")
+        with pytest.raises(NoHardwareError, match="so101"):  # names the models that have hardware
+            entry.emulator_servos()
+        with pytest.raises(NoHardwareError):
+            RobotConfig(model=entry.name, port="emulator").validate()
+        RobotConfig(model=entry.name, cameras=[]).validate()  # the simulation is fine
 
 
 # -- no command compares model names, no table is keyed by them --------------------------------------------------
