@@ -1,4 +1,7 @@
-"""``twinarm emulate robot=so101 link=/tmp/so101``: serve emulated Feetech servos on a pty until Ctrl-C/SIGTERM.
+"""``twinarm emulate robot=so101 link=/tmp/so101``: serve emulated servos on a pty until Ctrl-C/SIGTERM.
+
+``robot`` is a model (``so101``, ``koch``, ``amazing_hand``; ``role=leader`` for its leader) or the name of one of
+its bus descriptions (``so101_leader``, ``koch_leader``): Feetech or Dynamixel servos, as the model's bus says.
 
 ``physics=first_order`` (default) moves every shaft with the emulator's first-order model. ``physics=sim`` serves
 the SO-101 follower whose shafts are the joints of the MuJoCo scene (table and cube, the cube placed as episode
@@ -21,16 +24,16 @@ from twinarm.robot.errors import ConfigError
 
 PHYSICS = ("first_order", "sim")
 
-HELP = "serve emulated Feetech servos (SO-101 by default) on a pty, for robots, tools and the vendor SDK"
+HELP = "serve emulated Feetech or Dynamixel servos (SO-101 by default) on a pty, for robots, tools and vendor SDKs"
 
 
 @dataclass
 class Config:
-    robot: str = "so101"  # so101 | amazing_hand (ignored when ids is given)
+    robot: str = "so101"  # so101 | koch | amazing_hand, or a bus name: koch_leader, ... (ignored when ids is given)
     role: str = "follower"  # a role of the model: follower | leader
     side: str = "right"  # a side of the model (hands): right | left
     ids: list[int] = field(default_factory=list)  # explicit servo ids instead of a robot, e.g. ids=[1,2,3]
-    model: str = "sts3215"  # model of the servos given by ids (sts3215 | sts3250 | scs0009)
+    model: str = "sts3215"  # model of the servos given by ids (sts3215 | sts3250 | scs0009 | xl430-w250 | ...)
     link: str = "/tmp/twinarm-bus"  # symlink to the pty ("" for none: the pty path is printed)
     baudrate: int = 1_000_000
     wire_timing: bool = False  # wait for the bytes' wire time at baudrate (10 bits per byte)
@@ -46,6 +49,21 @@ class Config:
     reality: RealityConfig = dataclasses.field(default_factory=RealityConfig)  # physics=sim: reality.seed=N
 
 
+def model_and_role(robot: str, role: str) -> tuple[str, str]:
+    """``robot`` as (model, role): a model name keeps ``role``; a bus description name (``koch_leader``) gives
+    its model and role. ConfigError lists both kinds of valid names."""
+    from twinarm.compose.registry import MODELS
+
+    if robot in MODELS:
+        return robot, role
+    for name, entry in MODELS.items():
+        for bus in entry.buses:
+            if bus.description.name == robot:
+                return name, bus.role.value
+    buses = sorted({b.description.name for m in MODELS.values() for b in m.buses})
+    raise ConfigError(f"robot={robot!r} is unknown; valid: a model ({', '.join(MODELS)}) or a bus ({', '.join(buses)})")
+
+
 def emulator_config(cfg: Config) -> EmulatorConfig:
     """The library config of a CLI config."""
     from twinarm.compose.registry import get_model
@@ -54,7 +72,8 @@ def emulator_config(cfg: Config) -> EmulatorConfig:
     if cfg.ids:
         servos = [ServoConfig(i, cfg.model, mid) for i in cfg.ids]
     else:
-        servos = get_model(cfg.robot).emulator_servos(cfg.role, cfg.side)
+        model, role = model_and_role(cfg.robot, cfg.role)
+        servos = get_model(model).emulator_servos(role, cfg.side)
     return EmulatorConfig(
         servos=servos,
         link=cfg.link or None,

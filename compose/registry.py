@@ -1,7 +1,7 @@
 """The model registry: one :class:`RobotModel` entry per robot model binds everything the commands need about it.
 
 An entry holds the model's shared spec (data in ``twinarm.robot.models``), its MuJoCo model and simulated task
-family (``twinarm.sim``), its Feetech bus description per role and side (``twinarm.hardware``), how its servos are
+family (``twinarm.sim``), its servo bus description per role and side (``twinarm.hardware``), how its servos are
 emulated, its end-effector (IK) model and keyboard teleop mapping, and which optional features it has. Commands
 look a model up with :func:`get_model` and use the entry's fields; no command compares model names.
 
@@ -24,6 +24,7 @@ from twinarm.hardware.calibration import Calibration
 from twinarm.hardware.calibration_io import nominal_calibration
 from twinarm.hardware.emulator.config import SO101_START_OFFSETS, ServoConfig, servos_for
 from twinarm.hardware.hand import AMAZING_HAND_LEFT, AMAZING_HAND_RIGHT, calibration_from_published
+from twinarm.hardware.koch import KOCH_FOLLOWER, KOCH_LEADER
 from twinarm.hardware.motors import SO101_FOLLOWER, SO101_LEADER, ArmDescription, Role
 from twinarm.robot.errors import ConfigError
 from twinarm.robot.models import AMAZING_HAND, KOCH, SO101
@@ -56,8 +57,8 @@ class EEModel(NamedTuple):
 
 
 class Bus(NamedTuple):
-    """One physical robot of a model on a Feetech bus: its role, its side (``""`` for a model without sides) and the
-    description the driver uses."""
+    """One physical robot of a model on a servo bus: its role, its side (``""`` for a model without sides) and the
+    description the driver uses (whose ``bus`` is the protocol: Feetech or Dynamixel)."""
 
     role: Role
     side: str
@@ -183,9 +184,8 @@ SO101_MODEL = RobotModel(
     sim_bus=True,
 )
 
-# The Koch v1.1 follower: simulation only for now (its Dynamixel buses come with twinarm.hardware.dynamixel). The
-# workspace box keeps the grasp point inside the short arm's reach (sim.arm_tasks.KOCH_LAYOUT; home is x = 0.13,
-# z = 0.06).
+# The Koch v1.1: follower and leader on Dynamixel buses (twinarm.hardware.koch). The workspace box keeps the grasp
+# point inside the short arm's reach (sim.arm_tasks.KOCH_LAYOUT; home is x = 0.13, z = 0.06).
 KOCH_EE = EEModel(
     ("shoulder_pan", "shoulder_lift", "elbow_flex", "wrist_flex", "wrist_roll"),
     "gripper",
@@ -195,11 +195,12 @@ KOCH_EE = EEModel(
 
 KOCH_MODEL = RobotModel(
     spec=KOCH,
-    buses=(),
+    buses=(Bus(Role.FOLLOWER, "", KOCH_FOLLOWER), Bus(Role.LEADER, "", KOCH_LEADER)),
     sim=KOCH_SIM,
     tasks=KOCH_FAMILY,
     ee=KOCH_EE,
     keyboard=KeyboardTeleop.END_EFFECTOR,
+    emulator_offsets_ticks=SO101_START_OFFSETS,  # near mid range, not all equal (an id mix-up reads wrong joints)
 )
 
 AMAZING_HAND_MODEL = RobotModel(

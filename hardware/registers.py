@@ -161,6 +161,7 @@ class ModelTable:
     phase_bits: StsPhase | None = None  # Feetech STS: what the Phase register's bits mean (None: not the STS bits)
     speed_unit_tps: float = 1.0  # [ticks/s] per Present_Velocity unit without ``phase_bits`` (SCS: rustypot's)
     eeprom_end: int = 40  # addresses below this are EEPROM
+    homing_sign: int = -1  # present = actual + homing_sign * Homing_Offset (Feetech -1, Dynamixel +1)
     by_attr: Mapping[str, Register] = dataclasses.field(default_factory=dict, repr=False, compare=False)
 
     @classmethod

@@ -134,6 +134,7 @@ def _x_table(name: str, model_number: int, rows: list[tuple]) -> ModelTable:
         center_tick=2048,
         speed_unit_tps=VELOCITY_UNIT_TPS,
         eeprom_end=EEPROM_END,
+        homing_sign=+1,  # e-Manual "Homing Offset(20)": Present_Position = actual position + Homing_Offset
     )
 
 

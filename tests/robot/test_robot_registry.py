@@ -68,7 +68,7 @@ def test_every_bus_drives_the_spec_and_emulates_its_servos(entry: RobotModel) ->
         assert desc is bus.description and desc.role is bus.role
         assert desc.spec.joint_names == entry.spec.joint_names
         servos = entry.emulator_servos(bus.role.value, bus.side)
-        assert [(s.id, s.model) for s in servos] == [(i, desc.table.name.lower()) for i in desc.ids]
+        assert [(s.id, s.model) for s in servos] == [(m.id, desc.motor_table(m).name.lower()) for m in desc.motors]
         cal = entry.nominal_calibration(bus.role.value, bus.side)
         assert tuple(m.joint for m in cal.motors) == desc.motor_names and cal.role == bus.role.value
 
