@@ -4,7 +4,7 @@
 its bus descriptions (``so101_leader``, ``koch_leader``): Feetech or Dynamixel servos, as the model's bus says.
 
 ``physics=first_order`` (default) moves every shaft with the emulator's first-order model. ``physics=sim`` serves
-the SO-101 follower whose shafts are the joints of the MuJoCo scene (table and cube, the cube placed as episode
+the follower (SO-101, Koch) whose shafts are the joints of the MuJoCo scene (table and cube, the cube placed as episode
 ``seed`` of ``task`` places it), pre-calibrated with the nominal calibration; that calibration is written to a
 file whose path is printed, for ``robot.calibration=...`` of the process that drives the arm.
 """
@@ -40,8 +40,8 @@ class Config:
     return_delay: int = 0  # initial Return_Delay_Time register [2 us] (factory 250)
     duration_s: float = 0.0  # stop after this long [s]; 0 = until Ctrl-C / SIGTERM
     faults: FaultConfig = field(default_factory=FaultConfig)
-    physics: str = "first_order"  # first_order | sim (MuJoCo: the SO-101 follower, table and cube)
-    task: str = "lift"  # physics=sim: the task whose reset places the cube ("" = the scene file's pose)
+    physics: str = "first_order"  # first_order | sim (MuJoCo: the follower (so101, koch), table and cube)
+    task: str = "lift"  # physics=sim: the task (or rule: lift -> koch_lift) whose reset places the cube ("": none)
     seed: int = 0  # physics=sim: episode seed of that reset
     control_hz: float = 30.0  # physics=sim: the physics step is the one the SimRobot uses at this rate
     output_dir: str = ""  # physics=sim: where the calibration file goes (default outputs/emulate/<time>)
@@ -94,16 +94,19 @@ def _sim_emulator(cfg: Config):
     from twinarm.compose.sim_config import sim_params_for
     from twinarm.hardware.calibration_file import save_calibration
     from twinarm.hardware.motors import Role
+    from twinarm.sim.envs import task_for_robot
 
-    entry = get_model(cfg.robot)
-    if cfg.ids or not entry.sim_bus or cfg.role != Role.FOLLOWER.value:
+    model, role = model_and_role(cfg.robot, cfg.role)
+    entry = get_model(model)
+    if cfg.ids or not entry.sim_bus or role != Role.FOLLOWER.value:
         valid = ", ".join(f"robot={name}" for name, m in MODELS.items() if m.sim_bus)
         raise ConfigError(f"physics=sim serves a follower without ids, of a model with a MuJoCo bus: {valid}")
     kwargs = {"baudrate": cfg.baudrate, "wire_timing": cfg.wire_timing, "return_delay": cfg.return_delay}
     params = sim_params_for(entry.sim, cfg.sim, cfg.reality)
-    with sim_bus(cfg.control_hz, cfg.link or None, cfg.faults, params, **kwargs) as bus:
+    arm = entry.bus(Role.FOLLOWER.value)
+    with sim_bus(cfg.control_hz, cfg.link or None, cfg.faults, params, arm, entry.sim, **kwargs) as bus:
         if cfg.task:
-            episodes = TaskEpisodes(cfg.task, bus.motion.robot)
+            episodes = TaskEpisodes(task_for_robot(cfg.task, entry.name), bus.motion.robot)
             with bus.motion.lock:
                 episodes.reset(0, cfg.seed)
         path = save_calibration(bus.calibration, output_dir("emulate", cfg.output_dir or None) / "calibration.json")

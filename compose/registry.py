@@ -201,6 +201,7 @@ KOCH_MODEL = RobotModel(
     ee=KOCH_EE,
     keyboard=KeyboardTeleop.END_EFFECTOR,
     emulator_offsets_ticks=SO101_START_OFFSETS,  # near mid range, not all equal (an id mix-up reads wrong joints)
+    sim_bus=True,
 )
 
 AMAZING_HAND_MODEL = RobotModel(
