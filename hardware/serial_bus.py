@@ -24,12 +24,14 @@ import numpy as np
 import serial
 
 from twinarm.hardware.errors import (
+    BusError,
     BusTimeoutError,
     CorruptPacketError,
     EncodingError,
     ModelMismatchError,
     PortLostError,
     ServoStatusError,
+    TorqueEnabledError,
 )
 from twinarm.hardware.feetech import diagnostics
 from twinarm.hardware.ports import open_port
@@ -325,3 +327,25 @@ class ServoBus:
         request = self.proto.sync_write_packet(register.address, register.size, items)
         with self._lock:
             self._send(request)
+
+    # -- EEPROM ---------------------------------------------------------------------------------------------
+    def write_eeprom(self, servo_id: int, register: Register, value: int, verify: bool = True) -> None:
+        """Write an EEPROM ``register`` (torque must be off: TorqueEnabledError otherwise, naming the register);
+        with ``verify`` read it back (BusError if it did not stick). Writing ``ID`` verifies at the new id."""
+        new_id = value if register.address == self.table.ID.address else servo_id
+        with self._lock:
+            if self.read(servo_id, self.table.TORQUE_ENABLE):
+                raise TorqueEnabledError(port=self.port, servo_id=servo_id, register=register)
+            self._write_eeprom(servo_id, new_id, register, value)
+            if verify:
+                got = self.read(new_id, register)
+                if got != value:
+                    raise BusError(
+                        f"servo {servo_id}: wrote {value} to {register.name} (addr {register.address}) "
+                        f"but read back {got}",
+                        port=self.port,
+                    )
+
+    def _write_eeprom(self, servo_id: int, new_id: int, register: Register, value: int) -> None:
+        """The write itself (a family with an EEPROM lock unlocks around it; ``new_id``: the id after it)."""
+        self.write(servo_id, register, value)

@@ -17,12 +17,10 @@ import numpy as np
 from twinarm.hardware.dynamixel import protocol as proto
 from twinarm.hardware.dynamixel.tables import XL430_W250
 from twinarm.hardware.errors import (
-    BusError,
     BusTimeoutError,
     CorruptPacketError,
     ProtocolError,
     ServoStatusError,
-    TorqueEnabledError,
 )
 from twinarm.hardware.feetech import diagnostics
 from twinarm.hardware.registers import Register, RegisterSpan
@@ -195,24 +193,6 @@ class DynamixelBus(ServoBus):
         request = proto.bulk_write_packet([(i, reg.address, reg.encode(v, order)) for i, reg, v in items])
         with self._lock:
             self._send(request)
-
-    # -- EEPROM ---------------------------------------------------------------------------------------------
-    def write_eeprom(self, servo_id: int, register: Register, value: int, verify: bool = True) -> None:
-        """Write ``register`` (EEPROM: torque must be off, TorqueEnabledError otherwise); with ``verify`` read it
-        back (BusError if it did not stick). Writing ``ID`` verifies at the new id."""
-        new_id = value if register.address == self.table.ID.address else servo_id
-        with self._lock:
-            if register.eeprom and self.read(servo_id, self.table.TORQUE_ENABLE):
-                raise TorqueEnabledError(port=self.port, servo_id=servo_id, register=register)
-            self.write(servo_id, register, value)
-            if verify:
-                got = self.read(new_id, register)
-                if got != value:
-                    raise BusError(
-                        f"servo {servo_id}: wrote {value} to {register.name} (addr {register.address}) "
-                        f"but read back {got}",
-                        port=self.port,
-                    )
 
 
 def _blocks_so_far(data: bytes, size: int) -> dict[int, tuple[int, bytes]]:

@@ -13,7 +13,7 @@ import contextlib
 import time
 from collections.abc import Iterable, Iterator, Sequence
 
-from twinarm.hardware.errors import BusError, PortLostError, TorqueEnabledError
+from twinarm.hardware.errors import PortLostError, TorqueEnabledError
 from twinarm.hardware.feetech import diagnostics
 from twinarm.hardware.feetech import protocol as proto
 from twinarm.hardware.feetech.registers import Register
@@ -101,27 +101,12 @@ class FeetechBus(ServoBus):
         finally:
             self.write(servo_id, lock, 1)
 
-    def write_eeprom(self, servo_id: int, register: Register, value: int, verify: bool = True) -> None:
-        """Unlock, write ``register``, re-lock; with ``verify`` read it back (BusError if it did not stick).
-
-        Writing ``ID`` re-locks and verifies at the new id. Torque must be off (TorqueEnabledError).
-        """
-        new_id = value if register.address == self.table.ID.address else servo_id
-        with self._lock:
-            if self.read(servo_id, self.table.TORQUE_ENABLE):
-                raise TorqueEnabledError(port=self.port, servo_id=servo_id, register=register)
-            self.write(servo_id, self.table.LOCK, 0)
-            written = False
-            try:
-                self.write(servo_id, register, value)
-                written = True
-            finally:
-                self.write(new_id if written else servo_id, self.table.LOCK, 1)
-            if verify:
-                got = self.read(new_id, register)
-                if got != value:
-                    raise BusError(
-                        f"servo {servo_id}: wrote {value} to {register.name} (addr {register.address}) "
-                        f"but read back {got}",
-                        port=self.port,
-                    )
+    def _write_eeprom(self, servo_id: int, new_id: int, register: Register, value: int) -> None:
+        """Lock=0, write, Lock=1 (at ``new_id`` once an ID write went through; even on errors)."""
+        self.write(servo_id, self.table.LOCK, 0)
+        written = False
+        try:
+            self.write(servo_id, register, value)
+            written = True
+        finally:
+            self.write(new_id if written else servo_id, self.table.LOCK, 1)
