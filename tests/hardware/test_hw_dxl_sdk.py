@@ -32,6 +32,13 @@ def _config(models: dict[int, str], baudrate: int = 1_000_000) -> EmulatorConfig
     return EmulatorConfig(servos=servos, baudrate=baudrate)
 
 
+@pytest.fixture(autouse=True)
+def _generous_sdk_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the SDK's reply deadline is the bytes' wire time + 2 x its USB latency timer (16 ms) + 2 ms; the emulator
+    # shares a loaded 2-core machine, so the tests give the SDK a 100 ms latency timer (the protocol is unchanged)
+    monkeypatch.setattr(dxl.port_handler, "LATENCY_TIMER", 100)
+
+
 @pytest.fixture(params=[1_000_000, 4_000_000], ids=["1M", "4M"])
 def sdk(request) -> Iterator[tuple[Emulator, object, object]]:
     with Emulator(_config(MODELS, request.param)) as emu:
