@@ -120,7 +120,8 @@ def test_demo_composes_the_robots_own_task() -> None:
     assert (cfg.robot, cfg.task) == ("koch", "koch_lift")
     assert resolved(Config()).robot == "so101"
     koch_next = follow_up_commands("ckpt", Config(robot="koch"))
-    assert len(koch_next) == 1 and koch_next[0].startswith("twinarm eval")  # no hardware to deploy on yet
+    assert koch_next[0].startswith("twinarm eval")
+    assert koch_next[1:] == ["twinarm deploy policy.path=ckpt task=koch_lift robot.port=emulator"]  # Dynamixel
     assert any("deploy" in c for c in follow_up_commands("ckpt", Config()))
     with pytest.raises(ConfigError, match="koch_lift"):
         resolved(Config(robot="koch", task="grasp"))
