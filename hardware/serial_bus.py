@@ -4,7 +4,7 @@ The protocol lives in a module with the same encoder names for every family (``p
 ``write_packet``, ``reg_write_packet``, ``action_packet``, ``sync_read_packet``, ``sync_write_packet``,
 ``BROADCAST_ID``, ``MAX_ID``: :mod:`hardware.feetech.protocol`, :mod:`hardware.dynamixel.protocol`) and in three
 hooks a subclass gives: the size of a status packet, a fast parse of a clean reply, and the decoder a failed
-attempt is diagnosed with (:mod:`hardware.feetech.diagnostics`).
+attempt is diagnosed with (:mod:`hardware.bus_diagnostics`).
 
 Every transaction flushes stale input, writes one request and reads the whole expected reply with ONE blocking
 read sized to it (the serial timeout is the deadline: no busy-wait). Failures are classified (timeout, corrupt
@@ -23,6 +23,7 @@ from typing import NamedTuple
 import numpy as np
 import serial
 
+from twinarm.hardware import bus_diagnostics as diagnostics
 from twinarm.hardware.errors import (
     BusError,
     BusTimeoutError,
@@ -33,7 +34,6 @@ from twinarm.hardware.errors import (
     ServoStatusError,
     TorqueEnabledError,
 )
-from twinarm.hardware.feetech import diagnostics
 from twinarm.hardware.ports import open_port
 from twinarm.hardware.registers import ModelTable, Register, RegisterSpan
 from twinarm.robot.errors import NotConnectedError

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from twinarm.hardware import bus_diagnostics as diagnostics
 from twinarm.hardware.dynamixel import protocol as proto
 from twinarm.hardware.dynamixel.tables import XL430_W250
 from twinarm.hardware.errors import (
@@ -22,7 +23,6 @@ from twinarm.hardware.errors import (
     ProtocolError,
     ServoStatusError,
 )
-from twinarm.hardware.feetech import diagnostics
 from twinarm.hardware.registers import Register, RegisterSpan
 from twinarm.hardware.serial_bus import ServoBus
 
