@@ -35,7 +35,7 @@ class Config:
     ids: list[int] = field(default_factory=list)  # explicit servo ids instead of a robot, e.g. ids=[1,2,3]
     model: str = "sts3215"  # model of the servos given by ids (sts3215 | sts3250 | scs0009 | xl430-w250 | ...)
     link: str = "/tmp/twinarm-bus"  # symlink to the pty ("" for none: the pty path is printed)
-    baudrate: int = 1_000_000
+    baudrate: int = 0  # [baud]; 0: the robot's bus rate (1 Mbaud for ids=...)
     wire_timing: bool = False  # wait for the bytes' wire time at baudrate (10 bits per byte)
     return_delay: int = 0  # initial Return_Delay_Time register [2 us] (factory 250)
     duration_s: float = 0.0  # stop after this long [s]; 0 = until Ctrl-C / SIGTERM
@@ -69,15 +69,17 @@ def emulator_config(cfg: Config) -> EmulatorConfig:
     from twinarm.compose.registry import get_model
 
     mid = 512 if cfg.model.lower() == "scs0009" else 2048
+    baudrate = cfg.baudrate or 1_000_000
     if cfg.ids:
         servos = [ServoConfig(i, cfg.model, mid) for i in cfg.ids]
     else:
         model, role = model_and_role(cfg.robot, cfg.role)
         servos = get_model(model).emulator_servos(role, cfg.side)
+        baudrate = cfg.baudrate or get_model(model).bus(role, cfg.side).baudrate
     return EmulatorConfig(
         servos=servos,
         link=cfg.link or None,
-        baudrate=cfg.baudrate,
+        baudrate=baudrate,
         wire_timing=cfg.wire_timing,
         return_delay=cfg.return_delay,
         faults=cfg.faults,
@@ -101,9 +103,13 @@ def _sim_emulator(cfg: Config):
     if cfg.ids or not entry.sim_bus or role != Role.FOLLOWER.value:
         valid = ", ".join(f"robot={name}" for name, m in MODELS.items() if m.sim_bus)
         raise ConfigError(f"physics=sim serves a follower without ids, of a model with a MuJoCo bus: {valid}")
-    kwargs = {"baudrate": cfg.baudrate, "wire_timing": cfg.wire_timing, "return_delay": cfg.return_delay}
-    params = sim_params_for(entry.sim, cfg.sim, cfg.reality)
     arm = entry.bus(Role.FOLLOWER.value)
+    kwargs = {
+        "baudrate": cfg.baudrate or arm.baudrate,
+        "wire_timing": cfg.wire_timing,
+        "return_delay": cfg.return_delay,
+    }
+    params = sim_params_for(entry.sim, cfg.sim, cfg.reality)
     with sim_bus(cfg.control_hz, cfg.link or None, cfg.faults, params, arm, entry.sim, **kwargs) as bus:
         if cfg.task:
             episodes = TaskEpisodes(task_for_robot(cfg.task, entry.name), bus.motion.robot)
@@ -131,7 +137,7 @@ def run(cfg: Config) -> None:
                 emu_cfg = emulator_config(cfg)
                 emu = stack.enter_context(Emulator(emu_cfg))
             servos = ", ".join(f"{s.id}:{s.model}" for s in emu_cfg.servos)
-            print(f"emulating {len(emu_cfg.servos)} servos ({servos}) at {cfg.baudrate} baud", flush=True)
+            print(f"emulating {len(emu_cfg.servos)} servos ({servos}) at {emu_cfg.baudrate} baud", flush=True)
             print(f"port: {emu.port}", flush=True)
             print("serving; Ctrl-C or SIGTERM to stop", flush=True)
             try:

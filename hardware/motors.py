@@ -93,6 +93,8 @@ class ArmDescription:
 
     ``operating_mode``: the Operating_Mode value every servo is set to (Feetech position 0; Dynamixel e.g.
     extended position 4), ``gripper_operating_mode`` the gripper's when it differs (None: the same).
+    ``motor_registers``: more registers a follower sets on connect, one value per motor in motor order (EEPROM
+    ones only where they differ), e.g. the LEAP Hand's gains and current cap.
     """
 
     name: str  # e.g. "so101_follower"
@@ -110,6 +112,7 @@ class ArmDescription:
     bus: BusKind = BusKind.FEETECH
     operating_mode: int = 0
     gripper_operating_mode: int | None = None
+    motor_registers: tuple[tuple[str, tuple[int, ...]], ...] = ()  # (register, one value per motor) set on connect
 
     def __post_init__(self) -> None:
         names = self.motor_names
@@ -121,6 +124,9 @@ class ArmDescription:
                 f"{self.name}: a transmission of size {self.transmission.size} needs {n} motors (one per joint "
                 f"of {self.spec.name}), got {len(names)}"
             )
+        for reg, values in self.motor_registers:
+            if len(values) != len(names):
+                raise ConfigError(f"{self.name}: motor_registers {reg}: {len(values)} values for {len(names)} motors")
         for what, values in (("motor names", names), ("servo ids", self.ids)):
             if len(set(values)) != len(values):
                 raise ConfigError(f"{self.name}: duplicate {what} in {list(values)}")

@@ -127,6 +127,12 @@ class FeetechRobot(Robot):
             return
         if arm.p_gain is not None:
             self._write_differing(t.P_COEFFICIENT, [arm.p_gain] * len(self._ids))
+        for name, values in arm.motor_registers:
+            reg = t[name]
+            if reg.eeprom:
+                self._write_differing(reg, values)
+            else:
+                self.bus.sync_write(reg, self._ids, values)
         if arm.gripper_joint is not None:
             grip = arm.motor(arm.gripper_joint)
             gid, grip_table = grip.id, arm.motor_table(grip)

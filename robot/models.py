@@ -85,3 +85,26 @@ KOCH = RobotSpec(
     cameras=(CameraSpec("front", 96, 96), CameraSpec("wrist", 96, 96)),
     control_hz=30.0,
 )
+
+# LEAP Hand (leap-hand/LEAP_Hand_API): 16 Dynamixel servos, ids 0..15, index (0-3), middle (4-7), ring (8-11),
+# thumb (12-15), each finger MCP side, MCP forward, PIP, DIP (the API's joint convention comment). Zero = the
+# LEAPsim convention (motor 180 deg, the flat hand); limits are the API's LEAPsim_limits ("regular") [rad].
+# Velocity limit: the XL330-M288's no-load speed stands in for the full hand's XC330-M288-T (same 288:1 gearing on
+# 5 V; not from the XC330 datasheet: verify).
+_LEAP_FINGERS = ("index", "middle", "ring", "thumb")
+_LEAP_PARTS = ("mcp_side", "mcp_forward", "pip", "dip")
+_LEAP_LIMITS = (
+    (-1.047, 1.047),
+    (-0.314, 2.23),
+    (-0.506, 1.885),
+    (-0.366, 2.042),
+) * 3 + ((-0.349, 2.094), (-0.47, 2.443), (-1.20, 1.90), (-1.34, 1.88))
+LEAP_HAND = RobotSpec(
+    name="leap_hand",
+    joints=tuple(
+        JointSpec(f"{finger}_{part}", lo, hi, XL330_M288_MAX_VELOCITY)
+        for (finger, part), (lo, hi) in zip(((f, p) for f in _LEAP_FINGERS for p in _LEAP_PARTS), _LEAP_LIMITS)
+    ),
+    cameras=(),
+    control_hz=30.0,
+)

@@ -141,8 +141,11 @@ def _x_table(name: str, model_number: int, rows: list[tuple]) -> ModelTable:
 XL430_W250 = _x_table("XL430-W250", 1060, _XL430_ROWS)
 XL330_M288 = _x_table("XL330-M288", 1200, _XL330_ROWS)
 XL330_M077 = _x_table("XL330-M077", 1190, _XL330_ROWS)
+# XC330-M288-T (the LEAP Hand's servo): the XL330 control-table layout (e-Manual XC330-M288 control table); model
+# number 1240 as published driver tables list it (not in LeRobot's table).
+XC330_M288 = _x_table("XC330-M288", 1240, _XL330_ROWS)
 
-MODELS_BY_NUMBER: dict[int, ModelTable] = {t.model_number: t for t in (XL430_W250, XL330_M288, XL330_M077)}
+MODELS_BY_NUMBER: dict[int, ModelTable] = {t.model_number: t for t in (XL430_W250, XL330_M288, XL330_M077, XC330_M288)}
 MODELS_BY_NAME: dict[str, ModelTable] = {t.name.lower(): t for t in MODELS_BY_NUMBER.values()}
 
 #: Baud_Rate (address 8) register value per baud rate (e-Manual "Baud Rate(8)").

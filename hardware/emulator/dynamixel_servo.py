@@ -37,7 +37,11 @@ _DEFAULTS = {
     "Position_P_Gain": 800,
     "Present_Temperature": 30,
 }
-_VOLTS = {"XL430": (140, 60, 115), "XL330": (70, 35, 50)}  # Max/Min_Voltage_Limit, present input [0.1 V]
+_VOLTS = {
+    "XL430": (140, 60, 115),
+    "XL330": (70, 35, 50),
+    "XC330": (70, 35, 50),
+}  # Max/Min_Voltage_Limit, present input [0.1 V]
 
 
 class DynamixelServo(ServoMemory):
