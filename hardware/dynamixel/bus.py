@@ -65,6 +65,11 @@ class DynamixelBus(ServoBus):
     proto = proto
     default_table = XL430_W250
 
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        """As :class:`~hardware.serial_bus.ServoBus` (port, baudrate, table, timeout_s, retries)."""
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._fast_requests: dict[tuple[int, int, tuple[int, ...]], bytes] = {}
+
     # -- protocol hooks -------------------------------------------------------------------------------------
     def _status_size(self, nparams: int) -> int:
         return proto.STATUS_OVERHEAD + nparams
@@ -136,13 +141,19 @@ class DynamixelBus(ServoBus):
 
     def fast_sync_read(self, register: Register, ids: Sequence[int]) -> np.ndarray:
         """Like :meth:`sync_read`, with FAST_SYNC_READ: one status packet carries every servo's value."""
-        return self.fast_sync_read_span(RegisterSpan((register,)), ids)[0]
+        span = self._spans.get(register)
+        if span is None:
+            span = self._spans[register] = RegisterSpan((register,))
+        return self.fast_sync_read_span(span, ids)[0]
 
     def fast_sync_read_span(self, span: RegisterSpan, ids: Sequence[int]) -> tuple[np.ndarray, ...]:
         """:meth:`sync_read_span` with FAST_SYNC_READ (ids in the given order; retries as any transaction)."""
         ids = tuple(ids)
         what = span.registers[0] if len(span.registers) == 1 else span
-        request = proto.fast_sync_read_packet(span.address, span.size, ids)
+        key = (span.address, span.size, ids)
+        request = self._fast_requests.get(key)
+        if request is None:
+            request = self._fast_requests[key] = proto.fast_sync_read_packet(span.address, span.size, ids)
         expected = 8 + (span.size + 4) * len(ids)
         seen: list[diagnostics.Diagnosis] = []
         with self._lock:
