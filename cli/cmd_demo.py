@@ -77,6 +77,7 @@ def follow_up_commands(checkpoint: Path | str, cfg: Config) -> list[str]:
     """The next steps for a trained checkpoint: evaluate it on the demo's own seeds (the same figure), then run it
     on the emulated arm when the model has hardware; cameras, image size and task come from the checkpoint's
     contract."""
+    from twinarm.compose.backends import RobotConfig
     from twinarm.compose.registry import get_model
     from twinarm.compose.sim_config import sim_overrides
 
@@ -84,7 +85,8 @@ def follow_up_commands(checkpoint: Path | str, cfg: Config) -> list[str]:
     physics = "".join(f" {key}" for key in sim_overrides(cfg.sim, cfg.reality))
     commands = [f"twinarm eval policy.path={checkpoint} episodes={cfg.eval_episodes} seed={cfg.seed}{physics}"]
     if get_model(cfg.robot).buses:
-        commands.append(f"twinarm deploy policy.path={checkpoint} task={cfg.task} robot.port=emulator{physics}")
+        model = "" if cfg.robot == RobotConfig().model else f" robot.model={cfg.robot}"  # not deploy's default
+        commands.append(f"twinarm deploy policy.path={checkpoint} task={cfg.task}{model} robot.port=emulator{physics}")
     return commands
 
 

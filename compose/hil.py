@@ -89,12 +89,16 @@ class HilRig(NamedTuple):
 
 @contextlib.contextmanager
 def hil_robot(
-    control_hz: float = 30.0, cameras: Sequence[CameraSpec] = (), sim_params: object = "", **emulator_kwargs
+    control_hz: float = 30.0,
+    cameras: Sequence[CameraSpec] = (),
+    sim_params: object = "",
+    arm: ArmDescription = SO101_FOLLOWER,
+    sim_model: SimModel = SO101_SIM,
+    **emulator_kwargs,
 ) -> Iterator[HilRig]:
-    """The SO-101 follower driver on a MuJoCo-backed emulated bus; ``cameras`` render the same scene."""
-    with sim_bus(control_hz, sim_params=sim_params, **emulator_kwargs) as bus:
+    """The follower driver of ``arm`` (SO-101 by default) on a MuJoCo-backed emulated bus of ``sim_model``;
+    ``cameras`` render the same scene."""
+    with sim_bus(control_hz, sim_params=sim_params, arm=arm, sim_model=sim_model, **emulator_kwargs) as bus:
         cams = {c.name: SimCamera(bus.motion, c.name, c.height, c.width) for c in cameras}
-        robot = FeetechRobot(
-            SO101_FOLLOWER, bus.emulator.port, bus.calibration, cameras=cams, bus_timeout_s=BUS_TIMEOUT_S
-        )
+        robot = FeetechRobot(arm, bus.emulator.port, bus.calibration, cameras=cams, bus_timeout_s=BUS_TIMEOUT_S)
         yield HilRig(robot, bus.motion, bus.emulator)

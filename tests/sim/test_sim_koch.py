@@ -121,7 +121,31 @@ def test_demo_composes_the_robots_own_task() -> None:
     assert resolved(Config()).robot == "so101"
     koch_next = follow_up_commands("ckpt", Config(robot="koch"))
     assert koch_next[0].startswith("twinarm eval")
-    assert koch_next[1:] == ["twinarm deploy policy.path=ckpt task=koch_lift robot.port=emulator"]  # Dynamixel
+    deploy = "twinarm deploy policy.path=ckpt task=koch_lift robot.model=koch robot.port=emulator"  # Dynamixel HIL
+    assert koch_next[1:] == [deploy]
     assert any("deploy" in c for c in follow_up_commands("ckpt", Config()))
     with pytest.raises(ConfigError, match="koch_lift"):
         resolved(Config(robot="koch", task="grasp"))
+
+
+def test_keyboard_teleop_moves_the_koch_grasp_point(tmp_path) -> None:
+    """``twinarm teleop robot.model=koch source=keyboard``: IK on the Koch model with its own grasp offset."""
+    import json
+    import os
+
+    from twinarm.cli.main import main
+
+    r, w = os.pipe()
+    try:
+        os.write(w, b"w" * 6)  # 6 x 5 mm forward
+        args = ["teleop", "robot.model=koch", "source=keyboard", f"keys=/dev/fd/{r}", "duration_s=1.0"]
+        assert main([*args, "teleop.step_m=0.005", f"output_dir={tmp_path}"]) == 0
+    finally:
+        os.close(r)
+        os.close(w)
+    report = json.loads((tmp_path / "report.json").read_text())
+    target = np.array(list(report["tracking"]["final_target_rad"].values()))
+    m = mujoco.MjModel.from_xml_path(str(KOCH_SIM.xml))
+    ik = ArmIK(m, KOCH.joint_names, KOCH.joint_names[:5], offset=KOCH_GRASP_OFFSET)
+    moved = ik.forward(target)[0] - ik.forward(np.asarray(KOCH_SIM.home))[0]
+    np.testing.assert_allclose(moved, [0.03, 0.0, 0.0], atol=0.005)
