@@ -34,7 +34,7 @@ def wire_time_s(ids: list[int], baud: int, fast: bool = False) -> float:
 
 def ours(port: str, ids: list[int], baud: int, n: int, fast: bool) -> dict[str, float]:
     goals = [2048] * len(ids)
-    with DynamixelBus(port, baud, XL330_M288) as bus:
+    with DynamixelBus(port, baud, XL330_M288, timeout_s=0.1) as bus:  # generous: a loaded host can stall 20 ms
         read = bus.fast_sync_read if fast else bus.sync_read
 
         def cycle() -> None:
@@ -42,8 +42,7 @@ def ours(port: str, ids: list[int], baud: int, n: int, fast: bool) -> dict[str, 
             bus.sync_write(GOAL, ids, goals)
 
         result = time_cycles(cycle, n)
-        assert bus.stats.retries == 0, bus.stats
-    return result
+    return {**result, "retries": bus.stats.retries}
 
 
 def vendor(port: str, ids: list[int], baud: int, n: int, fast: bool) -> dict[str, float] | None:
@@ -96,7 +95,7 @@ def main() -> None:
                 print(f"\n[{label}: {read} {POS.name} + SYNC_WRITE {GOAL.name}, {args.cycles} cycles]")
                 print(f"  wire limit: {wire * 1e6:.0f} us")
                 ratio = f"{a['median'] / wire:.2f}x wire (median), {a['p99'] / wire:.2f}x (p99)"
-                print(f"  ours      : {_fmt(a)}   = {ratio}")
+                print(f"  ours      : {_fmt(a)}   = {ratio}; {a['retries']} retries")
                 if b is not None:
                     print(f"  vendor SDK: {_fmt(b)}   ({b['failures']} failed reads)")
                     print(
