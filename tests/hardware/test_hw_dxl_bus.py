@@ -39,7 +39,7 @@ def emu() -> Iterator[Emulator]:
 
 @pytest.fixture
 def bus(emu: Emulator) -> Iterator[DynamixelBus]:
-    with DynamixelBus(emu.port, timeout_s=0.05) as b:
+    with DynamixelBus(emu.port, timeout_s=0.2) as b:  # generous: 2 cores shared by many processes
         yield b
 
 
@@ -85,9 +85,8 @@ def test_reads_in_requested_order_all_four_ways(bus: DynamixelBus) -> None:
 def test_sync_write_moves_and_velocity_is_signed(bus: DynamixelBus) -> None:
     bus.sync_write(T.TORQUE_ENABLE, IDS, [1] * 6)
     bus.sync_write(T.GOAL_POSITION, IDS, [1000] * 6)
-    time.sleep(0.02)
-    state = bus.sync_read_state(IDS)
-    assert np.all(state.velocity < 0)  # moving down: negative 0.229 rpm units
+    # moving down: negative velocities (0.229 rpm units), once the emulator has the goals (SYNC_WRITE: no reply)
+    assert _eventually(lambda: np.all(bus.sync_read_state(IDS).velocity < 0))
     assert _eventually(lambda: np.all(np.abs(bus.sync_read(T.PRESENT_POSITION, IDS) - 1000) <= 2))
 
 
@@ -149,13 +148,13 @@ def test_status_return_level_zero_answers_ping_only(bus: DynamixelBus) -> None:
 
 def test_corrupt_and_dropped_replies_are_retried_and_counted() -> None:
     faults = FaultConfig(seed=3, corrupt_prob=0.02, drop_prob=0.02)
-    with Emulator(_config(faults)) as emu, DynamixelBus(emu.port, timeout_s=0.02, retries=4) as bus:
-        for _ in range(300):
+    with Emulator(_config(faults)) as emu, DynamixelBus(emu.port, timeout_s=0.05, retries=8) as bus:
+        for _ in range(200):
             pos = bus.sync_read(T.PRESENT_POSITION, IDS)
             assert pos.tolist() == [2048 + 10 * i for i in IDS]
             bus.sync_write(T.GOAL_POSITION, IDS, pos.tolist())
     injected = emu.stats.dropped + emu.stats.corrupted
-    assert injected > 20
+    assert injected > 15
     assert bus.stats.retries == bus.stats.timeouts + bus.stats.corrupt
     assert bus.stats.corrupt > 0 and bus.stats.timeouts > 0
 
@@ -163,7 +162,7 @@ def test_corrupt_and_dropped_replies_are_retried_and_counted() -> None:
 def test_silent_servo_is_named() -> None:
     with (
         Emulator(_config(FaultConfig(silent_ids=[4]))) as emu,
-        DynamixelBus(emu.port, timeout_s=0.01, retries=1) as bus,
+        DynamixelBus(emu.port, timeout_s=0.2, retries=1) as bus,
     ):
         with pytest.raises(MissingServoError) as info:
             bus.check_servos(IDS)
@@ -177,7 +176,7 @@ def test_silent_servo_is_named() -> None:
 
 @pytest.mark.parametrize(("fault", "bit"), [("overheat_ids", 0x04), ("overload_ids", 0x20), ("low_voltage_ids", 0x01)])
 def test_hardware_errors_raise_the_alert(fault: str, bit: int) -> None:
-    with Emulator(_config(FaultConfig(**{fault: [2]}))) as emu, DynamixelBus(emu.port) as bus:
+    with Emulator(_config(FaultConfig(**{fault: [2]}))) as emu, DynamixelBus(emu.port, timeout_s=0.2) as bus:
         assert bus.sync_read(T.PRESENT_POSITION, [1, 3]).tolist() == [2058, 2078]
         with pytest.raises(ServoStatusError, match="hardware alert") as info:
             bus.sync_read(T.PRESENT_POSITION, [1, 2])

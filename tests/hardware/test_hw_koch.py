@@ -21,12 +21,13 @@ from twinarm.hardware.robots import FeetechRobot
 from twinarm.robot.errors import ActionError, ConfigError
 from twinarm.robot.spec import JOINT_POS
 
+SLOW = 0.2  # [s] reply deadline: generous, the 2 test cores are shared by many processes
 T = XL430_W250
 
 
 def _emulator(desc, offsets=(0, -40, 35, 20, -25, 60)) -> Emulator:
     emu = Emulator(EmulatorConfig(servos=servos_for(desc, offsets))).start()
-    with bus_for(desc, emu.port) as bus:
+    with bus_for(desc, emu.port, timeout_s=SLOW) as bus:
         write_calibration(bus, nominal_calibration(desc))
     return emu
 
@@ -47,7 +48,7 @@ def test_bus_kind_picks_the_dynamixel_driver_and_models_per_motor() -> None:
 
 def test_follower_configures_modes_and_gripper_current_and_moves_in_sim_radians(follower_emu: Emulator) -> None:
     emu = follower_emu
-    robot = FeetechRobot(KOCH_FOLLOWER, emu.port, nominal_calibration(KOCH_FOLLOWER))
+    robot = FeetechRobot(KOCH_FOLLOWER, emu.port, nominal_calibration(KOCH_FOLLOWER), bus_timeout_s=SLOW)
     with robot:
         modes = [emu.servo(i).get(T.OPERATING_MODE) for i in range(1, 7)]
         assert modes == [OperatingMode.EXTENDED_POSITION] * 5 + [OperatingMode.CURRENT_BASED_POSITION]
@@ -76,13 +77,13 @@ def test_follower_configures_modes_and_gripper_current_and_moves_in_sim_radians(
 def test_leader_is_read_only_and_model_numbers_are_checked() -> None:
     emu = _emulator(KOCH_LEADER)
     try:
-        with FeetechRobot(KOCH_LEADER, emu.port, nominal_calibration(KOCH_LEADER)) as leader:
+        with FeetechRobot(KOCH_LEADER, emu.port, nominal_calibration(KOCH_LEADER), bus_timeout_s=SLOW) as leader:
             assert leader.read_only and leader.get_observation()[JOINT_POS].shape == (6,)
             with pytest.raises(ActionError):
                 leader.send_action(np.zeros(6, np.float32))
         # a leader bus where the follower is expected: the model numbers disagree
         with pytest.raises(ModelMismatchError, match="model 1190, expected model 1060"):
-            with FeetechRobot(KOCH_FOLLOWER, emu.port, nominal_calibration(KOCH_FOLLOWER)):
+            with FeetechRobot(KOCH_FOLLOWER, emu.port, nominal_calibration(KOCH_FOLLOWER), bus_timeout_s=SLOW):
                 pass
     finally:
         emu.stop()
@@ -92,9 +93,10 @@ def test_centering_homing_offsets_uses_the_dynamixel_sign() -> None:
     # Dynamixel: present = actual + offset (Feetech: actual - offset)
     assert homing_offset_for(3000, 0, sign=+1) == 2048 - 3000 and homing_offset_for(3000, 0) == 3000 - 2048
     servos = [ServoConfig(i, "xl330-m288", 2048 + 300 * i) for i in range(1, 7)]
-    with Emulator(EmulatorConfig(servos=servos)) as emu, DynamixelBus(emu.port, table=XL330_M288) as bus:
-        _offsets, zero = center_homing_offsets(bus, KOCH_LEADER)
-        assert zero.tolist() == [2048] * 6
+    with Emulator(EmulatorConfig(servos=servos)) as emu:
+        with DynamixelBus(emu.port, table=XL330_M288, timeout_s=SLOW) as bus:
+            _offsets, zero = center_homing_offsets(bus, KOCH_LEADER)
+            assert zero.tolist() == [2048] * 6
 
 
 def test_emulate_names_koch_buses() -> None:

@@ -13,6 +13,7 @@ from twinarm.hardware.robots import FeetechRobot
 from twinarm.robot.check import check_robot
 from twinarm.robot.spec import JOINT_POS
 
+SLOW = 0.2  # [s] reply deadline: generous, the 2 test cores are shared by many processes
 T = XC330_M288
 
 
@@ -22,9 +23,9 @@ def test_leap_hand_on_its_4_mbaud_emulator_passes_check_robot_and_is_configured(
     cal = nominal_calibration(desc)
     offsets = [10 * (i % 5) - 20 for i in range(16)]
     with Emulator(EmulatorConfig(servos=servos_for(desc, offsets), baudrate=desc.baudrate)) as emu:
-        with bus_for(desc, emu.port) as bus:
+        with bus_for(desc, emu.port, timeout_s=SLOW) as bus:
             write_calibration(bus, cal)
-        robot = FeetechRobot(desc, emu.port, cal)
+        robot = FeetechRobot(desc, emu.port, cal, bus_timeout_s=SLOW)
         with robot:
             q = robot.get_observation()[JOINT_POS]
             assert np.allclose(q, np.array(offsets) * 2 * np.pi / 4096, atol=1e-3)  # tick 2048 = LEAPsim zero
