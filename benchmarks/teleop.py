@@ -1,7 +1,8 @@
 """Teleoperation at 100 Hz: each action source and each sink of ``twinarm teleop``/``mirror`` on an emulated bus.
 
-The follower (and the leader) are emulated SO-101 buses in their own processes with 1 Mbaud wire timing, driven
-by the real driver, calibration and safety layers (``FeetechRobot`` at the loop rate). Rows:
+The follower (and the leader) are emulated buses of ``--robot`` (SO-101: Feetech; koch: Dynamixel) in their own
+processes with wire timing at the bus rate, driven by the real driver, calibration and safety layers
+(``FeetechRobot`` at the loop rate). Rows:
 
 * baseline: a scripted wave source, no sink (the bus cycle alone), measured first in the same run;
 * leader -> follower; keyboard/gamepad end-effector teleop (IK on the MuJoCo model each cycle, the target moving
@@ -11,7 +12,7 @@ by the real driver, calibration and safety layers (``FeetechRobot`` at the loop 
 Figures: loop rate (and its ratio to the target), jitter p50/p99 and overruns; time per ``act`` of each source
 and per ``on_step`` of each sink [ms], as ratios against the baseline's.
 
-    python benchmarks/teleop.py [--seconds 3] [--hz 100]
+    python benchmarks/teleop.py [--seconds 3] [--hz 100] [--robot so101|koch]
 """
 
 from __future__ import annotations
@@ -31,18 +32,16 @@ import numpy as np
 
 from twinarm.compose.registry import get_model
 from twinarm.compose.scripted import WaveSource
-from twinarm.compose.sources import CycleIK
 from twinarm.hardware.calibration_io import nominal_calibration
 from twinarm.hardware.emulator.config import EmulatorConfig
 from twinarm.hardware.emulator.process import EmulatorProcess
-from twinarm.hardware.motors import SO101_FOLLOWER, SO101_LEADER
 from twinarm.hardware.robots import FeetechRobot
 from twinarm.robot.loop import LoopReport, run_loop
 from twinarm.robot.sources import LeaderSource
 from twinarm.robot.teleop import CartesianTeleopSource, EECommand
 from twinarm.sim.ik import ArmIK
 from twinarm.sim.mirror import LiveMirror, ShadowSink
-from twinarm.sim.sim_robot import SO101_SIM, SimRobot
+from twinarm.sim.sim_robot import SimRobot
 
 
 class Circle:
@@ -94,19 +93,29 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seconds", type=float, default=3.0)
     ap.add_argument("--hz", type=float, default=100.0)
+    ap.add_argument("--robot", default="so101", help="a registry model with a follower and a leader bus")
     args = ap.parse_args()
     hz, secs = args.hz, args.seconds
-    emu = EmulatorConfig(wire_timing=True)
-    with EmulatorProcess(emu) as follower_port, EmulatorProcess(emu) as leader_port, contextlib.ExitStack() as stack:
-        follower = FeetechRobot(
-            SO101_FOLLOWER, follower_port, nominal_calibration(SO101_FOLLOWER), check_eeprom=False, control_hz=hz
-        )
+    entry = get_model(args.robot)
+    arm, hand = entry.bus("follower"), entry.bus("leader")
+    sim_model = entry.sim
+
+    def emu(role: str) -> EmulatorConfig:
+        return EmulatorConfig(servos=entry.emulator_servos(role), baudrate=arm.baudrate, wire_timing=True)
+
+    with (
+        EmulatorProcess(emu("follower")) as follower_port,
+        EmulatorProcess(emu("leader")) as leader_port,
+        contextlib.ExitStack() as stack,
+    ):
+        follower = FeetechRobot(arm, follower_port, nominal_calibration(arm), check_eeprom=False, control_hz=hz)
         robot = stack.enter_context(follower)
-        leader = FeetechRobot(SO101_LEADER, leader_port, nominal_calibration(SO101_LEADER), check_eeprom=False)
+        leader = FeetechRobot(hand, leader_port, nominal_calibration(hand), check_eeprom=False)
         stack.enter_context(leader)
         spec = robot.spec
         ee = get_model(spec.name).ee
-        ik = CycleIK(ArmIK(mujoco.MjModel.from_xml_path(str(SO101_SIM.xml)), spec.joint_names, ee.arm_joints))
+        model = mujoco.MjModel.from_xml_path(str(sim_model.xml))
+        ik = ArmIK(model, spec.joint_names, ee.arm_joints, offset=ee.grasp_offset)
         out = Path(tempfile.mkdtemp(prefix="twinarm_bench_teleop_"))
 
         def measure(label: str, source: Any, sinks: list[Any] = ()) -> tuple[LoopReport, Timed, list[Timed]]:
@@ -115,20 +124,26 @@ def main() -> None:
             return report, timed, timed_sinks
 
         base, base_src, _ = measure("baseline", WaveSource(spec))
-        print(f"SO-101 follower on an emulated 1 Mbaud bus (wire timing), {hz:g} Hz target, {secs:g} s per row")
+        print(
+            f"{arm.name} on an emulated {arm.baudrate / 1e6:g} Mbaud {arm.bus.value} bus (wire timing), {hz:g} Hz "
+            f"target, {secs:g} s per row"
+        )
         print(row("baseline (wave source)", base, hz, f"act {base_src.ms:.3f} ms"))
         for label, source in (
             ("leader -> follower", LeaderSource(leader, spec.joint_names)),
-            ("keyboard/gamepad via IK", CartesianTeleopSource(spec, Circle(), ik, ee.workspace)),
+            (
+                "keyboard/gamepad via IK",
+                CartesianTeleopSource(spec, Circle(), ik, ee.workspace, gripper_joint=ee.gripper),
+            ),
         ):
             r, src, _ = measure(label, source)
             print(row(label, r, hz, f"act {src.ms:.3f} ms = {src.ms / base_src.ms:.1f}x the wave's"))
         robot.reset_target()
-        mirror = LiveMirror(SO101_SIM, spec.joint_names, video=out / "mirror.mp4", fps=30.0)
+        mirror = LiveMirror(sim_model, spec.joint_names, video=out / "mirror.mp4", fps=30.0)
         with mirror:
             r, _, (sink,) = measure("+ mirror", WaveSource(spec), [mirror])
         print(row("baseline + mirror (mp4)", r, hz, f"on_step {sink.ms:.3f} ms, {mirror.frames} frames"))
-        with SimRobot(SO101_SIM, SO101_SIM.spec.with_rate(hz).with_cameras(())) as sim:
+        with SimRobot(sim_model, sim_model.spec.with_rate(hz).with_cameras(())) as sim:
             r, _, (sink,) = measure("+ shadow", WaveSource(spec), [ShadowSink(sim)])
         print(row("baseline + shadow sim", r, hz, f"on_step {sink.ms:.3f} ms"))
 

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from twinarm.hardware.buses import bus_for
 from twinarm.hardware.calibration import Calibration, CalibrationError, RangeSweep
 from twinarm.hardware.calibration_file import default_path, load_calibration, save_calibration
 from twinarm.hardware.calibration_io import (
@@ -49,8 +50,8 @@ from twinarm.hardware.calibration_io import (
     travel_calibration,
     write_calibration,
 )
-from twinarm.hardware.feetech.bus import FeetechBus
 from twinarm.hardware.motors import ArmDescription
+from twinarm.hardware.serial_bus import ServoBus
 from twinarm.robot.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -110,8 +111,8 @@ def run(cfg: Config, ask: Ask | None = None, out: Out | None = None, live: bool 
     path = Path(cfg.path).expanduser() if cfg.path else default_path(arm.spec.name, role, name)
     signs = _drive_signs(cfg, arm)
     live = sys.stdout.isatty() if live is None else live
-    with FeetechBus(cfg.port, arm.baudrate, arm.table) as bus:
-        bus.check_servos(dict.fromkeys(arm.ids, arm.table.model_number))
+    with bus_for(arm, cfg.port) as bus:
+        bus.check_servos(arm.model_numbers)
         out(f"{cfg.port}: found {arm.name} servos {list(arm.ids)} ({arm.table.name})")
         if importer is not None:
             cal = importer(Path(cfg.published).expanduser(), cfg.side, arm.ids, name)
@@ -149,7 +150,7 @@ def _choose(ask: Ask, prompt: str, choices: str, default: str) -> str:
             return answer
 
 
-def _offer_existing(bus: FeetechBus, arm: ArmDescription, path: Path, ask: Ask, out: Out) -> Calibration | None:
+def _offer_existing(bus: ServoBus, arm: ArmDescription, path: Path, ask: Ask, out: Out) -> Calibration | None:
     """Keep or re-apply an existing file; None means: record a new calibration."""
     try:
         cal = load_calibration(path, joints=arm.motor_names, model=arm.spec.name)
@@ -179,7 +180,7 @@ def _offer_existing(bus: FeetechBus, arm: ArmDescription, path: Path, ask: Ask, 
 
 
 def record(
-    bus: FeetechBus,
+    bus: ServoBus,
     arm: ArmDescription,
     name: str,
     drive_signs: Sequence[int],
@@ -228,7 +229,7 @@ def record(
 
 
 def record_zero(
-    bus: FeetechBus, arm: ArmDescription, name: str, drive_signs: Sequence[int], ask: Ask, out: Out
+    bus: ServoBus, arm: ArmDescription, name: str, drive_signs: Sequence[int], ask: Ask, out: Out
 ) -> Calibration:
     """The hand procedure: torque off, the user holds the zero pose, each servo's zero = the tick it reads."""
     prepare_for_calibration(bus, arm)

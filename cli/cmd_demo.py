@@ -9,6 +9,8 @@
    need no other keys).
 
 Defaults are sized to finish in under 15 minutes on 2 CPU cores (measured: 6.8 min, 90% lift success).
+``robot=koch`` runs the same loop on another simulated arm: ``task`` then names its task (``lift`` is the Koch's
+``koch_lift``, see ``sim.envs.task_for_robot``).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ DEMO_SEED = 10_000  # demonstrations use seeds DEMO_SEED + i; evaluation uses se
 @dataclasses.dataclass
 class Config:
     task: str = "lift"
+    robot: str = ""  # simulated robot model (so101, koch, ...); "" = the robot whose task `task` is
     demos: int = 80
     demo_frames: int = 100  # frames per demonstration (at 30 Hz: the expert lifts within ~70)
     cameras: list[str] = dataclasses.field(default_factory=lambda: ["front", "wrist"])
@@ -60,16 +63,31 @@ def image_width(cfg: Config) -> int:
     return cfg.image_width or cfg.image_size
 
 
+def resolved(cfg: Config) -> Config:
+    """``cfg`` with ``task`` the robot's own task name and ``robot`` the model it runs on (ConfigError: an unknown
+    robot, or a task it does not have, listing the valid ones)."""
+    from twinarm.sim.envs import find_task, task_for_robot
+
+    if not cfg.robot:
+        return dataclasses.replace(cfg, robot=find_task(cfg.task)[0])
+    return dataclasses.replace(cfg, task=task_for_robot(cfg.task, cfg.robot))
+
+
 def follow_up_commands(checkpoint: Path | str, cfg: Config) -> list[str]:
     """The next steps for a trained checkpoint: evaluate it on the demo's own seeds (the same figure), then run it
-    on the emulated arm; cameras, image size and task come from the checkpoint's contract."""
+    on the emulated arm when the model has hardware; cameras, image size and task come from the checkpoint's
+    contract."""
+    from twinarm.compose.backends import RobotConfig
+    from twinarm.compose.registry import get_model
     from twinarm.compose.sim_config import sim_overrides
 
+    cfg = resolved(cfg)
     physics = "".join(f" {key}" for key in sim_overrides(cfg.sim, cfg.reality))
-    return [
-        f"twinarm eval policy.path={checkpoint} episodes={cfg.eval_episodes} seed={cfg.seed}{physics}",
-        f"twinarm deploy policy.path={checkpoint} task={cfg.task} robot.port=emulator{physics}",
-    ]
+    commands = [f"twinarm eval policy.path={checkpoint} episodes={cfg.eval_episodes} seed={cfg.seed}{physics}"]
+    if get_model(cfg.robot).buses:
+        model = "" if cfg.robot == RobotConfig().model else f" robot.model={cfg.robot}"  # not deploy's default
+        commands.append(f"twinarm deploy policy.path={checkpoint} task={cfg.task}{model} robot.port=emulator{physics}")
+    return commands
 
 
 def record_demos(cfg: Config, root: Path, sim_params: object = "") -> float:
@@ -83,7 +101,9 @@ def record_demos(cfg: Config, root: Path, sim_params: object = "") -> float:
     from twinarm.dataset.session import EpisodePlan, record_episodes
 
     t0 = time.monotonic()
-    cams = RobotConfig(cameras=list(cfg.cameras), camera_height=cfg.image_size, camera_width=image_width(cfg))
+    cams = RobotConfig(
+        model=cfg.robot, cameras=list(cfg.cameras), camera_height=cfg.image_size, camera_width=image_width(cfg)
+    )
     with open_robot(cams, sim_params) as robot, Recorder(root, robot.spec) as recorder:
         episodes = TaskEpisodes(cfg.task, robot)
         plan = EpisodePlan(cfg.demos, cfg.demo_frames / recorder.fps, f"{cfg.task} the cube", realtime=False)
@@ -110,6 +130,7 @@ def run(cfg: Config) -> None:
     from twinarm.policies.train import TrainConfig, train
     from twinarm.sim.envs import env_id
 
+    cfg = resolved(cfg)
     print(f"threads: {apply_threads(cfg.threads).describe()}")
     out = output_dir("demo", cfg.output_dir)
     dataset_root, train_dir = out / "dataset", out / "train"
@@ -148,6 +169,7 @@ def run(cfg: Config) -> None:
     total_s = time.monotonic() - t_start
 
     report = {
+        "robot": cfg.robot,
         "task": cfg.task,
         "policy": cfg.policy,
         "success_rate": ev.success_rate,
@@ -167,7 +189,7 @@ def run(cfg: Config) -> None:
     }
     (out / "report.json").write_text(json.dumps(report, indent=2))
     print()
-    print(f"twinarm demo: {cfg.task} with {cfg.policy} from {cfg.demos} demos")
+    print(f"twinarm demo: {cfg.robot} {cfg.task} with {cfg.policy} from {cfg.demos} demos")
     ci = f"95% CI {ev.ci_low:.0%}-{ev.ci_high:.0%}"
     print(f"  success     {ev.successes}/{ev.episodes} = {ev.success_rate:.0%} ({ci})")
     print(f"  timings     record {record_s:.0f} s, train {train_s:.0f} s, eval {eval_s:.0f} s, total {total_s:.0f} s")

@@ -123,7 +123,9 @@ def _open_backend(cfg: Config, robot_cfg: RobotConfig, stack: contextlib.ExitSta
         if not entry.sim_bus or robot_cfg.role != Role.FOLLOWER.value:
             valid = ", ".join(f"robot.model={name}" for name, m in MODELS.items() if m.sim_bus)
             raise ConfigError(f"physics=sim (hardware in the loop) serves the follower of: {valid}")
-        rig = stack.enter_context(hil_robot(robot_cfg.control_hz, robot_cfg.camera_specs(), sim_params=params))
+        arm = entry.bus(Role.FOLLOWER.value)
+        hil = hil_robot(robot_cfg.control_hz, robot_cfg.camera_specs(), params, arm, entry.sim)
+        rig = stack.enter_context(hil)
         stack.enter_context(rig.robot)
         return rig.robot, TaskEpisodes(cfg.task, rig.robot, rig.motion)
     robot = stack.enter_context(built_robot(robot_cfg, params))

@@ -1,10 +1,13 @@
-"""``twinarm emulate robot=so101 link=/tmp/so101``: serve emulated Feetech servos on a pty until Ctrl-C/SIGTERM.
+"""``twinarm emulate robot=so101 link=/tmp/so101``: serve emulated servos on a pty until Ctrl-C/SIGTERM.
+
+``robot`` is a model (``so101``, ``koch``, ``amazing_hand``; ``role=leader`` for its leader) or the name of one of
+its bus descriptions (``so101_leader``, ``koch_leader``): Feetech or Dynamixel servos, as the model's bus says.
 
 A robot of parts (``robot=so101_amazing_hand``: an arm bus and a hand bus) gets one pty per part, linked at
 ``<link>-<part>`` (``/tmp/twinarm-bus-arm``, ``/tmp/twinarm-bus-hand``).
 
 ``physics=first_order`` (default) moves every shaft with the emulator's first-order model. ``physics=sim`` serves
-the SO-101 follower whose shafts are the joints of the MuJoCo scene (table and cube, the cube placed as episode
+the follower (SO-101, Koch) whose shafts are the joints of the MuJoCo scene (table and cube, the cube placed as episode
 ``seed`` of ``task`` places it), pre-calibrated with the nominal calibration; that calibration is written to a
 file whose path is printed, for ``robot.calibration=...`` of the process that drives the arm.
 """
@@ -24,24 +27,24 @@ from twinarm.robot.errors import ConfigError
 
 PHYSICS = ("first_order", "sim")
 
-HELP = "serve emulated Feetech servos (SO-101 by default) on a pty, for robots, tools and the vendor SDK"
+HELP = "serve emulated Feetech or Dynamixel servos (SO-101 by default) on a pty, for robots, tools and vendor SDKs"
 
 
 @dataclass
 class Config:
-    robot: str = "so101"  # so101 | amazing_hand | so101_amazing_hand (ignored when ids is given)
+    robot: str = "so101"  # a model (so101, koch, amazing_hand, so101_amazing_hand) or a bus name: koch_leader, ...
     role: str = "follower"  # a role of the model: follower | leader
     side: str = "right"  # a side of the model (hands): right | left
     ids: list[int] = field(default_factory=list)  # explicit servo ids instead of a robot, e.g. ids=[1,2,3]
-    model: str = "sts3215"  # model of the servos given by ids (sts3215 | sts3250 | scs0009)
+    model: str = "sts3215"  # model of the servos given by ids (sts3215 | sts3250 | scs0009 | xl430-w250 | ...)
     link: str = "/tmp/twinarm-bus"  # symlink to the pty ("" for none: the pty path is printed)
-    baudrate: int = 1_000_000
+    baudrate: int = 0  # [baud]; 0: the robot's bus rate (1 Mbaud for ids=...)
     wire_timing: bool = False  # wait for the bytes' wire time at baudrate (10 bits per byte)
     return_delay: int = 0  # initial Return_Delay_Time register [2 us] (factory 250)
     duration_s: float = 0.0  # stop after this long [s]; 0 = until Ctrl-C / SIGTERM
     faults: FaultConfig = field(default_factory=FaultConfig)
-    physics: str = "first_order"  # first_order | sim (MuJoCo: the SO-101 follower, table and cube)
-    task: str = "lift"  # physics=sim: the task whose reset places the cube ("" = the scene file's pose)
+    physics: str = "first_order"  # first_order | sim (MuJoCo: the follower (so101, koch), table and cube)
+    task: str = "lift"  # physics=sim: the task (or rule: lift -> koch_lift) whose reset places the cube ("": none)
     seed: int = 0  # physics=sim: episode seed of that reset
     control_hz: float = 30.0  # physics=sim: the physics step is the one the SimRobot uses at this rate
     output_dir: str = ""  # physics=sim: where the calibration file goes (default outputs/emulate/<time>)
@@ -49,21 +52,39 @@ class Config:
     reality: RealityConfig = dataclasses.field(default_factory=RealityConfig)  # physics=sim: reality.seed=N
 
 
+def model_and_role(robot: str, role: str) -> tuple[str, str]:
+    """``robot`` as (model, role): a model name keeps ``role``; a bus description name (``koch_leader``) gives
+    its model and role. ConfigError lists both kinds of valid names."""
+    from twinarm.compose.registry import MODELS
+
+    if robot in MODELS:
+        return robot, role
+    for name, entry in MODELS.items():
+        for bus in entry.buses:
+            if bus.description.name == robot:
+                return name, bus.role.value
+    buses = sorted({b.description.name for m in MODELS.values() for b in m.buses})
+    raise ConfigError(f"robot={robot!r} is unknown; valid: a model ({', '.join(MODELS)}) or a bus ({', '.join(buses)})")
+
+
 def emulator_config(cfg: Config, part: str = "") -> EmulatorConfig:
     """The library config of a CLI config (of one ``part`` of a robot of parts)."""
     from twinarm.compose.registry import get_model
 
     mid = 512 if cfg.model.lower() == "scs0009" else 2048
+    baudrate = cfg.baudrate or 1_000_000
     link = cfg.link or None
     if cfg.ids:
         servos = [ServoConfig(i, cfg.model, mid) for i in cfg.ids]
     else:
-        servos = get_model(cfg.robot).emulator_servos(cfg.role, cfg.side, part)
+        model, role = model_and_role(cfg.robot, cfg.role)
+        servos = get_model(model).emulator_servos(role, cfg.side, part)
+        baudrate = cfg.baudrate or get_model(model).bus(role, cfg.side, part=part).baudrate
         link = f"{link}-{part}" if link and part else link
     return EmulatorConfig(
         servos=servos,
         link=link,
-        baudrate=cfg.baudrate,
+        baudrate=baudrate,
         wire_timing=cfg.wire_timing,
         return_delay=cfg.return_delay,
         faults=cfg.faults,
@@ -74,7 +95,10 @@ def emulator_configs(cfg: Config) -> dict[str, EmulatorConfig]:
     """One emulated bus per part of the robot (``{"": config}`` for a robot on one bus, or explicit ids)."""
     from twinarm.compose.registry import get_model
 
-    parts = [""] if cfg.ids else [bus.part for bus in get_model(cfg.robot).parts(cfg.role, cfg.side)]
+    if cfg.ids:
+        return {"": emulator_config(cfg)}
+    model, role = model_and_role(cfg.robot, cfg.role)
+    parts = [bus.part for bus in get_model(model).parts(role, cfg.side)]
     return {part: emulator_config(cfg, part) for part in parts}
 
 
@@ -88,16 +112,23 @@ def _sim_emulator(cfg: Config):
     from twinarm.compose.sim_config import sim_params_for
     from twinarm.hardware.calibration_file import save_calibration
     from twinarm.hardware.motors import Role
+    from twinarm.sim.envs import task_for_robot
 
-    entry = get_model(cfg.robot)
-    if cfg.ids or not entry.sim_bus or cfg.role != Role.FOLLOWER.value:
+    model, role = model_and_role(cfg.robot, cfg.role)
+    entry = get_model(model)
+    if cfg.ids or not entry.sim_bus or role != Role.FOLLOWER.value:
         valid = ", ".join(f"robot={name}" for name, m in MODELS.items() if m.sim_bus)
         raise ConfigError(f"physics=sim serves a follower without ids, of a model with a MuJoCo bus: {valid}")
-    kwargs = {"baudrate": cfg.baudrate, "wire_timing": cfg.wire_timing, "return_delay": cfg.return_delay}
+    arm = entry.bus(Role.FOLLOWER.value)
+    kwargs = {
+        "baudrate": cfg.baudrate or arm.baudrate,
+        "wire_timing": cfg.wire_timing,
+        "return_delay": cfg.return_delay,
+    }
     params = sim_params_for(entry.sim, cfg.sim, cfg.reality)
-    with sim_bus(cfg.control_hz, cfg.link or None, cfg.faults, params, **kwargs) as bus:
+    with sim_bus(cfg.control_hz, cfg.link or None, cfg.faults, params, arm, entry.sim, **kwargs) as bus:
         if cfg.task:
-            episodes = TaskEpisodes(cfg.task, bus.motion.robot)
+            episodes = TaskEpisodes(task_for_robot(cfg.task, entry.name), bus.motion.robot)
             with bus.motion.lock:
                 episodes.reset(0, cfg.seed)
         path = save_calibration(bus.calibration, output_dir("emulate", cfg.output_dir or None) / "calibration.json")
@@ -123,7 +154,7 @@ def run(cfg: Config) -> None:
             for part, (emu, emu_cfg) in emus.items():
                 servos = ", ".join(f"{s.id}:{s.model}" for s in emu_cfg.servos)
                 bus = f"{part} bus: " if part else ""
-                print(f"{bus}emulating {len(emu_cfg.servos)} servos ({servos}) at {cfg.baudrate} baud", flush=True)
+                print(f"{bus}emulating {len(emu_cfg.servos)} servos ({servos}) at {emu_cfg.baudrate} baud", flush=True)
                 print(f"{part + ' ' if part else ''}port: {emu.port}", flush=True)
             print("serving; Ctrl-C or SIGTERM to stop", flush=True)
             try:

@@ -130,8 +130,9 @@ def make_sim_robot(cfg: RobotConfig, sim_params: object = "") -> Robot:
 
 
 def make_hardware_robot(cfg: RobotConfig, stack: contextlib.ExitStack) -> Robot:
-    """A Feetech robot on ``cfg.port`` (a robot of parts: a CompositeRobot of one per part, cameras on the first);
-    for ``port=emulator`` an emulator per bus is started and closed with ``stack``."""
+    """A servo robot (Feetech or Dynamixel, as the model's bus says) on ``cfg.port`` (a robot of parts: a
+    CompositeRobot of one per part, cameras on the first); for ``port=emulator`` an emulator per bus is started and
+    closed with ``stack``."""
     from twinarm.compose.registry import DEFAULT_CALIBRATION_NAME
     from twinarm.hardware.composite import CompositeRobot
     from twinarm.hardware.robots import FeetechRobot, resolve_calibration
@@ -177,10 +178,10 @@ def _camera_file(name: str, path: str) -> object:
 
 
 def _start_emulator(cfg: RobotConfig, stack: contextlib.ExitStack, part: str = "") -> tuple[str, object]:
+    from twinarm.hardware.buses import bus_for
     from twinarm.hardware.calibration_io import write_calibration
     from twinarm.hardware.emulator.config import EmulatorConfig
     from twinarm.hardware.emulator.server import Emulator
-    from twinarm.hardware.feetech.bus import FeetechBus
 
     entry = cfg.entry()
     desc = entry.bus(cfg.role, cfg.side, part=part)
@@ -188,6 +189,6 @@ def _start_emulator(cfg: RobotConfig, stack: contextlib.ExitStack, part: str = "
     calibration = entry.nominal_calibration(cfg.role, cfg.side, part)
     emulator = stack.enter_context(Emulator(EmulatorConfig(servos=servos, baudrate=desc.baudrate)))
     # a factory-fresh emulated bus: store the ideal calibration in the servos' EEPROM as `twinarm calibrate` would
-    with FeetechBus(emulator.port, desc.baudrate, desc.table) as bus:
+    with bus_for(desc, emulator.port) as bus:
         write_calibration(bus, calibration)
     return emulator.port, calibration

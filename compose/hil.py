@@ -19,29 +19,30 @@ from typing import NamedTuple
 import numpy as np
 
 from twinarm.compose.sim_motion import ShaftScale, SimCamera, SimMotion
+from twinarm.hardware.buses import bus_for
 from twinarm.hardware.calibration import Calibration
 from twinarm.hardware.calibration_io import nominal_calibration, write_calibration
 from twinarm.hardware.emulator import Emulator, EmulatorConfig, FaultConfig, ServoConfig
-from twinarm.hardware.feetech.bus import FeetechBus
-from twinarm.hardware.motors import SO101_FOLLOWER
+from twinarm.hardware.motors import SO101_FOLLOWER, ArmDescription
 from twinarm.hardware.robots import FeetechRobot
 from twinarm.robot.spec import CameraSpec
-from twinarm.sim.sim_robot import SO101_SIM, SimRobot
+from twinarm.sim.sim_robot import SO101_SIM, SimModel, SimRobot
 
 #: Reply deadline on the emulated bus [s]: its servos share the host's CPU with the physics, the renderer and the
 #: policy, so a busy machine must not look like a broken bus (a real bus answers within the driver's 20 ms default).
 BUS_TIMEOUT_S = 0.1
 
 
-def shaft_scale(cal: Calibration) -> ShaftScale:
-    """The linear shaft-tick map a calibration describes (homing offsets included: shaft = present + offset)."""
+def shaft_scale(cal: Calibration, homing_sign: int = -1) -> ShaftScale:
+    """The linear shaft-tick map a calibration describes, homing offsets included: ``present = shaft + homing_sign *
+    offset`` (``ModelTable.homing_sign``: Feetech -1, so shaft = present + offset; Dynamixel +1)."""
     ticks = cal.ticks
     offsets = np.array([m.homing_offset for m in cal.motors], dtype=np.float64)
-    return ShaftScale(ticks.zero_u.astype(np.float64) + offsets, ticks.gain.copy())
+    return ShaftScale(ticks.zero_u.astype(np.float64) - homing_sign * offsets, ticks.gain.copy())
 
 
 class SimBus(NamedTuple):
-    """An emulated SO-101 bus driven by MuJoCo: serve ``emulator.port``; ``motion`` owns the simulated world."""
+    """An emulated follower bus driven by MuJoCo: serve ``emulator.port``; ``motion`` owns the simulated world."""
 
     emulator: Emulator
     motion: SimMotion
@@ -54,24 +55,26 @@ def sim_bus(
     link: str | None = None,
     faults: FaultConfig | None = None,
     sim_params: object = "",
+    arm: ArmDescription = SO101_FOLLOWER,
+    sim_model: SimModel = SO101_SIM,
     **emulator_kwargs,
 ) -> Iterator[SimBus]:
-    """Serve SO-101 follower servos whose shafts are the joints of the MuJoCo scene (physics step chosen for
-    ``control_hz`` [Hz], as the SimRobot at that rate has it), pre-calibrated with the nominal calibration.
-    ``sim_params``: the simulated servos, latency and sensing (a hidden reality, a file; "" = the default).
-    Other keyword arguments go to :class:`EmulatorConfig` (``wire_timing``, ``return_delay``, ...)."""
-    cal = nominal_calibration(SO101_FOLLOWER)
-    spec = SO101_SIM.spec.with_rate(control_hz).with_cameras(())
-    world = SimRobot(SO101_SIM, spec=spec, params=sim_params)
+    """Serve the follower servos of ``arm`` (SO-101 by default; Feetech or Dynamixel) whose shafts are the joints of
+    the MuJoCo scene of ``sim_model`` (physics step chosen for ``control_hz`` [Hz], as the SimRobot at that rate has
+    it), pre-calibrated with the nominal calibration. ``sim_params``: the simulated servos, latency and sensing (a
+    hidden reality, a file; "" = the default). Other keyword arguments go to :class:`EmulatorConfig`
+    (``wire_timing``, ``return_delay``, ...)."""
+    cal = nominal_calibration(arm)
+    spec = sim_model.spec.with_rate(control_hz).with_cameras(())
+    world = SimRobot(sim_model, spec=spec, params=sim_params)
     with world:
-        motion = SimMotion(world, shaft_scale(cal))
+        motion = SimMotion(world, shaft_scale(cal, arm.table.homing_sign))
         servos = [
-            ServoConfig(m.id, SO101_FOLLOWER.table.name.lower(), round(p))
-            for m, p in zip(cal.motors, motion.positions())
+            ServoConfig(m.id, arm.motor_table(m).name.lower(), round(p)) for m, p in zip(arm.motors, motion.positions())
         ]
         config = EmulatorConfig(servos=servos, link=link, faults=faults or FaultConfig(), **emulator_kwargs)
         with Emulator(config, motion) as emulator:
-            with FeetechBus(emulator.port, table=SO101_FOLLOWER.table, timeout_s=BUS_TIMEOUT_S) as bus:
+            with bus_for(arm, emulator.port, timeout_s=BUS_TIMEOUT_S) as bus:
                 write_calibration(bus, cal)
             yield SimBus(emulator, motion, cal)
 
@@ -86,12 +89,16 @@ class HilRig(NamedTuple):
 
 @contextlib.contextmanager
 def hil_robot(
-    control_hz: float = 30.0, cameras: Sequence[CameraSpec] = (), sim_params: object = "", **emulator_kwargs
+    control_hz: float = 30.0,
+    cameras: Sequence[CameraSpec] = (),
+    sim_params: object = "",
+    arm: ArmDescription = SO101_FOLLOWER,
+    sim_model: SimModel = SO101_SIM,
+    **emulator_kwargs,
 ) -> Iterator[HilRig]:
-    """The SO-101 follower driver on a MuJoCo-backed emulated bus; ``cameras`` render the same scene."""
-    with sim_bus(control_hz, sim_params=sim_params, **emulator_kwargs) as bus:
+    """The follower driver of ``arm`` (SO-101 by default) on a MuJoCo-backed emulated bus of ``sim_model``;
+    ``cameras`` render the same scene."""
+    with sim_bus(control_hz, sim_params=sim_params, arm=arm, sim_model=sim_model, **emulator_kwargs) as bus:
         cams = {c.name: SimCamera(bus.motion, c.name, c.height, c.width) for c in cameras}
-        robot = FeetechRobot(
-            SO101_FOLLOWER, bus.emulator.port, bus.calibration, cameras=cams, bus_timeout_s=BUS_TIMEOUT_S
-        )
+        robot = FeetechRobot(arm, bus.emulator.port, bus.calibration, cameras=cams, bus_timeout_s=BUS_TIMEOUT_S)
         yield HilRig(robot, bus.motion, bus.emulator)

@@ -1,7 +1,7 @@
 """The model registry: one :class:`RobotModel` entry per robot model binds everything the commands need about it.
 
 An entry holds the model's shared spec (data in ``twinarm.robot.models``), its MuJoCo model and simulated task
-family (``twinarm.sim``), its Feetech bus description per role and side (``twinarm.hardware``), how its servos are
+family (``twinarm.sim``), its servo bus description per role and side (``twinarm.hardware``), how its servos are
 emulated, its end-effector (IK) model and keyboard teleop mapping, and which optional features it has. Commands
 look a model up with :func:`get_model` and use the entry's fields; no command compares model names.
 
@@ -24,14 +24,16 @@ from twinarm.hardware.calibration import Calibration
 from twinarm.hardware.calibration_io import nominal_calibration
 from twinarm.hardware.emulator.config import SO101_START_OFFSETS, ServoConfig, servos_for
 from twinarm.hardware.hand import AMAZING_HAND_LEFT, AMAZING_HAND_RIGHT, calibration_from_published
+from twinarm.hardware.koch import KOCH_FOLLOWER, KOCH_LEADER
 from twinarm.hardware.motors import SO101_ARM_FOLLOWER, SO101_FOLLOWER, SO101_LEADER, ArmDescription, Role
 from twinarm.robot.errors import ConfigError
-from twinarm.robot.models import AMAZING_HAND, SO101, SO101_AMAZING_HAND
+from twinarm.robot.models import AMAZING_HAND, KOCH, SO101, SO101_AMAZING_HAND
 from twinarm.robot.spec import RobotSpec
 from twinarm.robot.teleop import Workspace
 from twinarm.sim.arm_hand_scene import SO101_AMAZING_HAND_SIM
-from twinarm.sim.envs import AMAZING_HAND_FAMILY, SO101_AMAZING_HAND_FAMILY, SO101_FAMILY, TaskFamily
-from twinarm.sim.sim_robot import AMAZING_HAND_SIM, SO101_SIM, SimModel
+from twinarm.sim.envs import AMAZING_HAND_FAMILY, KOCH_FAMILY, SO101_AMAZING_HAND_FAMILY, SO101_FAMILY, TaskFamily
+from twinarm.sim.ik import KOCH_GRASP_OFFSET, SO101_GRASP_OFFSET
+from twinarm.sim.sim_robot import AMAZING_HAND_SIM, KOCH_SIM, SO101_SIM, SimModel
 
 #: The calibration name that means "the model's default" (a model with sides defaults to the side's name).
 DEFAULT_CALIBRATION_NAME = "default"
@@ -46,17 +48,20 @@ class KeyboardTeleop(str, Enum):
 
 
 class EEModel(NamedTuple):
-    """End-effector teleop data of a model: the joints IK may move, the gripper joint, the workspace box [m]."""
+    """End-effector teleop data of a model: the joints IK may move, the gripper joint, the workspace box [m], and the
+    grasp point in the MJCF's ``gripperframe`` site frame [m] (what IK moves)."""
 
     arm_joints: tuple[str, ...]
     gripper: str
     workspace: Workspace
+    grasp_offset: tuple[float, float, float] = SO101_GRASP_OFFSET
 
 
 class Bus(NamedTuple):
-    """One physical robot of a model on a Feetech bus: its role, its side (``""`` for a model without sides) and the
-    description the driver uses. ``part``: which part of a robot made of parts it is (``arm``, ``hand``: one bus
-    each, their descriptions' joints concatenated in registry order make the model's spec); ``""`` for one bus."""
+    """One physical robot of a model on a servo bus: its role, its side (``""`` for a model without sides) and the
+    description the driver uses (whose ``bus`` is the protocol: Feetech or Dynamixel). ``part``: which part of a
+    robot made of parts it is (``arm``, ``hand``: one bus each, their descriptions' joints concatenated in registry
+    order make the model's spec); ``""`` for one bus."""
 
     role: Role
     side: str
@@ -78,7 +83,8 @@ class RobotModel:
     all their motors, in part order). ``published_calibration``:
     import of the vendor's calibration file (``twinarm calibrate published=...``), None when there is none.
     ``leader_model``: a model without a leader role of its own is teleoperated by this model's leader arm, on the
-    joints they share by name (the SO-101 leader drives the arm of the SO-101 with a hand); "" = its own."""
+    joints they share by name (the SO-101 leader drives the arm of the SO-101 with a hand); "" = its own.
+    A model with ``buses == ()`` is simulation only: asking it for hardware raises :class:`NoHardwareError`."""
 
     spec: RobotSpec
     buses: tuple[Bus, ...]
@@ -107,6 +113,8 @@ class RobotModel:
                 raise ConfigError(f"{self.name}: buses {names} of role={role.value} side={side} need distinct parts")
         if self.keyboard is KeyboardTeleop.END_EFFECTOR and (self.ee is None or self.sim is None):
             raise ConfigError(f"{self.name}: end-effector keyboard teleop needs an ee model and a sim model")
+        if not self.buses and self.sim is None:
+            raise ConfigError(f"{self.name}: a model needs hardware buses or a sim model")
 
     @property
     def name(self) -> str:
@@ -124,7 +132,12 @@ class RobotModel:
 
     def parts(self, role: str = Role.FOLLOWER.value, side: str = DEFAULT_SIDE) -> tuple[Bus, ...]:
         """The buses of the ``role`` robot on ``side`` (ignored without sides), in part order: one for a robot on
-        one bus. ConfigError lists the valid roles or sides."""
+        one bus. ConfigError lists the valid roles or sides; :class:`NoHardwareError` for a simulation-only model."""
+        if not self.buses:
+            raise NoHardwareError(
+                f"robot {self.name} has no servo bus description here (simulation only): role={role} needs its "
+                f"hardware; drive it in simulation (no robot.port), or use a model with hardware: {_with_hardware()}"
+            )
         if role not in self.roles:
             raise ConfigError(f"role={role!r} is not a role of robot {self.name}; valid roles: {', '.join(self.roles)}")
         if self.sides and side not in self.sides:
@@ -177,6 +190,15 @@ class RobotModel:
         return servos_for(desc, offsets)
 
 
+class NoHardwareError(ConfigError):
+    """A hardware role (bus, emulator, calibration) was asked of a simulation-only model; the message names the
+    model and the models that have hardware."""
+
+
+def _with_hardware() -> str:
+    return ", ".join(name for name, model in MODELS.items() if model.buses)
+
+
 def _readdressed(desc: ArmDescription, ids: Sequence[int]) -> ArmDescription:
     if len(ids) != len(desc.motors):
         raise ConfigError(
@@ -200,6 +222,26 @@ SO101_MODEL = RobotModel(
     ee=SO101_EE,
     keyboard=KeyboardTeleop.END_EFFECTOR,
     emulator_offsets_ticks=SO101_START_OFFSETS,
+    sim_bus=True,
+)
+
+# The Koch v1.1: follower and leader on Dynamixel buses (twinarm.hardware.koch). The workspace box keeps the grasp
+# point inside the short arm's reach (sim.arm_tasks.KOCH_LAYOUT; home is x = 0.13, z = 0.06).
+KOCH_EE = EEModel(
+    ("shoulder_pan", "shoulder_lift", "elbow_flex", "wrist_flex", "wrist_roll"),
+    "gripper",
+    Workspace(np.array([0.05, -0.20, 0.005]), np.array([0.24, 0.20, 0.22])),
+    KOCH_GRASP_OFFSET,
+)
+
+KOCH_MODEL = RobotModel(
+    spec=KOCH,
+    buses=(Bus(Role.FOLLOWER, "", KOCH_FOLLOWER), Bus(Role.LEADER, "", KOCH_LEADER)),
+    sim=KOCH_SIM,
+    tasks=KOCH_FAMILY,
+    ee=KOCH_EE,
+    keyboard=KeyboardTeleop.END_EFFECTOR,
+    emulator_offsets_ticks=SO101_START_OFFSETS,  # near mid range, not all equal (an id mix-up reads wrong joints)
     sim_bus=True,
 )
 
@@ -227,7 +269,9 @@ SO101_AMAZING_HAND_MODEL = RobotModel(
 )
 
 #: Every robot model twinarm knows, by name: the one table of models.
-MODELS: dict[str, RobotModel] = {m.name: m for m in (SO101_MODEL, AMAZING_HAND_MODEL, SO101_AMAZING_HAND_MODEL)}
+MODELS: dict[str, RobotModel] = {
+    m.name: m for m in (SO101_MODEL, KOCH_MODEL, AMAZING_HAND_MODEL, SO101_AMAZING_HAND_MODEL)
+}
 
 
 def get_model(name: str) -> RobotModel:

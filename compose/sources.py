@@ -137,7 +137,7 @@ def _ik_source(robot: Robot, device: Any) -> ActionSource:
     if ee is None or sim is None:
         valid = [name for name, m in MODELS.items() if m.ee is not None and m.sim is not None]
         raise ConfigError(f"end-effector teleop has no kinematic model for robot {entry.name!r}; models: {valid}")
-    ik = ArmIK(sim.load(), robot.spec.joint_names, ee.arm_joints)
+    ik = ArmIK(sim.load(), robot.spec.joint_names, ee.arm_joints, offset=ee.grasp_offset)
     return CartesianTeleopSource(robot.spec, device, ik, ee.workspace, gripper_joint=ee.gripper)
 
 

@@ -250,10 +250,13 @@ class RangeSweep:
         return self.ranges()
 
 
-def homing_offset_for(present_tick: int, current_offset: int, ticks_per_turn: int = 4096, max_abs: int = 2047) -> int:
+def homing_offset_for(
+    present_tick: int, current_offset: int, ticks_per_turn: int = 4096, max_abs: int = 2047, sign: int = -1
+) -> int:
     """Homing offset that makes the servo report half a turn (2048) at its current pose.
 
-    ``present = actual - offset`` (servos.md); the offset register holds +-``max_abs`` (sign bit 11).
+    ``present = actual + sign * offset``: Feetech ``sign = -1`` (servos.md; the register holds +-``max_abs``,
+    sign bit 11), Dynamixel ``+1`` (e-Manual "Homing Offset(20)").
     """
-    actual = (present_tick + current_offset) % ticks_per_turn
-    return int(np.clip(actual - ticks_per_turn // 2, -max_abs, max_abs))
+    actual = (present_tick - sign * current_offset) % ticks_per_turn
+    return int(np.clip(sign * (ticks_per_turn // 2 - actual), -max_abs, max_abs))

@@ -32,9 +32,9 @@ from twinarm.hardware.calibration import (
     range_mapped_calibration,
 )
 from twinarm.hardware.calibration_file import now_iso
-from twinarm.hardware.feetech.bus import FeetechBus
-from twinarm.hardware.feetech.registers import ModelTable, Register
 from twinarm.hardware.motors import ArmDescription, Mapping
+from twinarm.hardware.registers import ModelTable, Register
+from twinarm.hardware.serial_bus import ServoBus
 
 POSITION_MODE = 0  # Operating_Mode 0 = position
 
@@ -82,13 +82,13 @@ def compare_eeprom(cal: Calibration, servo_values: dict[int, dict[str, int]]) ->
     return out
 
 
-def read_eeprom(bus: FeetechBus, ids: Sequence[int]) -> dict[int, dict[str, int]]:
+def read_eeprom(bus: ServoBus, ids: Sequence[int]) -> dict[int, dict[str, int]]:
     """Homing offset (where the model has one) and position limits of ``ids`` as ``{id: {register: value}}``."""
     values = {name: bus.sync_read(reg, ids) for name, reg in _eeprom_registers(bus.table).items()}
     return {i: {name: int(v[k]) for name, v in values.items()} for k, i in enumerate(ids)}
 
 
-def write_calibration(bus: FeetechBus, cal: Calibration) -> int:
+def write_calibration(bus: ServoBus, cal: Calibration) -> int:
     """Store ``cal``'s homing offsets and position limits in EEPROM (torque must be off); returns writes made.
 
     Only values that differ are written (EEPROM wears out). The offset goes first: limits are in present ticks.
@@ -104,13 +104,14 @@ def write_calibration(bus: FeetechBus, cal: Calibration) -> int:
     return writes
 
 
-def set_torque(bus: FeetechBus, ids: Sequence[int], on: bool) -> None:
+def set_torque(bus: ServoBus, ids: Sequence[int], on: bool) -> None:
     """Torque on/off for ``ids`` in one SYNC_WRITE."""
     bus.sync_write(bus.table.TORQUE_ENABLE, ids, [int(on)] * len(ids))
 
 
-def prepare_for_calibration(bus: FeetechBus, arm: ArmDescription) -> None:
-    """Torque off, single-turn feedback (STS Phase bit 4 clear) and position mode where the model has them."""
+def prepare_for_calibration(bus: ServoBus, arm: ArmDescription) -> None:
+    """Torque off, single-turn feedback (STS Phase bit 4 clear) and the arm's operating modes where the model has
+    them (Feetech: position mode 0)."""
     t, ids = bus.table, arm.ids
     set_torque(bus, ids, False)
     if t.phase_bits is not None:
@@ -118,17 +119,17 @@ def prepare_for_calibration(bus: FeetechBus, arm: ArmDescription) -> None:
             if t.phase_bits.single_turn(phase) != phase:
                 bus.write_eeprom(servo_id, t.PHASE, t.phase_bits.single_turn(phase))
     if "Operating_Mode" in t:
-        for servo_id, mode in zip(ids, bus.sync_read(t.OPERATING_MODE, ids).tolist()):
-            if mode != POSITION_MODE:
-                bus.write_eeprom(servo_id, t.OPERATING_MODE, POSITION_MODE)
+        for servo_id, mode, want in zip(ids, bus.sync_read(t.OPERATING_MODE, ids).tolist(), arm.operating_modes):
+            if mode != want:
+                bus.write_eeprom(servo_id, t.OPERATING_MODE, want)
 
 
-def read_positions(bus: FeetechBus, ids: Sequence[int]) -> np.ndarray:
+def read_positions(bus: ServoBus, ids: Sequence[int]) -> np.ndarray:
     """Present positions (n,) int64 [ticks]."""
     return bus.sync_read(bus.table.PRESENT_POSITION, ids)
 
 
-def center_homing_offsets(bus: FeetechBus, arm: ArmDescription) -> tuple[list[int], np.ndarray]:
+def center_homing_offsets(bus: ServoBus, arm: ArmDescription) -> tuple[list[int], np.ndarray]:
     """Write homing offsets so the current pose reads half a turn; returns (offsets, zero-pose ticks read back).
 
     Position limits are opened to the full turn first, so the shifted zero is never clamped.
@@ -138,7 +139,8 @@ def center_homing_offsets(bus: FeetechBus, arm: ArmDescription) -> tuple[list[in
         raise CalibrationError(f"{arm.name}: {t.name} servos have no Homing_Offset; use travel_calibration")
     present = read_positions(bus, ids)
     old = bus.sync_read(t.HOMING_OFFSET, ids)
-    offsets = [homing_offset_for(int(p), int(o), tpt) for p, o in zip(present, old)]
+    limit = min(t.HOMING_OFFSET.max_magnitude, 2047)
+    offsets = [homing_offset_for(int(p), int(o), tpt, limit, t.homing_sign) for p, o in zip(present, old)]
     lims = {t.MIN_POSITION_LIMIT: 0, t.MAX_POSITION_LIMIT: tpt - 1}
     for k, servo_id in enumerate(ids):
         for reg, value in lims.items():

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from twinarm.robot.errors import TwinarmError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from twinarm.hardware.feetech.registers import Register, RegisterSpan
+    from twinarm.hardware.registers import Register, RegisterSpan
 
 #: Status error bits of a Feetech status packet (SCS/STS datasheets), by bit value.
 STATUS_FLAG_NAMES: dict[int, str] = {
@@ -104,11 +104,20 @@ class CorruptPacketError(BusError):
 
 
 class ServoStatusError(BusError):
-    """A servo answered with error bits set (voltage, angle sensor, overheat, over-current, overload)."""
+    """A servo answered with error bits set (Feetech: voltage, angle sensor, overheat, over-current, overload;
+    Dynamixel: an error number and the hardware alert bit, named by ``description``)."""
 
-    def __init__(self, *, port: str, servo_id: int, register: Register | RegisterSpan | None, flags: int) -> None:
+    def __init__(
+        self,
+        *,
+        port: str,
+        servo_id: int,
+        register: Register | RegisterSpan | None,
+        flags: int,
+        description: str | None = None,
+    ) -> None:
         super().__init__(
-            f"servo {servo_id} reported status 0x{flags:02X} ({describe_flags(flags)}) "
+            f"servo {servo_id} reported status 0x{flags:02X} ({description or describe_flags(flags)}) "
             f"while accessing {_reg_name(register)}",
             port=port,
         )

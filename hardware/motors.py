@@ -1,9 +1,10 @@
 """Per-robot motor tables as data: which servo drives which joint, and how the servos are configured.
 
-Adding a Feetech arm means adding an :class:`ArmDescription` here, not a class. Gear ratios are recorded for
-reference only: the encoder sits on the output shaft, so a tick is the same joint angle whatever the gearing.
-A robot whose joints are mixes of motors (the Amazing Hand, :mod:`hardware.hand`) adds a ``transmission``; its
-motors then carry their own names (``index_m1``), and calibration is per motor.
+Adding an arm means adding an :class:`ArmDescription` (here, or in a module of its own such as
+:mod:`hardware.koch`), not a class; ``bus`` says which protocol its servos speak (Feetech or Dynamixel). Gear
+ratios are recorded for reference only: the encoder sits on the output shaft, so a tick is the same joint angle
+whatever the gearing. A robot whose joints are mixes of motors (the Amazing Hand, :mod:`hardware.hand`) adds a
+``transmission``; its motors then carry their own names (``index_m1``), and calibration is per motor.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ import dataclasses
 from enum import Enum
 from typing import NamedTuple
 
-from twinarm.hardware.feetech.registers import ModelTable
 from twinarm.hardware.feetech.tables import STS3215
+from twinarm.hardware.registers import ModelTable
 from twinarm.robot.errors import ConfigError
 from twinarm.robot.models import SO101, SO101_ARM
 from twinarm.robot.spec import RobotSpec
@@ -27,6 +28,13 @@ class Role(str, Enum):
     LEADER = "leader"
 
 
+class BusKind(str, Enum):
+    """The protocol a robot's servo bus speaks."""
+
+    FEETECH = "feetech"  # SCS/STS, hardware.feetech
+    DYNAMIXEL = "dynamixel"  # protocol 2.0, hardware.dynamixel
+
+
 class Mapping(str, Enum):
     """How calibration maps ticks to radians for a joint."""
 
@@ -36,13 +44,16 @@ class Mapping(str, Enum):
 
 class Motor(NamedTuple):
     """One servo. ``joint``: the spec joint it drives or, behind a transmission, the motor's own name.
-    ``drive_sign``: +1 when increasing ticks move the sim joint (or motor angle) positive (a calibration default)."""
+    ``drive_sign``: +1 when increasing ticks move the sim joint (or motor angle) positive (a calibration default).
+    ``model``: this servo's model when it differs from the arm's ``table`` (same register addresses, another model
+    number, e.g. the Koch's XL330 wrist behind XL430 shoulders); None: the arm's."""
 
     joint: str
     id: int
     drive_sign: int = 1
     gear_ratio: float = 345.0  # motor turns per output turn (reference only)
     mapping: Mapping = Mapping.ZERO_POSE
+    model: ModelTable | None = None
 
 
 class GripperLimits(NamedTuple):
@@ -57,23 +68,51 @@ class GripperLimits(NamedTuple):
     protection_current: int = 250
     overload_torque: int = 25
 
+    def registers(self) -> tuple[tuple[str, int], ...]:
+        """(register name, value) the driver writes on the gripper servo (EEPROM ones only where they differ)."""
+        return (
+            ("Max_Torque_Limit", self.max_torque),
+            ("Protection_Current", self.protection_current),
+            ("Overload_Torque", self.overload_torque),
+            ("Torque_Limit", self.torque_limit),
+        )
+
+
+class CurrentLimitedGripper(NamedTuple):
+    """A gripper in current-based position mode (Dynamixel XL330): ``goal_current_ma`` [mA] caps its grip."""
+
+    goal_current_ma: int
+
+    def registers(self) -> tuple[tuple[str, int], ...]:
+        return (("Goal_Current", self.goal_current_ma),)
+
 
 @dataclasses.dataclass(frozen=True)
 class ArmDescription:
-    """Everything the driver needs to know about one Feetech arm, as plain data."""
+    """Everything the driver needs to know about one servo arm (or hand), as plain data.
+
+    ``operating_mode``: the Operating_Mode value every servo is set to (Feetech position 0; Dynamixel e.g.
+    extended position 4), ``gripper_operating_mode`` the gripper's when it differs (None: the same).
+    ``motor_registers``: more registers a follower sets on connect, one value per motor in motor order (EEPROM
+    ones only where they differ), e.g. the LEAP Hand's gains and current cap.
+    """
 
     name: str  # e.g. "so101_follower"
     spec: RobotSpec  # shared with the sim robot of the same model
     role: Role
-    table: ModelTable  # servo model of every motor
+    table: ModelTable  # servo model of every motor (its register addresses); Motor.model overrides the model
     motors: tuple[Motor, ...]  # in the spec's joint order (with a transmission: in its motor order)
     p_gain: int | None = 16  # P_Coefficient; the sim's actuator (kp 998.22) was fitted for P = 16; None: untouched
     gripper_joint: str | None = "gripper"
-    gripper: GripperLimits = dataclasses.field(default_factory=GripperLimits)
+    gripper: GripperLimits | CurrentLimitedGripper = dataclasses.field(default_factory=GripperLimits)
     baudrate: int = 1_000_000
     zero_pose_help: str = "every joint in the middle of its range"  # shown by `twinarm calibrate`
     transmission: LinearTransmission | None = None  # joint = A @ motor; None: one motor per joint (identity)
     motor_travel_rad: float | None = None  # calibrated travel = zero pose +- this [rad], no range sweep; None: sweep
+    bus: BusKind = BusKind.FEETECH
+    operating_mode: int = 0
+    gripper_operating_mode: int | None = None
+    motor_registers: tuple[tuple[str, tuple[int, ...]], ...] = ()  # (register, one value per motor) set on connect
 
     def __post_init__(self) -> None:
         names = self.motor_names
@@ -85,6 +124,9 @@ class ArmDescription:
                 f"{self.name}: a transmission of size {self.transmission.size} needs {n} motors (one per joint "
                 f"of {self.spec.name}), got {len(names)}"
             )
+        for reg, values in self.motor_registers:
+            if len(values) != len(names):
+                raise ConfigError(f"{self.name}: motor_registers {reg}: {len(values)} values for {len(names)} motors")
         for what, values in (("motor names", names), ("servo ids", self.ids)):
             if len(set(values)) != len(values):
                 raise ConfigError(f"{self.name}: duplicate {what} in {list(values)}")
@@ -92,6 +134,21 @@ class ArmDescription:
     @property
     def ids(self) -> tuple[int, ...]:
         return tuple(m.id for m in self.motors)
+
+    @property
+    def model_numbers(self) -> dict[int, int]:
+        """Servo id -> the model number that servo must answer a PING with."""
+        return {m.id: (m.model or self.table).model_number for m in self.motors}
+
+    def motor_table(self, motor: Motor) -> ModelTable:
+        """The control table of ``motor``'s servo model."""
+        return motor.model or self.table
+
+    @property
+    def operating_modes(self) -> tuple[int, ...]:
+        """Operating_Mode of every motor, in motor order."""
+        grip = self.operating_mode if self.gripper_operating_mode is None else self.gripper_operating_mode
+        return tuple(grip if m.joint == self.gripper_joint else self.operating_mode for m in self.motors)
 
     @property
     def motor_names(self) -> tuple[str, ...]:

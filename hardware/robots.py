@@ -1,8 +1,10 @@
-"""FeetechRobot: one hardware Robot for every Feetech arm or hand; the robot itself is data (:mod:`hardware.motors`).
+"""FeetechRobot: one hardware Robot for every servo arm or hand, Feetech or Dynamixel (the description's ``bus``
+picks the driver, :func:`hardware.buses.bus_for`); the robot itself is data (:mod:`hardware.motors`).
 
 On connect: open the bus, ping every servo (MissingServoError names the missing and answering ids and the
-port), check model numbers, configure single-turn position mode, the P gain the sim was fitted for and the
-gripper's conservative limits (where the description asks for them), verify the EEPROM calibration against the
+port), check model numbers, configure the description's operating modes (Feetech: single-turn position mode;
+the Koch: extended position, gripper current-based position), the P gain the sim was fitted for and the
+gripper's limits (where the description asks for them), verify the EEPROM calibration against the
 file, then, for a follower, set each goal to the present position and turn torque on (so nothing jumps). A
 leader stays torque-off and read-only. Every cycle reads Present_Position and Present_Velocity in one 4-byte
 read (:meth:`FeetechBus.sync_read_state`) and writes one SYNC_WRITE.
@@ -21,15 +23,15 @@ from typing import Protocol
 
 import numpy as np
 
+from twinarm.hardware.buses import bus_for
 from twinarm.hardware.calibration import Calibration, CalibrationError
 from twinarm.hardware.calibration_file import default_path, load_calibration, reorder
-from twinarm.hardware.calibration_io import POSITION_MODE, compare_eeprom, read_eeprom, set_torque
+from twinarm.hardware.calibration_io import compare_eeprom, read_eeprom, set_torque
 from twinarm.hardware.cameras import CameraConfig, Frame, OpenCVCamera
 from twinarm.hardware.errors import BusError, TorqueReleaseError
-from twinarm.hardware.feetech.bus import FeetechBus
-from twinarm.hardware.feetech.registers import Register
 from twinarm.hardware.joint_map import JointMap, MotorCommand
 from twinarm.hardware.motors import SO101_FOLLOWER, SO101_LEADER, ArmDescription
+from twinarm.hardware.registers import Register
 from twinarm.robot.errors import add_note
 from twinarm.robot.robot import Observation, Robot
 from twinarm.robot.spec import JOINT_POS, JOINT_VEL, CameraSpec, image_key
@@ -52,7 +54,7 @@ class CalibrationMismatchError(CalibrationError):
 
 
 class FeetechRobot(Robot):
-    """A Feetech arm described by ``arm``, on ``port``, with ``calibration`` (motors matched by joint name).
+    """A servo arm described by ``arm``, on ``port``, with ``calibration`` (motors matched by joint name).
 
     ``cameras`` maps spec camera names to configs (or camera objects); without cameras the spec has none.
     ``park_pose`` (n,) [rad]: where a follower moves, at ``park_speed_scale`` x max step, before torque off.
@@ -85,7 +87,7 @@ class FeetechRobot(Robot):
         self.park_pose = None if park_pose is None else self.validate_action(park_pose)
         self.park_speed_scale = park_speed_scale
         self.check_eeprom = check_eeprom
-        self.bus = FeetechBus(port, arm.baudrate, arm.table, timeout_s=bus_timeout_s, retries=bus_retries)
+        self.bus = bus_for(arm, port, timeout_s=bus_timeout_s, retries=bus_retries)
         self._ids = arm.ids
         self.joint_map = JointMap(self.calibration, arm.transmission)
         # [ticks/s] per Present_Velocity unit: the table's, or per servo from the STS Phase read on connect
@@ -97,7 +99,7 @@ class FeetechRobot(Robot):
         self.bus.open()
         try:
             t = self.arm.table
-            self.bus.check_servos(dict.fromkeys(self._ids, t.model_number))
+            self.bus.check_servos(self.arm.model_numbers)
             set_torque(self.bus, self._ids, False)
             self._configure()
             if self.check_eeprom:
@@ -113,24 +115,33 @@ class FeetechRobot(Robot):
             raise
 
     def _configure(self) -> None:
-        """Single-turn position mode, P gain, gripper limits; EEPROM is only written where it differs."""
-        t, n = self.arm.table, len(self._ids)
+        """Operating modes, single-turn feedback (STS), P gain, gripper limits; EEPROM only written where it differs."""
+        t, arm = self.arm.table, self.arm
         if t.phase_bits is not None:
             phase = self.bus.sync_read(t.PHASE, self._ids)
             self._write_differing(t.PHASE, [t.phase_bits.single_turn(p) for p in phase.tolist()])
             self._vel_unit = t.phase_bits.speed_unit_tps(phase)
         if "Operating_Mode" in t:
-            self._write_differing(t.OPERATING_MODE, [POSITION_MODE] * n)
+            self._write_differing(t.OPERATING_MODE, arm.operating_modes)
         if self.read_only:
             return
-        if self.arm.p_gain is not None:
-            self._write_differing(t.P_COEFFICIENT, [self.arm.p_gain] * n)
-        if self.arm.gripper_joint is not None:
-            gid, grip = (self.arm.motor(self.arm.gripper_joint).id,), self.arm.gripper
-            self._write_differing(t.MAX_TORQUE_LIMIT, [grip.max_torque], gid)
-            self._write_differing(t.PROTECTION_CURRENT, [grip.protection_current], gid)
-            self._write_differing(t.OVERLOAD_TORQUE, [grip.overload_torque], gid)
-            self.bus.write(gid[0], t.TORQUE_LIMIT, grip.torque_limit)  # RAM
+        if arm.p_gain is not None:
+            self._write_differing(t.P_COEFFICIENT, [arm.p_gain] * len(self._ids))
+        for name, values in arm.motor_registers:
+            reg = t[name]
+            if reg.eeprom:
+                self._write_differing(reg, values)
+            else:
+                self.bus.sync_write(reg, self._ids, values)
+        if arm.gripper_joint is not None:
+            grip = arm.motor(arm.gripper_joint)
+            gid, grip_table = grip.id, arm.motor_table(grip)
+            for name, value in arm.gripper.registers():
+                reg = grip_table[name]
+                if reg.eeprom:
+                    self._write_differing(reg, [value], (gid,))
+                else:
+                    self.bus.write(gid, reg, value)
 
     def _write_differing(self, reg: Register, values: Sequence[int], ids: Sequence[int] | None = None) -> None:
         """Write EEPROM ``reg`` on the servos whose value differs (EEPROM wears out: never rewrite equal values)."""

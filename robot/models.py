@@ -6,6 +6,8 @@ Adding a robot model means adding a spec here (plus its MJCF under ``sim/models`
 
 from __future__ import annotations
 
+import math
+
 from twinarm.robot.spec import CameraSpec, JointSpec, RobotSpec, concatenated
 
 # STS3215 no-load speed: 0.222 s / 60 deg at 7.4 V (Feetech STS3215 datasheet) = 4.71 rad/s. The SO-101
@@ -59,3 +61,57 @@ SO101_ARM = RobotSpec(name="so101_arm", joints=SO101_JOINTS[:5], cameras=(), con
 # The SO-101 with the Amazing Hand on its wrist in place of the gripper: arm joints, then hand joints (each part on
 # its own Feetech bus; twinarm.compose.registry).
 SO101_AMAZING_HAND = concatenated("so101_amazing_hand", (SO101_ARM, AMAZING_HAND), cameras=SO101.cameras)
+
+# Koch v1.1 follower (jess-moss/koch-v1-1, a revision of AlexanderKoch-Koch/low_cost_robot): shoulder_pan and
+# shoulder_lift are Dynamixel XL430-W250-T on 12 V, the other four XL330-M288-T on 5 V (the repository's bill of
+# materials and wiring: 12 V supply, a 5 V reducer for the XL330 chain).
+# No-load speeds (ROBOTIS e-Manual): XL430-W250 61 rev/min at 12.0 V = 6.39 rad/s; XL330-M288 103 rev/min at
+# 5.0 V = 10.79 rad/s. The servo horn is the joint, so these bound the joint speeds.
+XL430_W250_MAX_VELOCITY = 61 * 2 * math.pi / 60  # [rad/s]
+XL330_M288_MAX_VELOCITY = 103 * 2 * math.pi / 60  # [rad/s]
+
+# Joint ranges of our Koch MJCF (sim/models/koch.xml). Zero pose = the published MJCF's zero
+# (low_cost_robot/simulation/low_cost_robot_6dof/low_cost_robot.xml): upper arm vertical, forearm horizontal
+# pointing forward, wrist straight, jaws closed. Signs: positive shoulder_lift / elbow_flex / wrist_flex tilt the
+# arm forward and down; positive gripper opens. The published model declares +-pi on every arm joint (the servos
+# run in extended-position mode, no hard stop); the ranges below are OUR choice, narrowed to poses where the
+# links clear each other and the base. The gripper range is the published actuator range (-1.52 .. 0.032 rad, with
+# the opposite sign convention).
+KOCH_JOINTS = (
+    JointSpec("shoulder_pan", -1.91986, 1.91986, XL430_W250_MAX_VELOCITY),
+    JointSpec("shoulder_lift", -1.74533, 1.74533, XL430_W250_MAX_VELOCITY),
+    JointSpec("elbow_flex", -1.65806, 1.65806, XL330_M288_MAX_VELOCITY),
+    JointSpec("wrist_flex", -1.74533, 1.74533, XL330_M288_MAX_VELOCITY),
+    JointSpec("wrist_roll", -3.14159, 3.14159, XL330_M288_MAX_VELOCITY),
+    JointSpec("gripper", -0.032, 1.52, XL330_M288_MAX_VELOCITY),
+)
+
+KOCH = RobotSpec(
+    name="koch",
+    joints=KOCH_JOINTS,
+    cameras=(CameraSpec("front", 96, 96), CameraSpec("wrist", 96, 96)),
+    control_hz=30.0,
+)
+
+# LEAP Hand (leap-hand/LEAP_Hand_API): 16 Dynamixel servos, ids 0..15, index (0-3), middle (4-7), ring (8-11),
+# thumb (12-15), each finger MCP side, MCP forward, PIP, DIP (the API's joint convention comment). Zero = the
+# LEAPsim convention (motor 180 deg, the flat hand); limits are the API's LEAPsim_limits ("regular") [rad].
+# Velocity limit: the XL330-M288's no-load speed stands in for the full hand's XC330-M288-T (same 288:1 gearing on
+# 5 V; not from the XC330 datasheet: verify).
+_LEAP_FINGERS = ("index", "middle", "ring", "thumb")
+_LEAP_PARTS = ("mcp_side", "mcp_forward", "pip", "dip")
+_LEAP_LIMITS = (
+    (-1.047, 1.047),
+    (-0.314, 2.23),
+    (-0.506, 1.885),
+    (-0.366, 2.042),
+) * 3 + ((-0.349, 2.094), (-0.47, 2.443), (-1.20, 1.90), (-1.34, 1.88))
+LEAP_HAND = RobotSpec(
+    name="leap_hand",
+    joints=tuple(
+        JointSpec(f"{finger}_{part}", lo, hi, XL330_M288_MAX_VELOCITY)
+        for (finger, part), (lo, hi) in zip(((f, p) for f in _LEAP_FINGERS for p in _LEAP_PARTS), _LEAP_LIMITS)
+    ),
+    cameras=(),
+    control_hz=30.0,
+)

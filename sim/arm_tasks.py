@@ -1,6 +1,8 @@
-"""SO-101 table-top tasks on the one task protocol (``sim.tasks``): reset distributions, rewards, success tests.
+"""Arm table-top tasks on the one task protocol (``sim.tasks``): reset distributions, rewards, success tests.
 
-Frames: world = robot base frame, table top at z = 0, x forward, units [m]. Randomized at every reset (uniform):
+One set of task rules serves every arm; what differs per arm (its workspace, when its jaws count as open) is data:
+an :class:`ArmLayout` the scene carries (``ArmScene(robot, layout)``). Frames: world = robot base frame, table top at
+z = 0, x forward, units [m]. Randomized at every reset (uniform); the SO-101's layout:
 
 =======  ==========================================================================================================
 reach    target point x in [0.15, 0.25], y in [-0.10, 0.10], z in [0.03, 0.08]; success: grasp point within 2 cm
@@ -10,12 +12,15 @@ place    cube as in lift; zone (35 mm radius disc) on the other side: x in [0.15
          success: cube centre inside the zone, resting on the table, jaws open
 =======  ==========================================================================================================
 
-The grasp point is the middle of the jaws: the ``grasp`` site (``gripperframe`` + ``sim.ik.SO101_GRASP_OFFSET``).
+The Koch v1.1 (a shorter arm: 0.11 m upper arm, 0.09 m forearm) works closer in (:data:`KOCH_LAYOUT`). The grasp
+point is the middle of the jaws: the ``grasp`` site (``gripperframe`` + the arm's offset, e.g.
+``sim.ik.SO101_GRASP_OFFSET``).
 """
 
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 
@@ -26,26 +31,51 @@ CUBE_HALF = 0.0125  # [m], see scene_so101.xml
 LIFT_HEIGHT = 0.05  # [m] above the resting height
 ZONE_RADIUS = 0.035  # [m]
 REACH_TOLERANCE = 0.02  # [m]
-GRIPPER_OPEN = 0.3  # [rad]: jaws wider than the cube
 
 
-CUBE_XY_YAW = Box((0.15, -0.10, -np.pi / 4), (0.25, 0.10, np.pi / 4))
-TARGET_XYZ = Box((0.15, -0.10, 0.03), (0.25, 0.10, 0.08))
-ZONE_X_ABSY = Box((0.15, 0.04), (0.25, 0.10))
+class ArmLayout(NamedTuple):
+    """Where an arm's tasks happen: ``cube_xy_yaw`` [m, m, rad], ``target_xyz`` [m], ``zone_x_absy`` [m] (the zone
+    goes on the cube's other side) sampling boxes, and ``gripper_open`` [rad]: the gripper joint above which the
+    jaws are wider than the cube (released)."""
+
+    cube_xy_yaw: Box
+    target_xyz: Box
+    zone_x_absy: Box
+    gripper_open: float
+
+
+SO101_LAYOUT = ArmLayout(
+    cube_xy_yaw=Box((0.15, -0.10, -np.pi / 4), (0.25, 0.10, np.pi / 4)),
+    target_xyz=Box((0.15, -0.10, 0.03), (0.25, 0.10, 0.08)),
+    zone_x_absy=Box((0.15, 0.04), (0.25, 0.10)),
+    gripper_open=0.3,  # jaws wider than the cube
+)
+
+# The Koch v1.1 with the gripper pointing down reaches the table from about 0.09 m to 0.19 m out (sim.ik on our
+# koch.xml, wrist_flex within its range); the boxes keep 2 cm inside that. Its rotating jaw holds a 25 mm cube at
+# 0.6 rad (koch.xml geometry), so 0.7 rad means released.
+KOCH_LAYOUT = ArmLayout(
+    cube_xy_yaw=Box((0.10, -0.07, -np.pi / 4), (0.16, 0.07, np.pi / 4)),
+    target_xyz=Box((0.10, -0.07, 0.03), (0.16, 0.07, 0.07)),
+    zone_x_absy=Box((0.10, 0.04), (0.16, 0.08)),
+    gripper_open=0.7,
+)
 
 
 class ArmScene:
-    """Handles to the task objects of ``scene_so101.xml`` in a connected SimRobot."""
+    """Handles to the task objects of an arm scene (``scene_so101.xml``, ``scene_koch.xml``: the same object
+    names) in a connected SimRobot, and the arm's task ``layout``."""
 
-    def __init__(self, robot: SimRobot) -> None:
+    def __init__(self, robot: SimRobot, layout: ArmLayout = SO101_LAYOUT) -> None:
         m = robot.model
         self.robot = robot
+        self.layout = layout
         self.cube_qpos = m.jnt_qposadr[m.joint("cube").id]
         self.cube_body = m.body("cube").id
         self.cube_geom = m.geom("cube").id
         self.target_mocap = m.body_mocapid[m.body("target").id]
         self.zone_mocap = m.body_mocapid[m.body("zone").id]
-        self.grasp_site = m.site("grasp").id  # gripperframe + SO101_GRASP_OFFSET (checked in the tests)
+        self.grasp_site = m.site("grasp").id  # gripperframe + the arm's grasp offset (checked in the tests)
         self.gripper = robot.spec.joint_index("gripper")
 
     def grasp_point(self) -> np.ndarray:
@@ -79,7 +109,7 @@ class Reach(Task[ArmScene]):
     name, max_steps = "reach", 150
 
     def reset(self, scene: ArmScene, rng: np.random.Generator) -> None:
-        self.target = TARGET_XYZ.sample(rng)
+        self.target = scene.layout.target_xyz.sample(rng)
         scene.robot.data.mocap_pos[scene.target_mocap] = self.target
         scene.hide(scene.zone_mocap)
         scene.place_cube(0.0, 0.30, 0.0)  # out of the way, on the table beside the arm
@@ -96,7 +126,7 @@ class Lift(Task[ArmScene]):
     name, max_steps = "lift", 240
 
     def reset(self, scene: ArmScene, rng: np.random.Generator) -> None:
-        x, y, yaw = CUBE_XY_YAW.sample(rng)
+        x, y, yaw = scene.layout.cube_xy_yaw.sample(rng)
         scene.place_cube(x, y, yaw)
         scene.hide(scene.target_mocap)
         scene.hide(scene.zone_mocap)
@@ -112,9 +142,9 @@ class Place(Task[ArmScene]):
     name, max_steps = "place", 360
 
     def reset(self, scene: ArmScene, rng: np.random.Generator) -> None:
-        x, y, yaw = CUBE_XY_YAW.sample(rng)
+        x, y, yaw = scene.layout.cube_xy_yaw.sample(rng)
         scene.place_cube(x, y, yaw)
-        zx, zy = ZONE_X_ABSY.sample(rng)
+        zx, zy = scene.layout.zone_x_absy.sample(rng)
         self.zone = np.array([zx, -np.sign(y + 1e-9) * zy, 0.0])
         scene.robot.data.mocap_pos[scene.zone_mocap] = self.zone
         scene.hide(scene.target_mocap)
@@ -123,7 +153,7 @@ class Place(Task[ArmScene]):
         cube = scene.cube_pos()
         off = math.dist(cube[:2], self.zone[:2])
         resting = cube[2] < scene.cube_half() + 0.005
-        released = scene.robot.data.qpos[scene.gripper] > GRIPPER_OPEN
+        released = scene.robot.data.qpos[scene.gripper] > scene.layout.gripper_open
         reach = math.dist(scene.grasp_point(), cube)
         return -reach - 2.0 * off, bool(off < ZONE_RADIUS and resting and released)
 
@@ -132,3 +162,5 @@ class Place(Task[ArmScene]):
 
 
 ARM_TASKS: dict[str, type[Task[ArmScene]]] = {t.name: t for t in (Reach, Lift, Place)}
+#: The Koch's tasks: the same rules under names of their own (task names are unique across robots).
+KOCH_TASKS: dict[str, type[Task[ArmScene]]] = {f"koch_{name}": task for name, task in ARM_TASKS.items()}

@@ -14,6 +14,7 @@ before each step (the hand's wrist lift).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, NamedTuple
 
@@ -24,19 +25,20 @@ from twinarm.robot.errors import ConfigError
 from twinarm.robot.spec import CameraSpec
 from twinarm.sim.arm_hand_scene import SO101_AMAZING_HAND_SIM, ArmHandScene
 from twinarm.sim.arm_hand_tasks import ARM_HAND_TASKS
-from twinarm.sim.arm_tasks import ARM_TASKS, ArmScene
+from twinarm.sim.arm_tasks import ARM_TASKS, KOCH_LAYOUT, KOCH_TASKS, ArmScene
 from twinarm.sim.hand_scene import HandScene
 from twinarm.sim.hand_tasks import HAND_TASKS
 from twinarm.sim.modes import ObsMode, RewardMode, parse_mode, privileged_observation, privileged_spaces, task_reward
 from twinarm.sim.randomize import RandomizeConfig, Randomizer, randomize_config
 from twinarm.sim.sim_params import SimParams
-from twinarm.sim.sim_robot import AMAZING_HAND_SIM, DEFAULT_PARAMS, SO101_SIM, SimModel, SimRobot
+from twinarm.sim.sim_robot import AMAZING_HAND_SIM, DEFAULT_PARAMS, KOCH_SIM, SO101_SIM, SimModel, SimRobot
 from twinarm.sim.tasks import Task
 
 
 class TaskFamily(NamedTuple):
     """The tasks of one simulated robot: ``tasks`` by name (:class:`sim.tasks.Task` classes), ``scene`` builds
-    handles to the scene objects from a connected SimRobot, ``cameras`` are the default observation cameras."""
+    handles to the scene objects from a connected SimRobot, ``cameras`` are the default observation cameras,
+    ``env_name`` turns a task name into the middle of its gymnasium id."""
 
     model: SimModel
     tasks: dict[str, type[Task]]
@@ -46,6 +48,13 @@ class TaskFamily(NamedTuple):
 
 
 SO101_FAMILY = TaskFamily(SO101_SIM, ARM_TASKS, ArmScene, ("front", "wrist"), lambda t: f"SO101{t.capitalize()}")
+KOCH_FAMILY = TaskFamily(
+    KOCH_SIM,
+    KOCH_TASKS,
+    functools.partial(ArmScene, layout=KOCH_LAYOUT),
+    ("front", "wrist"),
+    lambda t: "Koch" + KOCH_TASKS[t].name.capitalize(),
+)
 AMAZING_HAND_FAMILY = TaskFamily(
     AMAZING_HAND_SIM, HAND_TASKS, HandScene, (), lambda t: "AmazingHand" + t.title().replace("_", "")
 )
@@ -58,11 +67,12 @@ SO101_AMAZING_HAND_FAMILY = TaskFamily(
 )
 #: Every task family; importing this module registers their tasks as gymnasium ids. The model registry
 #: (``twinarm.compose.registry``) binds each family to its robot model.
-FAMILIES: tuple[TaskFamily, ...] = (SO101_FAMILY, AMAZING_HAND_FAMILY, SO101_AMAZING_HAND_FAMILY)
+FAMILIES: tuple[TaskFamily, ...] = (SO101_FAMILY, KOCH_FAMILY, AMAZING_HAND_FAMILY, SO101_AMAZING_HAND_FAMILY)
 
 #: Every twinarm/ environment by task name (task names are unique across robots).
 ENV_IDS: dict[str, str] = {task: f"twinarm/{family.env_name(task)}-v0" for family in FAMILIES for task in family.tasks}
 SO101_ENV_IDS = {task: ENV_IDS[task] for task in ARM_TASKS}
+KOCH_ENV_IDS = {task: ENV_IDS[task] for task in KOCH_TASKS}
 HAND_ENV_IDS = {task: ENV_IDS[task] for task in HAND_TASKS}
 
 
@@ -81,6 +91,19 @@ def family_of(robot: str) -> TaskFamily:
             return family
     valid = ", ".join(f.model.spec.name for f in FAMILIES)
     raise ConfigError(f"no simulated tasks for robot {robot!r}; valid robots: {valid}")
+
+
+def task_for_robot(task: str, robot: str) -> str:
+    """The task of robot model ``robot`` that ``task`` names: one of its own task names as is, or the rule's name
+    the robots share (``lift`` is ``koch_lift`` on the Koch: its :class:`sim.tasks.Task` ``name``); a ConfigError
+    lists the robot's tasks."""
+    family = family_of(robot)
+    if task in family.tasks:
+        return task
+    found = [name for name, cls in family.tasks.items() if cls.name == task]
+    if not found:
+        raise ConfigError(f"robot {robot!r} has no task {task!r}; valid tasks: {', '.join(family.tasks)}")
+    return found[0]
 
 
 def find_task(task: str) -> tuple[str, TaskFamily]:

@@ -9,13 +9,13 @@ from typing import Any
 import gymnasium as gym
 
 from twinarm.robot.errors import ConfigError
-from twinarm.sim.arm_experts import ARM_EXPERTS
+from twinarm.sim.arm_experts import ARM_EXPERTS, ExpertFactory
 from twinarm.sim.arm_hand_experts import ARM_HAND_EXPERTS
 from twinarm.sim.envs import env_id
 from twinarm.sim.hand_experts import HAND_EXPERTS
 from twinarm.sim.plan_expert import PlanExpert
 
-EXPERTS: dict[str, type[PlanExpert]] = {**ARM_EXPERTS, **HAND_EXPERTS, **ARM_HAND_EXPERTS}
+EXPERTS: dict[str, ExpertFactory] = {**ARM_EXPERTS, **HAND_EXPERTS, **ARM_HAND_EXPERTS}
 
 
 def make_expert(task: str, control_hz: float = 30.0) -> PlanExpert:

@@ -17,6 +17,10 @@ import numpy as np
 # 4 mm off the fixed jaw's side of centre (measured on our SO-101 model: the jaws close along the site's z axis,
 # the fixed jaw face sits at z = -0.02, the finger tips at x = +0.003).
 SO101_GRASP_OFFSET = (-0.010, 0.0, -0.004)
+# The Koch's (our koch.xml): 13 mm behind the finger tips, and 20 mm along the jaw-closing axis (the site's z) from
+# the static jaw's inner face: a 25 mm cube resting against it is centred 12.5 mm off, so the closing jaw pushes the
+# cube 7.5 mm onto the static jaw (room for tracking errors of the soft XL330 wrist).
+KOCH_GRASP_OFFSET = (-0.013, 0.0, 0.020)
 
 
 def top_down_rotation(yaw: float) -> np.ndarray:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from twinarm.robot.models import SO101
+from twinarm.robot.models import KOCH, SO101
 from twinarm.sim.servo_physics import XML_PRESET, RealityFamily, ServoClass, ServoPhysics
 from twinarm.sim.sim_params import Sensing, SimParams, SimParamsError
 
@@ -81,6 +81,76 @@ def amazing_hand_params(servo: ServoClass, supply_v: float, delay_s: float = DEF
     return SimParams({m: servo.joint(None, supply_v) for m in motors}, delay_s, sensing, f"{servo.name}_{supply_v:g}v")
 
 
+# -- Dynamixel X-series (the Koch v1.1 follower) ------------------------------------------------------------------
+# No public system identification of the XL430-W250 or XL330-M288 exists that we know of; these servo classes are
+# derived from the ROBOTIS e-Manual datasheets (emanual.robotis.com/docs/en/dxl/x/xl430-w250, .../xl330-m288):
+#   stall torque: XL430-W250 1.4 N m at 11.1 V, 1.5 N m at 12.0 V; XL330-M288 0.52 N m at 5.0 V, 0.60 N m at 6.0 V
+#   no-load speed: XL430-W250 57 rev/min at 11.1 V, 61 at 12.0 V; XL330-M288 103 rev/min at 5.0 V, 123 at 6.0 V
+#   gear ratio: XL430-W250 258.5 : 1, XL330-M288 288.4 : 1; 4096 pulses/turn; Present_Velocity unit 0.229 rev/min
+#   PWM Limit 885 (= 100 % duty); Position P Gain factory values 640 (XL430) and 400 (XL330).
+# Position gain: the e-Manual's position controller computes a PWM of K_PP * error [pulse] with K_PP = P(84) / 128;
+# at standstill a DC motor's torque is the stall torque times the duty, so
+#   kp [N m/rad] = (P / 128) * (4096 / 2 pi) / 885 * stall torque   (our derivation from the datasheet, unverified
+# on a servo: sysid can refit it). The Position D gain is not modelled (its time unit is not documented).
+# Damping: a DC motor's back-EMF gives stall torque / no-load speed at the joint (at 12 V: 1.5 / 6.39 = 0.235;
+# XL330 at 5 V: 0.52 / 10.79 = 0.048 N m s/rad); no mechanical viscous term is published.
+# Armature and frictionloss are NOT published: ASSUMED. Armature = damping x the mechanical time constant of the
+# identified STS3215 (armature / damping = 0.028 / 0.60 = 47 ms, Rhoban BAM): 0.011 (XL430), 0.0022 (XL330) kg m^2.
+# Frictionloss 0.05 / 0.02 N m: our round figures, about the STS3215's 0.052 scaled by stall torque.
+XL_PULSE_RAD = TWO_PI / 4096
+XL_VELOCITY_STEP_RAD_S = 0.229 * TWO_PI / 60.0
+XL_PWM_FULL = 885
+STS3215_TIME_CONSTANT_S = 0.028 / 0.60  # armature / damping of the identified STS3215 (see STS3215_7V4)
+
+
+def xl_kp_per_p(stall_torque_nm: float) -> float:
+    """Position gain [N m/rad] per unit of Position P Gain for a servo of ``stall_torque_nm`` (see above)."""
+    return (1.0 / 128.0) / XL_PULSE_RAD / XL_PWM_FULL * stall_torque_nm
+
+
+XL430_W250 = ServoClass(
+    name="xl430_w250",
+    kp_per_p=xl_kp_per_p(1.5),
+    kp_fixed=0.0,
+    damping=1.5 / (61 * TWO_PI / 60),
+    armature=1.5 / (61 * TWO_PI / 60) * STS3215_TIME_CONSTANT_S,
+    frictionloss=0.05,
+    stall_torque_nm={12.0: 1.5, 11.1: 1.4},
+    position_resolution_rad=XL_PULSE_RAD,
+    velocity_resolution_rad_s=XL_VELOCITY_STEP_RAD_S,
+)
+XL330_M288 = ServoClass(
+    name="xl330_m288",
+    kp_per_p=xl_kp_per_p(0.52),
+    kp_fixed=0.0,
+    damping=0.52 / (103 * TWO_PI / 60),
+    armature=0.52 / (103 * TWO_PI / 60) * STS3215_TIME_CONSTANT_S,
+    frictionloss=0.02,
+    stall_torque_nm={5.0: 0.52, 6.0: 0.60},
+    position_resolution_rad=XL_PULSE_RAD,
+    velocity_resolution_rad_s=XL_VELOCITY_STEP_RAD_S,
+)
+# What a Koch follower driver writes (LeRobot's koch_follower, which the dynamixel helper mirrors): the factory
+# Position P Gain everywhere except elbow_flex P 1500 (LeRobot: "better PID values"); extended-position mode, the
+# gripper in current-based position mode at the factory Current Limit (1750 mA > the 1.47 A stall current: the full
+# stall torque). Supplies: 12 V for the XL430 pair, 5 V for the XL330 chain (koch-v1-1 README: 12 V supply and a
+# 5 V reducer).
+KOCH_XL430_JOINTS = ("shoulder_pan", "shoulder_lift")
+KOCH_P_GAIN = dict(zip(KOCH.joint_names, (640, 640, 1500, 400, 400, 400)))
+KOCH_XL330_SUPPLY_V = 5.0
+
+
+def koch_params(xl430: ServoClass, supply_v: float, delay_s: float = DEFAULT_DELAY_S) -> SimParams:
+    """The Koch v1.1 follower: ``xl430`` on a ``supply_v`` [V] supply at shoulder_pan/lift, XL330-M288 at 5 V on the
+    other four joints, with the gains of :data:`KOCH_P_GAIN`."""
+    joints = {}
+    for j in KOCH.joint_names:
+        servo, volts = (xl430, supply_v) if j in KOCH_XL430_JOINTS else (XL330_M288, KOCH_XL330_SUPPLY_V)
+        joints[j] = servo.joint(KOCH_P_GAIN[j], volts)
+    sensing = Sensing(xl430.position_resolution_rad, xl430.velocity_resolution_rad_s)
+    return SimParams(joints, delay_s, sensing, f"koch_{supply_v:g}v_{KOCH_XL330_SUPPLY_V:g}v")
+
+
 def _none() -> None:
     return None
 
@@ -103,6 +173,15 @@ SO101_PHYSICS = ServoPhysics(
 AMAZING_HAND_PHYSICS = ServoPhysics(
     presets={XML_PRESET: _none, "scs0009_5v": lambda: amazing_hand_params(SCS0009, 5.0)},
     reality=RealityFamily(((SCS0009, 6.0), (SCS0009, 5.0)), amazing_hand_params),
+)
+
+
+#: The Koch v1.1 follower's: the datasheet-derived servos on the published 12 V / 5 V supplies by default, and hidden
+#: realities with the XL430 pair on 12 V or on an 11.1 V (3-cell) supply, the e-Manual's other rated point.
+KOCH_PHYSICS = ServoPhysics(
+    presets={XML_PRESET: _none, "koch_12v_5v": lambda: koch_params(XL430_W250, 12.0)},
+    default="koch_12v_5v",
+    reality=RealityFamily(((XL430_W250, 12.0), (XL430_W250, 11.1)), koch_params),
 )
 
 

@@ -27,7 +27,7 @@ import mujoco
 import numpy as np
 
 from twinarm.robot.errors import ConfigError
-from twinarm.robot.models import AMAZING_HAND, SO101
+from twinarm.robot.models import AMAZING_HAND, KOCH, SO101
 from twinarm.robot.observation import fit_image
 from twinarm.robot.robot import Observation, Robot
 from twinarm.robot.spec import JOINT_POS, JOINT_VEL, RobotSpec, image_key
@@ -36,7 +36,7 @@ from twinarm.sim.actuation import ServoEffects, apply_params
 from twinarm.sim.camera_alignment import apply_camera, render_size
 from twinarm.sim.mjcf_compose import Composition
 from twinarm.sim.render import CameraRenderer
-from twinarm.sim.servo_models import AMAZING_HAND_PHYSICS, SO101_PHYSICS, resolve_params
+from twinarm.sim.servo_models import AMAZING_HAND_PHYSICS, KOCH_PHYSICS, SO101_PHYSICS, resolve_params
 from twinarm.sim.servo_physics import MJCF_ONLY, ServoPhysics
 from twinarm.sim.sim_params import SimParams
 
@@ -76,6 +76,11 @@ class SimModel(NamedTuple):
 # A ready pose: grasp point 8 cm above the table at x = 0.2 m, pointing down, jaws open (solved with sim.ik).
 SO101_HOME = (0.0, -0.35, 0.41, 1.51, 0.0, 0.6)
 SO101_SIM = SimModel(spec=SO101, xml=MODELS_DIR / "scene_so101.xml", home=SO101_HOME, physics=SO101_PHYSICS)
+
+# The Koch v1.1 follower (models/koch.xml): home = grasp point 6 cm above the table at x = 0.13 m, pointing down, jaws
+# open (solved with sim.ik; the pan and roll offsets centre the off-axis grasp point on y = 0).
+KOCH_HOME = (-0.15, 0.26, -0.27, 1.58, -0.15, 1.0)
+KOCH_SIM = SimModel(spec=KOCH, xml=MODELS_DIR / "scene_koch.xml", home=KOCH_HOME, physics=KOCH_PHYSICS)
 
 # The Amazing Hand (right): 8 joints driven by 8 servos through tendons mixing each finger's pair like
 # robot.transmission.finger_pairs; home = the open hand (flexion -0.6 rad, abduction 0: sim.hand_scene.OPEN_POSE).

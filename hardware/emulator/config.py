@@ -11,7 +11,8 @@ from twinarm.robot.errors import ConfigError
 
 @dataclass
 class ServoConfig:
-    """One emulated servo: bus id, model name (see ``tables.MODELS_BY_NAME``), initial actual position [ticks]."""
+    """One emulated servo: bus id, model name (Feetech or Dynamixel ``tables.MODELS_BY_NAME``; one bus speaks one
+    protocol), initial actual position [ticks]."""
 
     id: int
     model: str = "sts3215"
@@ -53,11 +54,13 @@ SO101_START_OFFSETS = (0, -40, 35, 20, -25, 60)
 def servos_for(description: ArmDescription, offsets: Sequence[int] = ()) -> list[ServoConfig]:
     """One emulated servo per motor of ``description`` (its ids and servo model), each at the model's middle tick
     plus ``offsets`` [ticks] (one per motor; empty: all at the middle, e.g. an Amazing Hand open flat)."""
-    table = description.table
     offsets = tuple(offsets) or (0,) * len(description.motors)
     if len(offsets) != len(description.motors):
         raise ConfigError(f"{description.name}: {len(offsets)} start offsets for {len(description.motors)} servos")
-    return [ServoConfig(i, table.name.lower(), table.center_tick + d) for i, d in zip(description.ids, offsets)]
+    tables = [description.motor_table(m) for m in description.motors]
+    return [
+        ServoConfig(m.id, t.name.lower(), t.center_tick + d) for m, t, d in zip(description.motors, tables, offsets)
+    ]
 
 
 def so101_servos() -> list[ServoConfig]:

@@ -1,7 +1,8 @@
-"""Emulator: a pty serving emulated Feetech servos, in a background thread.
+"""Emulator: a pty serving emulated servos (Feetech or Dynamixel, by their models), in a background thread.
 
 ``with Emulator(EmulatorConfig()) as emu: FeetechBus(emu.port)`` -- the port is a real tty path (or a symlink
-at ``config.link``), so the vendor SDK and ``twinarm`` commands can open it too.
+at ``config.link``), so the vendor SDKs and ``twinarm`` commands can open it too. What the servos answer is the
+protocol's :class:`~hardware.emulator.handlers.Handler`; timing, fault injection and the motion model are here.
 """
 
 from __future__ import annotations
@@ -15,19 +16,21 @@ import time
 import tty
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
 from twinarm.hardware.emulator.config import EmulatorConfig
+from twinarm.hardware.emulator.handlers import Handler, handler_for
 from twinarm.hardware.emulator.motion import Backdrivable, FirstOrderMotion, GainAware, MotionModel
 from twinarm.hardware.emulator.servo import EmulatedServo
 from twinarm.hardware.errors import ProtocolError
-from twinarm.hardware.feetech import protocol as proto
-from twinarm.hardware.feetech.protocol import Instruction
-from twinarm.hardware.feetech.tables import table_for
 from twinarm.robot.errors import ConfigError
 
 _MIN_STEP_S = 0.0005  # motion is integrated at most every 0.5 ms (lazily, when packets arrive)
+# A status packet due less than this after the previous one goes out with it (never early; late by less than
+# this): at 4 Mbaud a packet lasts ~30 us, and one pty write per packet costs the reader a wakeup each.
+_COALESCE_S = 0.0002
 
 
 @dataclass
@@ -56,8 +59,9 @@ class Emulator:
     def __init__(self, config: EmulatorConfig, motion: MotionModel | None = None) -> None:
         config.validate()
         self.config = config
+        self.handler: Handler = handler_for([s.model for s in config.servos])
         self.servos: list[EmulatedServo] = [
-            EmulatedServo(s.id, table_for(s.model), s.position, config.return_delay) for s in config.servos
+            self.handler.make_servo(s.id, s.model, s.position, config.return_delay) for s in config.servos
         ]
         self.motion: MotionModel = motion or FirstOrderMotion(
             np.array([s.position for s in config.servos], dtype=np.float64),
@@ -68,11 +72,11 @@ class Emulator:
         self._rng = random.Random(faults.seed)
         self._silent = set(faults.silent_ids)
         for servo in self.servos:
-            servo.overload = servo.id in faults.overload_ids
-            if servo.id in faults.overheat_ids:
-                servo.set(servo.table.PRESENT_TEMPERATURE, servo.get(servo.table.MAX_TEMPERATURE_LIMIT) + 5)
-            if servo.id in faults.low_voltage_ids:
-                servo.set(servo.table.PRESENT_VOLTAGE, max(0, servo.get(servo.table.MIN_VOLTAGE_LIMIT) - 5))
+            servo.inject_faults(
+                overheat=servo.id in faults.overheat_ids,
+                low_voltage=servo.id in faults.low_voltage_ids,
+                overload=servo.id in faults.overload_ids,
+            )
         self._by_id = {s.id: s for s in self.servos}
         # a motion model that honours the P_Coefficient / Torque_Limit registers gets them at every step
         self._gain_regs = None
@@ -113,7 +117,7 @@ class Emulator:
             os.symlink(self._tty_path, link)
         self._wake_r, self._wake_w = os.pipe()
         self._last_step = time.monotonic()
-        self._thread = threading.Thread(target=self._serve, name="feetech-emulator", daemon=True)
+        self._thread = threading.Thread(target=self._serve, name=f"{self.handler.name}-emulator", daemon=True)
         self._thread.start()
         return self
 
@@ -168,7 +172,7 @@ class Emulator:
 
     # -- serving --------------------------------------------------------------------------------------------
     def _serve(self) -> None:
-        decoder = proto.PacketDecoder()
+        decoder = self.handler.decoder()
         while True:
             ready, _, _ = select.select([self._master, self._wake_r], [], [])
             if self._wake_r in ready:
@@ -207,78 +211,40 @@ class Emulator:
         for i, servo in enumerate(servos):
             servo.update(float(pos[i]), float(vel[i]), float(load[i]))
 
-    def _handle(self, packet: proto.Packet) -> None:
+    def _handle(self, packet: NamedTuple) -> None:
         self.stats.requests += 1
         t_rx = time.monotonic()
         if self.config.wire_timing:  # the request's own bytes take time on the wire
-            t_rx += (len(packet.params) + 6) * self._byte_s
+            t_rx += self.handler.frame_size(packet) * self._byte_s
         self._advance()
         faults = self.config.faults
         if faults.babble_prob and self._rng.random() < faults.babble_prob:  # a foreign device talks first
             self.stats.babbles += 1
             self._write(bytes(self._rng.randrange(0xFF) for _ in range(faults.babble_bytes)))
-        inst, params, target = packet.code, packet.params, packet.servo_id
-        replies: list[tuple[EmulatedServo, int, bytes]] = []  # (servo, id it was addressed as, reply params)
-        if inst == Instruction.SYNC_READ and len(params) >= 2:
-            address, size = params[0], params[1]
-            for servo_id in params[2:]:
-                servo = self._by_id.get(servo_id)  # a model without SYNC_READ (many SCS firmwares) stays silent
-                if servo is not None and servo_id not in self._silent and servo.table.supports_sync_read:
-                    data = servo.read(address, size)
-                    if data is not None:
-                        replies.append((servo, servo_id, data))
-        elif inst == Instruction.SYNC_WRITE and len(params) >= 2:
-            address, size = params[0], params[1]
-            chunk = size + 1
-            for off in range(2, len(params) - chunk + 1, chunk):
-                servo = self._by_id.get(params[off])
-                if servo is not None and params[off] not in self._silent:
-                    servo.write(address, params[off + 1 : off + chunk])
-        elif inst == Instruction.PING and target == proto.BROADCAST_ID:
-            # every servo answers a broadcast PING with its own id, each after its return delay (lerobot's
-            # scan_port / setup_motors rely on it); in id order, serialised by _reply
-            for servo in sorted(self.servos, key=lambda s: s.id):
-                if servo.id not in self._silent:
-                    replies.append((servo, servo.id, b""))
-        else:
-            targets = self.servos if target == proto.BROADCAST_ID else [self._by_id.get(target)]
-            for servo in targets:
-                if servo is None or servo.id in self._silent:
-                    continue
-                reply = self._apply(servo, inst, params)  # a servo changing its ID still answers as the old one
-                if reply is not None and target != proto.BROADCAST_ID:
-                    replies.append((servo, target, reply))
-            if inst == Instruction.WRITE and len(params) > 1 and params[0] <= 5 < params[0] + len(params) - 1:
-                self._by_id = {s.id: s for s in self.servos}  # an ID changed
+        replies = self.handler.dispatch(self, packet)
         if replies:
             self._reply(replies, t_rx)
         elif self.config.wire_timing:
             _wait_until(t_rx)  # the bus stays busy while the request's bytes are on the wire
 
-    def _apply(self, servo: EmulatedServo, inst: int, params: bytes) -> bytes | None:
-        """Execute one addressed instruction; the reply parameters, or None for no reply."""
-        if inst == Instruction.PING:
-            return b""
-        if inst == Instruction.READ:
-            return servo.read(params[0], params[1]) if len(params) == 2 else None
-        if inst == Instruction.WRITE and len(params) >= 2:
-            ok = servo.write(params[0], params[1:])
-        elif inst == Instruction.REG_WRITE and len(params) >= 2:
-            servo.staged, ok = (params[0], bytes(params[1:])), True
-        elif inst == Instruction.ACTION:
-            servo.action()
-            ok = True
-        else:
-            return None  # unknown or malformed instruction: a real servo stays silent
-        return b"" if ok and servo.replies_to_all else None
+    def silent(self, servo_id: int) -> bool:
+        """Fault injection: ``servo_id`` ignores everything (handlers ask before answering)."""
+        return servo_id in self._silent
 
-    def _reply(self, replies: list[tuple[EmulatedServo, int, bytes]], t_rx: float) -> None:
+    def reindex(self) -> None:
+        """Rebuild the id -> servo map after a servo's ID changed."""
+        self._by_id = {s.id: s for s in self.servos}
+
+    def by_id(self, servo_id: int) -> EmulatedServo | None:
+        return self._by_id.get(servo_id)
+
+    def _reply(self, replies: list[tuple[EmulatedServo, bytes]], t_rx: float) -> None:
+        """Send each ``(servo, status packet)`` after the servo's return delay, faults injected per packet."""
         faults, rng = self.config.faults, self._rng
-        timed = self.config.wire_timing or any(s.return_delay_s for s, _, _ in replies) or faults.delay_prob
+        timed = self.config.wire_timing or any(s.return_delay_s for s, _ in replies) or faults.delay_prob
         t = t_rx
         out = bytearray()
-        for servo, reply_id, data in replies:
-            packet = proto.status_packet(reply_id, servo.status_flags(), data)
+        for servo, packet in replies:
             if faults.drop_prob and rng.random() < faults.drop_prob:
                 self.stats.dropped += 1
                 continue
@@ -297,8 +263,11 @@ class Emulator:
                 t += faults.delay_s
             if self.config.wire_timing:
                 t += len(packet) * self._byte_s
+            if out and t - time.monotonic() > _COALESCE_S:
+                self._write(bytes(out))  # what is due goes out now: the next packet is far off
+                out.clear()
             _wait_until(t)
-            self._write(packet)
+            out += packet  # held until the next packet is due too, unless that is far off (fewer wakeups)
         if out:
             self._write(bytes(out))
 

@@ -43,10 +43,10 @@ _DEFAULTS = {
 }
 
 
-class EmulatedServo:
-    """Control table of one servo; ``actual`` positions are shaft ticks before the homing offset."""
+class ServoMemory:
+    """The control-table bytes of one emulated servo (any family) and raw access to them (no access rules)."""
 
-    def __init__(self, servo_id: int, table: ModelTable, position: float, return_delay: int = 0) -> None:
+    def __init__(self, table: ModelTable) -> None:
         self.table = table
         self.mem = bytearray(MEMORY_SIZE)
         self._order = table.byte_order
@@ -54,6 +54,33 @@ class EmulatedServo:
         for reg in table:
             if reg.writable:
                 self._writable[reg.address : reg.address + reg.size] = b"\x01" * reg.size
+        self._a_torque = table.TORQUE_ENABLE.address
+
+    def get(self, reg: Register) -> int:
+        return reg.decode(bytes(self.mem[reg.address : reg.address + reg.size]), self._order)
+
+    def set(self, reg: Register, value: int) -> None:
+        self.mem[reg.address : reg.address + reg.size] = reg.encode(value, self._order)
+
+    @property
+    def id(self) -> int:
+        return self.mem[self.table.ID.address]
+
+    @property
+    def torque_enabled(self) -> bool:
+        return bool(self.mem[self._a_torque])
+
+    @property
+    def return_delay_s(self) -> float:
+        """Return_Delay_Time [s] (2 us units in both families)."""
+        return self.mem[self.table.RETURN_DELAY_TIME.address] * 2e-6
+
+
+class EmulatedServo(ServoMemory):
+    """Control table of one Feetech servo; ``actual`` positions are shaft ticks before the homing offset."""
+
+    def __init__(self, servo_id: int, table: ModelTable, position: float, return_delay: int = 0) -> None:
+        super().__init__(table)
         self._eeprom_end = table.eeprom_end
         self._lock_addr = table.LOCK.address
         self._has_offset = "Homing_Offset" in table
@@ -64,7 +91,6 @@ class EmulatedServo:
         self._r_pos, self._r_vel, self._r_load = table.PRESENT_POSITION, table.PRESENT_VELOCITY, table.PRESENT_LOAD
         self._r_cur = table.PRESENT_CURRENT
         self._a_moving, self._a_status = table.MOVING.address, table.STATUS.address
-        self._a_torque = table.TORQUE_ENABLE.address
         self._a_phase = table.PHASE.address if table.phase_bits else None  # SCS: no multi-turn bit
         self._multi_turn_bit = table.phase_bits.multi_turn_bit if table.phase_bits else 0
         self._a_volt, self._a_vmin, self._a_vmax = (
@@ -88,29 +114,19 @@ class EmulatedServo:
         self.actual = float(position)
         self._refresh_goal()
 
-    # -- raw access (no access rules) -----------------------------------------------------------------------
-    def get(self, reg: Register) -> int:
-        return reg.decode(bytes(self.mem[reg.address : reg.address + reg.size]), self._order)
-
-    def set(self, reg: Register, value: int) -> None:
-        self.mem[reg.address : reg.address + reg.size] = reg.encode(value, self._order)
-
-    @property
-    def id(self) -> int:
-        return self.mem[self.table.ID.address]
-
-    @property
-    def torque_enabled(self) -> bool:
-        return bool(self.mem[self._a_torque])
-
-    @property
-    def return_delay_s(self) -> float:
-        return self.mem[self.table.RETURN_DELAY_TIME.address] * 2e-6
-
     @property
     def replies_to_all(self) -> bool:
         """Response_Status_Level: 0 = reply only to READ and PING."""
         return self.mem[self.table.RESPONSE_STATUS_LEVEL.address] != 0
+
+    def inject_faults(self, overheat: bool = False, low_voltage: bool = False, overload: bool = False) -> None:
+        """Fault injection: temperature above its limit, voltage below its limit, an overload flag."""
+        t = self.table
+        self.overload = overload
+        if overheat:
+            self.set(t.PRESENT_TEMPERATURE, self.get(t.MAX_TEMPERATURE_LIMIT) + 5)
+        if low_voltage:
+            self.set(t.PRESENT_VOLTAGE, max(0, self.get(t.MIN_VOLTAGE_LIMIT) - 5))
 
     # -- host instructions ----------------------------------------------------------------------------------
     def read(self, address: int, size: int) -> bytes | None:

@@ -13,6 +13,7 @@ from enum import IntEnum
 from typing import NamedTuple
 
 from twinarm.hardware.errors import ChecksumError, EncodingError, MalformedPacketError
+from twinarm.hardware.packet_stream import PacketStream
 
 HEADER = b"\xff\xff"
 BROADCAST_ID = 0xFE
@@ -118,7 +119,7 @@ def decode_packet(frame: bytes | bytearray | memoryview) -> Packet:
     return Packet(servo_id, frame[4], frame[5:-1])
 
 
-class PacketDecoder:
+class PacketDecoder(PacketStream):
     """Streaming decoder: feed bytes as they arrive, pop packets as they complete.
 
     Resynchronises on garbage by scanning for ``FF FF``. A length is never trusted blindly: LEN outside
@@ -131,24 +132,8 @@ class PacketDecoder:
     def __init__(self, max_length: int = 255) -> None:
         if not MIN_LENGTH <= max_length <= 255:
             raise EncodingError(f"max_length {max_length} outside [{MIN_LENGTH}, 255]")
+        super().__init__()
         self.max_length = max_length
-        self._buf = bytearray()
-        self.discarded = 0  # bytes dropped while resynchronising
-
-    def feed(self, data: bytes | bytearray) -> None:
-        self._buf += data
-
-    def clear(self) -> None:
-        self._buf.clear()
-
-    @property
-    def pending(self) -> int:
-        """Bytes buffered but not yet returned as packets."""
-        return len(self._buf)
-
-    def _drop(self, n: int) -> None:
-        del self._buf[:n]
-        self.discarded += n
 
     def pop(self) -> Packet | None:
         """The next complete packet, None if more bytes are needed; raises ProtocolError on a rejected frame."""

@@ -18,12 +18,12 @@ def test_diagnose_classifies_what_arrived() -> None:
     good = proto.status_packet(3, 0, b"\x01\x02")
     bad = bytearray(good)
     bad[-1] ^= 0xFF
-    assert diagnose(good, [3], 4).kind is ReplyKind.OK
-    assert diagnose(b"", [3], 4).kind is ReplyKind.SILENT
-    assert diagnose(good[:5], [3], 4).kind is ReplyKind.SHORT
-    d = diagnose(bytes(bad), [3], 4)
+    assert diagnose(good, [3], 2).kind is ReplyKind.OK
+    assert diagnose(b"", [3], 2).kind is ReplyKind.SILENT
+    assert diagnose(good[:5], [3], 2).kind is ReplyKind.SHORT
+    d = diagnose(bytes(bad), [3], 2)
     assert d.kind is ReplyKind.BAD_CHECKSUM and d.bad_checksum_ids == (3,)
-    d = diagnose(bytes(range(0x10, 0x18)), [3], 4)
+    d = diagnose(bytes(range(0x10, 0x18)), [3], 2)
     assert d.kind is ReplyKind.BABBLE and d.junk_bytes == 8
 
 

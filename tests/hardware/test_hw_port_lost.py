@@ -60,7 +60,7 @@ def test_port_lost_before_a_plain_disconnect_raises_the_release_failure() -> Non
 
 def test_teleop_exits_with_one_error_line_when_the_leader_vanishes(tmp_path: Path, capsys) -> None:
     with scripted_leader(tmp_path) as leader:
-        threading.Timer(0.8, leader.emulator.stop).start()  # unplugged while teleop runs
+        threading.Timer(2.5, leader.emulator.stop).start()  # unplugged while teleop runs (after its ~1 s start)
         t0 = time.monotonic()
         code = main(
             [

@@ -42,6 +42,26 @@ def test_demo_then_eval_without_extra_keys_gives_the_same_episodes(tmp_path: Pat
     assert squashed["episode_returns"] != report["episode_returns"]
 
 
+def test_demo_on_the_koch_records_trains_and_evaluates_its_own_task(tmp_path: Path, capsys) -> None:
+    """`twinarm demo robot=koch` runs the Koch's lift (koch_lift, twinarm/KochLift-v0); `eval` of the checkpoint
+    finds that env from the contract alone; the deploy hint runs it on the Koch's (Dynamixel) emulated bus."""
+    demo = tmp_path / "demo"
+    argv = ["demo", "robot=koch", "demos=2", "demo_frames=20", "cameras=[front]", "image_size=32", "steps=2"]
+    argv += ["batch_size=8", "eval_episodes=1", "num_envs=1", "videos=0", "threads=1", f"output_dir={demo}"]
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    report = json.loads((demo / "report.json").read_text())
+    assert (report["robot"], report["task"]) == ("koch", "koch_lift")
+    assert f"twinarm deploy policy.path={report['checkpoint']} task=koch_lift robot.model=koch robot.port=emulator" in (
+        printed
+    )
+    out = tmp_path / "eval"
+    argv = ["eval", f"policy.path={report['checkpoint']}", "episodes=1", "seed=0", "num_envs=1", "videos=0"]
+    assert main([*argv, f"output_dir={out}"]) == 0
+    info = json.loads((out / "eval_info.json").read_text())
+    assert "Koch" in info["env_id"] and info["episode_returns"] == report["episode_returns"]
+
+
 def _tiny_act(directory: Path, capture_hw: tuple[int, int], input_hw: tuple[int, int]) -> Path:
     import torch
 

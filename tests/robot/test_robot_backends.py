@@ -29,9 +29,10 @@ BACKENDS = _backends()
 
 
 def test_the_registry_promises_the_known_backends() -> None:
-    expected = {"sim-so101", "sim-amazing_hand", "emulated-so101-follower", "emulated-so101-leader"}
+    expected = {"sim-so101", "sim-koch", "sim-amazing_hand", "emulated-so101-follower", "emulated-so101-leader"}
     expected |= {"emulated-amazing_hand-follower-right", "emulated-amazing_hand-follower-left"}
     expected |= {"sim-so101_amazing_hand", "emulated-so101_amazing_hand-follower"}
+    expected |= {"emulated-koch-follower", "emulated-koch-leader"}  # Dynamixel buses
     assert expected <= set(BACKENDS)
 
 
@@ -53,7 +54,7 @@ def test_sim_and_hardware_of_one_model_share_spaces() -> None:
 
 
 def test_unknown_model_names_the_valid_ones() -> None:
-    with pytest.raises(ConfigError, match="amazing_hand, so101"), built_robot(RobotConfig(model="koch")):
+    with pytest.raises(ConfigError, match="amazing_hand, koch, so101"), built_robot(RobotConfig(model="ur5e")):
         pass
 
 

@@ -8,6 +8,7 @@ backends are generated from this registry).
 from __future__ import annotations
 
 import ast
+import dataclasses
 from pathlib import Path
 
 import gymnasium as gym
@@ -30,7 +31,8 @@ def entry(request: pytest.FixtureRequest) -> RobotModel:
 
 def test_entry_is_filed_under_its_spec_name(entry: RobotModel) -> None:
     assert get_model(entry.name) is entry and entry.spec.name == entry.name
-    assert entry.roles and all(bus.role.value in entry.roles for bus in entry.buses)
+    assert all(bus.role.value in entry.roles for bus in entry.buses)
+    assert entry.roles or entry.sim is not None, "a model without hardware buses must have a simulation"
 
 
 def test_sim_model_has_the_spec_joints_limits_and_actuators(entry: RobotModel) -> None:
@@ -68,7 +70,7 @@ def test_every_bus_drives_the_spec_and_emulates_its_servos(entry: RobotModel) ->
         parts = entry.parts(bus.role.value, bus.side)
         assert tuple(j for b in parts for j in b.description.spec.joint_names) == entry.spec.joint_names
         servos = entry.emulator_servos(bus.role.value, bus.side, bus.part)
-        assert [(s.id, s.model) for s in servos] == [(i, desc.table.name.lower()) for i in desc.ids]
+        assert [(s.id, s.model) for s in servos] == [(m.id, desc.motor_table(m).name.lower()) for m in desc.motors]
         cal = entry.nominal_calibration(bus.role.value, bus.side, bus.part)
         assert tuple(m.joint for m in cal.motors) == desc.motor_names and cal.role == bus.role.value
 
@@ -92,8 +94,8 @@ def test_teleop_data_fits_the_model(entry: RobotModel) -> None:
 
 def test_unknown_model_lists_every_valid_name() -> None:
     with pytest.raises(ConfigError) as info:
-        get_model("koch")
-    assert "'koch'" in str(info.value) and ", ".join(NAMES) in str(info.value)
+        get_model("ur5e")
+    assert "'ur5e'" in str(info.value) and ", ".join(NAMES) in str(info.value)
 
 
 def test_role_side_and_ids_are_validated_with_the_valid_values() -> None:
@@ -123,6 +125,18 @@ def test_a_robot_of_parts_has_one_bus_per_part_and_names_them() -> None:
     arm_servos, hand_servos = both.emulator_servos(part="arm"), both.emulator_servos(part="hand")
     assert [s.position for s in arm_servos] == [2048 + d for d in get_model("so101").emulator_offsets_ticks[:5]]
     assert {s.model for s in hand_servos} == {"scs0009"}
+
+
+def test_a_simulation_only_model_names_the_missing_hardware() -> None:
+    from twinarm.compose.registry import NoHardwareError
+
+    sim_only = dataclasses.replace(get_model("koch"), buses=())
+    with pytest.raises(NoHardwareError, match=r"robot koch has no servo bus.*simulation only"):
+        sim_only.bus("follower")
+    with pytest.raises(NoHardwareError, match="so101"):  # names the models that have hardware
+        sim_only.emulator_servos()
+    with pytest.raises(ConfigError, match="needs hardware buses or a sim model"):
+        dataclasses.replace(sim_only, sim=None, tasks=None, ee=None, keyboard=None)
 
 
 # -- no command compares model names, no table is keyed by them --------------------------------------------------
