@@ -14,7 +14,6 @@ import functools
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
-import mujoco
 import numpy as np
 
 from twinarm.robot.spec import JOINT_POS
@@ -85,7 +84,7 @@ class ArmExpert(PlanExpert[Waypoint]):
         super().__init__(control_hz)
         self.rig = rig
         spec = rig.model.spec
-        model = mujoco.MjModel.from_xml_path(str(rig.model.xml))
+        model = rig.model.load()
         self.ik = ArmIK(model, spec.joint_names, spec.joint_names[:5], offset=rig.offset)
         self.grip_index = spec.joint_index("gripper")
         self._q: np.ndarray | None = None  # the last IK solution [rad], the next solve's start
