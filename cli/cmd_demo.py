@@ -200,6 +200,8 @@ def run(cfg: Config) -> None:
         print(f"  video       {v}")
     print(f"  report      {out / 'report.json'}")
     print()
-    print("next: evaluate this checkpoint again, or run it on the emulated arm (hardware in the loop):")
-    for command in follow_up_commands(result.checkpoint, cfg):
+    commands = follow_up_commands(result.checkpoint, cfg)
+    hil = ", or run it on the emulated arm (hardware in the loop)" if len(commands) > 1 else ""
+    print(f"next: evaluate this checkpoint again{hil}:")
+    for command in commands:
         print(f"  {command}")

@@ -61,6 +61,7 @@ class TaskEpisodes:
                 f"task {task!r} runs on robot model {model!r}, the robot is {here!r} (its tasks: {tasks}): "
                 f"set robot.model={model} or choose one of its tasks"
             )
+        self.task_name = task  # the task's id (its key in the family; ``task.name`` is the rule, shared across robots)
         self.task = family.tasks[task]()
         self.robot, self.motion, self.world = robot, motion, world
         self.scene = family.scene(world)
@@ -115,7 +116,7 @@ class ExpertSource:
         from twinarm.sim.experts import make_expert
 
         self.episodes = episodes
-        self.expert = make_expert(episodes.task.name, control_hz)
+        self.expert = make_expert(episodes.task_name, control_hz)
 
     def reset(self) -> None:
         self.expert.reset(self.episodes.privileged())

@@ -36,7 +36,8 @@ from twinarm.sim.tasks import Task
 
 
 class TaskFamily(NamedTuple):
-    """The tasks of one simulated robot: ``tasks`` by name (:class:`sim.tasks.Task` classes), ``scene`` builds
+    """The tasks of one simulated robot: ``tasks`` by task id (:class:`sim.tasks.Task` classes; the id is what
+    envs, experts and datasets name a task by; a class's ``name`` is its rule, which robots may share), ``scene`` builds
     handles to the scene objects from a connected SimRobot, ``cameras`` are the default observation cameras,
     ``env_name`` turns a task name into the middle of its gymnasium id."""
 

@@ -149,3 +149,20 @@ def test_keyboard_teleop_moves_the_koch_grasp_point(tmp_path) -> None:
     ik = ArmIK(m, KOCH.joint_names, KOCH.joint_names[:5], offset=KOCH_GRASP_OFFSET)
     moved = ik.forward(target)[0] - ik.forward(np.asarray(KOCH_SIM.home))[0]
     np.testing.assert_allclose(moved, [0.03, 0.0, 0.0], atol=0.005)
+
+
+def test_the_loop_expert_of_a_koch_task_is_the_koch_expert() -> None:
+    """What `record`/`demo` run: the task's own expert by task id (``koch_lift``), not the SO-101's ``lift`` rule."""
+    from twinarm.compose.episodes import ExpertSource, TaskEpisodes
+    from twinarm.sim.arm_experts import KOCH_RIG
+
+    robot = _connected()
+    episodes = TaskEpisodes("koch_lift", robot)
+    source = ExpertSource(episodes, robot.spec.control_hz)
+    assert source.expert.rig is KOCH_RIG
+    episodes.reset(0, 10_000)
+    source.reset()
+    for _ in range(80):
+        robot.send_action(source.act(robot.get_observation()))
+    assert episodes.success()
+    robot.disconnect()
