@@ -1,14 +1,18 @@
 """``twinarm demo``: the whole loop on the built-in default, in simulation, in one command.
 
-1. record ``demos`` scripted-expert episodes of the task with the robot's cameras into a LeRobot v3 dataset;
+1. record ``demos`` solved scripted-expert episodes of the task with the robot's cameras into a LeRobot v3 dataset,
+   under domain randomization (``randomize``, default ``full``: every episode another physics and look, drawn
+   from the training half of the ranges; the privileged expert plans from the true state);
 2. train an image policy that sees only what the real arm sees (camera images + joint state, never the
-   simulator's cube pose);
-3. evaluate it on ``eval_episodes`` unseen seeds and print a report: success rate (Wilson 95% interval), timings,
-   and where the dataset, checkpoint, loss curve and rollout videos are, plus the ``twinarm eval`` and
-   ``twinarm deploy`` commands for that checkpoint (its contract carries the cameras and image size, so they
-   need no other keys).
+   simulator's cube pose); ``dagger_rounds`` > 0 then runs DAgger: the student rolls out, the expert relabels the
+   states it visits (``compose.sim_demos``), and training continues on the grown dataset;
+3. evaluate it on ``eval_episodes`` unseen seeds of the nominal sim, and on ``reality_episodes`` of hidden reality
+   ``reality_eval`` (its physics and its held-out look, never seen in training), and print a report: success
+   rates (Wilson 95% intervals), timings, where the dataset, checkpoint, loss curve and rollout videos are, plus
+   the ``twinarm eval`` and ``twinarm deploy`` commands for that checkpoint (its contract carries the cameras and
+   image size, so they need no other keys).
 
-Defaults are sized to finish in under 15 minutes on 2 CPU cores (measured: 6.8 min, 90% lift success).
+Defaults are sized to finish in under 15 minutes on 2 CPU cores (figures in README.md).
 """
 
 from __future__ import annotations
@@ -17,9 +21,13 @@ import dataclasses
 import json
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from twinarm.cli.common import output_dir
 from twinarm.compose.sim_config import RealityConfig, SimConfig
+
+if TYPE_CHECKING:
+    import gymnasium as gym
 
 HELP = "record expert demos in sim, train an image policy, evaluate it, report (the default main job)"
 
@@ -46,6 +54,13 @@ class Config:
     output_dir: str = ""
     sim: SimConfig = dataclasses.field(default_factory=SimConfig)  # sim.params=PRESET|PATH (servo models, delay)
     reality: RealityConfig = dataclasses.field(default_factory=RealityConfig)  # reality.seed=N: a hidden reality
+    randomize: str = "full"  # domain randomization of the demonstrations: none|physics|full[,RANGE=LOW:HIGH...]
+    reality_eval: int = 1  # hidden reality (physics + held-out look) to evaluate on too; -1 = skip
+    reality_episodes: int = 20
+    dagger_rounds: int = 0  # DAgger rounds after the first training (0 = behaviour cloning only)
+    dagger_episodes: int = 20  # student rollouts per round, relabelled by the expert
+    dagger_beta: float = 0.3  # per-step probability that the expert acts instead of the student
+    dagger_steps: int = 800  # training steps after each round
 
     def validate(self) -> None:
         """Ranges (run by the CLI before ``run``)."""
@@ -53,7 +68,8 @@ class Config:
 
         at_least(self, ("demos", "demo_frames", "steps", "batch_size", "eval_episodes", "num_envs"), 1)
         at_least(self, ("image_size",), 16)
-        at_least(self, ("videos", "threads"), 0)
+        at_least(self, ("videos", "threads", "reality_episodes", "dagger_rounds", "dagger_episodes"), 0)
+        at_least(self, ("dagger_steps",), 1)
 
 
 def image_width(cfg: Config) -> int:
@@ -72,31 +88,67 @@ def follow_up_commands(checkpoint: Path | str, cfg: Config) -> list[str]:
     ]
 
 
-def record_demos(cfg: Config, root: Path, sim_params: object = "") -> float:
-    """Record the expert in sim as fast as it runs (timestamps are frame_index / fps); returns seconds taken.
-    ``sim_params``: the simulator's physics (see compose.sim_config; "" = the default)."""
+def demo_env(cfg: Config, sim_params: object, randomize: str) -> gym.Env:
+    """The task env the demonstrations are recorded in (the cameras at the demo's image size)."""
+    import gymnasium as gym
+
+    from twinarm.sim.envs import env_id
+
+    size = (cfg.image_size, image_width(cfg))
+    return gym.make(
+        env_id(cfg.task), cameras=tuple(cfg.cameras), image_size=size, sim_params=sim_params, randomize=randomize
+    )
+
+
+def record_demos(cfg: Config, root: Path, sim_params: object = "", student: object = None, seed0: int = DEMO_SEED):
+    """Record ``cfg.demos`` solved expert episodes (or, with ``student``, ``cfg.dagger_episodes`` DAgger rollouts)
+    as fast as the sim runs (timestamps are frame_index / fps) into the dataset at ``root`` (created or grown);
+    returns (:class:`compose.sim_demos.RolloutStats`, seconds taken). ``sim_params``: the simulator's physics."""
     from tqdm import tqdm
 
-    from twinarm.compose.backends import RobotConfig, open_robot
-    from twinarm.compose.episodes import ExpertSource, TaskEpisodes
+    from twinarm.compose.sim_demos import record_rollouts
     from twinarm.dataset.recorder import Recorder
-    from twinarm.dataset.session import EpisodePlan, record_episodes
 
     t0 = time.monotonic()
-    cams = RobotConfig(cameras=list(cfg.cameras), camera_height=cfg.image_size, camera_width=image_width(cfg))
-    with open_robot(cams, sim_params) as robot, Recorder(root, robot.spec) as recorder:
-        episodes = TaskEpisodes(cfg.task, robot)
-        plan = EpisodePlan(cfg.demos, cfg.demo_frames / recorder.fps, f"{cfg.task} the cube", realtime=False)
-        with tqdm(total=cfg.demos, desc="record demos", unit="episode") as bar:
-            record_episodes(
+    dagger = student is not None
+    env = demo_env(cfg, sim_params, cfg.randomize)
+    n = cfg.dagger_episodes if dagger else cfg.demos
+    seeds = range(seed0, seed0 + (n if dagger else 3 * n))  # failures are dropped: room to replace them
+    try:
+        with (
+            Recorder(root, env.unwrapped.robot.spec) as recorder,
+            tqdm(total=n, desc="dagger" if dagger else "demos") as bar,
+        ):
+            stats = record_rollouts(
                 recorder,
-                robot,
-                ExpertSource(episodes, robot.spec.control_hz),
-                plan,
-                reset_scene=lambda k: episodes.reset(k, DEMO_SEED + k),
-                on_episode=lambda e: bar.update(),
+                env,
+                cfg.task,
+                seeds,
+                cfg.demo_frames,
+                f"{cfg.task} the cube",
+                student=student,
+                beta=cfg.dagger_beta if dagger else 1.0,
+                keep_failures=dagger,
+                on_episode=lambda ok: bar.update(1 if (ok or dagger) else 0),
+                max_kept=n,
             )
-    return time.monotonic() - t0
+    finally:
+        env.close()
+    return stats, time.monotonic() - t0
+
+
+def _student(policy: object) -> object:
+    """The policy as a single-env action source for DAgger rollouts."""
+    import numpy as np
+
+    class Student:
+        def reset(self) -> None:
+            policy.reset()
+
+        def __call__(self, obs: dict) -> np.ndarray:
+            return policy.select_action({k: np.asarray(v)[None] for k, v in obs.items()})[0]
+
+    return Student()
 
 
 def run(cfg: Config) -> None:
@@ -109,15 +161,22 @@ def run(cfg: Config) -> None:
     from twinarm.policies.threads import apply_threads
     from twinarm.policies.train import TrainConfig, train
     from twinarm.sim.envs import env_id
+    from twinarm.sim.randomize import randomize_config
 
+    randomize_config(cfg.randomize)  # a bad preset or range fails before anything starts
     print(f"threads: {apply_threads(cfg.threads).describe()}")
     out = output_dir("demo", cfg.output_dir)
     dataset_root, train_dir = out / "dataset", out / "train"
     t_start = time.monotonic()
 
-    print(f"[1/3] recording {cfg.demos} expert demonstrations of {cfg.task!r} -> {dataset_root}")
-    params = sim_params_for(sim_model_of_task(cfg.task), cfg.sim, cfg.reality)
-    record_s = record_demos(cfg, dataset_root, params)
+    print(
+        f"[1/3] recording {cfg.demos} expert demonstrations of {cfg.task!r} (randomize={cfg.randomize})",
+        f"-> {dataset_root}",
+    )
+    model = sim_model_of_task(cfg.task)
+    params = sim_params_for(model, cfg.sim, cfg.reality)
+    demos, record_s = record_demos(cfg, dataset_root, params)
+    print(f"      {demos.kept} kept of {demos.episodes} expert episodes ({demos.expert_successes} solved)")
 
     print(f"[2/3] training {cfg.policy} for {cfg.steps} steps on cameras {cfg.cameras} + joint state")
     t0 = time.monotonic()
@@ -130,7 +189,17 @@ def run(cfg: Config) -> None:
         output_dir=str(train_dir), steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr, seed=cfg.seed, log_every=100
     )
     result = train(policy, TorchDataset(source), train_cfg)
-    train_s = time.monotonic() - t0
+    dagger_log = []
+    for r in range(cfg.dagger_rounds):
+        stats, secs = record_demos(cfg, dataset_root, params, _student(policy), DEMO_SEED + 100_000 * (r + 1))
+        print(f"      dagger round {r + 1}: solved {stats.expert_successes}/{stats.episodes} (beta {cfg.dagger_beta})")
+        source = LeRobotSource(dataset_root, policy.config, contract=policy.contract)
+        round_cfg = dataclasses.replace(
+            train_cfg, output_dir=str(out / f"train_dagger{r + 1}"), steps=cfg.dagger_steps, seed=cfg.seed + r + 1
+        )
+        result = train(policy, TorchDataset(source), round_cfg)
+        dagger_log.append({"round": r + 1, "rollouts": stats._asdict(), "record_s": secs, "frames": len(source)})
+    train_s = time.monotonic() - t0 - sum(d["record_s"] for d in dagger_log)
 
     print(f"[3/3] evaluating on {cfg.eval_episodes} unseen episodes")
     t0 = time.monotonic()
@@ -144,12 +213,36 @@ def run(cfg: Config) -> None:
         video_dir=out / "videos",
         videos=cfg.videos,
     )
+    real = None
+    if cfg.reality_eval >= 0 and cfg.reality_episodes:
+        from twinarm.sim.reality import draw_reality
+
+        print(
+            f"      and on {cfg.reality_episodes} episodes of hidden reality {cfg.reality_eval} (unseen physics, look)"
+        )
+        real = evaluate(
+            policy,
+            env_id(cfg.task),
+            episodes=cfg.reality_episodes,
+            num_envs=cfg.num_envs,
+            seed=cfg.seed,
+            env_kwargs={"sim_params": draw_reality(model, cfg.reality_eval), "appearance": cfg.reality_eval},
+            video_dir=out / "videos_reality",
+            videos=min(cfg.videos, 1),
+        )
     eval_s = time.monotonic() - t0
     total_s = time.monotonic() - t_start
+    write_report(cfg, out, ev, real, demos, result, dagger_log, (record_s, train_s, eval_s, total_s))
 
+
+def write_report(cfg: Config, out: Path, ev, real, demos, result, dagger_log, seconds) -> None:
+    """report.json and the printed report."""
+    record_s, train_s, eval_s, total_s = seconds
+    dataset_root, train_dir = out / "dataset", out / "train"
     report = {
         "task": cfg.task,
         "policy": cfg.policy,
+        "randomize": cfg.randomize,
         "success_rate": ev.success_rate,
         "successes": ev.successes,
         "episodes": ev.episodes,
@@ -158,6 +251,17 @@ def run(cfg: Config) -> None:
         "episode_successes": list(ev.episode_successes),
         "episode_returns": list(ev.episode_returns),
         "mean_episode_length_steps": ev.mean_length,
+        "reality": None
+        if real is None
+        else {
+            "seed": cfg.reality_eval,
+            "success_rate": real.success_rate,
+            "successes": real.successes,
+            "episodes": real.episodes,
+            "ci95": [real.ci_low, real.ci_high],
+        },
+        "demos": demos._asdict(),
+        "dagger": dagger_log,
         "seconds": {"record": record_s, "train": train_s, "eval": eval_s, "total": total_s},
         "train_samples_per_s": result.samples_per_s,
         "dataset": str(dataset_root),
@@ -167,9 +271,16 @@ def run(cfg: Config) -> None:
     }
     (out / "report.json").write_text(json.dumps(report, indent=2))
     print()
-    print(f"twinarm demo: {cfg.task} with {cfg.policy} from {cfg.demos} demos")
+    dagger = f", {cfg.dagger_rounds} DAgger rounds" if cfg.dagger_rounds else ""
+    print(f"twinarm demo: {cfg.task} with {cfg.policy} from {cfg.demos} demos (randomize={cfg.randomize}{dagger})")
     ci = f"95% CI {ev.ci_low:.0%}-{ev.ci_high:.0%}"
-    print(f"  success     {ev.successes}/{ev.episodes} = {ev.success_rate:.0%} ({ci})")
+    print(f"  success     {ev.successes}/{ev.episodes} = {ev.success_rate:.0%} ({ci}) nominal sim")
+    if real is not None:
+        ci = f"95% CI {real.ci_low:.0%}-{real.ci_high:.0%}"
+        print(
+            f"  reality     {real.successes}/{real.episodes} = {real.success_rate:.0%} ({ci}) "
+            f"hidden reality {cfg.reality_eval}: unseen physics and look"
+        )
     print(f"  timings     record {record_s:.0f} s, train {train_s:.0f} s, eval {eval_s:.0f} s, total {total_s:.0f} s")
     print(f"  checkpoint  {result.checkpoint}")
     print(f"  dataset     {dataset_root}")

@@ -1,0 +1,49 @@
+"""The split of every appearance range into a training half and a held-out half, disjoint by construction.
+
+Each range ``[low, high]`` is cut into :data:`BINS` equal bins. Domain randomization (:mod:`sim.randomize`) draws
+only from the even bins (0, 2, ...), the hidden realities' appearance (:mod:`sim.reality`) only from the odd ones
+(1, 3, ...), so a reality's look is never a randomization draw although both span the whole range of issue 13
+(camera +-2.5 cm / +-5 deg, FOV +-2 deg, light, colours, image noise and blur). Symmetric ranges (``+-r``) split
+the magnitude ``|x| / r`` and draw the sign uniformly. :func:`is_held_out` says which half a value lies in.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+BINS = 4  # bins per range: training = bins 0 and 2, held out = bins 1 and 3
+
+
+def _bin_starts(held_out: bool) -> np.ndarray:
+    return np.arange(int(held_out), BINS, 2, dtype=np.float64)
+
+
+def draw_in(
+    rng: np.random.Generator, low: float, high: float, held_out: bool, size: int | tuple[int, ...] | None = None
+) -> np.ndarray | float:
+    """Uniform over the training (``held_out=False``) or held-out bins of ``[low, high]``."""
+    starts = _bin_starts(held_out)
+    u = rng.choice(starts, size=size) + rng.uniform(0.0, 1.0, size=size)
+    out = low + (high - low) * u / BINS
+    return float(out) if size is None else out
+
+
+def draw_signed(
+    rng: np.random.Generator, half_width: float, held_out: bool, size: int | tuple[int, ...] | None = None
+) -> np.ndarray | float:
+    """A value in ``[-half_width, half_width]`` whose magnitude is in the training or held-out bins of
+    ``[0, half_width]``; sign uniform."""
+    magnitude = draw_in(rng, 0.0, half_width, held_out, size)
+    sign = rng.choice((-1.0, 1.0), size=size)
+    return magnitude * sign
+
+
+def is_held_out(value: np.ndarray | float, low: float, high: float) -> np.ndarray:
+    """True where ``value`` lies in an odd (held-out) bin of ``[low, high]`` (bin edges belong to the upper bin)."""
+    k = np.floor((np.asarray(value, dtype=np.float64) - low) / (high - low) * BINS)
+    return np.clip(k, 0, BINS - 1).astype(int) % 2 == 1
+
+
+def is_held_out_signed(value: np.ndarray | float, half_width: float) -> np.ndarray:
+    """:func:`is_held_out` of the magnitude of a symmetric draw."""
+    return is_held_out(np.abs(value), 0.0, half_width)
