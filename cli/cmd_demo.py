@@ -92,12 +92,13 @@ def demo_env(cfg: Config, sim_params: object, randomize: str) -> gym.Env:
     """The task env the demonstrations are recorded in (the cameras at the demo's image size)."""
     import gymnasium as gym
 
+    from twinarm.compose.sim_config import reality_env_kwargs
     from twinarm.sim.envs import env_id
 
     size = (cfg.image_size, image_width(cfg))
-    return gym.make(
-        env_id(cfg.task), cameras=tuple(cfg.cameras), image_size=size, sim_params=sim_params, randomize=randomize
-    )
+    look = reality_env_kwargs(cfg.reality)  # recording in a hidden reality: its look too
+    kwargs = {"cameras": tuple(cfg.cameras), "image_size": size, "sim_params": sim_params, "randomize": randomize}
+    return gym.make(env_id(cfg.task), **kwargs, **look)
 
 
 def record_demos(cfg: Config, root: Path, sim_params: object = "", student: object = None, seed0: int = DEMO_SEED):
@@ -152,7 +153,7 @@ def _student(policy: object) -> object:
 
 
 def run(cfg: Config) -> None:
-    from twinarm.compose.sim_config import sim_model_of_task, sim_params_for
+    from twinarm.compose.sim_config import reality_env_kwargs, sim_model_of_task, sim_params_for
     from twinarm.policies.contract import contract_from_dataset
     from twinarm.policies.data import TorchDataset
     from twinarm.policies.dataset import LeRobotSource, dataset_features
@@ -209,7 +210,7 @@ def run(cfg: Config) -> None:
         episodes=cfg.eval_episodes,
         num_envs=cfg.num_envs,
         seed=cfg.seed,
-        env_kwargs={"sim_params": params},
+        env_kwargs={"sim_params": params, **reality_env_kwargs(cfg.reality)},
         video_dir=out / "videos",
         videos=cfg.videos,
     )

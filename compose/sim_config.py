@@ -4,7 +4,8 @@ Every command that builds a simulator (sim, eval, demo, deploy on sim, emulate p
 carries a :class:`SimConfig` and a :class:`RealityConfig` and turns them into sim parameters with
 :func:`sim_params_for`: the hidden-reality draw when ``reality.seed`` is set (its truth written to
 ``reality.truth`` if given), else ``sim.params`` (a preset name, a ``sim_params.json`` path, or "" for the model's
-identified default).
+identified default). A task env also shows the reality's look (held-out colours, light, camera, image effects) with
+:func:`reality_env_kwargs`.
 """
 
 from __future__ import annotations
@@ -54,6 +55,12 @@ def sim_params_for(model: SimModel, sim: SimConfig, reality: RealityConfig) -> S
     if reality.truth:
         raise ConfigError("reality.truth needs reality.seed=N (the reality whose truth to write)")
     return resolve_params(model, sim.params)
+
+
+def reality_env_kwargs(reality: RealityConfig) -> dict[str, int]:
+    """Task-env keywords that show hidden reality ``reality.seed``'s look (its held-out appearance,
+    :class:`sim.reality.RealityLook`); empty without a reality."""
+    return {} if reality.seed is None else {"appearance": int(reality.seed)}
 
 
 def sim_model_of_task(task: str) -> SimModel:
