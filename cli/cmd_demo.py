@@ -21,17 +21,12 @@ import dataclasses
 import json
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from twinarm.cli.common import output_dir
+from twinarm.cli.demo_pipeline import DEMO_SEED, image_width  # noqa: F401  (the demo's seeds, re-exported)
 from twinarm.compose.sim_config import RealityConfig, SimConfig
 
-if TYPE_CHECKING:
-    import gymnasium as gym
-
 HELP = "record expert demos in sim, train an image policy, evaluate it, report (the default main job)"
-
-DEMO_SEED = 10_000  # demonstrations use seeds DEMO_SEED + i; evaluation uses seed + i (disjoint)
 
 
 @dataclasses.dataclass
@@ -55,6 +50,7 @@ class Config:
     sim: SimConfig = dataclasses.field(default_factory=SimConfig)  # sim.params=PRESET|PATH (servo models, delay)
     reality: RealityConfig = dataclasses.field(default_factory=RealityConfig)  # reality.seed=N: a hidden reality
     randomize: str = "full"  # domain randomization of the demonstrations: none|physics|full[,RANGE=LOW:HIGH...]
+    keep_failed_demos: bool = False  # keep expert episodes that did not solve the task (e.g. short demo_frames)
     reality_eval: int = 1  # hidden reality (physics + held-out look) to evaluate on too; -1 = skip
     reality_episodes: int = 20
     dagger_rounds: int = 0  # DAgger rounds after the first training (0 = behaviour cloning only)
@@ -72,10 +68,6 @@ class Config:
         at_least(self, ("dagger_steps",), 1)
 
 
-def image_width(cfg: Config) -> int:
-    return cfg.image_width or cfg.image_size
-
-
 def follow_up_commands(checkpoint: Path | str, cfg: Config) -> list[str]:
     """The next steps for a trained checkpoint: evaluate it on the demo's own seeds (the same figure), then run it
     on the emulated arm; cameras, image size and task come from the checkpoint's contract."""
@@ -88,86 +80,18 @@ def follow_up_commands(checkpoint: Path | str, cfg: Config) -> list[str]:
     ]
 
 
-def demo_env(cfg: Config, sim_params: object, randomize: str) -> gym.Env:
-    """The task env the demonstrations are recorded in (the cameras at the demo's image size)."""
-    import gymnasium as gym
-
-    from twinarm.compose.sim_config import reality_env_kwargs
-    from twinarm.sim.envs import env_id
-
-    size = (cfg.image_size, image_width(cfg))
-    look = reality_env_kwargs(cfg.reality)  # recording in a hidden reality: its look too
-    kwargs = {"cameras": tuple(cfg.cameras), "image_size": size, "sim_params": sim_params, "randomize": randomize}
-    return gym.make(env_id(cfg.task), **kwargs, **look)
-
-
-def record_demos(cfg: Config, root: Path, sim_params: object = "", student: object = None, seed0: int = DEMO_SEED):
-    """Record ``cfg.demos`` solved expert episodes (or, with ``student``, ``cfg.dagger_episodes`` DAgger rollouts)
-    as fast as the sim runs (timestamps are frame_index / fps) into the dataset at ``root`` (created or grown);
-    returns (:class:`compose.sim_demos.RolloutStats`, seconds taken). ``sim_params``: the simulator's physics."""
-    from tqdm import tqdm
-
-    from twinarm.compose.sim_demos import record_rollouts
-    from twinarm.dataset.recorder import Recorder
-
-    t0 = time.monotonic()
-    dagger = student is not None
-    env = demo_env(cfg, sim_params, cfg.randomize)
-    n = cfg.dagger_episodes if dagger else cfg.demos
-    seeds = range(seed0, seed0 + (n if dagger else 3 * n))  # failures are dropped: room to replace them
-    try:
-        with (
-            Recorder(root, env.unwrapped.robot.spec) as recorder,
-            tqdm(total=n, desc="dagger" if dagger else "demos") as bar,
-        ):
-            stats = record_rollouts(
-                recorder,
-                env,
-                cfg.task,
-                seeds,
-                cfg.demo_frames,
-                f"{cfg.task} the cube",
-                student=student,
-                beta=cfg.dagger_beta if dagger else 1.0,
-                keep_failures=dagger,
-                on_episode=lambda ok: bar.update(1 if (ok or dagger) else 0),
-                max_kept=n,
-            )
-    finally:
-        env.close()
-    return stats, time.monotonic() - t0
-
-
-def _student(policy: object) -> object:
-    """The policy as a single-env action source for DAgger rollouts."""
-    import numpy as np
-
-    class Student:
-        def reset(self) -> None:
-            policy.reset()
-
-        def __call__(self, obs: dict) -> np.ndarray:
-            return policy.select_action({k: np.asarray(v)[None] for k, v in obs.items()})[0]
-
-    return Student()
-
-
 def run(cfg: Config) -> None:
+    from twinarm.cli.demo_pipeline import record_demos, train_policy
     from twinarm.compose.sim_config import reality_env_kwargs, sim_model_of_task, sim_params_for
-    from twinarm.policies.contract import contract_from_dataset
-    from twinarm.policies.data import TorchDataset
-    from twinarm.policies.dataset import LeRobotSource, dataset_features
     from twinarm.policies.evaluate import evaluate
-    from twinarm.policies.registry import make_policy
     from twinarm.policies.threads import apply_threads
-    from twinarm.policies.train import TrainConfig, train
     from twinarm.sim.envs import env_id
     from twinarm.sim.randomize import randomize_config
 
     randomize_config(cfg.randomize)  # a bad preset or range fails before anything starts
     print(f"threads: {apply_threads(cfg.threads).describe()}")
     out = output_dir("demo", cfg.output_dir)
-    dataset_root, train_dir = out / "dataset", out / "train"
+    dataset_root = out / "dataset"
     t_start = time.monotonic()
 
     print(
@@ -181,25 +105,7 @@ def run(cfg: Config) -> None:
 
     print(f"[2/3] training {cfg.policy} for {cfg.steps} steps on cameras {cfg.cameras} + joint state")
     t0 = time.monotonic()
-    feats = dataset_features(dataset_root)
-    policy = make_policy(cfg.policy, state_dim=feats.state_dim, action_dim=feats.action_dim, cameras=feats.cameras)
-    policy.set_contract(contract_from_dataset(policy.config, dataset_root, sim_task=cfg.task))
-    source = LeRobotSource(dataset_root, policy.config, contract=policy.contract)
-    policy.normalization.set_stats(source.stats())
-    train_cfg = TrainConfig(
-        output_dir=str(train_dir), steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr, seed=cfg.seed, log_every=100
-    )
-    result = train(policy, TorchDataset(source), train_cfg)
-    dagger_log = []
-    for r in range(cfg.dagger_rounds):
-        stats, secs = record_demos(cfg, dataset_root, params, _student(policy), DEMO_SEED + 100_000 * (r + 1))
-        print(f"      dagger round {r + 1}: solved {stats.expert_successes}/{stats.episodes} (beta {cfg.dagger_beta})")
-        source = LeRobotSource(dataset_root, policy.config, contract=policy.contract)
-        round_cfg = dataclasses.replace(
-            train_cfg, output_dir=str(out / f"train_dagger{r + 1}"), steps=cfg.dagger_steps, seed=cfg.seed + r + 1
-        )
-        result = train(policy, TorchDataset(source), round_cfg)
-        dagger_log.append({"round": r + 1, "rollouts": stats._asdict(), "record_s": secs, "frames": len(source)})
+    policy, result, dagger_log = train_policy(cfg, dataset_root, out, params)
     train_s = time.monotonic() - t0 - sum(d["record_s"] for d in dagger_log)
 
     print(f"[3/3] evaluating on {cfg.eval_episodes} unseen episodes")

@@ -14,7 +14,8 @@ records each frame's observation with the privileged scripted expert's action (`
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import NamedTuple
+from pathlib import Path
+from typing import Any, NamedTuple
 
 import gymnasium as gym
 import numpy as np
@@ -98,3 +99,35 @@ def record_rollouts(
         if on_episode is not None:
             on_episode(success)
     return RolloutStats(tried, kept, solved, saved)
+
+
+def policy_student(policy: Any) -> Student:
+    """A policy (``policies.base.Policy``: batched ``select_action``, ``reset``) as a single-env DAgger student."""
+
+    class _Student:
+        def reset(self) -> None:
+            policy.reset()
+
+        def __call__(self, obs: dict[str, np.ndarray]) -> np.ndarray:
+            return policy.select_action({k: np.asarray(v)[None] for k, v in obs.items()})[0]
+
+    return _Student()
+
+
+def dagger_round(
+    policy: Any, task: str, root: Path, env_kwargs: dict[str, Any], seeds: Sequence[int], frames: int, beta: float
+) -> RolloutStats:
+    """One DAgger round: ``policy`` rolls out in ``task`` (env made with ``env_kwargs``: cameras, size, rate,
+    randomization) for each seed, the expert labels every visited state, all episodes are added to the dataset at
+    ``root``."""
+    from twinarm.sim.envs import env_id
+
+    env = gym.make(env_id(task), **env_kwargs)
+    try:
+        with Recorder(root, env.unwrapped.robot.spec) as recorder:
+            text = f"{task} the cube"
+            return record_rollouts(
+                recorder, env, task, seeds, frames, text, policy_student(policy), beta, keep_failures=True
+            )
+    finally:
+        env.close()
