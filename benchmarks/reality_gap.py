@@ -78,6 +78,7 @@ def main() -> None:
     ap.add_argument("--demos", type=int, default=80)
     ap.add_argument("--demo-frames", type=int, default=100)
     ap.add_argument("--steps", type=int, default=2500)
+    ap.add_argument("--image-size", type=int, default=64)
     ap.add_argument("--episodes", type=int, default=50)
     ap.add_argument("--realities", default="1,2,3,4,5")
     ap.add_argument("--num-envs", type=int, default=4)
