@@ -121,6 +121,8 @@ def run(cfg: Config) -> None:
 
     if not cfg.dataset.root:
         raise ConfigError("dataset.root is required: the LeRobot v3 dataset directory to train on")
+    if cfg.dagger.rounds and (not cfg.eval.task or "/" in cfg.eval.task):
+        raise ConfigError("dagger.rounds needs eval.task=<sim task> (lift, reach, ...): the task its expert labels")
     from twinarm.policies.threads import apply_threads
 
     print(f"threads: {apply_threads(cfg.threads).describe()}")
@@ -181,8 +183,6 @@ def _dagger(cfg: Config, policy: Any, source: Any, train_cfg: Any, eval_fn: Any)
     from twinarm.policies.train import train
     from twinarm.sim.randomize import randomize_config
 
-    if not cfg.eval.task or "/" in cfg.eval.task:
-        raise ConfigError("dagger.rounds needs eval.task=<sim task> (lift, reach, ...): the task its expert labels")
     if source.conversion is not None:
         raise ConfigError("dagger.rounds needs a dataset in the robot's own joint units (rad); it was converted")
     randomize_config(cfg.randomize)
