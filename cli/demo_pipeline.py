@@ -44,6 +44,7 @@ def record_demos(cfg: Config, root: Path, sim_params: object = "", student: obje
 
     t0 = time.monotonic()
     dagger = student is not None
+    keep_all = dagger or cfg.keep_failed_demos
     env = demo_env(cfg, sim_params, cfg.randomize)
     n = cfg.dagger_episodes if dagger else cfg.demos
     seeds = range(seed0, seed0 + (n if dagger else 3 * n))  # failures are dropped: room to replace them
@@ -61,8 +62,8 @@ def record_demos(cfg: Config, root: Path, sim_params: object = "", student: obje
                 f"{cfg.task} the cube",
                 student=student,
                 beta=cfg.dagger_beta if dagger else 1.0,
-                keep_failures=dagger or cfg.keep_failed_demos,
-                on_episode=lambda ok: bar.update(1 if (ok or dagger) else 0),
+                keep_failures=keep_all,
+                on_episode=lambda ok: bar.update(1 if (ok or keep_all) else 0),
                 max_kept=n,
             )
     finally:
