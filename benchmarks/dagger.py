@@ -27,6 +27,7 @@ from twinarm.compose.sim_demos import dagger_round
 from twinarm.policies.data import TorchDataset
 from twinarm.policies.dataset import LeRobotSource
 from twinarm.policies.evaluate import contract_env_kwargs, evaluate
+from twinarm.policies.threads import apply_threads
 from twinarm.policies.train import TrainConfig, train
 from twinarm.sim.envs import env_id
 from twinarm.sim.reality import draw_reality
@@ -45,6 +46,7 @@ def main() -> None:
     ap.add_argument("--reality", type=int, default=1)
     ap.add_argument("--out", default="outputs/dagger")
     args = ap.parse_args()
+    print(f"threads: {apply_threads(0).describe()}")
     out = Path(args.out)
     results = {}
     for arm in args.arms.split(","):

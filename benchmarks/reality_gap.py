@@ -29,6 +29,7 @@ from twinarm.cli.demo_pipeline import record_demos, train_policy
 from twinarm.compose.policy import PolicyRef, load_policy
 from twinarm.compose.sim_config import sim_model_of_task
 from twinarm.policies.evaluate import evaluate
+from twinarm.policies.threads import apply_threads
 from twinarm.sim.envs import TaskEnv, env_id
 from twinarm.sim.reality import draw_reality
 
@@ -62,10 +63,13 @@ def trained_policy(setting: str, args: argparse.Namespace, out: Path, checkpoint
     cfg = Config(demos=args.demos, demo_frames=args.demo_frames, steps=args.steps, randomize=setting, seed=0, threads=0)
     root = out / setting
     t0 = time.monotonic()
-    stats, record_s = record_demos(cfg, root / "dataset", "")
+    if args.reuse_data and (root / "dataset" / "meta" / "info.json").is_file():
+        stats, record_s = None, 0.0  # the demonstrations of an earlier run of the same setting
+    else:
+        stats, record_s = record_demos(cfg, root / "dataset", "")
     policy, result, _ = train_policy(cfg, root / "dataset", root, "")
     return policy, {
-        "demos": stats._asdict(),
+        "demos": None if stats is None else stats._asdict(),
         "record_s": record_s,
         "train_s": time.monotonic() - t0 - record_s,
         "checkpoint": str(result.checkpoint),
@@ -83,9 +87,11 @@ def main() -> None:
     ap.add_argument("--realities", default="1,2,3,4,5")
     ap.add_argument("--num-envs", type=int, default=4)
     ap.add_argument("--out", default="outputs/reality_gap")
+    ap.add_argument("--reuse-data", action="store_true", help="train on OUT/SETTING/dataset if it exists")
     ap.add_argument("--settings", default="none,full", help="which training settings to run (none, full)")
     ap.add_argument("--checkpoint", action="append", default=[], help="SETTING=PATH: evaluate this, do not train")
     args = ap.parse_args()
+    print(f"threads: {apply_threads(0).describe()}")  # torch threads on the idle cores only (oversubscription)
     if args.quick:
         args.demos, args.steps, args.episodes = 30, 800, 10
     checkpoints = dict(item.split("=", 1) for item in args.checkpoint)
