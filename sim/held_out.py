@@ -1,17 +1,20 @@
 """The split of every appearance range into a training half and a held-out half, disjoint by construction.
 
-Each range ``[low, high]`` is cut into :data:`BINS` equal bins. Domain randomization (:mod:`sim.randomize`) draws
-only from the even bins (0, 2, ...), the hidden realities' appearance (:mod:`sim.reality`) only from the odd ones
-(1, 3, ...), so a reality's look is never a randomization draw although both span the whole range of issue 13
-(camera +-2.5 cm / +-5 deg, FOV +-2 deg, light, colours, image noise and blur). Symmetric ranges (``+-r``) split
-the magnitude ``|x| / r`` and draw the sign uniformly. :func:`is_held_out` says which half a value lies in.
+Each range ``[low, high]`` is cut into :data:`BINS` (odd) equal bins. Domain randomization (:mod:`sim.randomize`)
+draws only from the even bins (0, 2, ..., both ends of the range), the hidden realities' appearance
+(:mod:`sim.reality`) only from the odd ones (1, 3, ..., inside the range), so a reality's look is never a
+randomization draw although both spread over the ranges of issue 13 (camera +-2.5 cm / +-5 deg, FOV +-2 deg,
+light, colours, image noise and blur), and no reality lies beyond what randomization covers (an earlier split into
+4 bins gave the realities the outermost bin: a policy randomized on the rest failed on their largest camera
+shifts). Symmetric ranges (``+-r``) split the magnitude ``|x| / r`` and draw the sign uniformly.
+:func:`is_held_out` says which half a value lies in.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-BINS = 4  # bins per range: training = bins 0 and 2, held out = bins 1 and 3
+BINS = 7  # bins per range: training = bins 0, 2, 4, 6 (both ends), held out = bins 1, 3, 5 (inside)
 
 
 def _bin_starts(held_out: bool) -> np.ndarray:
