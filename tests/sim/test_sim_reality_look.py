@@ -9,7 +9,7 @@ import pytest
 
 from twinarm.compose.sim_config import RealityConfig, reality_env_kwargs
 from twinarm.sim.envs import TaskEnv
-from twinarm.sim.held_out import draw_in, draw_signed, is_held_out, is_held_out_signed
+from twinarm.sim.held_out import BINS, draw_in, draw_signed, is_held_out, is_held_out_signed
 from twinarm.sim.randomize import FULL
 from twinarm.sim.randomize_vision import MOUNTED_CAMERA_POS_FRACTION
 from twinarm.sim.reality import LOOK_RANGES
@@ -24,7 +24,8 @@ def test_partitioned_draws_stay_in_their_half(held_out: bool) -> None:
     y = draw_signed(rng, 0.025, held_out, 2000)
     assert np.all(np.abs(y) <= 0.025) and np.any(y < 0) and np.any(y > 0)
     assert np.all(is_held_out_signed(y, 0.025) == held_out)
-    assert np.ptp(x) > 0.55  # each half spreads over the range (3 of its 4 bins), not one corner of it
+    bins = set(np.floor((x - 0.6) / 0.8 * BINS).astype(int).tolist())
+    assert bins == ({3, 5} if held_out else {0, 2, 4, 6})  # every bin of its half, none of the other
 
 
 def _env(**kwargs) -> TaskEnv:
