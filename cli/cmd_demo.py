@@ -1,16 +1,21 @@
 """``twinarm demo``: the whole loop on the built-in default, in simulation, in one command.
 
-1. record ``demos`` scripted-expert episodes of the task with the robot's cameras into a LeRobot v3 dataset;
+1. record ``demos`` solved scripted-expert episodes of the task with the robot's cameras into a LeRobot v3 dataset,
+   under domain randomization (``randomize``, default ``full``: every episode another physics and look, drawn
+   from the training half of the ranges; the privileged expert plans from the true state);
 2. train an image policy that sees only what the real arm sees (camera images + joint state, never the
-   simulator's cube pose);
-3. evaluate it on ``eval_episodes`` unseen seeds and print a report: success rate (Wilson 95% interval), timings,
-   and where the dataset, checkpoint, loss curve and rollout videos are, plus the ``twinarm eval`` and
-   ``twinarm deploy`` commands for that checkpoint (its contract carries the cameras and image size, so they
-   need no other keys).
+   simulator's cube pose); ``dagger_rounds`` > 0 then runs DAgger: the student rolls out, the expert relabels the
+   states it visits (``compose.sim_demos``), and training continues on the grown dataset;
+3. evaluate it on ``eval_episodes`` unseen seeds of the nominal sim, and on ``reality_episodes`` of hidden reality
+   ``reality_eval`` (its physics and its held-out look, never seen in training), and print a report: success
+   rates (Wilson 95% intervals), timings, where the dataset, checkpoint, loss curve and rollout videos are, plus
+   the ``twinarm eval`` and ``twinarm deploy`` commands for that checkpoint (its contract carries the cameras and
+   image size, so they need no other keys).
 
-Defaults are sized to finish in under 15 minutes on 2 CPU cores (measured: 6.8 min, 90% lift success).
 ``robot=koch`` runs the same loop on another simulated arm: ``task`` then names its task (``lift`` is the Koch's
 ``koch_lift``, see ``sim.envs.task_for_robot``).
+
+Defaults are sized to finish in under 15 minutes on 2 CPU cores (figures in README.md).
 """
 
 from __future__ import annotations
@@ -21,11 +26,10 @@ import time
 from pathlib import Path
 
 from twinarm.cli.common import output_dir
+from twinarm.cli.demo_pipeline import DEMO_SEED, image_width  # noqa: F401  (the demo's seeds, re-exported)
 from twinarm.compose.sim_config import RealityConfig, SimConfig
 
 HELP = "record expert demos in sim, train an image policy, evaluate it, report (the default main job)"
-
-DEMO_SEED = 10_000  # demonstrations use seeds DEMO_SEED + i; evaluation uses seed + i (disjoint)
 
 
 @dataclasses.dataclass
@@ -49,6 +53,14 @@ class Config:
     output_dir: str = ""
     sim: SimConfig = dataclasses.field(default_factory=SimConfig)  # sim.params=PRESET|PATH (servo models, delay)
     reality: RealityConfig = dataclasses.field(default_factory=RealityConfig)  # reality.seed=N: a hidden reality
+    randomize: str = "full"  # domain randomization of the demonstrations: none|physics|full[,RANGE=LOW:HIGH...]
+    keep_failed_demos: bool = False  # keep expert episodes that did not solve the task (e.g. short demo_frames)
+    reality_eval: int = 1  # hidden reality (physics + held-out look) to evaluate on too; -1 = skip
+    reality_episodes: int = 20
+    dagger_rounds: int = 0  # DAgger rounds after the first training (0 = behaviour cloning only)
+    dagger_episodes: int = 20  # student rollouts per round, relabelled by the expert
+    dagger_beta: float = 0.3  # per-step probability that the expert acts instead of the student
+    dagger_steps: int = 800  # training steps after each round
 
     def validate(self) -> None:
         """Ranges (run by the CLI before ``run``)."""
@@ -56,11 +68,8 @@ class Config:
 
         at_least(self, ("demos", "demo_frames", "steps", "batch_size", "eval_episodes", "num_envs"), 1)
         at_least(self, ("image_size",), 16)
-        at_least(self, ("videos", "threads"), 0)
-
-
-def image_width(cfg: Config) -> int:
-    return cfg.image_width or cfg.image_size
+        at_least(self, ("videos", "threads", "reality_episodes", "dagger_rounds", "dagger_episodes"), 0)
+        at_least(self, ("dagger_steps",), 1)
 
 
 def resolved(cfg: Config) -> Config:
@@ -90,68 +99,34 @@ def follow_up_commands(checkpoint: Path | str, cfg: Config) -> list[str]:
     return commands
 
 
-def record_demos(cfg: Config, root: Path, sim_params: object = "") -> float:
-    """Record the expert in sim as fast as it runs (timestamps are frame_index / fps); returns seconds taken.
-    ``sim_params``: the simulator's physics (see compose.sim_config; "" = the default)."""
-    from tqdm import tqdm
-
-    from twinarm.compose.backends import RobotConfig, open_robot
-    from twinarm.compose.episodes import ExpertSource, TaskEpisodes
-    from twinarm.dataset.recorder import Recorder
-    from twinarm.dataset.session import EpisodePlan, record_episodes
-
-    t0 = time.monotonic()
-    cams = RobotConfig(
-        model=cfg.robot, cameras=list(cfg.cameras), camera_height=cfg.image_size, camera_width=image_width(cfg)
-    )
-    with open_robot(cams, sim_params) as robot, Recorder(root, robot.spec) as recorder:
-        episodes = TaskEpisodes(cfg.task, robot)
-        plan = EpisodePlan(cfg.demos, cfg.demo_frames / recorder.fps, f"{cfg.task} the cube", realtime=False)
-        with tqdm(total=cfg.demos, desc="record demos", unit="episode") as bar:
-            record_episodes(
-                recorder,
-                robot,
-                ExpertSource(episodes, robot.spec.control_hz),
-                plan,
-                reset_scene=lambda k: episodes.reset(k, DEMO_SEED + k),
-                on_episode=lambda e: bar.update(),
-            )
-    return time.monotonic() - t0
-
-
 def run(cfg: Config) -> None:
-    from twinarm.compose.sim_config import sim_model_of_task, sim_params_for
-    from twinarm.policies.contract import contract_from_dataset
-    from twinarm.policies.data import TorchDataset
-    from twinarm.policies.dataset import LeRobotSource, dataset_features
+    from twinarm.cli.demo_pipeline import record_demos, train_policy
+    from twinarm.compose.sim_config import reality_env_kwargs, sim_model_of_task, sim_params_for
     from twinarm.policies.evaluate import evaluate
-    from twinarm.policies.registry import make_policy
     from twinarm.policies.threads import apply_threads
-    from twinarm.policies.train import TrainConfig, train
     from twinarm.sim.envs import env_id
+    from twinarm.sim.randomize import randomize_config
 
     cfg = resolved(cfg)
+    randomize_config(cfg.randomize)  # a bad preset or range fails before anything starts
     print(f"threads: {apply_threads(cfg.threads).describe()}")
     out = output_dir("demo", cfg.output_dir)
-    dataset_root, train_dir = out / "dataset", out / "train"
+    dataset_root = out / "dataset"
     t_start = time.monotonic()
 
-    print(f"[1/3] recording {cfg.demos} expert demonstrations of {cfg.task!r} -> {dataset_root}")
-    params = sim_params_for(sim_model_of_task(cfg.task), cfg.sim, cfg.reality)
-    record_s = record_demos(cfg, dataset_root, params)
+    print(
+        f"[1/3] recording {cfg.demos} expert demonstrations of {cfg.task!r} (randomize={cfg.randomize})",
+        f"-> {dataset_root}",
+    )
+    model = sim_model_of_task(cfg.task)
+    params = sim_params_for(model, cfg.sim, cfg.reality)
+    demos, record_s = record_demos(cfg, dataset_root, params)
+    print(f"      {demos.kept} kept of {demos.episodes} expert episodes ({demos.expert_successes} solved)")
 
     print(f"[2/3] training {cfg.policy} for {cfg.steps} steps on cameras {cfg.cameras} + joint state")
     t0 = time.monotonic()
-    feats = dataset_features(dataset_root)
-    policy = make_policy(cfg.policy, state_dim=feats.state_dim, action_dim=feats.action_dim, cameras=feats.cameras)
-    policy.set_contract(contract_from_dataset(policy.config, dataset_root, sim_task=cfg.task))
-    source = LeRobotSource(dataset_root, policy.config, contract=policy.contract)
-    policy.normalization.set_stats(source.stats())
-    train_cfg = TrainConfig(
-        output_dir=str(train_dir), steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr, seed=cfg.seed, log_every=100
-    )
-    result = train(policy, TorchDataset(source), train_cfg)
-    train_s = time.monotonic() - t0
+    policy, result, dagger_log = train_policy(cfg, dataset_root, out, params)
+    train_s = time.monotonic() - t0 - sum(d["record_s"] for d in dagger_log)
 
     print(f"[3/3] evaluating on {cfg.eval_episodes} unseen episodes")
     t0 = time.monotonic()
@@ -161,17 +136,41 @@ def run(cfg: Config) -> None:
         episodes=cfg.eval_episodes,
         num_envs=cfg.num_envs,
         seed=cfg.seed,
-        env_kwargs={"sim_params": params},
+        env_kwargs={"sim_params": params, **reality_env_kwargs(cfg.reality)},
         video_dir=out / "videos",
         videos=cfg.videos,
     )
+    real = None
+    if cfg.reality_eval >= 0 and cfg.reality_episodes:
+        from twinarm.sim.reality import draw_reality
+
+        print(
+            f"      and on {cfg.reality_episodes} episodes of hidden reality {cfg.reality_eval} (unseen physics, look)"
+        )
+        real = evaluate(
+            policy,
+            env_id(cfg.task),
+            episodes=cfg.reality_episodes,
+            num_envs=cfg.num_envs,
+            seed=cfg.seed,
+            env_kwargs={"sim_params": draw_reality(model, cfg.reality_eval), "appearance": cfg.reality_eval},
+            video_dir=out / "videos_reality",
+            videos=min(cfg.videos, 1),
+        )
     eval_s = time.monotonic() - t0
     total_s = time.monotonic() - t_start
+    write_report(cfg, out, ev, real, demos, result, dagger_log, (record_s, train_s, eval_s, total_s))
 
+
+def write_report(cfg: Config, out: Path, ev, real, demos, result, dagger_log, seconds) -> None:
+    """report.json and the printed report."""
+    record_s, train_s, eval_s, total_s = seconds
+    dataset_root, train_dir = out / "dataset", out / "train"
     report = {
         "robot": cfg.robot,
         "task": cfg.task,
         "policy": cfg.policy,
+        "randomize": cfg.randomize,
         "success_rate": ev.success_rate,
         "successes": ev.successes,
         "episodes": ev.episodes,
@@ -180,6 +179,17 @@ def run(cfg: Config) -> None:
         "episode_successes": list(ev.episode_successes),
         "episode_returns": list(ev.episode_returns),
         "mean_episode_length_steps": ev.mean_length,
+        "reality": None
+        if real is None
+        else {
+            "seed": cfg.reality_eval,
+            "success_rate": real.success_rate,
+            "successes": real.successes,
+            "episodes": real.episodes,
+            "ci95": [real.ci_low, real.ci_high],
+        },
+        "demos": demos._asdict(),
+        "dagger": dagger_log,
         "seconds": {"record": record_s, "train": train_s, "eval": eval_s, "total": total_s},
         "train_samples_per_s": result.samples_per_s,
         "dataset": str(dataset_root),
@@ -189,9 +199,17 @@ def run(cfg: Config) -> None:
     }
     (out / "report.json").write_text(json.dumps(report, indent=2))
     print()
-    print(f"twinarm demo: {cfg.robot} {cfg.task} with {cfg.policy} from {cfg.demos} demos")
+    dagger = f", {cfg.dagger_rounds} DAgger rounds" if cfg.dagger_rounds else ""
+    what = f"{cfg.robot} {cfg.task} with {cfg.policy} from {cfg.demos} demos"
+    print(f"twinarm demo: {what} (randomize={cfg.randomize}{dagger})")
     ci = f"95% CI {ev.ci_low:.0%}-{ev.ci_high:.0%}"
-    print(f"  success     {ev.successes}/{ev.episodes} = {ev.success_rate:.0%} ({ci})")
+    print(f"  success     {ev.successes}/{ev.episodes} = {ev.success_rate:.0%} ({ci}) nominal sim")
+    if real is not None:
+        ci = f"95% CI {real.ci_low:.0%}-{real.ci_high:.0%}"
+        print(
+            f"  reality     {real.successes}/{real.episodes} = {real.success_rate:.0%} ({ci}) "
+            f"hidden reality {cfg.reality_eval}: unseen physics and look"
+        )
     print(f"  timings     record {record_s:.0f} s, train {train_s:.0f} s, eval {eval_s:.0f} s, total {total_s:.0f} s")
     print(f"  checkpoint  {result.checkpoint}")
     print(f"  dataset     {dataset_root}")

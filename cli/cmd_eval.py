@@ -61,7 +61,7 @@ def run(cfg: Config) -> None:
     import torch
 
     from twinarm.compose.policy import load_policy
-    from twinarm.compose.sim_config import sim_model_of_task, sim_params_for
+    from twinarm.compose.sim_config import reality_env_kwargs, sim_model_of_task, sim_params_for
     from twinarm.policies.evaluate import contract_env_kwargs, evaluate
     from twinarm.sim.randomize import randomize_config
 
@@ -80,7 +80,7 @@ def run(cfg: Config) -> None:
         cfg.episodes,
         cfg.num_envs,
         cfg.seed,
-        {"sim_params": params, "randomize": cfg.randomize, **env_kwargs},
+        {"sim_params": params, "randomize": cfg.randomize, **reality_env_kwargs(cfg.reality), **env_kwargs},
         cfg.max_steps,
         out / "videos",
         cfg.videos,

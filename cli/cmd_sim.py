@@ -35,7 +35,7 @@ class Config:
 
 
 def run(cfg: Config) -> None:
-    from twinarm.compose.sim_config import sim_model_of_task, sim_params_for
+    from twinarm.compose.sim_config import reality_env_kwargs, sim_model_of_task, sim_params_for
     from twinarm.robot.video import write_video
     from twinarm.sim.experts import run_expert_episodes
     from twinarm.sim.randomize import randomize_config
@@ -55,7 +55,8 @@ def run(cfg: Config) -> None:
     params = sim_params_for(sim_model_of_task(cfg.task), cfg.sim, cfg.reality)
     randomize = randomize_config(cfg.randomize)  # a bad preset or range fails before anything starts
     on_step = grab if cfg.video else None
-    results = run_expert_episodes(cfg.task, seeds, on_step=on_step, sim_params=params, randomize=randomize)
+    look = reality_env_kwargs(cfg.reality)  # a hidden reality's look shows in the video
+    results = run_expert_episodes(cfg.task, seeds, on_step=on_step, sim_params=params, randomize=randomize, **look)
     for seed, ok in zip(seeds, results):
         print(f"episode {seed - cfg.seed} (seed {seed}): {'success' if ok else 'failure'}")
     successes = sum(results)

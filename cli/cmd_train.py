@@ -3,6 +3,12 @@
 The checkpoint carries the policy's contract (``policy_contract.json``): the dataset's robot, joints, rate and
 camera frame sizes; ``image_size=[H,W]`` trains on another input size (frames are centre-cropped and resized by
 the same function every robot observation goes through).
+
+Sim-trained policies train robust by default: the simulator this command builds (the evaluation during training,
+``eval.task``, and DAgger rollouts) runs domain randomization ``randomize`` (default ``full``; ``none`` for the
+nominal sim). ``dagger.rounds=N`` (needs ``eval.task``) runs DAgger after the training: the policy rolls out in
+the task, the privileged scripted expert labels every state it visits, the rollouts join a copy of the dataset
+(``<output_dir>/dagger_dataset``) and training continues ``dagger.steps`` steps per round.
 """
 
 from __future__ import annotations
@@ -34,6 +40,15 @@ class EvalDuring:
     num_envs: int = 2
 
 
+@dataclasses.dataclass
+class DaggerConfig:
+    rounds: int = 0  # DAgger rounds after training (0 = off); needs eval.task (a sim task with a scripted expert)
+    episodes: int = 20  # student rollouts per round
+    frames: int = 100  # steps per rollout
+    beta: float = 0.3  # per-step probability that the expert acts instead of the student
+    steps: int = 800  # training steps after each round
+
+
 def _train_defaults():
     from twinarm.policies.train import TrainConfig
 
@@ -50,6 +65,8 @@ class Config:
     image_size: list[int] = dataclasses.field(default_factory=list)  # [H, W] policy input [px]; []: dataset's size
     threads: int = 0  # torch CPU threads; 0 = automatic: the cores not already busy (policies.threads)
     robot: str = ""  # robot model the policy is for (so101, amazing_hand); "" = the dataset's robot_type
+    randomize: str = "full"  # domain randomization of the sim built here (eval, DAgger): none|physics|full[,...]
+    dagger: DaggerConfig = dataclasses.field(default_factory=DaggerConfig)
 
     def validate(self) -> None:
         """Ranges (run by the CLI before ``run``); TrainConfig checks its own fields."""
@@ -58,7 +75,8 @@ class Config:
 
         one_of("policy", self.policy, available_policies())
         at_least(self, ("dataset.preload_gb", "threads", "eval.every", "train.num_workers"), 0)
-        at_least(self, ("eval.episodes", "eval.num_envs"), 1)
+        at_least(self, ("eval.episodes", "eval.num_envs", "dagger.frames", "dagger.steps"), 1)
+        at_least(self, ("dagger.rounds", "dagger.episodes"), 0)
 
 
 def _output_dir(cfg: Config) -> str:
@@ -103,6 +121,8 @@ def run(cfg: Config) -> None:
 
     if not cfg.dataset.root:
         raise ConfigError("dataset.root is required: the LeRobot v3 dataset directory to train on")
+    if cfg.dagger.rounds and (not cfg.eval.task or "/" in cfg.eval.task):
+        raise ConfigError("dagger.rounds needs eval.task=<sim task> (lift, reach, ...): the task its expert labels")
     from twinarm.policies.threads import apply_threads
 
     print(f"threads: {apply_threads(cfg.threads).describe()}")
@@ -132,7 +152,8 @@ def run(cfg: Config) -> None:
         env_id = env_id_for_task(cfg.eval.task)
 
         def eval_fn(p, step):
-            r = evaluate(p, env_id, cfg.eval.episodes, cfg.eval.num_envs, seed=100_000, progress=False)
+            kwargs = {"randomize": cfg.randomize}
+            r = evaluate(p, env_id, cfg.eval.episodes, cfg.eval.num_envs, 100_000, kwargs, progress=False)
             print(f"step {step}: {r.summary()}")
             return {"success_rate": r.success_rate, "mean_length": r.mean_length}
 
@@ -145,5 +166,40 @@ def run(cfg: Config) -> None:
         f"{len(source)} frames, cameras {list(policy.config.cameras)}, {train_cfg.steps} steps"
     )
     result = train(policy, TorchDataset(source), train_cfg, eval_fn=eval_fn)
+    if cfg.dagger.rounds:
+        result = _dagger(cfg, policy, source, train_cfg, eval_fn)
     print(f"done: final loss {result.final_loss:.4f}, {result.samples_per_s:.0f} samples/s")
     print(f"checkpoint: {result.checkpoint}\nloss curve: {result.output_dir / 'loss.png'}")
+
+
+def _dagger(cfg: Config, policy: Any, source: Any, train_cfg: Any, eval_fn: Any) -> Any:
+    """``cfg.dagger.rounds`` DAgger rounds on a copy of the dataset; returns the last round's TrainResult."""
+    import shutil
+
+    from twinarm.compose.sim_demos import dagger_round
+    from twinarm.policies.data import TorchDataset
+    from twinarm.policies.dataset import LeRobotSource
+    from twinarm.policies.evaluate import contract_env_kwargs
+    from twinarm.policies.train import train
+    from twinarm.sim.randomize import randomize_config
+
+    if source.conversion is not None:
+        raise ConfigError("dagger.rounds needs a dataset in the robot's own joint units (rad); it was converted")
+    randomize_config(cfg.randomize)
+    out = Path(train_cfg.output_dir)
+    root = out / "dagger_dataset"
+    shutil.copytree(cfg.dataset.root, root, dirs_exist_ok=False)
+    kwargs = {**contract_env_kwargs(policy.contract), "randomize": cfg.randomize}
+    d, result = cfg.dagger, None
+    for r in range(d.rounds):
+        seeds = range(200_000 + r * d.episodes, 200_000 + (r + 1) * d.episodes)  # not the evaluation's seeds
+        stats = dagger_round(policy, cfg.eval.task, root, kwargs, seeds, d.frames, d.beta)
+        print(
+            f"dagger round {r + 1}: the student solved {stats.expert_successes}/{stats.episodes}; {stats.frames} frames"
+        )
+        data = LeRobotSource(root, policy.config, contract=policy.contract)
+        round_cfg = dataclasses.replace(
+            train_cfg, output_dir=str(out / f"dagger{r + 1}"), steps=d.steps, seed=train_cfg.seed + r + 1
+        )
+        result = train(policy, TorchDataset(data), round_cfg, eval_fn=eval_fn)
+    return result

@@ -6,6 +6,8 @@ carries a :class:`SimConfig` and a :class:`RealityConfig` and turns them into si
 ``reality.truth`` if given), else ``sim.params`` (a preset name, a ``sim_params.json`` path, or "" for the model's
 identified default). ``sim.camera=camera.json`` (written by ``twinarm calibrate camera``) places that camera where
 the calibration found it, with its FOV and aspect (carried as ``SimParams.cameras``).
+A task env also shows the reality's look (held-out colours, light, camera, image effects) with
+:func:`reality_env_kwargs`.
 """
 
 from __future__ import annotations
@@ -69,6 +71,12 @@ def _servo_params_for(model: SimModel, sim: SimConfig, reality: RealityConfig) -
     if reality.truth:
         raise ConfigError("reality.truth needs reality.seed=N (the reality whose truth to write)")
     return resolve_params(model, sim.params)
+
+
+def reality_env_kwargs(reality: RealityConfig) -> dict[str, int]:
+    """Task-env keywords that show hidden reality ``reality.seed``'s look (its held-out appearance,
+    :class:`sim.reality.RealityLook`); empty without a reality."""
+    return {} if reality.seed is None else {"appearance": int(reality.seed)}
 
 
 def sim_model_of_task(task: str) -> SimModel:

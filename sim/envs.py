@@ -30,6 +30,7 @@ from twinarm.sim.hand_scene import HandScene
 from twinarm.sim.hand_tasks import HAND_TASKS
 from twinarm.sim.modes import ObsMode, RewardMode, parse_mode, privileged_observation, privileged_spaces, task_reward
 from twinarm.sim.randomize import RandomizeConfig, Randomizer, randomize_config
+from twinarm.sim.reality import RealityLook
 from twinarm.sim.sim_params import SimParams
 from twinarm.sim.sim_robot import AMAZING_HAND_SIM, DEFAULT_PARAMS, KOCH_SIM, SO101_SIM, SimModel, SimRobot
 from twinarm.sim.tasks import Task
@@ -121,7 +122,8 @@ class TaskEnv(gym.Env):
     ``sim_params``: the robot's servo models, latency and sensing (see :class:`SimRobot`; "" = its default).
     ``obs_mode`` and ``reward_mode``: see :mod:`sim.modes` (only ``rgb`` renders cameras). ``randomize``: domain
     randomization drawn at every reset (:mod:`sim.randomize`: ``none``, ``physics``, ``full``, with overrides),
-    seeded by ``reset(seed=...)``."""
+    seeded by ``reset(seed=...)``. ``appearance``: show hidden reality ``appearance``'s look (:class:`sim.reality.
+    RealityLook`: held-out colours, light, camera, image effects; None: the scene as modelled)."""
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["rgb_array"], "render_fps": 30}
 
@@ -137,6 +139,7 @@ class TaskEnv(gym.Env):
         obs_mode: str | ObsMode = ObsMode.RGB,
         reward_mode: str | RewardMode = RewardMode.DENSE,
         randomize: RandomizeConfig | str | None = "none",
+        appearance: int | None = None,
     ) -> None:
         family = family_of(robot)
         if task not in family.tasks:
@@ -159,6 +162,7 @@ class TaskEnv(gym.Env):
         self._scene: Any = None
         self.randomizer = Randomizer(randomize_config(randomize))
         self._randomize_rng: np.random.Generator | None = None
+        self.look = None if appearance is None else RealityLook(int(appearance))
         if self.obs_mode is ObsMode.PRIVILEGED:  # the entries' shapes come from a started task (no cameras here)
             self.connect()
             self.task.start(self._scene, np.random.default_rng(0))
@@ -172,9 +176,13 @@ class TaskEnv(gym.Env):
         if not self.robot.is_connected:
             self.robot.connect()
             self._scene = self.family.scene(self.robot)
+            if self.look is not None:  # before any randomization binds: the look is its pristine scene
+                self.look.apply(self.robot)
 
     def _observe(self, privileged: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         obs = self.randomizer.augment(self.robot.get_observation())
+        if self.look is not None:
+            obs = self.look.augment(obs)
         if self.obs_mode is ObsMode.PRIVILEGED:
             obs.update(privileged_observation(privileged))
         return obs

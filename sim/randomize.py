@@ -10,7 +10,8 @@ into the model before the task resets (``TaskEnv(randomize=...)``):
   0-2 control periods added; joint offsets (calibration error, [rad]) as a rotation of each link about its joint
   axis (the servo reading stays what the servo believes); object (``cube``) size, mass and friction factors;
 - vision (:mod:`sim.randomize_vision`): geom and material colours, light direction and intensity, camera pose and
-  field of view, and image noise and blur on the rendered observation frames.
+  field of view, and image noise and blur on the rendered observation frames, each drawn from the training half of
+  its range (:mod:`sim.held_out`); ``Randomizer(config, held_out=True)`` draws the other half (a reality's look).
 
 Every episode starts from a pristine copy of the fields it writes (taken at bind time) and the nominal sim
 parameters, so nothing drifts across episodes; the ``none`` config touches nothing (the model stays bit-identical).
@@ -28,6 +29,7 @@ import numpy as np
 
 from twinarm.robot.errors import ConfigError
 from twinarm.sim import randomize_vision as vision
+from twinarm.sim.held_out import draw_in
 from twinarm.sim.randomize_config import FULL, NONE, PHYSICS, PRESETS, RandomizeConfig, Span, randomize_config
 from twinarm.sim.servo_physics import XML_PRESET
 from twinarm.sim.sim_params import SimParams
@@ -56,8 +58,9 @@ class Randomizer:
     _FIELDS = ("body_pos", "body_quat", "body_mass", "body_inertia", "geom_size", "geom_rbound", "geom_aabb",
                "geom_pos", "geom_friction")  # fmt: skip
 
-    def __init__(self, config: RandomizeConfig) -> None:
+    def __init__(self, config: RandomizeConfig, held_out: bool = False) -> None:
         self.config = config
+        self.held_out = held_out  # draw appearance from the held-out half of its ranges (a reality's look)
         self._model: mujoco.MjModel | None = None
         self._pristine: dict[str, np.ndarray] = {}
         self._nominal: SimParams | None = None
@@ -105,8 +108,8 @@ class Randomizer:
         for b in self._objects:
             factors = (c.object_size_scale, c.object_mass_scale, c.object_friction_scale)
             self._scale_object(m, b, *(_uniform(rng, f) for f in factors))
-        vision.draw(m, c, rng, self._pristine)
-        noise, blur = _uniform(rng, c.image_noise_std), _uniform(rng, c.image_blur_px)
+        vision.draw(m, c, rng, self._pristine, self.held_out)
+        noise, blur = (self._split(rng, span) for span in (c.image_noise_std, c.image_blur_px))
         self.image = vision.ImageEffects.drawn(noise, blur, self._rng)
         mujoco.mj_setConst(m, mujoco.MjData(m))  # masses and link frames changed: refresh the derived constants
 
@@ -125,6 +128,10 @@ class Randomizer:
         steps = int(rng.integers(c.delay_steps[0], c.delay_steps[1] + 1))
         delay = nominal.action_delay_s + steps * robot.spec.control_period_s
         return nominal.replace(joints=joints, action_delay_s=delay, name=f"{nominal.name}+randomized")
+
+    def _split(self, rng: np.random.Generator, span: Span) -> float:
+        """A draw from this randomizer's half of ``span`` (:mod:`sim.held_out`); nothing drawn when degenerate."""
+        return draw_in(rng, *span, self.held_out) if span[0] != span[1] else float(span[0])
 
     @staticmethod
     def _offset_joint(m: mujoco.MjModel, joint: int, angle: float) -> None:

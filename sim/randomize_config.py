@@ -80,7 +80,7 @@ PHYSICS = RandomizeConfig(
     object_friction_scale=(0.7, 1.3),  # issue 13: object friction
 )
 FULL = PHYSICS.replace(
-    rgb_jitter=0.1,  # issue 13: table, cube and robot colours (+-0.1 per channel, 0-1 scale)
+    rgb_jitter=0.25,  # issue 13: table, cube and robot colours (+-0.25 per channel, 0-1 scale: red cube to orange/pink)
     light_dir_deg=30.0,  # issue 13: lighting direction (tilt of the top light)
     light_scale=(0.6, 1.4),  # issue 13: lighting intensity
     camera_pos_m=0.025,  # issue 13 / ManiSkill SO-100 twin: camera pose +-2.5 cm

@@ -3,7 +3,10 @@ image noise and blur on rendered frames.
 
 MuJoCo's renderer reads colours, lights and cameras from the model at every ``update_scene``, so writing
 ``geom_rgba``/``mat_rgba``, ``light_dir``/``light_diffuse`` and ``cam_pos``/``cam_quat``/``cam_fovy`` changes the
-next frame without recompiling or re-uploading anything (textures are left alone: changing them needs an upload).
+next frame without recompiling or re-uploading anything (texture images are left alone: changing them needs an
+upload). Every range is split into a training half and a held-out half (:mod:`sim.held_out`): randomization draws
+from the first (``held_out=False``), a hidden reality's appearance from the second, which also rescales the
+texture repeat of every material (the table's checker pattern), something randomization never touches.
 """
 
 from __future__ import annotations
@@ -14,11 +17,17 @@ import mujoco
 import numpy as np
 
 from twinarm.robot.features import IMAGE_PREFIX
+from twinarm.sim.held_out import draw_in, draw_signed
 
 if TYPE_CHECKING:
     from twinarm.sim.randomize_config import RandomizeConfig
 
-_FIELDS = ("geom_rgba", "mat_rgba", "light_dir", "light_diffuse", "cam_pos", "cam_quat", "cam_fovy")
+_FIELDS = ("geom_rgba", "mat_rgba", "mat_texrepeat", "light_dir", "light_diffuse", "cam_pos", "cam_quat", "cam_fovy")
+#: A camera on a moving body (the wrist camera in its printed mount) shifts by this fraction of ``camera_pos_m``:
+#: +-5 mm of +-2.5 cm (the full range puts the wrist camera inside the gripper's own geometry: black frames).
+MOUNTED_CAMERA_POS_FRACTION = 0.2
+#: Held-out texture repeat factors (the table's checker squares 0.6-0.8x or 1.25-1.6x their size; never 1).
+TEXREPEAT_HELD_OUT = ((0.6, 0.8), (1.25, 1.6))
 _HEADLIGHT = "vis.headlight.diffuse"
 _DEFAULT_RGBA = np.array([0.5, 0.5, 0.5, 1.0], dtype=np.float32)  # MJCF default: the geom shows its material
 
@@ -38,38 +47,58 @@ def restore(m: mujoco.MjModel, name: str, value: np.ndarray) -> None:
         getattr(m, name)[:] = value
 
 
-def _tilt(direction: np.ndarray, max_deg: float, rng: np.random.Generator) -> np.ndarray:
-    """``direction`` turned by up to ``max_deg`` [deg] about a random axis perpendicular to it."""
+def _tilt(direction: np.ndarray, angle_deg: float, rng: np.random.Generator) -> np.ndarray:
+    """``direction`` turned by ``angle_deg`` [deg] about a random axis perpendicular to it."""
     d = direction / max(np.linalg.norm(direction), 1e-12)
     axis = np.cross(d, rng.normal(size=3))
     axis /= max(np.linalg.norm(axis), 1e-12)
-    angle = np.deg2rad(rng.uniform(0.0, max_deg))
+    angle = np.deg2rad(angle_deg)
     return d * np.cos(angle) + np.cross(axis, d) * np.sin(angle)  # Rodrigues, axis perpendicular to d
 
 
-def draw(m: mujoco.MjModel, c: RandomizeConfig, rng: np.random.Generator, pristine: dict[str, np.ndarray]) -> None:
-    """Write one vision draw of ``c`` into ``m`` (starting from the restored pristine values)."""
+def _shift_colours(rgb: np.ndarray, jitter: float, held_out: bool, rng: np.random.Generator) -> np.ndarray:
+    """``rgb`` (k, 3) in [0, 1] shifted per channel by a partitioned draw of +-``jitter`` (<= 0.5); a shift that
+    would leave [0, 1] goes the other way, so no clipping moves a value into the other half."""
+    shift = draw_signed(rng, jitter, held_out, rgb.shape)
+    outside = (rgb + shift < 0.0) | (rgb + shift > 1.0)
+    return np.clip(rgb + np.where(outside, -shift, shift), 0.0, 1.0)
+
+
+def draw(
+    m: mujoco.MjModel,
+    c: RandomizeConfig,
+    rng: np.random.Generator,
+    pristine: dict[str, np.ndarray],
+    held_out: bool = False,
+) -> None:
+    """Write one vision draw of ``c`` into ``m`` (starting from the restored pristine values), from the training
+    half of every range, or from the held-out half (``held_out``: a hidden reality's appearance)."""
     if c.rgb_jitter:
         shows_material = (m.geom_matid >= 0) & np.all(pristine["geom_rgba"] == _DEFAULT_RGBA, axis=1)
-        jitter = rng.uniform(-c.rgb_jitter, c.rgb_jitter, (m.ngeom, 3)) * ~shows_material[:, None]
-        m.geom_rgba[:, :3] = np.clip(m.geom_rgba[:, :3] + jitter, 0.0, 1.0)
-        m.mat_rgba[:, :3] = np.clip(m.mat_rgba[:, :3] + rng.uniform(-c.rgb_jitter, c.rgb_jitter, (m.nmat, 3)), 0, 1)
+        own = np.flatnonzero(~shows_material)
+        m.geom_rgba[own, :3] = _shift_colours(m.geom_rgba[own, :3], c.rgb_jitter, held_out, rng)
+        m.mat_rgba[:, :3] = _shift_colours(m.mat_rgba[:, :3], c.rgb_jitter, held_out, rng)
+        if held_out:
+            low, high = TEXREPEAT_HELD_OUT[int(rng.integers(len(TEXREPEAT_HELD_OUT)))]
+            m.mat_texrepeat[:] *= rng.uniform(low, high)
     if c.light_dir_deg:
         for i in range(m.nlight):
-            m.light_dir[i] = _tilt(m.light_dir[i], c.light_dir_deg, rng)
+            m.light_dir[i] = _tilt(m.light_dir[i], draw_in(rng, 0.0, c.light_dir_deg, held_out), rng)
     if c.light_scale != (1.0, 1.0):
-        m.light_diffuse[:] = np.clip(m.light_diffuse * rng.uniform(*c.light_scale, (m.nlight, 1)), 0.0, 1.0)
-        m.vis.headlight.diffuse[:] = np.clip(m.vis.headlight.diffuse * rng.uniform(*c.light_scale), 0.0, 1.0)
+        scale = draw_in(rng, *c.light_scale, held_out, (m.nlight, 1))
+        m.light_diffuse[:] = np.clip(m.light_diffuse * scale, 0.0, 1.0)
+        m.vis.headlight.diffuse[:] = np.clip(m.vis.headlight.diffuse * draw_in(rng, *c.light_scale, held_out), 0, 1)
     if c.camera_pos_m:
-        m.cam_pos[:] += rng.uniform(-c.camera_pos_m, c.camera_pos_m, (m.ncam, 3))
+        mounted = np.where(m.cam_bodyid > 0, MOUNTED_CAMERA_POS_FRACTION, 1.0)[:, None]
+        m.cam_pos[:] += mounted * draw_signed(rng, c.camera_pos_m, held_out, (m.ncam, 3))
     if c.camera_rot_deg:
         for i in range(m.ncam):
             rot, quat = np.zeros(4), np.zeros(4)
-            mujoco.mju_euler2Quat(rot, np.deg2rad(rng.uniform(-c.camera_rot_deg, c.camera_rot_deg, 3)), "xyz")
+            mujoco.mju_euler2Quat(rot, np.deg2rad(draw_signed(rng, c.camera_rot_deg, held_out, 3)), "xyz")
             mujoco.mju_mulQuat(quat, m.cam_quat[i], rot)  # a turn in the camera's own frame
             m.cam_quat[i] = quat
     if c.camera_fovy_deg:
-        m.cam_fovy[:] += rng.uniform(-c.camera_fovy_deg, c.camera_fovy_deg, m.ncam)
+        m.cam_fovy[:] += draw_signed(rng, c.camera_fovy_deg, held_out, m.ncam)
 
 
 def _blur_kernel(sigma_px: float) -> np.ndarray:

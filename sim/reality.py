@@ -6,6 +6,11 @@ and draws the latency, backlash and sensing noise, all from ranges grounded in p
 the result is a :class:`SimParams` that a SimRobot or the HIL emulator runs as "the real robot" and that sysid must
 recover. The same seed always gives the same reality; its truth can be written with
 :func:`sim.sim_params.save_sim_params`.
+
+A reality also has a look: :class:`RealityLook` draws, from the same seed, a visual shift from the held-out half of
+full randomization's appearance ranges (:mod:`sim.held_out`: colours, the table's texture scale, light direction
+and intensity, camera pose and field of view, image noise and blur), which randomization never samples; the
+``twinarm/`` envs show it with ``appearance=seed`` (``reality.seed`` on the command line sets both).
 """
 
 from __future__ import annotations
@@ -14,10 +19,39 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from twinarm.sim.randomize import FULL, RandomizeConfig, Randomizer
 from twinarm.sim.sim_params import JointParams, Sensing, SimParams, SimParamsError
 
 if TYPE_CHECKING:
-    from twinarm.sim.sim_robot import SimModel
+    from twinarm.sim.sim_robot import SimModel, SimRobot
+
+#: The appearance ranges of a reality's look (their held-out half is drawn): full randomization's vision ranges.
+LOOK_RANGES = RandomizeConfig(
+    rgb_jitter=FULL.rgb_jitter,
+    light_dir_deg=FULL.light_dir_deg,
+    light_scale=FULL.light_scale,
+    camera_pos_m=FULL.camera_pos_m,
+    camera_rot_deg=FULL.camera_rot_deg,
+    camera_fovy_deg=FULL.camera_fovy_deg,
+    image_noise_std=FULL.image_noise_std,
+    image_blur_px=FULL.image_blur_px,
+)
+
+
+class RealityLook:
+    """The look of reality ``seed``: a held-out draw of the appearance ``ranges``. :meth:`apply` writes it into a
+    connected robot's model (the same draw every time), :meth:`augment` puts its image effects on observations."""
+
+    def __init__(self, seed: int, ranges: RandomizeConfig = LOOK_RANGES) -> None:
+        self.seed = seed
+        self.randomizer = Randomizer(ranges, held_out=True)
+
+    def apply(self, robot: SimRobot) -> None:
+        self.randomizer.apply(robot, np.random.default_rng([self.seed, 14]))
+
+    def augment(self, obs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        return self.randomizer.augment(obs)
+
 
 _SPREAD_FIELDS = ("kp", "damping", "armature", "frictionloss", "force_limit")
 

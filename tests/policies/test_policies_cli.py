@@ -73,8 +73,28 @@ def test_cli_train_writes_a_loadable_checkpoint(dataset: Path, tmp_path: Path, c
     assert src[0]["observation.images.front"].shape == (1, 24, 32, 3)  # training frames fitted like robot frames
 
 
+@pytest.mark.slow
+def test_cli_train_dagger_grows_a_copy_of_the_dataset(dataset: Path, tmp_path: Path, capsys) -> None:
+    cfg = cmd_train.Config(policy="bc", policy_args={"hidden_dims": [32], "backbone_channels": [8, 16]})
+    cfg.dataset.root = str(dataset)
+    cfg.train.output_dir = str(tmp_path)
+    cfg.train.steps, cfg.train.batch_size, cfg.train.progress = 2, 4, False
+    cfg.eval.task, cfg.eval.episodes, cfg.eval.num_envs = "lift", 1, 1
+    cfg.dagger.rounds, cfg.dagger.episodes, cfg.dagger.frames, cfg.dagger.steps = 1, 2, 6, 2
+    cmd_train.run(cfg)
+    assert "dagger round 1: the student solved" in capsys.readouterr().out
+    grown = LeRobotSource(tmp_path / "dagger_dataset", Policy.load(tmp_path / "dagger1" / "checkpoints" / "000002" /
+                          "pretrained_model").config)  # fmt: skip
+    original = LeRobotSource(dataset, grown.config)
+    assert len(grown) == len(original) + 2 * 6  # two rollouts of 6 expert-labelled frames added; the original kept
+
+
 def test_cli_errors_name_the_missing_key() -> None:
     with pytest.raises(ConfigError, match=r"dataset\.root"):
         cmd_train.run(cmd_train.Config())
+    cfg = cmd_train.Config(dagger=cmd_train.DaggerConfig(rounds=1))
+    cfg.dataset.root = "somewhere"
+    with pytest.raises(ConfigError, match=r"eval\.task"):
+        cmd_train.run(cfg)
     with pytest.raises(ConfigError, match=r"policy\.path"):
         cmd_eval.run(cmd_eval.Config())

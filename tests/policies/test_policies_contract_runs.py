@@ -20,9 +20,11 @@ def test_demo_then_eval_without_extra_keys_gives_the_same_episodes(tmp_path: Pat
     demo = tmp_path / "demo"
     argv = ["demo", "demos=2", "demo_frames=20", "cameras=[front]", "image_size=48", "image_width=64", "steps=4"]
     argv += ["batch_size=8", "eval_episodes=2", "num_envs=2", "videos=0", "threads=1", f"output_dir={demo}"]
-    assert main(argv) == 0
+    assert main([*argv, "reality_episodes=2", "keep_failed_demos=true"]) == 0  # 20 frames: too short to lift
     printed = capsys.readouterr().out
     report = json.loads((demo / "report.json").read_text())
+    assert report["randomize"] == "full" and report["reality"]["episodes"] == 2  # robust by default
+    assert "hidden reality 1" in printed
     ckpt = report["checkpoint"]
     assert f"twinarm eval policy.path={ckpt} episodes=2 seed=0" in printed
     assert f"twinarm deploy policy.path={ckpt} task=lift robot.port=emulator" in printed
