@@ -73,7 +73,8 @@ def run(cfg: Config) -> None:
         print(f"sysid: exciting {robot.spec.name} for {cfg.duration_s:.0f} s, then fitting from {nominal.name}")
         result = run_sysid(robot, sim_model, nominal, out, cfg.duration_s, cfg.seed, cfg.max_iter, truth, cfg.plot)
     r = result.report
-    print(f"delay {1000 * r.delay_s:.1f} ms; fit {r.fit_time_s:.0f} s ({r.iterations} iterations); held-out RMS [deg]:")
+    print(f"started from {r.start}; delay {1000 * r.delay_s:.1f} ms; fit {r.fit_time_s:.0f} s ({r.iterations} iter.)")
+    print("held-out RMS [deg]:")
     for joint, rms in r.heldout_rms_deg.items():
         print(f"  {joint:<14} fitted {rms:.3f}  nominal {r.nominal_heldout_rms_deg[joint]:.3f}")
     for name, path in result.files.items():

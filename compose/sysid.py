@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from twinarm.robot.robot import Robot
+from twinarm.sim.servo_models import preset
 from twinarm.sim.sim_params import SimParams, save_sim_params
 from twinarm.sim.sim_robot import SimModel, SimRobot
 from twinarm.sim.sysid import FIT_FIELDS, SysidLog, excitation, record
@@ -32,6 +33,13 @@ def parameter_errors(fitted: SimParams, truth: SimParams) -> dict[str, Any]:
         for j in truth.joints
     }
     return {"joints": errors, "delay_error_ms": 1000.0 * (fitted.action_delay_s - truth.action_delay_s)}
+
+
+def other_presets(sim_model: SimModel, nominal: SimParams) -> list[SimParams]:
+    """The model's presets with servo parameters other than ``nominal``: the servo/supply classes the fit may
+    start from when one replays the log better (:func:`twinarm.sim.sysid_fit.best_start`)."""
+    presets = (preset(sim_model, name) for name in sim_model.physics.presets)
+    return [p for p in presets if p is not None and p.name != nominal.name]
 
 
 def run_sysid(
@@ -60,7 +68,7 @@ def run_sysid(
     t0 = time.monotonic()
     log = record(robot, targets, n_train, realtime=not isinstance(robot, SimRobot))
     excitation_s = time.monotonic() - t0
-    report = fit(sim_model, nominal, log, max_iter=max_iter)
+    report = fit(sim_model, nominal, log, max_iter=max_iter, candidates=other_presets(sim_model, nominal))
     out.mkdir(parents=True, exist_ok=True)
     files = {"sim_params": save_sim_params(report.params, out / "sim_params.json")}
     info: dict[str, Any] = {
@@ -70,6 +78,7 @@ def run_sysid(
         "excitation_duration_s": len(targets) / spec.control_hz,
         "fit_time_s": report.fit_time_s,
         "iterations": report.iterations,
+        "start": report.start,
         "delay_s": report.delay_s,
         "heldout_rms_deg": report.heldout_rms_deg,
         "nominal_heldout_rms_deg": report.nominal_heldout_rms_deg,
