@@ -15,6 +15,7 @@ from twinarm.cli.common import output_dir
 from twinarm.compose.backends import EMULATOR, RobotConfig
 from twinarm.compose.sim_config import RealityConfig, SimConfig
 from twinarm.robot.errors import ConfigError
+from twinarm.robot.models import SO101
 
 HELP = "identify the servo models (delay, kp, damping, armature, friction, force) of an arm -> sim_params.json"
 
@@ -36,21 +37,25 @@ class Config:
 def run(cfg: Config) -> None:
     from twinarm.compose.sim_config import sim_params_for
     from twinarm.compose.sysid import run_sysid
-    from twinarm.sim.servo_models import resolve_params
+    from twinarm.sim.servo_models import preset, resolve_params
+    from twinarm.sim.servo_physics import XML_PRESET
     from twinarm.sim.sim_robot import SimRobot
 
     model = cfg.robot.model
     sim_model = cfg.robot.entry().sim
-    if sim_model is None or sim_model.transmission is not None:
-        raise ConfigError(
-            f"robot.model={model!r}: sysid fits one servo per joint on a simulated model; this model has "
-            + ("no MuJoCo model" if sim_model is None else "servos mixed through a transmission")
-        )
+    if sim_model is None:
+        raise ConfigError(f"robot.model={model!r}: sysid fits the servos of a simulated model; this model has none")
     if cfg.duration_s < 2:
         raise ConfigError(f"duration_s={cfg.duration_s}: must be >= 2 s")
     nominal = resolve_params(sim_model, cfg.nominal)
+    if nominal is None and not cfg.nominal:  # the model simulates the MJCF's figures by default: its first preset
+        nominal = next(filter(None, (preset(sim_model, name) for name in sim_model.physics.presets)), None)
     if nominal is None:
-        raise ConfigError("nominal=xml has no servo parameters to start from; give a preset or a sim_params.json")
+        valid = ", ".join(name for name in sim_model.physics.presets if name != XML_PRESET) or "none"
+        raise ConfigError(
+            f"nominal={cfg.nominal or XML_PRESET!r} has no servo parameters to start from; give a preset ({valid}) "
+            "or a sim_params.json"
+        )
     simulated = cfg.robot.port is None or cfg.robot.port == EMULATOR
     params = sim_params_for(sim_model, cfg.sim, cfg.reality) if simulated else None
     truth = params if cfg.reality.seed is not None else None
@@ -62,6 +67,8 @@ def run(cfg: Config) -> None:
         elif cfg.robot.port == EMULATOR:
             from twinarm.compose.hil import hil_robot
 
+            if sim_model.spec.name != SO101.name:
+                raise ConfigError(f"robot.model={model!r}: the emulated bus runs the SO-101 only; omit robot.port")
             if cfg.physics != "sim":
                 raise ConfigError(f"physics={cfg.physics!r}: sysid on the emulator needs physics=sim")
             rig = stack.enter_context(hil_robot(cfg.robot.control_hz, sim_params=params))

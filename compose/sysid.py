@@ -26,10 +26,17 @@ class SysidResult(NamedTuple):
     files: dict[str, Path]
 
 
+def _relative(value: float, truth: float) -> float:
+    """value / truth - 1; 0 when both are 0 (a servo class without that term, e.g. the SCS0009's armature)."""
+    if truth == 0.0:
+        return 0.0 if value == 0.0 else float("inf")
+    return value / truth - 1.0
+
+
 def parameter_errors(fitted: SimParams, truth: SimParams) -> dict[str, Any]:
-    """Relative error of every fitted field per joint, and the delay error [ms] (when the truth is known)."""
+    """Relative error of every fitted field per servo, and the delay error [ms] (when the truth is known)."""
     errors = {
-        j: {f: getattr(fitted.joints[j], f) / getattr(truth.joints[j], f) - 1.0 for f in FIT_FIELDS}
+        j: {f: _relative(getattr(fitted.joints[j], f), getattr(truth.joints[j], f)) for f in FIT_FIELDS}
         for j in truth.joints
     }
     return {"joints": errors, "delay_error_ms": 1000.0 * (fitted.action_delay_s - truth.action_delay_s)}

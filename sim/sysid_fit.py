@@ -154,7 +154,7 @@ def fit(
     fitted and nominal models. Sensing is kept from the nominal parameters."""
     t0 = time.monotonic()
     replay = Replay(sim_model, nominal, log, nthread)
-    names, T, n_train = replay.names, len(log.sent), log.n_train
+    names, T, n_train = replay.joints, len(log.sent), log.n_train
     half = max(8, n_train // 2)
     start, delay = best_start(replay, [nominal, *candidates], half)
     stage1 = fit_global(replay, start, delay, half, global_iter)

@@ -42,13 +42,18 @@ def play(cmds: np.ndarray, start: np.ndarray, backlash: np.ndarray) -> np.ndarra
 
 class Replay:
     """The log's commands replayed open loop on the sim model of ``sim_model`` with ``nominal``'s parameters
-    applied (the copies :meth:`model_with` makes change only the servo parameters)."""
+    applied (the copies :meth:`model_with` makes change only the servo parameters). ``names`` are the actuators
+    (servos; the sim parameters' keys), ``joints`` the measured joints; a transmission maps commanded joint
+    targets to servo targets as the SimRobot does."""
 
     def __init__(self, sim_model: SimModel, nominal: SimParams, log: SysidLog, nthread: int = 2) -> None:
-        if sim_model.transmission is not None:
-            raise ConfigError(f"sysid fits one servo per joint; {sim_model.spec.name} has a transmission")
-        self.names = sim_model.spec.joint_names
+        self.joints = sim_model.spec.joint_names
+        self.transmission = sim_model.transmission
         m = mujoco.MjModel.from_xml_path(str(sim_model.xml))
+        n = len(self.joints)
+        if m.nu < n:
+            raise ConfigError(f"{sim_model.xml.name}: {m.nu} actuators, {sim_model.spec.name} needs {n}")
+        self.names = tuple(m.actuator(i).name for i in range(n))
         period = 1.0 / log.control_hz
         self.n_sub = max(1, math.ceil(period / sim_model.max_timestep_s - 1e-9))  # as SimRobot chooses it
         m.opt.timestep = period / self.n_sub
@@ -56,34 +61,44 @@ class Replay:
         apply_params(m, nominal, self.names)
         self.base, self.nominal, self.log = m, nominal, log
         d = mujoco.MjData(m)
-        jids = [m.joint(j).id for j in self.names]
+        jids = [m.joint(j).id for j in self.joints]
         self.qadr, self.vadr = 1 + m.jnt_qposadr[jids], 1 + m.nq + m.jnt_dofadr[jids]  # in the full state
+        self.q0_servo = self._to_servo(log.q0[None])[0]
         d.qpos[m.jnt_qposadr[jids]] = log.q0
-        d.ctrl[: len(self.names)] = log.q0
+        d.ctrl[:n] = self.q0_servo
         mujoco.mj_forward(m, d)
-        dofs = m.jnt_dofadr[jids]
-        inertia = np.zeros((m.nv, m.nv))
-        mujoco.mj_fullM(m, d, inertia)
-        link = np.diag(inertia)[dofs] - m.dof_armature[dofs]
-        #: Joints whose link inertia at the start pose is >= INERTIA_SHARE of the rotor's: only there do the
-        #: positions pin the armature apart from a common scale of all the joint's servo parameters.
-        self.inertia_dominated = link >= INERTIA_SHARE * m.dof_armature[dofs]
+        #: Per servo: does it drive a joint whose link inertia at the start pose is >= INERTIA_SHARE of the rotor's?
+        #: Only there do the positions pin the armature apart from a common scale of all the servo's parameters
+        #: (servos driving tendons: never).
+        self.inertia_dominated = np.zeros(n, dtype=bool)
+        if self.transmission is None:
+            dofs = m.jnt_dofadr[jids]
+            inertia = np.zeros((m.nv, m.nv))
+            mujoco.mj_fullM(m, d, inertia)
+            link = np.diag(inertia)[dofs] - m.dof_armature[dofs]
+            self.inertia_dominated = link >= INERTIA_SHARE * m.dof_armature[dofs]
         self.state0 = np.empty(mujoco.mj_stateSize(m, mujoco.mjtState.mjSTATE_FULLPHYSICS))
         mujoco.mj_getState(m, d, self.state0, mujoco.mjtState.mjSTATE_FULLPHYSICS)
         self.nthread = nthread
         self.datas = [mujoco.MjData(m) for _ in range(nthread)]
 
+    def _to_servo(self, joint_targets: np.ndarray) -> np.ndarray:
+        """Joint targets (T, n) [rad] -> servo targets (as SimRobot computes them, float32 included)."""
+        if self.transmission is None:
+            return np.asarray(joint_targets, dtype=np.float64)
+        return self.transmission.to_motor(joint_targets).astype(np.float64)
+
     def controls(self, delay_s: float, steps: int, backlash: np.ndarray | None = None) -> np.ndarray:
         """(steps * n_sub, nu) actuator targets for the first ``steps`` commands: through the backlash play
         (``backlash`` (n,) [rad]; default the nominal parameters'), then delayed by ``delay_s`` [s] (continuous)."""
-        log, n = self.log, len(self.names)
+        n = len(self.names)
         if backlash is None:
             backlash = np.array([self.nominal.joints[j].backlash for j in self.names])
-        sub = np.repeat(play(log.sent[:steps], log.q0, backlash), self.n_sub, axis=0)
+        sub = np.repeat(play(self._to_servo(self.log.sent[:steps]), self.q0_servo, backlash), self.n_sub, axis=0)
         shift = max(0.0, delay_s / self.timestep_s)
         whole = math.floor(shift + 1e-9)
         frac = max(0.0, shift - whole)
-        padded = np.concatenate([np.tile(log.q0, (whole + 1, 1)), sub])  # padded[i + whole + 1] = sub[i]
+        padded = np.concatenate([np.tile(self.q0_servo, (whole + 1, 1)), sub])  # padded[i + whole + 1] = sub[i]
         length = steps * self.n_sub
         ctrl = np.zeros((length, self.base.nu))
         ctrl[:, :n] = (1.0 - frac) * padded[1 : length + 1] + frac * padded[:length]
