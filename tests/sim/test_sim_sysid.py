@@ -77,3 +77,19 @@ def test_sysid_command_writes_params_report_and_improves_on_the_nominal(tmp_path
     assert abs(report["errors"]["delay_error_ms"]) <= 3.0  # an 8 s excitation; the benchmark runs 60 s
     assert (out / "tracking.png").is_file()
     assert (out / "sim_params.json").is_file()
+
+
+def test_sysid_identifies_the_amazing_hand_servos_through_its_transmission(tmp_path) -> None:
+    """The hand's 8 servos drive tendons (finger pairs): the fit replays servo targets and compares joints."""
+    from twinarm.cli.main import main
+
+    out = tmp_path / "hand"
+    args = ["sysid", "robot.model=amazing_hand", "reality.seed=1", "duration_s=8", "max_iter=2", "plot=false"]
+    assert main([*args, f"output_dir={out}"]) == 0
+    report = json.loads((out / "report.json").read_text())
+    assert report["start"].startswith("scs0009")
+    assert abs(report["errors"]["delay_error_ms"]) <= 3.0
+    errors = report["errors"]["joints"]
+    assert set(errors) == {f"{f}_m{k}" for f in ("index", "middle", "ring", "thumb") for k in (1, 2)}
+    for field in ("kp", "force_limit"):
+        assert max(abs(e[field]) for e in errors.values()) <= 0.15, field
