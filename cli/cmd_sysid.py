@@ -36,8 +36,8 @@ class Config:
 
 def run(cfg: Config) -> None:
     from twinarm.compose.sim_config import sim_params_for
-    from twinarm.compose.sysid import run_sysid
-    from twinarm.sim.servo_models import preset, resolve_params
+    from twinarm.compose.sysid import default_nominal, run_sysid
+    from twinarm.sim.servo_models import resolve_params
     from twinarm.sim.servo_physics import XML_PRESET
     from twinarm.sim.sim_robot import SimRobot
 
@@ -47,9 +47,7 @@ def run(cfg: Config) -> None:
         raise ConfigError(f"robot.model={model!r}: sysid fits the servos of a simulated model; this model has none")
     if cfg.duration_s < 2:
         raise ConfigError(f"duration_s={cfg.duration_s}: must be >= 2 s")
-    nominal = resolve_params(sim_model, cfg.nominal)
-    if nominal is None and not cfg.nominal:  # the model simulates the MJCF's figures by default: its first preset
-        nominal = next(filter(None, (preset(sim_model, name) for name in sim_model.physics.presets)), None)
+    nominal = resolve_params(sim_model, cfg.nominal) if cfg.nominal else default_nominal(sim_model)
     if nominal is None:
         valid = ", ".join(name for name in sim_model.physics.presets if name != XML_PRESET) or "none"
         raise ConfigError(

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import json
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from twinarm.robot.robot import Robot
-from twinarm.sim.servo_models import preset
+from twinarm.sim.servo_models import default_params, preset
 from twinarm.sim.sim_params import SimParams, save_sim_params
 from twinarm.sim.sim_robot import SimModel, SimRobot
 from twinarm.sim.sysid import FIT_FIELDS, SysidLog, excitation, record
@@ -47,6 +48,14 @@ def other_presets(sim_model: SimModel, nominal: SimParams) -> list[SimParams]:
     start from when one replays the log better (:func:`twinarm.sim.sysid_fit.best_start`)."""
     presets = (preset(sim_model, name) for name in sim_model.physics.presets)
     return [p for p in presets if p is not None and p.name != nominal.name]
+
+
+def default_nominal(sim_model: SimModel) -> SimParams | None:
+    """Where the fit starts by default: the model's default preset, or (when that is the MJCF's own figures) its
+    first preset with servo parameters; None when it has none."""
+    return default_params(sim_model) or next(
+        filter(None, map(partial(preset, sim_model), sim_model.physics.presets)), None
+    )
 
 
 def run_sysid(

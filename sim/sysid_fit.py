@@ -20,6 +20,7 @@ GLOBAL_FIELDS = ("kp", "damping", "armature", "frictionloss", "force_limit")  # 
 START_DELAYS_S = np.arange(0.0, MAX_DELAY_S + 1e-9, 0.01)  # the start grid of stage 1 [s]
 START_BACKLASH_DEG = 0.25  # the middle of the hidden-reality range (0-0.5 deg)
 _EPS = 1e-3  # finite-difference step in the fit's units (log factor, deg, ms)
+X_SCALE = "jac"  # least squares in units of each column's sensitivity (log factors, deg and ms differ by 100x)
 
 
 class FitReport(NamedTuple):
@@ -105,7 +106,9 @@ def fit_global(replay: Replay, start: SimParams, delay_s: float, steps: int, max
     x0 = np.array([*np.zeros(k), START_BACKLASH_DEG, 1e3 * delay_s])
     lo = np.array([*np.full(k, -BOUND), 0.0, 0.0])
     hi = np.array([*np.full(k, BOUND), MAX_BACKLASH_DEG, 1e3 * MAX_DELAY_S])
-    x, trace = mujoco.minimize.least_squares(x0, residual, bounds=[lo, hi], max_iter=max_iter, verbose=0, eps=_EPS)
+    x, trace = mujoco.minimize.least_squares(
+        x0, residual, bounds=[lo, hi], max_iter=max_iter, verbose=0, eps=_EPS, x_scale=X_SCALE
+    )
     params, backlash, delay = unpack(x)
     return Stage(_with_backlash(params, backlash, names), delay, float(trace[-1].objective), len(trace))
 
@@ -134,7 +137,9 @@ def fit_joints(replay: Replay, stage: Stage, steps: int, max_iter: int = 10) -> 
     x0 = np.array([*np.zeros(nf), *play0, 1e3 * stage.delay_s, *np.zeros(na)])
     lo = np.array([*np.full(nf, -BOUND), *np.zeros(n), 0.0, *np.full(na, -BOUND)])
     hi = np.array([*np.full(nf, BOUND), *np.full(n, MAX_BACKLASH_DEG), 1e3 * MAX_DELAY_S, *np.full(na, BOUND)])
-    x, trace = mujoco.minimize.least_squares(x0, residual, bounds=[lo, hi], max_iter=max_iter, verbose=0, eps=_EPS)
+    x, trace = mujoco.minimize.least_squares(
+        x0, residual, bounds=[lo, hi], max_iter=max_iter, verbose=0, eps=_EPS, x_scale=X_SCALE
+    )
     params, backlash, delay = unpack(x)
     return Stage(_with_backlash(params, backlash, names), delay, float(trace[-1].objective), len(trace))
 
