@@ -31,9 +31,12 @@ from twinarm.sim.sysid_replay import Replay
 
 def noise_floor_deg(model, truth, log) -> dict[str, float]:
     """Held-out RMS [deg] of the truth itself replayed on the log, computed like the fit's held-out RMS
-    (``Replay.positions``): what no fit can beat (quantization; the velocity noise does not reach positions)."""
+    (``Replay.positions``) with the truth's delay rounded to a physics step as the SimRobot runs it: what no fit can
+    beat (quantization; the velocity noise does not reach positions)."""
     replay = Replay(model, truth, log)
-    err = (replay.positions(truth) - log.pos)[log.n_train :]
+    h = replay.timestep_s
+    run_as = truth.replace(action_delay_s=round(truth.action_delay_s / h) * h)
+    err = (replay.positions(run_as) - log.pos)[log.n_train :]
     return dict(zip(replay.joints, np.degrees(np.sqrt((err**2).mean(axis=0))).round(4).tolist()))
 
 
