@@ -5,8 +5,11 @@ shown in the MuJoCo viewer when a display exists (``viewer=auto``), otherwise wr
 ``outputs/mirror/<time>/``. The robot is driven by ``source`` (default ``none``: it holds still, or a leader arm
 is only watched while you move it; ``leader``/``keyboard``/``gamepad``/``wave``/``policy`` drive it).
 ``shadow=true`` also sends every command to a SimRobot and reports how far the simulator's predicted joints drift
-from the measured ones, per joint over time (``shadow.png`` + ``shadow.json``). ``display=rerun`` also streams the
-run to rerun, the shadow's per-joint residual included (``display.rrd=PATH`` headless; ``compose.viewer``).
+from the measured ones, per joint over time (``shadow.png`` + ``shadow.json``). The shadow runs ``sim.params``; with
+``reality.seed=N`` the robot is that hidden reality and the shadow still runs ``sim.params`` (default: the model's
+default preset), so ``sim.params=<sysid output>/sim_params.json`` shows the divergence left after a fit.
+``display=rerun`` also streams the run to rerun, the shadow's per-joint residual included (``display.rrd=PATH``
+headless; ``compose.viewer``).
 """
 
 from __future__ import annotations
@@ -87,6 +90,8 @@ def run(cfg: Config) -> None:
     out = output_dir("mirror", cfg.output_dir)
     stop = threading.Event()
     params = sim_params_for(sim_model, cfg.sim, cfg.reality)
+    # the shadow is the model under test: sim.params even when the robot is a hidden reality
+    shadow_params = params if cfg.reality.seed is None else sim_params_for(sim_model, cfg.sim, RealityConfig())
     with terminate_on_sigterm(), contextlib.ExitStack() as stack:
         robot = stack.enter_context(open_robot(cfg.robot, params))
         keys = open_keys(cfg.keys, stack)
@@ -109,7 +114,7 @@ def run(cfg: Config) -> None:
             from twinarm.compose.backends import make_sim_robot
 
             sim_cfg = dataclasses.replace(cfg.robot, port=None, cameras=[])
-            shadow = ShadowSink(stack.enter_context(make_sim_robot(sim_cfg, params)))
+            shadow = ShadowSink(stack.enter_context(make_sim_robot(sim_cfg, shadow_params)))
             sinks.append(shadow)
         residual = (lambda: shadow.last_error) if shadow is not None else None
         view = stack.enter_context(open_display(cfg.display, robot.spec, "mirror", residual))
@@ -146,6 +151,7 @@ def run(cfg: Config) -> None:
     }
     if shadow is not None:
         summary["shadow"] = _shadow_outputs(shadow.divergence(), out)
+        summary["shadow"]["params"] = shadow_params.name if shadow_params is not None else "xml"
         worst = max(summary["shadow"]["rms_rad"].items(), key=lambda kv: kv[1], default=("-", 0.0))
         print(f"[mirror] shadow: largest RMS divergence {worst[1]:.4f} rad on {worst[0]}; plot {out / 'shadow.png'}")
     print(f"[mirror] report: {write_json(summary, out / 'report.json')}")

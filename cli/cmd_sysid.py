@@ -15,6 +15,7 @@ from twinarm.cli.common import output_dir
 from twinarm.compose.backends import EMULATOR, RobotConfig
 from twinarm.compose.sim_config import RealityConfig, SimConfig
 from twinarm.robot.errors import ConfigError
+from twinarm.robot.models import SO101
 
 HELP = "identify the servo models (delay, kp, damping, armature, friction, force) of an arm -> sim_params.json"
 
@@ -35,22 +36,24 @@ class Config:
 
 def run(cfg: Config) -> None:
     from twinarm.compose.sim_config import sim_params_for
-    from twinarm.compose.sysid import run_sysid
+    from twinarm.compose.sysid import default_nominal, run_sysid
     from twinarm.sim.servo_models import resolve_params
+    from twinarm.sim.servo_physics import XML_PRESET
     from twinarm.sim.sim_robot import SimRobot
 
     model = cfg.robot.model
     sim_model = cfg.robot.entry().sim
-    if sim_model is None or sim_model.transmission is not None:
-        raise ConfigError(
-            f"robot.model={model!r}: sysid fits one servo per joint on a simulated model; this model has "
-            + ("no MuJoCo model" if sim_model is None else "servos mixed through a transmission")
-        )
+    if sim_model is None:
+        raise ConfigError(f"robot.model={model!r}: sysid fits the servos of a simulated model; this model has none")
     if cfg.duration_s < 2:
         raise ConfigError(f"duration_s={cfg.duration_s}: must be >= 2 s")
-    nominal = resolve_params(sim_model, cfg.nominal)
+    nominal = resolve_params(sim_model, cfg.nominal) if cfg.nominal else default_nominal(sim_model)
     if nominal is None:
-        raise ConfigError("nominal=xml has no servo parameters to start from; give a preset or a sim_params.json")
+        valid = ", ".join(name for name in sim_model.physics.presets if name != XML_PRESET) or "none"
+        raise ConfigError(
+            f"nominal={cfg.nominal or XML_PRESET!r} has no servo parameters to start from; give a preset ({valid}) "
+            "or a sim_params.json"
+        )
     simulated = cfg.robot.port is None or cfg.robot.port == EMULATOR
     params = sim_params_for(sim_model, cfg.sim, cfg.reality) if simulated else None
     truth = params if cfg.reality.seed is not None else None
@@ -62,6 +65,8 @@ def run(cfg: Config) -> None:
         elif cfg.robot.port == EMULATOR:
             from twinarm.compose.hil import hil_robot
 
+            if sim_model.spec.name != SO101.name:
+                raise ConfigError(f"robot.model={model!r}: the emulated bus runs the SO-101 only; omit robot.port")
             if cfg.physics != "sim":
                 raise ConfigError(f"physics={cfg.physics!r}: sysid on the emulator needs physics=sim")
             rig = stack.enter_context(hil_robot(cfg.robot.control_hz, sim_params=params))
@@ -73,7 +78,8 @@ def run(cfg: Config) -> None:
         print(f"sysid: exciting {robot.spec.name} for {cfg.duration_s:.0f} s, then fitting from {nominal.name}")
         result = run_sysid(robot, sim_model, nominal, out, cfg.duration_s, cfg.seed, cfg.max_iter, truth, cfg.plot)
     r = result.report
-    print(f"delay {1000 * r.delay_s:.1f} ms; fit {r.fit_time_s:.0f} s ({r.iterations} iterations); held-out RMS [deg]:")
+    print(f"started from {r.start}; delay {1000 * r.delay_s:.1f} ms; fit {r.fit_time_s:.0f} s ({r.iterations} iter.)")
+    print("held-out RMS [deg]:")
     for joint, rms in r.heldout_rms_deg.items():
         print(f"  {joint:<14} fitted {rms:.3f}  nominal {r.nominal_heldout_rms_deg[joint]:.3f}")
     for name, path in result.files.items():

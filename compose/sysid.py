@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import json
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from twinarm.robot.robot import Robot
+from twinarm.sim.servo_models import default_params, preset
 from twinarm.sim.sim_params import SimParams, save_sim_params
 from twinarm.sim.sim_robot import SimModel, SimRobot
 from twinarm.sim.sysid import FIT_FIELDS, SysidLog, excitation, record
@@ -25,13 +27,35 @@ class SysidResult(NamedTuple):
     files: dict[str, Path]
 
 
+def _relative(value: float, truth: float) -> float:
+    """value / truth - 1; 0 when both are 0 (a servo class without that term, e.g. the SCS0009's armature)."""
+    if truth == 0.0:
+        return 0.0 if value == 0.0 else float("inf")
+    return value / truth - 1.0
+
+
 def parameter_errors(fitted: SimParams, truth: SimParams) -> dict[str, Any]:
-    """Relative error of every fitted field per joint, and the delay error [ms] (when the truth is known)."""
+    """Relative error of every fitted field per servo, and the delay error [ms] (when the truth is known)."""
     errors = {
-        j: {f: getattr(fitted.joints[j], f) / getattr(truth.joints[j], f) - 1.0 for f in FIT_FIELDS}
+        j: {f: _relative(getattr(fitted.joints[j], f), getattr(truth.joints[j], f)) for f in FIT_FIELDS}
         for j in truth.joints
     }
     return {"joints": errors, "delay_error_ms": 1000.0 * (fitted.action_delay_s - truth.action_delay_s)}
+
+
+def other_presets(sim_model: SimModel, nominal: SimParams) -> list[SimParams]:
+    """The model's presets with servo parameters other than ``nominal``: the servo/supply classes the fit may
+    start from when one replays the log better (:func:`twinarm.sim.sysid_fit.best_start`)."""
+    presets = (preset(sim_model, name) for name in sim_model.physics.presets)
+    return [p for p in presets if p is not None and p.name != nominal.name]
+
+
+def default_nominal(sim_model: SimModel) -> SimParams | None:
+    """Where the fit starts by default: the model's default preset, or (when that is the MJCF's own figures) its
+    first preset with servo parameters; None when it has none."""
+    return default_params(sim_model) or next(
+        filter(None, map(partial(preset, sim_model), sim_model.physics.presets)), None
+    )
 
 
 def run_sysid(
@@ -60,7 +84,7 @@ def run_sysid(
     t0 = time.monotonic()
     log = record(robot, targets, n_train, realtime=not isinstance(robot, SimRobot))
     excitation_s = time.monotonic() - t0
-    report = fit(sim_model, nominal, log, max_iter=max_iter)
+    report = fit(sim_model, nominal, log, max_iter=max_iter, candidates=other_presets(sim_model, nominal))
     out.mkdir(parents=True, exist_ok=True)
     files = {"sim_params": save_sim_params(report.params, out / "sim_params.json")}
     info: dict[str, Any] = {
@@ -70,6 +94,7 @@ def run_sysid(
         "excitation_duration_s": len(targets) / spec.control_hz,
         "fit_time_s": report.fit_time_s,
         "iterations": report.iterations,
+        "start": report.start,
         "delay_s": report.delay_s,
         "heldout_rms_deg": report.heldout_rms_deg,
         "nominal_heldout_rms_deg": report.nominal_heldout_rms_deg,

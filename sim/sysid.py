@@ -7,14 +7,22 @@ another seed. :func:`record` sends it at the control rate and logs the targets a
 positions/velocities.
 
 Fit (:func:`twinarm.sim.sysid_fit.fit`), with MuJoCo's own machinery: the log is replayed open loop with
-``mujoco.rollout`` (the delay and the backlash play act on the commands only, so every candidate is one batched
-rollout). The delay comes first, on a grid of physics steps, each candidate with globally rescaled servos (fitting
-delay and gains together was seen to land in a wrong minimum, and a grid with the nominal servos alone picks 0 ms
-when the servo class is wrong); then kp, damping, frictionloss and force limit per joint (armature: see
-JOINT_FIT_FIELDS) by box-constrained least squares (``mujoco.minimize.least_squares``, finite differences as
-batched rollouts) on the training block. After the gain fit, the delay (within 10 ms) and the backlash per joint
-(0-0.5 deg) are searched jointly in one batched rollout, since the play lags every reversal like a delay; if they
-moved, a few more gain iterations follow. Sensing is kept from the nominal parameters.
+``mujoco.rollout`` (:mod:`twinarm.sim.sysid_replay`: the delay and the backlash play act on the commands only, so
+every candidate is one batched rollout; the delay is continuous, blended between physics steps). Three stages, each
+a box-constrained least squares (``mujoco.minimize.least_squares``, finite differences as batched rollouts) on
+positions and velocities:
+
+0. the start: the nominal servos or another of the model's presets (servo/supply classes), at the delay of a 10 ms
+   grid, whichever replays the first half of the training block best;
+1. global: one scale each of kp, damping, armature, frictionloss and force limit for all joints, one backlash for
+   all joints and the delay, on that first half (multisine and saturating steps). Few parameters, so the delay and
+   the play are separated before per-joint parameters can absorb them (a single-stage fit of delay and gains was
+   seen to land in a wrong minimum: 43 ms instead of 29, kp +94 %; and a delay fitted without the play read the
+   play as +9 ms of delay);
+2. per joint: kp, damping, frictionloss, force limit and backlash, plus the armature where the link inertia pins it
+   (see JOINT_FIT_FIELDS), and the delay, on the whole training block.
+
+Sensing is kept from the nominal parameters.
 """
 
 from __future__ import annotations
@@ -28,13 +36,14 @@ from twinarm.robot.robot import Robot
 from twinarm.robot.spec import JOINT_POS, JOINT_VEL
 
 FIT_FIELDS = ("kp", "damping", "armature", "frictionloss", "force_limit")  # what sysid reports
-# Fitted per joint by least squares. Armature is not: where the link inertia is small against the reflected rotor
-# inertia (wrist_roll, gripper: ~1e-5 vs 0.028 kg m^2) and there is no gravity load, scaling kp, damping, armature,
-# friction and force limit together leaves the motion unchanged, so positions alone cannot fix it. It comes from the
-# global (all-joint) scale fit of the delay stage, where the gravity-loaded joints pin it.
-# (Fitting it per joint was measured worse on reality 2: kp +45 %, friction +44 %, delay +7.5 ms.)
+# Fitted per joint in stage 2. Armature only on the joints whose link inertia is >= 10 % of the rotor's
+# (Replay.inertia_dominated; on the SO-101: shoulder_pan, shoulder_lift, elbow_flex): where the link inertia is
+# small against the reflected rotor inertia (wrist_roll, gripper: ~1e-5 vs 0.028 kg m^2) and there is no gravity
+# load, scaling kp, damping, armature, friction and force limit together leaves the motion unchanged, so positions
+# alone cannot fix it. There it keeps the global (all-joint) scale of stage 1, which the heavier joints pin.
 JOINT_FIT_FIELDS = ("kp", "damping", "frictionloss", "force_limit")
-MAX_DELAY_S = 0.08  # upper end of the delay grid [s] (real adapters: 15-45 ms, reference/servos.md)
+MAX_DELAY_S = 0.08  # upper bound of the delay [s] (real adapters: 15-45 ms, reference/servos.md)
+MAX_BACKLASH_DEG = 2.0  # upper bound of the backlash [deg] (the hidden realities draw 0-0.5 deg)
 BOUND = np.log(5.0)  # each parameter within x5 of its nominal value (12 V friction is ~4x the 7.4 V figure)
 VEL_WEIGHT = 0.05  # [s]: a velocity error of 1 rad/s weighs like 0.05 rad of position error
 
