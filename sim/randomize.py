@@ -60,6 +60,7 @@ class Randomizer:
 
     def __init__(self, config: RandomizeConfig, held_out: bool = False) -> None:
         self.config = config
+        self._active = config.active  # the config is frozen: decided once, not per step (it compares dataclasses)
         self.held_out = held_out  # draw appearance from the held-out half of its ranges (a reality's look)
         self._model: mujoco.MjModel | None = None
         self._pristine: dict[str, np.ndarray] = {}
@@ -70,7 +71,7 @@ class Randomizer:
 
     @property
     def active(self) -> bool:
-        return self.config.active
+        return self._active
 
     def _bind(self, robot: SimRobot) -> None:
         m = robot.model
