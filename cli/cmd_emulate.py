@@ -32,7 +32,7 @@ HELP = "serve emulated Feetech or Dynamixel servos (SO-101 by default) on a pty,
 
 @dataclass
 class Config:
-    robot: str = "so101"  # a model (so101, koch, amazing_hand, so101_amazing_hand) or a bus name: koch_leader, ...
+    robot: str = "so101"  # a model (so101, koch, amazing_hand, leap_hand, so101_amazing_hand) or a bus (koch_leader)
     role: str = "follower"  # a role of the model: follower | leader
     side: str = "right"  # a side of the model (hands): right | left
     ids: list[int] = field(default_factory=list)  # explicit servo ids instead of a robot, e.g. ids=[1,2,3]

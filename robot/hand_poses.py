@@ -59,12 +59,13 @@ AMAZING_HAND_POSES = HandPoseTable(
     spread="abduction",
 )
 # degrees (mcp_side, mcp_forward, pip, dip) per finger, inside the LEAPsim limits (robot.models LEAP_HAND); our own
-# gestures on the sim model (sim/models/leap_hand.xml): "pinch" brings the thumb tip to the index tip, "close"
-# folds the thumb over the curled fingers.
+# gestures, the thumb's found by a kinematic grid search on the sim model (sim/models/leap_hand.xml): "pinch" puts
+# the thumb tip against the index tip (tip sites 21 mm apart, the tips' 9.5 mm radii touching), "close" lays the
+# thumb over the curled index and middle fingers.
 _LEAP_CURLED = (0.0, 90.0, 75.0, 60.0)
-LEAP_THUMB_CLOSE = (80.0, 30.0, 30.0, 30.0)
+LEAP_THUMB_CLOSE = (40.0, 60.0, 70.0, 70.0)
 LEAP_INDEX_PINCH = (0.0, 45.0, 40.0, 30.0)
-LEAP_THUMB_PINCH = (80.0, 30.0, 20.0, 20.0)
+LEAP_THUMB_PINCH = (80.0, 10.0, 50.0, -15.0)
 AMAZING_POSE_NAMES = tuple(AMAZING_HAND_POSES.poses_deg)
 LEAP_HAND_POSES = HandPoseTable(
     parts=("mcp_side", "mcp_forward", "pip", "dip"),

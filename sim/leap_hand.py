@@ -6,16 +6,17 @@ the table; one object under the palm, drawn per episode (uniform) from:
 * shape: sphere, upright cylinder or box, equally likely;
 * size: sphere radius [30, 38] mm; cylinder radius [26, 34] mm, half-height [30, 38] mm; box half-extents
   [24, 31] x [24, 31] x [28, 36] mm;
-* pose: centre x, y within 8 mm of the point under the grasp centre, yaw [-30, 30] deg;
+* pose: centre x, y within 6 mm of the point under the grasp centre, yaw [-30, 30] deg;
 * density [200, 500] kg/m^3 (masses of about 25-190 g).
 
 The task is the Amazing Hand's grasp rule (``sim.hand_tasks.Grasp``: the env lifts the wrist 10 cm over 1 s from
 1.5 s; success: the object held >= 5 cm above its resting height within 4 cm of the grasp centre at 3.5 s) on
 this layout: task id ``leap_grasp``, env ``twinarm/LeapHandGrasp-v0``.
 
-Expert: keyframes in joint space (``sim.hand_experts.HandExpert``): swing the thumb under the palm opposite the
-fingers, curl the fingers to just short of the object, then close everything past contact. The servos' current cap
-(``sim.servo_models.LEAP_HAND_PHYSICS``) limits the squeeze, as on the real hand in current-based position mode.
+Expert: keyframes in joint space (``sim.hand_experts.HandExpert``): from the open pose (thumb already under the palm,
+behind the object) curl the fingers to just short of the object, then close fingers and thumb past contact. The
+servos' current cap (``sim.servo_models.LEAP_HAND_PHYSICS``) limits the squeeze, as on the real hand in current-based
+position mode.
 """
 
 from __future__ import annotations
@@ -41,10 +42,12 @@ def leap_pose(**fingers: tuple[float, float, float, float]) -> np.ndarray:
     return q
 
 
-LEAP_WRIST_HOME = (0.0, 0.0, 0.12)  # [m], the mount pose of leap_hand.xml
-LEAP_OPEN_POSE = leap_pose()  # the flat hand (LEAPsim zero)
-# the point under the grasp centre (leap_hand.xml site grasp_center at palm -0.02, -0.035)
-_UNDER_GRASP = (-0.02, -0.035)
+LEAP_WRIST_HOME = (0.0, 0.0, 0.165)  # [m], the mount pose of leap_hand.xml
+# fingers flat, the thumb swung under the palm (it is longer than the wrist is high: swinging it there with an
+# object below would hit the table or the object), straight down behind the object
+LEAP_OPEN_POSE = leap_pose(thumb=(1.75, 0.0, 0.0, 0.0))
+# the point under the grasp centre (leap_hand.xml site grasp_center at palm x, y = -0.01, -0.025)
+_UNDER_GRASP = (-0.01, -0.025)
 LEAP_LAYOUT = HandLayout(
     wrist_home=LEAP_WRIST_HOME,
     open_pose=LEAP_OPEN_POSE,
@@ -54,8 +57,8 @@ LEAP_LAYOUT = HandLayout(
         "box": Box((0.024, 0.024, 0.028), (0.031, 0.031, 0.036)),
     },
     xy_yaw=Box(
-        (_UNDER_GRASP[0] - 0.008, _UNDER_GRASP[1] - 0.008, -np.pi / 6),
-        (_UNDER_GRASP[0] + 0.008, _UNDER_GRASP[1] + 0.008, np.pi / 6),
+        (_UNDER_GRASP[0] - 0.006, _UNDER_GRASP[1] - 0.006, -np.pi / 6),
+        (_UNDER_GRASP[0] + 0.006, _UNDER_GRASP[1] + 0.006, np.pi / 6),
     ),
     density=(200.0, 500.0),
 )
@@ -67,16 +70,16 @@ _FINGERS = tuple(f for f in HAND_FINGERS if f != "thumb")
 
 
 class LeapGraspExpert(HandExpert):
-    """Thumb under the palm, fingers to just short of the object, then everything closed past contact and held."""
+    """Fingers curled to just short of the object, then fingers and thumb closed past contact and held."""
 
-    thumb_opposed = (1.45, 0.0, 0.0, 0.0)  # [rad] (mcp_side, mcp_forward, pip, dip): swung under the palm
-    finger_pre = (0.0, 0.5, 0.4, 0.2)  # [rad] curled, short of the object
-    finger_closed = (0.0, 1.6, 1.4, 1.0)  # [rad] past contact: the current cap sets the squeeze
-    thumb_closed = (1.45, 0.9, 0.6, 0.4)  # [rad]
+    thumb_open = (1.75, 0.0, 0.0, 0.0)  # [rad] (mcp_side, mcp_forward, pip, dip): under the palm (LEAP_OPEN_POSE)
+    finger_pre = (0.0, 0.35, 0.3, 0.2)  # [rad] curled, short of the object
+    finger_closed = (0.0, 1.3, 1.1, 0.8)  # [rad] past contact: the current cap sets the squeeze
+    thumb_closed = (1.75, 0.0, 0.9, 0.3)  # [rad] bent towards the fingers, past contact
     shape_speed, close_speed = 3.0, 2.0  # [rad/s]
 
     def plan(self, privileged: dict[str, np.ndarray]) -> list[Keyframe]:
-        pre = leap_pose(thumb=self.thumb_opposed, **{f: self.finger_pre for f in _FINGERS})
+        pre = leap_pose(thumb=self.thumb_open, **{f: self.finger_pre for f in _FINGERS})
         closed = leap_pose(thumb=self.thumb_closed, **{f: self.finger_closed for f in _FINGERS})
         return [Keyframe(pre, self.shape_speed, hold_s=0.1), Keyframe(closed, self.close_speed, hold_s=30.0)]
 
