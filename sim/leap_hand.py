@@ -6,7 +6,7 @@ the table; one object under the palm, drawn per episode (uniform) from:
 * shape: sphere, upright cylinder or box, equally likely;
 * size: sphere radius [30, 38] mm; cylinder radius [26, 34] mm, half-height [30, 38] mm; box half-extents
   [24, 31] x [24, 31] x [28, 36] mm;
-* pose: centre x, y within 6 mm of the point under the grasp centre, yaw [-30, 30] deg;
+* pose: centre x, y within 6 mm of a point 3.5 cm ahead of the grasp centre (the fingers' side), yaw [-30, 30] deg;
 * density [200, 500] kg/m^3 (masses of about 25-190 g).
 
 The task is the Amazing Hand's grasp rule (``sim.hand_tasks.Grasp``: the env lifts the wrist 10 cm over 1 s from
@@ -46,7 +46,8 @@ LEAP_WRIST_HOME = (0.0, 0.0, 0.165)  # [m], the mount pose of leap_hand.xml
 # fingers flat, the thumb swung under the palm (it is longer than the wrist is high: swinging it there with an
 # object below would hit the table or the object), straight down behind the object
 LEAP_OPEN_POSE = leap_pose(thumb=(1.75, 0.0, 0.0, 0.0))
-# the point under the grasp centre (leap_hand.xml site grasp_center at palm x, y = -0.01, -0.025)
+# where objects are placed, palm x, y [m]: the fingers then push a grasped object about 3.5 cm towards the thumb,
+# where leap_hand.xml's grasp_center site is (palm -0.045, -0.025)
 _UNDER_GRASP = (-0.01, -0.025)
 LEAP_LAYOUT = HandLayout(
     wrist_home=LEAP_WRIST_HOME,

@@ -107,7 +107,7 @@ def test_poses_pinch_brings_the_thumb_to_the_index_and_close_curls_every_finger(
     assert np.linalg.norm(pinch["thumb"] - pinch["index"]) < 0.035
     close = tips_at(m, d, hand_pose("close", LEAP_HAND))
     for f in ("index", "middle", "ring"):
-        assert close[f][2] < flat[f][2] - 0.05 and close[f][0] < flat[f][0] - 0.05
+        assert close[f][2] < flat[f][2] - 0.01 and close[f][0] < flat[f][0] - 0.08  # folded back under the palm
 
 
 def test_keys_pick_leap_poses_and_bend_the_selected_finger() -> None:
