@@ -278,13 +278,14 @@ SO101_AMAZING_HAND_MODEL = RobotModel(
 
 # The LEAP Hand (right): 16 XC330-M288 on one 4 Mbaud Dynamixel bus (twinarm.hardware.leap), its sim model, its
 # grasp task and the keyboard's hand poses (twinarm.robot.hand_poses LEAP_HAND_POSES). Emulated servos start at their
-# middle tick: the LEAPsim zero, the flat hand.
+# middle tick: the LEAPsim zero, the flat hand. ``physics=sim``: the driver on a bus whose shafts are the MuJoCo hand.
 LEAP_HAND_MODEL = RobotModel(
     spec=LEAP_HAND,
     buses=(Bus(Role.FOLLOWER, "", LEAP_HAND_DESC),),
     sim=LEAP_HAND_SIM,
     tasks=LEAP_HAND_FAMILY,
     keyboard=KeyboardTeleop.HAND_POSES,
+    sim_bus=True,
 )
 
 #: Every robot model twinarm knows, by name: the one table of models.

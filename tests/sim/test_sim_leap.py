@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 
 import gymnasium as gym
 import mujoco
@@ -134,3 +135,24 @@ def test_emulate_serves_16_xc330_at_4_mbaud() -> None:
     assert cfg.baudrate == 4_000_000
     assert [(s.id, s.model) for s in cfg.servos] == [(i, "xc330-m288") for i in range(16)]
     assert get_model("leap_hand").keyboard is not None
+
+
+def test_leap_driver_moves_the_simulated_hand_through_the_4_mbaud_emulator() -> None:
+    from twinarm.compose.hil import BUS_TIMEOUT_S, sim_bus
+    from twinarm.hardware.leap import LEAP_HAND_DESC
+    from twinarm.hardware.robots import FeetechRobot
+
+    with sim_bus(arm=LEAP_HAND_DESC, sim_model=LEAP_HAND_SIM, baudrate=LEAP_HAND_DESC.baudrate) as bus:
+        robot = FeetechRobot(LEAP_HAND_DESC, bus.emulator.port, bus.calibration, bus_timeout_s=BUS_TIMEOUT_S)
+        with robot:
+            q0 = robot.get_observation()[JOINT_POS]
+            assert np.allclose(q0, bus.motion.joint_pos(), atol=0.01)  # calibration = sim radians (flat hand: 0)
+            i = LEAP_HAND.joint_index("index_mcp_forward")
+            target = q0.copy()
+            target[i] += 0.4
+            for _ in range(200):
+                robot.send_action(target)  # the safety layer limits the step: keep sending
+                if abs(bus.motion.joint_pos()[i] - target[i]) < 0.03:
+                    break
+                time.sleep(robot.spec.control_period_s)
+            assert abs(bus.motion.joint_pos()[i] - target[i]) < 0.03
