@@ -101,11 +101,13 @@ def test_expert_grasps_a_few_seeds_and_an_open_hand_does_not() -> None:
         env.close()
 
 
-def test_poses_pinch_brings_the_thumb_to_the_index_and_close_curls_every_finger() -> None:
+def test_poses_pinch_thumb_to_index_open_spreads_and_close_curls_every_finger() -> None:
     m, d = compiled()
     flat = tips_at(m, d, hand_pose("flat", LEAP_HAND))
     pinch = tips_at(m, d, hand_pose("pinch", LEAP_HAND))
     assert np.linalg.norm(pinch["thumb"] - pinch["index"]) < 0.035
+    spread = tips_at(m, d, hand_pose("open", LEAP_HAND))
+    assert spread["index"][1] > flat["index"][1] + 0.01 and spread["ring"][1] < flat["ring"][1] - 0.01
     close = tips_at(m, d, hand_pose("close", LEAP_HAND))
     for f in ("index", "middle", "ring"):
         assert close[f][2] < flat[f][2] - 0.01 and close[f][0] < flat[f][0] - 0.08  # folded back under the palm
