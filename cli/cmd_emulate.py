@@ -32,7 +32,7 @@ HELP = "serve emulated Feetech or Dynamixel servos (SO-101 by default) on a pty,
 
 @dataclass
 class Config:
-    robot: str = "so101"  # a model (so101, koch, amazing_hand, so101_amazing_hand) or a bus name: koch_leader, ...
+    robot: str = "so101"  # a model (so101, koch, amazing_hand, leap_hand, so101_amazing_hand) or a bus (koch_leader)
     role: str = "follower"  # a role of the model: follower | leader
     side: str = "right"  # a side of the model (hands): right | left
     ids: list[int] = field(default_factory=list)  # explicit servo ids instead of a robot, e.g. ids=[1,2,3]
@@ -105,6 +105,8 @@ def emulator_configs(cfg: Config) -> dict[str, EmulatorConfig]:
 @contextlib.contextmanager
 def _sim_emulator(cfg: Config):
     """physics=sim: the MuJoCo-backed bus (hardware in the loop), its calibration saved for the driving process."""
+    import mujoco
+
     from twinarm.cli.common import output_dir
     from twinarm.compose.episodes import TaskEpisodes
     from twinarm.compose.hil import sim_bus
@@ -132,9 +134,11 @@ def _sim_emulator(cfg: Config):
             with bus.motion.lock:
                 episodes.reset(0, cfg.seed)
         path = save_calibration(bus.calibration, output_dir("emulate", cfg.output_dir or None) / "calibration.json")
-        cube = bus.motion.robot.data.body("cube").xpos
+        model = bus.motion.robot.model
+        thing = next(n for n in ("cube", "object") if mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_BODY, n) >= 0)
+        pos = bus.motion.robot.data.body(thing).xpos  # the arm scenes' cube, the hand scenes' object
         servos = params.name if params is not None else "the MJCF's figures"
-        where = f"cube at ({cube[0]:.3f}, {cube[1]:.3f}) m; calibration: {path}; servos: {servos}"
+        where = f"{thing} at ({pos[0]:.3f}, {pos[1]:.3f}) m; calibration: {path}; servos: {servos}"
         print(f"physics: MuJoCo, {where}", flush=True)
         yield bus.emulator, bus.emulator.config
 

@@ -25,15 +25,23 @@ from twinarm.hardware.calibration_io import nominal_calibration
 from twinarm.hardware.emulator.config import SO101_START_OFFSETS, ServoConfig, servos_for
 from twinarm.hardware.hand import AMAZING_HAND_LEFT, AMAZING_HAND_RIGHT, calibration_from_published
 from twinarm.hardware.koch import KOCH_FOLLOWER, KOCH_LEADER
+from twinarm.hardware.leap import LEAP_HAND_DESC
 from twinarm.hardware.motors import SO101_ARM_FOLLOWER, SO101_FOLLOWER, SO101_LEADER, ArmDescription, Role
 from twinarm.robot.errors import ConfigError
-from twinarm.robot.models import AMAZING_HAND, KOCH, SO101, SO101_AMAZING_HAND
+from twinarm.robot.models import AMAZING_HAND, KOCH, LEAP_HAND, SO101, SO101_AMAZING_HAND
 from twinarm.robot.spec import RobotSpec
 from twinarm.robot.teleop import Workspace
 from twinarm.sim.arm_hand_scene import SO101_AMAZING_HAND_SIM
-from twinarm.sim.envs import AMAZING_HAND_FAMILY, KOCH_FAMILY, SO101_AMAZING_HAND_FAMILY, SO101_FAMILY, TaskFamily
+from twinarm.sim.envs import (
+    AMAZING_HAND_FAMILY,
+    KOCH_FAMILY,
+    LEAP_HAND_FAMILY,
+    SO101_AMAZING_HAND_FAMILY,
+    SO101_FAMILY,
+    TaskFamily,
+)
 from twinarm.sim.ik import KOCH_GRASP_OFFSET, SO101_GRASP_OFFSET
-from twinarm.sim.sim_robot import AMAZING_HAND_SIM, KOCH_SIM, SO101_SIM, SimModel
+from twinarm.sim.sim_robot import AMAZING_HAND_SIM, KOCH_SIM, LEAP_HAND_SIM, SO101_SIM, SimModel
 
 #: The calibration name that means "the model's default" (a model with sides defaults to the side's name).
 DEFAULT_CALIBRATION_NAME = "default"
@@ -268,9 +276,21 @@ SO101_AMAZING_HAND_MODEL = RobotModel(
     + (0,) * len(AMAZING_HAND_RIGHT.motors),
 )
 
+# The LEAP Hand (right): 16 XC330-M288 on one 4 Mbaud Dynamixel bus (twinarm.hardware.leap), its sim model, its
+# grasp task and the keyboard's hand poses (twinarm.robot.hand_poses LEAP_HAND_POSES). Emulated servos start at their
+# middle tick: the LEAPsim zero, the flat hand. ``physics=sim``: the driver on a bus whose shafts are the MuJoCo hand.
+LEAP_HAND_MODEL = RobotModel(
+    spec=LEAP_HAND,
+    buses=(Bus(Role.FOLLOWER, "", LEAP_HAND_DESC),),
+    sim=LEAP_HAND_SIM,
+    tasks=LEAP_HAND_FAMILY,
+    keyboard=KeyboardTeleop.HAND_POSES,
+    sim_bus=True,
+)
+
 #: Every robot model twinarm knows, by name: the one table of models.
 MODELS: dict[str, RobotModel] = {
-    m.name: m for m in (SO101_MODEL, KOCH_MODEL, AMAZING_HAND_MODEL, SO101_AMAZING_HAND_MODEL)
+    m.name: m for m in (SO101_MODEL, KOCH_MODEL, AMAZING_HAND_MODEL, SO101_AMAZING_HAND_MODEL, LEAP_HAND_MODEL)
 }
 
 

@@ -156,11 +156,11 @@ def _keyboard(robot: Robot, cfg: TeleopSettings, keys: KeyHub | None) -> BuiltSo
 
 def _keyboard_for(spec: RobotSpec, keys: KeyHub) -> BuiltSource:
     """Hand poses on the keys for the hand joints of ``spec``; its other joints (an arm carrying the hand) hold."""
-    from twinarm.robot.hand_poses import FINGER_KEYS, HAND_KEYS_HELP, POSE_KEYS, HandPoseSource
-    from twinarm.robot.models import AMAZING_HAND
+    from twinarm.robot.hand_poses import FINGER_KEYS, HAND_KEYS_HELP, POSE_KEYS, HandPoseSource, hand_table
     from twinarm.robot.sources import JointMixSource
 
-    hand_joints = tuple(j for j in spec.joints if j.name in AMAZING_HAND.joint_names)
+    table_joints = set(hand_table(spec).joint_names())
+    hand_joints = tuple(j for j in spec.joints if j.name in table_joints)
     hand_spec = dataclasses.replace(spec, name=f"{spec.name} (hand)", joints=hand_joints, cameras=())
     hand = HandPoseSource(keys.view(), hand_spec)
     source: ActionSource = hand

@@ -17,7 +17,7 @@ from twinarm.robot.models import LEAP_HAND
 LEAP_CURRENT_LIMIT_MA = 550
 _SIDE = {0, 4, 8}  # MCP side-to-side joints: softer gains (the API's 0.75 factor)
 _P, _D = 600, 200
-_GEAR = 288.35  # reference only: the XL330-M288's 288.35:1 (e-Manual), the XC330-M288 assumed the same
+_GEAR = 288.35  # reference only: the XC330-M288-T's 288.35:1 (ROBOTIS e-Manual)
 
 LEAP_HAND_ZERO_POSE = """\
   every finger   flat and straight, the MCP side joints centred (the hand laid open)

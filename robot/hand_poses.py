@@ -1,39 +1,88 @@
-"""Named Amazing Hand poses in joint space, and a terminal-key action source that moves smoothly between them.
+"""Named hand poses in joint space, per hand model as data, and a terminal-key source that moves between them.
 
-A pose is (flexion, abduction) per finger [rad] in the ``AMAZING_HAND`` spec's joint order (flexion +: closing,
--0.61 rad is fully open; abduction +-0.35 rad). The named poses are the published demo's gestures, converted from
-its servo-angle pairs (m1, m2) with ``flexion = (m1 - m2) / 2``, ``abduction = (m1 + m2) / 2`` (see
-``robot.transmission``) and clipped to the spec. Being joint-space data, they drive a sim hand and a real one
-(right or left: the hardware mirrors the left hand's abduction) alike.
+Every hand has the same pose names (``POSE_NAMES``) and keys; its :class:`HandPoseTable` says which joints the
+poses set and which joints the keys nudge. Tables:
 
-:class:`HandPoseSource` reads keys (``o`` open, ``c``/``f`` close, ``p`` pinch, ``i`` point, ``z`` flat, ``1``-``4``
-select a finger, up/down flex it, left/right spread it, ``q``/Esc quit) and steps its target towards the chosen
-goal at a bounded speed, one control period per ``act``.
+* Amazing Hand: (flexion, abduction) per finger [rad] in the ``AMAZING_HAND`` spec's order (flexion +: closing,
+  -0.61 rad is fully open; abduction +-0.35 rad). The named poses are the published demo's gestures, converted
+  from its servo-angle pairs (m1, m2) with ``flexion = (m1 - m2) / 2``, ``abduction = (m1 + m2) / 2`` (see
+  ``robot.transmission``) and clipped to the spec.
+* LEAP Hand: (mcp_side, mcp_forward, pip, dip) per finger [rad] in the ``LEAP_HAND`` spec's order (0 = the LEAPsim
+  flat hand; + closes, the thumb's mcp_side + swings it under the palm). Up/down bend a finger's mcp_forward, pip
+  and dip together; left/right turn its mcp_side.
+
+Being joint-space data, the poses drive a sim hand and a real one alike (right or left: the Amazing Hand hardware
+mirrors the left hand's abduction). :class:`HandPoseSource` reads keys (``o`` open, ``c``/``f`` close, ``p`` pinch,
+``i`` point, ``z`` flat, ``1``-``4`` select a finger, up/down flex it, left/right spread it, ``q``/Esc quit) and
+steps its target towards the chosen goal at a bounded speed, one control period per ``act``.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import numpy as np
 
 from twinarm.robot.errors import ConfigError
-from twinarm.robot.models import AMAZING_HAND, HAND_FINGERS
+from twinarm.robot.models import AMAZING_HAND, HAND_FINGERS, LEAP_HAND
 from twinarm.robot.robot import Observation
 from twinarm.robot.spec import JOINT_POS, RobotSpec
+
+
+class HandPoseTable(NamedTuple):
+    """One hand's poses: ``parts`` of each finger's joints (joint ``{finger}_{part}``), ``poses_deg`` per pose name
+    and finger (one value per part [deg]; a finger not given stays at 0), the parts up/down (``flex``) and
+    left/right (``spread``) nudge."""
+
+    parts: tuple[str, ...]
+    poses_deg: dict[str, dict[str, tuple[float, ...]]]
+    flex: tuple[str, ...]
+    spread: str
+
+    def joint_names(self) -> tuple[str, ...]:
+        return tuple(f"{f}_{p}" for f in HAND_FINGERS for p in self.parts)
+
 
 # degrees (flexion, abduction) per finger; from the demo's servo pairs: open (-35, 35), close (90, -90),
 # "Index_Pointing" (-40, 40) for the index with the others closed, "Perfect" (thumb-to-index pinch): index (50, -50),
 # middle (0, 0), ring (-20, 20), thumb (65, 12)
-_POSES_DEG: dict[str, dict[str, tuple[float, float]]] = {
-    "flat": {f: (0.0, 0.0) for f in HAND_FINGERS},  # the calibration pose
-    "open": {f: (-35.0, 0.0) for f in HAND_FINGERS},
-    "close": {f: (90.0, 0.0) for f in HAND_FINGERS},
-    "point": {"index": (-40.0, 0.0), "middle": (90.0, 0.0), "ring": (90.0, 0.0), "thumb": (90.0, 0.0)},
-    "pinch": {"index": (50.0, 0.0), "middle": (0.0, 0.0), "ring": (-20.0, 0.0), "thumb": (26.5, 38.5)},
-}
+AMAZING_HAND_POSES = HandPoseTable(
+    parts=("flexion", "abduction"),
+    poses_deg={
+        "flat": {f: (0.0, 0.0) for f in HAND_FINGERS},  # the calibration pose
+        "open": {f: (-35.0, 0.0) for f in HAND_FINGERS},
+        "close": {f: (90.0, 0.0) for f in HAND_FINGERS},
+        "point": {"index": (-40.0, 0.0), "middle": (90.0, 0.0), "ring": (90.0, 0.0), "thumb": (90.0, 0.0)},
+        "pinch": {"index": (50.0, 0.0), "middle": (0.0, 0.0), "ring": (-20.0, 0.0), "thumb": (26.5, 38.5)},
+    },
+    flex=("flexion",),
+    spread="abduction",
+)
+# degrees (mcp_side, mcp_forward, pip, dip) per finger, inside the LEAPsim limits (robot.models LEAP_HAND); our own
+# gestures, the thumb's found by a kinematic grid search on the sim model (sim/models/leap_hand.xml): "pinch" puts
+# the thumb tip against the index tip (tip sites 21 mm apart, the tips' 9.5 mm radii touching), "close" lays the
+# thumb over the curled index and middle fingers.
+_LEAP_CURLED = (0.0, 90.0, 75.0, 60.0)
+LEAP_THUMB_CLOSE = (40.0, 60.0, 70.0, 70.0)
+LEAP_INDEX_PINCH = (0.0, 45.0, 40.0, 30.0)
+LEAP_THUMB_PINCH = (80.0, 10.0, 50.0, -15.0)
+AMAZING_POSE_NAMES = tuple(AMAZING_HAND_POSES.poses_deg)
+LEAP_HAND_POSES = HandPoseTable(
+    parts=("mcp_side", "mcp_forward", "pip", "dip"),
+    poses_deg={
+        "flat": {},  # the LEAPsim zero: the calibration pose
+        "open": {"index": (-8.0, -10.0, 0.0, 0.0), "ring": (8.0, -10.0, 0.0, 0.0), "middle": (0.0, -10.0, 0.0, 0.0)},
+        "close": {"index": _LEAP_CURLED, "middle": _LEAP_CURLED, "ring": _LEAP_CURLED, "thumb": LEAP_THUMB_CLOSE},
+        "point": {"middle": _LEAP_CURLED, "ring": _LEAP_CURLED, "thumb": LEAP_THUMB_CLOSE},
+        "pinch": {"index": LEAP_INDEX_PINCH, "thumb": LEAP_THUMB_PINCH},
+    },
+    flex=("mcp_forward", "pip", "dip"),
+    spread="mcp_side",
+)
+#: Each hand model's table, by spec name (a robot carrying a hand finds its table by joint names: :func:`hand_table`).
+HAND_POSE_TABLES: dict[str, HandPoseTable] = {AMAZING_HAND.name: AMAZING_HAND_POSES, LEAP_HAND.name: LEAP_HAND_POSES}
 POSE_ALIASES = {"fist": "close"}
-POSE_NAMES = tuple(_POSES_DEG) + tuple(POSE_ALIASES)
+POSE_NAMES = AMAZING_POSE_NAMES + tuple(POSE_ALIASES)
 
 #: key -> pose name
 POSE_KEYS = {"o": "open", "c": "close", "f": "close", "p": "pinch", "i": "point", "z": "flat"}
@@ -51,21 +100,27 @@ class Keys(Protocol):
     def poll(self) -> list[str]: ...
 
 
-def _finger_index(spec: RobotSpec, finger: str) -> tuple[int, int]:
-    """(flexion, abduction) joint indices of ``finger`` in ``spec``; SpecError names a missing joint."""
-    return spec.joint_index(f"{finger}_flexion"), spec.joint_index(f"{finger}_abduction")
+def hand_table(spec: RobotSpec) -> HandPoseTable:
+    """The pose table of the hand whose joints ``spec`` has (a hand, or a robot carrying one); ConfigError names the
+    hands that have poses."""
+    names = set(spec.joint_names)
+    for table in HAND_POSE_TABLES.values():
+        if set(table.joint_names()) <= names:
+            return table
+    raise ConfigError(f"robot {spec.name!r} has no hand with poses; hands with poses: {', '.join(HAND_POSE_TABLES)}")
 
 
 def hand_pose(name: str, spec: RobotSpec = AMAZING_HAND) -> np.ndarray:
-    """Joint targets (n,) float32 [rad] of the named pose (see ``POSE_NAMES``), clipped to ``spec``'s limits;
-    ConfigError lists the valid names."""
+    """Joint targets (n,) float32 [rad] of the named pose (see ``POSE_NAMES``) for ``spec``'s hand (its other joints
+    at 0), clipped to ``spec``'s limits; ConfigError lists the valid names."""
     key = POSE_ALIASES.get(name, name)
-    if key not in _POSES_DEG:
+    table = hand_table(spec)
+    if key not in table.poses_deg:
         raise ConfigError(f"unknown hand pose {name!r}; valid: {', '.join(POSE_NAMES)}")
     q = np.zeros(spec.num_joints, dtype=np.float64)
-    for finger, (flex, abd) in _POSES_DEG[key].items():
-        i_flex, i_abd = _finger_index(spec, finger)
-        q[i_flex], q[i_abd] = np.deg2rad(flex), np.deg2rad(abd)
+    for finger, values in table.poses_deg[key].items():
+        for part, value in zip(table.parts, values):
+            q[spec.joint_index(f"{finger}_{part}")] = np.deg2rad(value)
     return np.clip(q, spec.lower, spec.upper).astype(np.float32)
 
 
@@ -80,8 +135,10 @@ class HandPoseSource:
         self, keys: Keys, spec: RobotSpec = AMAZING_HAND, speed_rad_s: float = 2.0, step_rad: float = np.deg2rad(10)
     ) -> None:
         self.keys, self.spec = keys, spec
-        self.fingers = {f: _finger_index(spec, f) for f in HAND_FINGERS}
-        self.poses = {name: hand_pose(name, spec) for name in _POSES_DEG}
+        table = hand_table(spec)
+        self.flex = {f: [spec.joint_index(f"{f}_{p}") for p in table.flex] for f in HAND_FINGERS}
+        self.spread = {f: [spec.joint_index(f"{f}_{table.spread}")] for f in HAND_FINGERS}
+        self.poses = {name: hand_pose(name, spec) for name in table.poses_deg}
         self.max_step = float(speed_rad_s) * spec.control_period_s  # [rad] per act
         self.step_rad = float(step_rad)
         self.selected = HAND_FINGERS[0]
@@ -106,9 +163,8 @@ class HandPoseSource:
         elif key in FINGER_KEYS:
             self.selected = FINGER_KEYS[key]
         elif key in ("up", "down", "left", "right"):
-            i_flex, i_abd = self.fingers[self.selected]
-            joint = i_flex if key in ("up", "down") else i_abd
-            self._goal[joint] += self.step_rad if key in ("up", "right") else -self.step_rad
+            joints = (self.flex if key in ("up", "down") else self.spread)[self.selected]
+            self._goal[joints] += self.step_rad if key in ("up", "right") else -self.step_rad
             np.clip(self._goal, self.spec.lower, self.spec.upper, out=self._goal)
         elif key in QUIT_KEYS:
             self.quit = True

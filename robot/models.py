@@ -69,6 +69,8 @@ SO101_AMAZING_HAND = concatenated("so101_amazing_hand", (SO101_ARM, AMAZING_HAND
 # 5.0 V = 10.79 rad/s. The servo horn is the joint, so these bound the joint speeds.
 XL430_W250_MAX_VELOCITY = 61 * 2 * math.pi / 60  # [rad/s]
 XL330_M288_MAX_VELOCITY = 103 * 2 * math.pi / 60  # [rad/s]
+# XC330-M288-T (the LEAP Hand's): 81 rev/min at 5.0 V = 8.48 rad/s (e-Manual; the LEAP_Hand_Sim URDF's velocity limit)
+XC330_M288_MAX_VELOCITY = 81 * 2 * math.pi / 60  # [rad/s]
 
 # Joint ranges of our Koch MJCF (sim/models/koch.xml). Zero pose = the published MJCF's zero
 # (low_cost_robot/simulation/low_cost_robot_6dof/low_cost_robot.xml): upper arm vertical, forearm horizontal
@@ -96,8 +98,7 @@ KOCH = RobotSpec(
 # LEAP Hand (leap-hand/LEAP_Hand_API): 16 Dynamixel servos, ids 0..15, index (0-3), middle (4-7), ring (8-11),
 # thumb (12-15), each finger MCP side, MCP forward, PIP, DIP (the API's joint convention comment). Zero = the
 # LEAPsim convention (motor 180 deg, the flat hand); limits are the API's LEAPsim_limits ("regular") [rad].
-# Velocity limit: the XL330-M288's no-load speed stands in for the full hand's XC330-M288-T (same 288:1 gearing on
-# 5 V; not from the XC330 datasheet: verify).
+# Velocity limit: the XC330-M288-T's no-load speed on the hand's 5 V supply.
 _LEAP_FINGERS = ("index", "middle", "ring", "thumb")
 _LEAP_PARTS = ("mcp_side", "mcp_forward", "pip", "dip")
 _LEAP_LIMITS = (
@@ -109,7 +110,7 @@ _LEAP_LIMITS = (
 LEAP_HAND = RobotSpec(
     name="leap_hand",
     joints=tuple(
-        JointSpec(f"{finger}_{part}", lo, hi, XL330_M288_MAX_VELOCITY)
+        JointSpec(f"{finger}_{part}", lo, hi, XC330_M288_MAX_VELOCITY)
         for (finger, part), (lo, hi) in zip(((f, p) for f in _LEAP_FINGERS for p in _LEAP_PARTS), _LEAP_LIMITS)
     ),
     cameras=(),

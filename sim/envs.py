@@ -28,11 +28,20 @@ from twinarm.sim.arm_hand_tasks import ARM_HAND_TASKS
 from twinarm.sim.arm_tasks import ARM_TASKS, KOCH_LAYOUT, KOCH_TASKS, ArmScene
 from twinarm.sim.hand_scene import HandScene
 from twinarm.sim.hand_tasks import HAND_TASKS
+from twinarm.sim.leap_hand import LEAP_LAYOUT, LEAP_TASKS
 from twinarm.sim.modes import ObsMode, RewardMode, parse_mode, privileged_observation, privileged_spaces, task_reward
 from twinarm.sim.randomize import RandomizeConfig, Randomizer, randomize_config
 from twinarm.sim.reality import RealityLook
 from twinarm.sim.sim_params import SimParams
-from twinarm.sim.sim_robot import AMAZING_HAND_SIM, DEFAULT_PARAMS, KOCH_SIM, SO101_SIM, SimModel, SimRobot
+from twinarm.sim.sim_robot import (
+    AMAZING_HAND_SIM,
+    DEFAULT_PARAMS,
+    KOCH_SIM,
+    LEAP_HAND_SIM,
+    SO101_SIM,
+    SimModel,
+    SimRobot,
+)
 from twinarm.sim.tasks import Task
 
 
@@ -67,15 +76,29 @@ SO101_AMAZING_HAND_FAMILY = TaskFamily(
     ("front", "wrist"),
     lambda t: "SO101AmazingHand" + t.title().replace("_", ""),
 )
+LEAP_HAND_FAMILY = TaskFamily(
+    LEAP_HAND_SIM,
+    LEAP_TASKS,
+    functools.partial(HandScene, layout=LEAP_LAYOUT),
+    (),
+    lambda t: "LeapHand" + LEAP_TASKS[t].name.title().replace("_", ""),
+)
 #: Every task family; importing this module registers their tasks as gymnasium ids. The model registry
 #: (``twinarm.compose.registry``) binds each family to its robot model.
-FAMILIES: tuple[TaskFamily, ...] = (SO101_FAMILY, KOCH_FAMILY, AMAZING_HAND_FAMILY, SO101_AMAZING_HAND_FAMILY)
+FAMILIES: tuple[TaskFamily, ...] = (
+    SO101_FAMILY,
+    KOCH_FAMILY,
+    AMAZING_HAND_FAMILY,
+    SO101_AMAZING_HAND_FAMILY,
+    LEAP_HAND_FAMILY,
+)
 
 #: Every twinarm/ environment by task name (task names are unique across robots).
 ENV_IDS: dict[str, str] = {task: f"twinarm/{family.env_name(task)}-v0" for family in FAMILIES for task in family.tasks}
 SO101_ENV_IDS = {task: ENV_IDS[task] for task in ARM_TASKS}
 KOCH_ENV_IDS = {task: ENV_IDS[task] for task in KOCH_TASKS}
 HAND_ENV_IDS = {task: ENV_IDS[task] for task in HAND_TASKS}
+LEAP_ENV_IDS = {task: ENV_IDS[task] for task in LEAP_TASKS}
 
 
 def env_id(task: str) -> str:

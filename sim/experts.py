@@ -1,5 +1,6 @@
-"""The scripted expert of every simulated task (arm: ``sim.arm_experts``, hand: ``sim.hand_experts``; both follow
-plans with ``sim.plan_expert.PlanExpert``) by task name, and the rollout helper of ``twinarm sim`` and the tests."""
+"""The scripted expert of every simulated task (arm: ``sim.arm_experts``, hand: ``sim.hand_experts``, LEAP Hand:
+``sim.leap_hand``; all follow plans with ``sim.plan_expert.PlanExpert``) by task name, and the rollout helper of
+``twinarm sim`` and the tests."""
 
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ from twinarm.sim.arm_experts import ARM_EXPERTS, ExpertFactory
 from twinarm.sim.arm_hand_experts import ARM_HAND_EXPERTS
 from twinarm.sim.envs import env_id
 from twinarm.sim.hand_experts import HAND_EXPERTS
+from twinarm.sim.leap_hand import LEAP_EXPERTS
 from twinarm.sim.plan_expert import PlanExpert
 
-EXPERTS: dict[str, ExpertFactory] = {**ARM_EXPERTS, **HAND_EXPERTS, **ARM_HAND_EXPERTS}
+EXPERTS: dict[str, ExpertFactory] = {**ARM_EXPERTS, **HAND_EXPERTS, **ARM_HAND_EXPERTS, **LEAP_EXPERTS}
 
 
 def make_expert(task: str, control_hz: float = 30.0) -> PlanExpert:

@@ -10,6 +10,9 @@ table). One object rests on the table under the palm; per episode it is drawn un
 * pose: centre x [40, 56] mm, y [-8, 8] mm (under the grasp centre), yaw [-30, 30] deg;
 * density [300, 700] kg/m^3 (masses of about 10-75 g).
 
+Those figures are the Amazing Hand's layout (:data:`AMAZING_LAYOUT`); a hand of another size brings its own
+:class:`HandLayout` (the LEAP Hand's, :data:`LEAP_LAYOUT`, in ``sim.leap_hand``), handed to :class:`HandScene`.
+
 Changing the object edits the model (the enabled geom, its size, the body's mass and inertia) and recomputes the
 model's constants with ``mj_setConst``, which also refits the bounding volumes used by collision detection.
 """
@@ -40,6 +43,21 @@ OBJECT_DENSITY = (300.0, 700.0)  # [kg/m^3]
 OBJECT_PARKED = (0.25, 0.0)  # [m] x, y: on the table, out of the hand's reach
 
 
+class HandLayout(NamedTuple):
+    """One hand's scene figures: the wrist's mount position ``wrist_home`` [m], the ``open_pose`` (n,) [rad] grasps
+    start from (spec order), and the object distribution: ``sizes`` per shape [m] (geom convention),
+    ``xy_yaw`` (centre x, y [m], yaw [rad]), ``density`` [kg/m^3] (uniform draws)."""
+
+    wrist_home: tuple[float, float, float]
+    open_pose: np.ndarray
+    sizes: dict[str, Box]
+    xy_yaw: Box
+    density: tuple[float, float]
+
+
+AMAZING_LAYOUT = HandLayout(WRIST_HOME, OPEN_POSE, OBJECT_SIZES, OBJECT_XY_YAW, OBJECT_DENSITY)
+
+
 class HandObject(NamedTuple):
     """The episode's object: ``shape`` in ``OBJECT_SHAPES``, ``size`` (3,) [m] (geom convention), ``mass`` [kg],
     centre ``x``, ``y`` [m] and ``yaw`` [rad] on the table."""
@@ -57,12 +75,12 @@ class HandObject(NamedTuple):
         return self.size[0] if self.shape == "sphere" else self.size[1] if self.shape == "cylinder" else self.size[2]
 
 
-def sample_object(rng: np.random.Generator) -> HandObject:
-    """An object drawn from the distribution in the module docstring."""
+def sample_object(rng: np.random.Generator, layout: HandLayout = AMAZING_LAYOUT) -> HandObject:
+    """An object drawn from ``layout``'s distribution (the Amazing Hand's: the module docstring)."""
     shape = OBJECT_SHAPES[int(rng.integers(len(OBJECT_SHAPES)))]
-    size = OBJECT_SIZES[shape].sample(rng)
-    x, y, yaw = OBJECT_XY_YAW.sample(rng)
-    mass = float(rng.uniform(*OBJECT_DENSITY)) * _volume(shape, size)
+    size = layout.sizes[shape].sample(rng)
+    x, y, yaw = layout.xy_yaw.sample(rng)
+    mass = float(rng.uniform(*layout.density)) * _volume(shape, size)
     return HandObject(shape, (float(size[0]), float(size[1]), float(size[2])), mass, float(x), float(y), float(yaw))
 
 
@@ -119,11 +137,14 @@ def set_object(robot: SimRobot, geoms: dict[str, int], body: int, rgba: np.ndarr
 
 
 class HandScene:
-    """Handles to the wrist, object and sites of ``scene_hand.xml`` in a connected SimRobot."""
+    """Handles to the wrist, object and sites of a hand scene (``scene_hand.xml``, ``scene_leap_hand.xml``) in a
+    connected SimRobot, with the hand's ``layout``. A finger with a ``{finger}_distal`` joint (the Amazing Hand's
+    linkage) has it coupled to its flexion at reset; a hand without one has every joint actuated."""
 
-    def __init__(self, robot: SimRobot) -> None:
+    def __init__(self, robot: SimRobot, layout: HandLayout = AMAZING_LAYOUT) -> None:
         m = robot.model
         self.robot = robot
+        self.layout = layout
         wrist = m.body("wrist").id
         self.wrist_mocap = m.body_mocapid[wrist]
         self.wrist_quat = m.body_quat[wrist].copy()
@@ -135,8 +156,10 @@ class HandScene:
         self.object_rgba = m.geom_rgba[self.object_geoms["sphere"]].copy()
         self.grasp_site = m.site("grasp_center").id
         self.tip_sites = _index([m.site(f"{f}_tip").id for f in HAND_FINGERS])  # finger tips, HAND_FINGERS order
-        self.flexion_qpos = np.array([m.jnt_qposadr[m.joint(f"{f}_flexion").id] for f in HAND_FINGERS])
-        self.distal_qpos = np.array([m.jnt_qposadr[m.joint(f"{f}_distal").id] for f in HAND_FINGERS])
+        names = {m.joint(j).name for j in range(m.njnt)}
+        coupled = [f for f in HAND_FINGERS if f"{f}_distal" in names]
+        self.flexion_qpos = np.array([m.jnt_qposadr[m.joint(f"{f}_flexion").id] for f in coupled], dtype=int)
+        self.distal_qpos = np.array([m.jnt_qposadr[m.joint(f"{f}_distal").id] for f in coupled], dtype=int)
         self.joint_qpos = np.array([m.jnt_qposadr[m.joint(n).id] for n in robot.spec.joint_names])
         self.object = PARKED_OBJECT
         self.object_info = _object_info(self.object)

@@ -44,10 +44,11 @@ class Grasp(Task[HandScene]):
     name, max_steps = "grasp", 105  # 3.5 s: close, lift 1.5-2.5 s, hold
 
     def reset(self, scene: HandScene, rng: np.random.Generator) -> None:
-        obj = sample_object(rng)
+        obj = sample_object(rng, scene.layout)
         scene.configure_object(obj)
-        scene.reset_robot(OPEN_POSE)
-        scene.set_wrist(np.array(WRIST_HOME))
+        scene.reset_robot(scene.layout.open_pose)
+        scene.set_wrist(np.array(scene.layout.wrist_home))
+        self._wrist_z = scene.layout.wrist_home[2]
         scene.place_object(obj.x, obj.y, obj.yaw)
         self._t_s = self._lift = 0.0
 
@@ -55,7 +56,7 @@ class Grasp(Task[HandScene]):
         self._t_s = t_s
         lift = lift_profile(t_s)
         if lift != self._lift:  # only while lifting: the weld drags the hand after the mocap
-            scene.robot.data.mocap_pos[scene.wrist_mocap, 2] = WRIST_HOME[2] + lift
+            scene.robot.data.mocap_pos[scene.wrist_mocap, 2] = self._wrist_z + lift
             self._lift = lift
 
     def evaluate(self, scene: HandScene) -> tuple[float, bool]:

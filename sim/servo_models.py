@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from twinarm.robot.models import KOCH, SO101
+from twinarm.robot.models import KOCH, LEAP_HAND, SO101
 from twinarm.sim.servo_physics import XML_PRESET, RealityFamily, ServoClass, ServoPhysics
 from twinarm.sim.sim_params import Sensing, SimParams, SimParamsError
 
@@ -151,6 +151,44 @@ def koch_params(xl430: ServoClass, supply_v: float, delay_s: float = DEFAULT_DEL
     return SimParams(joints, delay_s, sensing, f"koch_{supply_v:g}v_{KOCH_XL330_SUPPLY_V:g}v")
 
 
+# -- Dynamixel XC330-M288-T (the LEAP Hand) -----------------------------------------------------------------------
+# ROBOTIS e-Manual (emanual.robotis.com/docs/en/dxl/x/xc330-m288): stall torque 0.69 N m at 3.7 V (1.34 A), 0.93 N m
+# at 5.0 V (1.80 A), 1.10 N m at 6.0 V (2.15 A); no-load speed 59 / 81 / 97 rev/min at 3.7 / 5.0 / 6.0 V; gear ratio
+# 288.35 : 1; 4096 pulses/turn; same X-series Present_Velocity unit and PWM Limit as above. The LEAP Hand's URDF
+# (leap-hand/LEAP_Hand_Sim assets/leap_hand/robot.urdf) gives every joint velocity 8.48 rad/s = 81 rev/min, the 5 V
+# figure: the hand runs on 5 V. kp, damping and armature follow the XL derivation above (our derivation, unverified
+# on a servo); frictionloss 0.03 N m is ASSUMED (the XL330's 0.02 scaled by stall torque, rounded).
+XC330_M288 = ServoClass(
+    name="xc330_m288",
+    kp_per_p=xl_kp_per_p(0.93),
+    kp_fixed=0.0,
+    damping=0.93 / (81 * TWO_PI / 60),
+    armature=0.93 / (81 * TWO_PI / 60) * STS3215_TIME_CONSTANT_S,
+    frictionloss=0.03,
+    stall_torque_nm={5.0: 0.93, 3.7: 0.69, 6.0: 1.10},
+    position_resolution_rad=XL_PULSE_RAD,
+    velocity_resolution_rad_s=XL_VELOCITY_STEP_RAD_S,
+)
+XC330_M288_STALL_CURRENT_MA = {5.0: 1800.0, 3.7: 1340.0, 6.0: 2150.0}  # e-Manual, at the stall torques above
+# What the LEAP Hand driver writes (hardware/leap.py, after the LEAP Hand API's main.py): Position P Gain 600, 450 on
+# the MCP side joints of index, middle and ring (ids 0, 4, 8); current-based position mode with Goal_Current 550 mA,
+# the full hand's cap. A DC motor's torque is proportional to its current, so the cap limits the torque to
+# stall torque x 550 / stall current (0.284 N m at 5 V).
+LEAP_P_GAIN = tuple(450 if j.endswith("mcp_side") and not j.startswith("thumb") else 600 for j in LEAP_HAND.joint_names)
+LEAP_CURRENT_LIMIT_MA = 550.0
+LEAP_SUPPLY_V = 5.0
+
+
+def leap_hand_params(servo: ServoClass, supply_v: float, delay_s: float = DEFAULT_DELAY_S) -> SimParams:
+    """The LEAP Hand with ``servo`` on its 16 joints on a ``supply_v`` [V] supply, with the driver's gains and its
+    current cap (as a fraction of the stall current at that supply; the XC330-M288's stall currents)."""
+    amps = XC330_M288_STALL_CURRENT_MA.get(supply_v, XC330_M288_STALL_CURRENT_MA[LEAP_SUPPLY_V])
+    limit = min(1000, round(1000 * LEAP_CURRENT_LIMIT_MA / amps))  # [0.1 % of stall torque]
+    joints = {j: servo.joint(p, supply_v, limit) for j, p in zip(LEAP_HAND.joint_names, LEAP_P_GAIN)}
+    sensing = Sensing(servo.position_resolution_rad, servo.velocity_resolution_rad_s)
+    return SimParams(joints, delay_s, sensing, f"leap_{servo.name}_{supply_v:g}v")
+
+
 def _none() -> None:
     return None
 
@@ -182,6 +220,15 @@ KOCH_PHYSICS = ServoPhysics(
     presets={XML_PRESET: _none, "koch_12v_5v": lambda: koch_params(XL430_W250, 12.0)},
     default="koch_12v_5v",
     reality=RealityFamily(((XL430_W250, 12.0), (XL430_W250, 11.1)), koch_params),
+)
+
+
+#: The LEAP Hand's: the datasheet-derived XC330-M288 on the 5 V supply with the 550 mA cap by default, and hidden
+#: realities on 5 V or 6 V (the e-Manual's other rated points; a 6 V supply raises the stall torque and current).
+LEAP_HAND_PHYSICS = ServoPhysics(
+    presets={XML_PRESET: _none, "xc330_m288_5v": lambda: leap_hand_params(XC330_M288, 5.0)},
+    default="xc330_m288_5v",
+    reality=RealityFamily(((XC330_M288, 5.0), (XC330_M288, 6.0)), leap_hand_params),
 )
 
 

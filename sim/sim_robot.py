@@ -27,7 +27,7 @@ import mujoco
 import numpy as np
 
 from twinarm.robot.errors import ConfigError
-from twinarm.robot.models import AMAZING_HAND, KOCH, SO101
+from twinarm.robot.models import AMAZING_HAND, KOCH, LEAP_HAND, SO101
 from twinarm.robot.observation import fit_image
 from twinarm.robot.robot import Observation, Robot
 from twinarm.robot.spec import JOINT_POS, JOINT_VEL, RobotSpec, image_key
@@ -36,7 +36,13 @@ from twinarm.sim.actuation import ServoEffects, apply_params
 from twinarm.sim.camera_alignment import apply_camera, render_size
 from twinarm.sim.mjcf_compose import Composition
 from twinarm.sim.render import CameraRenderer
-from twinarm.sim.servo_models import AMAZING_HAND_PHYSICS, KOCH_PHYSICS, SO101_PHYSICS, resolve_params
+from twinarm.sim.servo_models import (
+    AMAZING_HAND_PHYSICS,
+    KOCH_PHYSICS,
+    LEAP_HAND_PHYSICS,
+    SO101_PHYSICS,
+    resolve_params,
+)
 from twinarm.sim.servo_physics import MJCF_ONLY, ServoPhysics
 from twinarm.sim.sim_params import SimParams
 
@@ -90,6 +96,16 @@ AMAZING_HAND_SIM = SimModel(
     home=(-0.6, 0.0) * (AMAZING_HAND.num_joints // 2),
     transmission=finger_pairs(len(AMAZING_HAND.joints) // 2),
     physics=AMAZING_HAND_PHYSICS,
+)
+
+
+# The LEAP Hand (right; models/leap_hand.xml): one position actuator per joint; home = the flat hand (the LEAPsim
+# zero) with the thumb's side joint at 0 as well.
+LEAP_HAND_SIM = SimModel(
+    spec=LEAP_HAND,
+    xml=MODELS_DIR / "scene_leap_hand.xml",
+    home=(0.0,) * LEAP_HAND.num_joints,
+    physics=LEAP_HAND_PHYSICS,
 )
 
 

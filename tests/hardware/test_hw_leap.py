@@ -36,3 +36,36 @@ def test_leap_hand_on_its_4_mbaud_emulator_passes_check_robot_and_is_configured(
             assert gains[0] == gains[4] == gains[8] == 450 and gains[1] == gains[12] == 600
         report = check_robot(robot, allow_motion=True)
         assert report.motion_checked
+
+
+def test_calibrate_command_records_the_leap_hand_on_its_4_mbaud_emulator(tmp_path) -> None:
+    import time
+
+    from twinarm.cli import cmd_calibrate
+    from twinarm.robot.models import LEAP_HAND
+
+    per_rad = 4096 / (2 * np.pi)
+    sweep = [(2048 + round(j.lower * per_rad), 2048 + round(j.upper * per_rad)) for j in LEAP_HAND.joints]
+    with Emulator(EmulatorConfig(servos=servos_for(LEAP_HAND_DESC), baudrate=LEAP_HAND_DESC.baudrate)) as emu:
+        start = {s.id: s.actual for s in emu.servos}
+
+        def hold(servo_id: int, present: int) -> None:  # until the sampler has read the bus once more
+            emu.set_position(servo_id, start[servo_id] + present - 2048)
+            goal, deadline = emu.stats.requests + 1, time.monotonic() + 2.0
+            while emu.stats.requests < goal and time.monotonic() < deadline:
+                time.sleep(0.001)
+
+        def ask(prompt: str) -> str:  # the operator: flat hand, each joint to both stops and back, then yes
+            if prompt == "":
+                for servo_id, (lo, hi) in enumerate(sweep):  # smoothly: a jump of half a turn reads as a wrap
+                    path = np.concatenate([np.linspace(2048, lo, 4), np.linspace(lo, hi, 8), np.linspace(hi, 2048, 4)])
+                    for present in path.round():
+                        hold(servo_id, int(present))
+            return "y" if "[" in prompt else ""
+
+        cfg = cmd_calibrate.Config(robot="leap_hand", port=emu.port, path=str(tmp_path / "cal.json"), sweep_hz=1000.0)
+        cal = cmd_calibrate.run(cfg, ask=ask, out=lambda _: None, live=False)
+        assert [(m.range_min_tick, m.range_max_tick) for m in cal.motors] == sweep
+        assert {m.zero_tick for m in cal.motors} == {2048}  # the flat hand = LEAPsim zero = motor 180 deg
+        robot = FeetechRobot(LEAP_HAND_DESC, emu.port, cal, bus_timeout_s=SLOW)
+        assert check_robot(robot, allow_motion=True).motion_checked

@@ -33,6 +33,7 @@ def test_the_registry_promises_the_known_backends() -> None:
     expected |= {"emulated-amazing_hand-follower-right", "emulated-amazing_hand-follower-left"}
     expected |= {"sim-so101_amazing_hand", "emulated-so101_amazing_hand-follower"}
     expected |= {"emulated-koch-follower", "emulated-koch-leader"}  # Dynamixel buses
+    expected |= {"sim-leap_hand", "emulated-leap_hand-follower"}  # 16 XC330 at 4 Mbaud
     assert expected <= set(BACKENDS)
 
 
@@ -54,7 +55,8 @@ def test_sim_and_hardware_of_one_model_share_spaces() -> None:
 
 
 def test_unknown_model_names_the_valid_ones() -> None:
-    with pytest.raises(ConfigError, match="amazing_hand, koch, so101"), built_robot(RobotConfig(model="ur5e")):
+    names = "amazing_hand, koch, leap_hand, so101"
+    with pytest.raises(ConfigError, match=names), built_robot(RobotConfig(model="ur5e")):
         pass
 
 

@@ -102,6 +102,15 @@ def test_hand_poses_from_keys_on_the_emulated_hand(tmp_path, key_pipe) -> None:
     assert all(final[f"{f}_flexion"] > 1.4 for f in ("index", "middle", "ring", "thumb"))  # closed: 1.57 rad
 
 
+def test_leap_hand_poses_from_keys_in_simulation(tmp_path, key_pipe) -> None:
+    path, w = key_pipe
+    os.write(w, b"c")
+    args = ("source=keyboard", "robot.model=leap_hand", "robot.cameras=[]", f"keys={path}", "duration_s=1.5")
+    final = teleop(tmp_path, *args)["tracking"]["final_measured_rad"]
+    # close: 1.57 rad (the middle finger curls onto the scene's object, which rests under it)
+    assert final["index_mcp_forward"] > 1.4 and final["ring_mcp_forward"] > 1.4 and final["thumb_pip"] > 1.0
+
+
 def test_missing_leader_port_and_keys_are_named(tmp_path, capsys) -> None:
     assert main(["teleop", "source=leader", f"output_dir={tmp_path}"]) == 1
     assert "leader.port" in capsys.readouterr().err
