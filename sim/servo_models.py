@@ -108,28 +108,26 @@ def xl_kp_per_p(stall_torque_nm: float) -> float:
     return (1.0 / 128.0) / XL_PULSE_RAD / XL_PWM_FULL * stall_torque_nm
 
 
-XL430_W250 = ServoClass(
-    name="xl430_w250",
-    kp_per_p=xl_kp_per_p(1.5),
-    kp_fixed=0.0,
-    damping=1.5 / (61 * TWO_PI / 60),
-    armature=1.5 / (61 * TWO_PI / 60) * STS3215_TIME_CONSTANT_S,
-    frictionloss=0.05,
-    stall_torque_nm={12.0: 1.5, 11.1: 1.4},
-    position_resolution_rad=XL_PULSE_RAD,
-    velocity_resolution_rad_s=XL_VELOCITY_STEP_RAD_S,
-)
-XL330_M288 = ServoClass(
-    name="xl330_m288",
-    kp_per_p=xl_kp_per_p(0.52),
-    kp_fixed=0.0,
-    damping=0.52 / (103 * TWO_PI / 60),
-    armature=0.52 / (103 * TWO_PI / 60) * STS3215_TIME_CONSTANT_S,
-    frictionloss=0.02,
-    stall_torque_nm={5.0: 0.52, 6.0: 0.60},
-    position_resolution_rad=XL_PULSE_RAD,
-    velocity_resolution_rad_s=XL_VELOCITY_STEP_RAD_S,
-)
+def x_series(name: str, stall_nm: float, no_load_rpm: float, frictionloss: float, stall_by_supply: dict) -> ServoClass:
+    """A Dynamixel X-series servo class from its datasheet (see above): ``stall_nm`` [N m] and ``no_load_rpm``
+    [rev/min] at the nominal supply give kp per P unit, the back-EMF damping and the assumed armature;
+    ``stall_by_supply`` maps supply [V] to stall torque [N m]."""
+    damping = stall_nm / (no_load_rpm * TWO_PI / 60)
+    return ServoClass(
+        name=name,
+        kp_per_p=xl_kp_per_p(stall_nm),
+        kp_fixed=0.0,
+        damping=damping,
+        armature=damping * STS3215_TIME_CONSTANT_S,
+        frictionloss=frictionloss,
+        stall_torque_nm=stall_by_supply,
+        position_resolution_rad=XL_PULSE_RAD,
+        velocity_resolution_rad_s=XL_VELOCITY_STEP_RAD_S,
+    )
+
+
+XL430_W250 = x_series("xl430_w250", 1.5, 61, 0.05, {12.0: 1.5, 11.1: 1.4})
+XL330_M288 = x_series("xl330_m288", 0.52, 103, 0.02, {5.0: 0.52, 6.0: 0.60})
 # What a Koch follower driver writes (LeRobot's koch_follower, which the dynamixel helper mirrors): the factory
 # Position P Gain everywhere except elbow_flex P 1500 (LeRobot: "better PID values"); extended-position mode, the
 # gripper in current-based position mode at the factory Current Limit (1750 mA > the 1.47 A stall current: the full
@@ -158,17 +156,7 @@ def koch_params(xl430: ServoClass, supply_v: float, delay_s: float = DEFAULT_DEL
 # (leap-hand/LEAP_Hand_Sim assets/leap_hand/robot.urdf) gives every joint velocity 8.48 rad/s = 81 rev/min, the 5 V
 # figure: the hand runs on 5 V. kp, damping and armature follow the XL derivation above (our derivation, unverified
 # on a servo); frictionloss 0.03 N m is ASSUMED (the XL330's 0.02 scaled by stall torque, rounded).
-XC330_M288 = ServoClass(
-    name="xc330_m288",
-    kp_per_p=xl_kp_per_p(0.93),
-    kp_fixed=0.0,
-    damping=0.93 / (81 * TWO_PI / 60),
-    armature=0.93 / (81 * TWO_PI / 60) * STS3215_TIME_CONSTANT_S,
-    frictionloss=0.03,
-    stall_torque_nm={5.0: 0.93, 3.7: 0.69, 6.0: 1.10},
-    position_resolution_rad=XL_PULSE_RAD,
-    velocity_resolution_rad_s=XL_VELOCITY_STEP_RAD_S,
-)
+XC330_M288 = x_series("xc330_m288", 0.93, 81, 0.03, {5.0: 0.93, 3.7: 0.69, 6.0: 1.10})
 XC330_M288_STALL_CURRENT_MA = {5.0: 1800.0, 3.7: 1340.0, 6.0: 2150.0}  # e-Manual, at the stall torques above
 # What the LEAP Hand driver writes (hardware/leap.py, after the LEAP Hand API's main.py): Position P Gain 600, 450 on
 # the MCP side joints of index, middle and ring (ids 0, 4, 8); current-based position mode with Goal_Current 550 mA,
