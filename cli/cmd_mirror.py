@@ -25,6 +25,7 @@ import numpy as np
 
 from twinarm.cli.common import output_dir
 from twinarm.compose.backends import RobotConfig, open_robot
+from twinarm.compose.homunculus import HomunculusSettings
 from twinarm.compose.keys import episode_controls, open_keys, stop_help
 from twinarm.compose.runs import loop_summary, stop_check, stop_on_interrupt, write_json
 from twinarm.compose.sim_config import RealityConfig, SimConfig
@@ -45,10 +46,11 @@ HELP = "show a live MuJoCo copy of a robot (viewer or mp4); shadow=true reports 
 @dataclasses.dataclass
 class Config:
     robot: RobotConfig = dataclasses.field(default_factory=lambda: RobotConfig(cameras=[]))
-    source: str = "none"  # none | leader | keyboard | gamepad | wave | policy
+    source: str = "none"  # none | leader | keyboard | gamepad | homunculus | wave | policy
     leader: RobotConfig = dataclasses.field(default_factory=leader_default)
     teleop: TeleopSettings = dataclasses.field(default_factory=TeleopSettings)
     policy: PolicyRef = dataclasses.field(default_factory=PolicyRef)
+    homunculus: HomunculusSettings = dataclasses.field(default_factory=HomunculusSettings)  # source=homunculus
     keys: str = "stdin"  # stdin | none | path of a file or FIFO
     duration_s: float = 0.0  # 0: until Esc or Ctrl-C
     viewer: str = "auto"  # auto (a window when a display exists) | on | off
@@ -95,7 +97,8 @@ def run(cfg: Config) -> None:
     with terminate_on_sigterm(), contextlib.ExitStack() as stack:
         robot = stack.enter_context(open_robot(cfg.robot, params))
         keys = open_keys(cfg.keys, stack)
-        built = build_source(cfg.source, robot, SourceOptions(cfg.leader, cfg.teleop, cfg.policy), keys, stack)
+        options = SourceOptions(cfg.leader, cfg.teleop, cfg.policy, homunculus=cfg.homunculus)
+        built = build_source(cfg.source, robot, options, keys, stack)
         controls = episode_controls(keys, built.claimed_keys)
         mirror = stack.enter_context(
             LiveMirror(

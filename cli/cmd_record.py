@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from twinarm.compose.backends import RobotConfig, open_robot
+from twinarm.compose.homunculus import HomunculusSettings
 from twinarm.compose.keys import episode_controls, episode_help, open_keys
 from twinarm.compose.runs import loop_summary
 from twinarm.compose.sources import (
@@ -59,11 +60,12 @@ class DatasetTarget:
 
 @dataclasses.dataclass
 class Config:
-    source: str = "expert"  # leader | keyboard | gamepad | expert | policy | wave | synthetic
+    source: str = "expert"  # leader | keyboard | gamepad | homunculus | expert | policy | wave | synthetic
     robot: RobotConfig = dataclasses.field(default_factory=RobotConfig)
     leader: RobotConfig = dataclasses.field(default_factory=leader_default)
     teleop: TeleopSettings = dataclasses.field(default_factory=TeleopSettings)
     policy: PolicyRef = dataclasses.field(default_factory=PolicyRef)
+    homunculus: HomunculusSettings = dataclasses.field(default_factory=HomunculusSettings)  # source=homunculus
     task: str = "lift"  # sim task of robot.model (reach|lift|place; amazing_hand: grasp|reach_pose), as in sim/eval
     label: str = ""  # natural-language task stored with every episode ("" = the task's default label)
     sim_task: str = ""  # deprecated alias of task (then an old-style text in task= is taken as the label)
@@ -186,7 +188,7 @@ def run(cfg: Config) -> None:
     with terminate_on_sigterm(), contextlib.ExitStack() as stack:
         robot, episodes = _open_robot(cfg, source, task, stack)
         keys = open_keys(cfg.keys, stack)
-        options = SourceOptions(cfg.leader, cfg.teleop, cfg.policy, realtime, episodes)
+        options = SourceOptions(cfg.leader, cfg.teleop, cfg.policy, realtime, episodes, cfg.homunculus)
         built = build_source("wave" if source == "synthetic" else source, robot, options, keys, stack)
         controls = episode_controls(keys, built.claimed_keys)
         # unpaced, the encoder queues hold a whole episode: a fast simulator waits at save, it never drops frames

@@ -1,8 +1,11 @@
-"""``twinarm teleop source=leader|keyboard|gamepad``: drive a robot by hand through the control loop.
+"""``twinarm teleop source=leader|keyboard|gamepad|homunculus``: drive a robot by hand through the control loop.
 
 ``leader``: a leader arm mirrored joint to joint (both arms calibrated in the simulator's radians).
 ``keyboard`` / ``gamepad``: the gripper frame moves in the base frame, joint targets come from IK on the MuJoCo
 model (the same for the sim robot and the real arm); on ``robot.model=amazing_hand`` the keyboard picks hand poses.
+``homunculus``: the HopeJR glove (``homunculus.glove=PORT``) drives the hand joints and the exoskeleton
+(``homunculus.exo=PORT``) the arm joints, through their calibrations (``twinarm calibrate-device``); ``emulator``
+for either port serves an emulated device (slow sinusoids) in-process.
 Without ``robot.port`` the robot is the simulation; ``robot.port=emulator leader.port=emulator`` is a dry run on
 emulated buses. Runs until Esc, Ctrl-C or ``duration_s``; ends with the loop's timing report, also written as
 JSON under ``outputs/teleop/<time>/``. On hardware run the loop faster than the default: ``robot.control_hz=100``.
@@ -20,6 +23,7 @@ import time
 
 from twinarm.cli.common import output_dir
 from twinarm.compose.backends import RobotConfig, open_robot
+from twinarm.compose.homunculus import HomunculusSettings
 from twinarm.compose.keys import episode_controls, open_keys, stop_help
 from twinarm.compose.runs import TrackingSink, loop_summary, stop_check, stop_on_interrupt, write_json
 from twinarm.compose.sources import (
@@ -32,16 +36,17 @@ from twinarm.compose.sources import (
 from twinarm.compose.viewer import DisplayConfig, open_display
 from twinarm.robot.loop import run_loop, terminate_on_sigterm
 
-HELP = "teleoperate a robot (sim, emulator or real) from a leader arm, the keyboard or a gamepad"
+HELP = "teleoperate a robot (sim, emulator or real) from a leader arm, the keyboard, a gamepad or the HopeJR glove/exo"
 
 
 @dataclasses.dataclass
 class Config:
-    source: str = "keyboard"  # leader | keyboard | gamepad (also: wave | policy | none)
+    source: str = "keyboard"  # leader | keyboard | gamepad | homunculus (also: wave | policy | none)
     robot: RobotConfig = dataclasses.field(default_factory=lambda: RobotConfig(cameras=[]))
     leader: RobotConfig = dataclasses.field(default_factory=leader_default)
     teleop: TeleopSettings = dataclasses.field(default_factory=TeleopSettings)
     policy: PolicyRef = dataclasses.field(default_factory=PolicyRef)
+    homunculus: HomunculusSettings = dataclasses.field(default_factory=HomunculusSettings)  # source=homunculus
     keys: str = "stdin"  # stdin | none | path of a file or FIFO to read keys from
     duration_s: float = 0.0  # 0: until Esc or Ctrl-C
     output_dir: str = ""
@@ -60,7 +65,7 @@ def run(cfg: Config) -> None:
     with terminate_on_sigterm(), contextlib.ExitStack() as stack:
         robot = stack.enter_context(open_robot(cfg.robot))
         keys = open_keys(cfg.keys, stack)
-        options = SourceOptions(cfg.leader, cfg.teleop, cfg.policy)
+        options = SourceOptions(cfg.leader, cfg.teleop, cfg.policy, homunculus=cfg.homunculus)
         built = build_source(cfg.source, robot, options, keys, stack)
         controls = episode_controls(keys, built.claimed_keys)
         where = cfg.robot.port or "simulation"
@@ -88,6 +93,7 @@ def run(cfg: Config) -> None:
             "source": cfg.source,
             "robot": {"model": cfg.robot.model, "port": cfg.robot.port, "control_hz": cfg.robot.control_hz},
             "leader_port": cfg.leader.port if cfg.source == "leader" else None,
+            "homunculus": cfg.homunculus.ports() if cfg.source == "homunculus" else None,
             "loop": report._asdict(),
             "tracking": tracking.as_dict(),
         },

@@ -6,6 +6,7 @@
 ``gamepad``       a kernel joystick (``teleop.gamepad=/dev/input/js0``): the gripper frame moves through IK
 ``expert``        the sim task's scripted expert (simulation only, see ``twinarm.compose.episodes``)
 ``policy``        a trained policy checkpoint (``policy.path=...``)
+``homunculus``    the HopeJR exoskeleton / glove (``homunculus.glove=PORT``, ``homunculus.exo=PORT``; ``emulator``)
 ``wave``          scripted smooth joint motion (dry runs, tests)
 ``none``          no commands: the robot holds still (a leader arm is only watched)
 ================  ==================================================================================================
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from twinarm.compose.backends import RobotConfig, open_robot
+from twinarm.compose.homunculus import HomunculusSettings
 from twinarm.compose.keys import KeyHub
 from twinarm.compose.policy import PolicyRef
 from twinarm.compose.scripted import IdleSource, WaveSource
@@ -37,8 +39,8 @@ from twinarm.robot.teleop import KEY_MAP, KEYBOARD_HELP
 if TYPE_CHECKING:
     from twinarm.compose.episodes import TaskEpisodes
 
-SOURCES = ("leader", "keyboard", "gamepad", "expert", "policy", "wave", "none")
-HUMAN_SOURCES = ("leader", "keyboard", "gamepad")  # a person in the loop: always real time
+SOURCES = ("leader", "keyboard", "gamepad", "homunculus", "expert", "policy", "wave", "none")
+HUMAN_SOURCES = ("leader", "keyboard", "gamepad", "homunculus")  # a person in the loop: always real time
 
 
 @dataclasses.dataclass
@@ -74,6 +76,7 @@ class SourceOptions(NamedTuple):
     policy: PolicyRef
     realtime: bool = True
     episodes: TaskEpisodes | None = None  # the sim task the robot runs, if any (needed by source=expert)
+    homunculus: HomunculusSettings | None = None  # source=homunculus: device ports (None: no device given)
 
 
 def build_source(
@@ -89,6 +92,8 @@ def build_source(
         return _keyboard(robot, options.teleop, keys)
     if name == "gamepad":
         return BuiltSource(_gamepad(robot, options.teleop, stack))
+    if name == "homunculus":
+        return BuiltSource(_homunculus(robot.spec, options.homunculus or HomunculusSettings(), stack))
     if name == "expert":
         if options.episodes is None:
             raise ConfigError("source=expert needs the simulated task scene: drop robot.port (sim only)")
@@ -125,6 +130,17 @@ def _leader(robot: Robot, cfg: RobotConfig, keys: KeyHub | None, stack: contextl
     keyboard = _keyboard_for(spec, keys)
     parts.append((keyboard.source, spec.joint_names))
     return keyboard._replace(source=JointMixSource(robot.spec, parts))
+
+
+def _homunculus(spec: RobotSpec, cfg: HomunculusSettings, stack: contextlib.ExitStack) -> ActionSource:
+    """The exoskeleton / glove on the joints they map to; the robot's other joints hold."""
+    from twinarm.compose.homunculus import open_devices
+    from twinarm.robot.sources import JointMixSource
+
+    parts = open_devices(cfg, spec, stack)
+    if len(parts) == 1 and parts[0][1] == spec.joint_names:
+        return parts[0][0]
+    return JointMixSource(spec, parts)
 
 
 def _ik_source(robot: Robot, device: Any) -> ActionSource:
