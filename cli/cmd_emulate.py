@@ -10,6 +10,11 @@ A robot of parts (``robot=so101_amazing_hand``: an arm bus and a hand bus) gets 
 the follower (SO-101, Koch) whose shafts are the joints of the MuJoCo scene (table and cube, the cube placed as episode
 ``seed`` of ``task`` places it), pre-calibrated with the nominal calibration; that calibration is written to a
 file whose path is printed, for ``robot.calibration=...`` of the process that drives the arm.
+
+``device=homunculus_glove`` (or ``homunculus_exo``) serves a HopeJR teleop device instead of servos: the
+firmware's ASCII lines at 115200-baud pace, from slow sinusoids through every sensor's range (``stream.*``) or a
+captured file (``stream.replay=PATH``); its nominal calibration is written to a file whose path is printed, for
+``homunculus.glove_calibration=...`` of ``twinarm teleop source=homunculus homunculus.glove=<link>``.
 """
 
 from __future__ import annotations
@@ -26,8 +31,21 @@ from twinarm.hardware.emulator import Emulator, EmulatorConfig, FaultConfig, Ser
 from twinarm.robot.errors import ConfigError
 
 PHYSICS = ("first_order", "sim")
+DEVICES = ("homunculus_glove", "homunculus_exo")
 
-HELP = "serve emulated Feetech or Dynamixel servos (SO-101 by default) on a pty, for robots, tools and vendor SDKs"
+HELP = "serve emulated servos (SO-101 by default) or a HopeJR glove/exo on a pty, for robots, tools and vendor SDKs"
+
+
+@dataclass
+class DeviceStream:
+    """``device=...``: what the emulated Homunculus device streams."""
+
+    replay: str = ""  # a file of captured lines, sent verbatim in a loop ("": synthetic sinusoids)
+    frequency_hz: float = 0.25  # synthetic: sinusoid frequency [Hz]
+    noise_counts: float = 0.0  # Gaussian noise on every ADC reading [counts]
+    garble_prob: float = 0.0  # probability a line goes out with a corrupted byte
+    wire_timing: bool = True  # pace lines at 115200 baud (else at the board's ~3 ms scan)
+    seed: int = 0
 
 
 @dataclass
@@ -50,6 +68,8 @@ class Config:
     output_dir: str = ""  # physics=sim: where the calibration file goes (default outputs/emulate/<time>)
     sim: SimConfig = dataclasses.field(default_factory=SimConfig)  # physics=sim: sim.params=PRESET|PATH
     reality: RealityConfig = dataclasses.field(default_factory=RealityConfig)  # physics=sim: reality.seed=N
+    device: str = ""  # a HopeJR teleop device instead of servos: homunculus_glove | homunculus_exo
+    stream: DeviceStream = dataclasses.field(default_factory=DeviceStream)  # device=...: its stream
 
 
 def model_and_role(robot: str, role: str) -> tuple[str, str]:
@@ -143,7 +163,46 @@ def _sim_emulator(cfg: Config):
         yield bus.emulator, bus.emulator.config
 
 
+def _run_device(cfg: Config) -> None:
+    """device=...: a Homunculus glove or exoskeleton on a pty until Ctrl-C / SIGTERM / duration_s."""
+    from twinarm.cli.common import output_dir
+    from twinarm.hardware.homunculus.calibration_file import save_device_calibration
+    from twinarm.hardware.homunculus.emulator import DeviceEmulator, DeviceEmulatorConfig
+
+    if cfg.device not in DEVICES:
+        raise ConfigError(f"device={cfg.device!r} is invalid; valid: {', '.join(DEVICES)}")
+    st = cfg.stream
+    link = cfg.link if cfg.link != Config.link else f"/tmp/twinarm-{cfg.device.removeprefix('homunculus_')}"
+    emu_cfg = DeviceEmulatorConfig(
+        cfg.device, cfg.side, link or None, st.replay, st.frequency_hz, st.noise_counts, st.garble_prob,
+        st.wire_timing, st.seed,
+    )  # fmt: skip
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        with DeviceEmulator(emu_cfg) as emu:
+            path = output_dir("emulate", cfg.output_dir or None) / f"{cfg.device}_calibration.json"
+            save_device_calibration(emu.calibration, path)
+            what = f"replaying {st.replay}" if st.replay else f"{st.frequency_hz:g} Hz sinusoids"
+            print(f"emulating {cfg.device} ({cfg.side}, {what}) at {emu.spec.baudrate} baud", flush=True)
+            print(f"port: {emu.port}", flush=True)
+            print(f"calibration: {path}", flush=True)
+            print("serving; Ctrl-C or SIGTERM to stop", flush=True)
+            with contextlib.suppress(KeyboardInterrupt):
+                stop.wait(cfg.duration_s or None)
+            elapsed = time.monotonic() - emu.started_s
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    print(
+        f"sent {emu.lines} lines in {elapsed:.1f} s ({emu.lines / max(elapsed, 1e-9):.0f} lines/s; "
+        f"{emu.garbled} garbled, {emu.dropped} dropped with nobody reading)"
+    )
+
+
 def run(cfg: Config) -> None:
+    if cfg.device:
+        _run_device(cfg)
+        return
     if cfg.physics not in PHYSICS:
         raise ConfigError(f"physics={cfg.physics!r} is invalid; valid: {', '.join(PHYSICS)}")
     stop = threading.Event()

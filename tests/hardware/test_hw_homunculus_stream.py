@@ -122,3 +122,36 @@ def test_a_replay_file_of_another_device_is_refused_with_its_line_number(tmp_pat
     path.write_bytes(format_line(EXO, np.zeros(21, int)) * 2)
     with pytest.raises(LineFormatError, match=r"exo.txt, line 1: homunculus_glove: 21 fields"):
         DeviceEmulator(DeviceEmulatorConfig(replay=str(path)))
+
+
+def test_emulate_command_serves_the_exo_and_its_calibration_until_sigterm(tmp_path) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    from twinarm.hardware.homunculus.calibration_file import load_device_calibration
+
+    link = tmp_path / "exo"
+    cmd = [sys.executable, "-m", "twinarm.cli.main", "emulate", "device=homunculus_exo", f"link={link}"]
+    cmd += [f"output_dir={tmp_path}", "stream.garble_prob=0.2"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        lines = []
+        for line in proc.stdout:
+            lines.append(line)
+            if line.startswith("serving"):
+                break
+        assert f"port: {link}" in "".join(lines), lines
+        cal = load_device_calibration(tmp_path / "homunculus_exo_calibration.json", device="homunculus_exo")
+        with HallDevice(EXO, str(link), cal) as dev:
+            dev.wait_frame(100)
+            assert dev.stats.bad_lines > 0  # garbled lines were skipped, not fatal
+            signed, _ = dev.positions()
+        assert np.all(np.abs(signed) <= 1.0)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=10)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    assert "lines/s" in out and "garbled" in out
+    assert not link.exists()
