@@ -144,7 +144,7 @@ def test_emulate_command_serves_the_exo_and_its_calibration_until_sigterm(tmp_pa
         assert f"port: {link}" in "".join(lines), lines
         cal = load_device_calibration(tmp_path / "homunculus_exo_calibration.json", device="homunculus_exo")
         with HallDevice(EXO, str(link), cal) as dev:
-            dev.wait_frame(100)
+            dev.wait_frame(100, timeout_s=5.0)
             assert dev.stats.bad_lines > 0  # garbled lines were skipped, not fatal
             signed, _ = dev.positions()
         assert np.all(np.abs(signed) <= 1.0)
