@@ -108,6 +108,11 @@ class RangeRecorder:
         self._rest = np.asarray(values, dtype=np.float64).round()
         self._low = self._high = np.zeros(len(self.spec.sensors))
 
+    @property
+    def rest_values(self) -> np.ndarray:
+        """The (n,) rest readings (zeros before :meth:`rest`)."""
+        return np.zeros(len(self.spec.sensors)) if self._rest is None else self._rest.copy()
+
     def add(self, values: np.ndarray) -> None:
         """One reading of the sweep."""
         if self._rest is None:

@@ -45,18 +45,21 @@ class Motion(Protocol):
 
 
 class SineMotion:
-    """Slow sinusoids through each sensor's whole range, sensor ``i`` phase-shifted by ``i`` x 2 pi / n: one-sided
-    sensors ``(1 - cos)/2`` (start at rest), two-sided ``sin`` (start at rest for i = 0)."""
+    """Every sensor at rest for ``hold_s`` [s] (a rest pose to calibrate on), then slow sinusoids through each
+    sensor's whole range eased in over ``ramp_s`` [s], sensor ``i`` phase-shifted by ``i`` x 2 pi / n: one-sided
+    sensors ``(1 - cos)/2``, two-sided ``sin``."""
 
-    def __init__(self, spec: DeviceSpec, frequency_hz: float = 0.25) -> None:
+    def __init__(self, spec: DeviceSpec, frequency_hz: float = 0.25, hold_s: float = 0.5, ramp_s: float = 0.5):
         n = len(spec.sensors)
-        self.omega = 2 * math.pi * frequency_hz
+        self.omega, self.hold_s, self.ramp_s = 2 * math.pi * frequency_hz, hold_s, ramp_s
         self.phase = np.arange(n) * 2 * math.pi / n
         self.one_sided = np.array([s.travel is Travel.ONE_SIDED for s in spec.sensors])
 
     def __call__(self, t_s: float) -> np.ndarray:
-        a = self.omega * t_s + self.phase
-        return np.where(self.one_sided, (1 - np.cos(a)) / 2, np.sin(a))
+        t = max(t_s - self.hold_s, 0.0)
+        ease = min(t / self.ramp_s, 1.0) if self.ramp_s > 0 else 1.0
+        a = self.omega * t + self.phase
+        return ease * np.where(self.one_sided, (1 - np.cos(a)) / 2, np.sin(a))
 
 
 def readings(spec: DeviceSpec, cal: DeviceCalibration, signed: np.ndarray) -> np.ndarray:

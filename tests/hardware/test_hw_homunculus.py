@@ -148,3 +148,18 @@ def test_scaler_fills_the_joint_range_from_rest_and_clips() -> None:
     np.testing.assert_allclose(JointScaler(dmap, joints)(signed), [2.0])  # a wider range is clipped to the limit
     with pytest.raises(ConfigError, match="use it with hopejr_hand"):
         JointScaler(GLOVE_TO_HOPEJR_HAND, joints)
+
+
+def test_calibrate_device_records_the_emulated_glove_close_to_its_own_calibration(tmp_path) -> None:
+    from twinarm.cli.cmd_calibrate_device import Config, run
+
+    prompts: list[str] = []
+    # the emulator holds rest 0.5 s, eases in over 0.5 s, then 1 Hz sinusoids: the sweep covers > 1 period
+    cfg = Config(port="emulator", output=str(tmp_path / "g.json"), sweep_s=2.3, rest_s=0.1)
+    cal = run(cfg, ask=prompts.append, out=lambda line: None, live=False)
+    assert prompts and "rest pose" in prompts[0]
+    nominal = nominal_calibration(GLOVE)
+    assert load_device_calibration(tmp_path / "g.json")._replace(created="") == cal._replace(created="")
+    for got, want in zip(cal.sensors, nominal.sensors):
+        assert got.sign == want.sign and abs(got.rest - want.rest) <= 2, (got, want)
+        assert abs(got.low - want.low) <= 15 and abs(got.high - want.high) <= 15, (got, want)
