@@ -27,7 +27,12 @@ import serial
 
 from twinarm.hardware.errors import PortLostError
 from twinarm.hardware.homunculus.calibration import DeviceCalibration, deltas, positions, scale_of, sensor_values
-from twinarm.hardware.homunculus.errors import GarbledLineError, LineFormatError, StreamTimeoutError
+from twinarm.hardware.homunculus.errors import (
+    DeviceCalibrationError,
+    GarbledLineError,
+    LineFormatError,
+    StreamTimeoutError,
+)
 from twinarm.hardware.homunculus.stream import DeviceSpec, parse_line
 from twinarm.hardware.ports import open_port
 
@@ -73,7 +78,9 @@ class HallDevice:
         capture: str | Path | None = None,
     ) -> None:
         if calibration is not None and calibration.device != spec.name:
-            raise ValueError(f"calibration is for {calibration.device}, not {spec.name}")
+            raise DeviceCalibrationError(
+                f"{port}: the calibration {calibration.name!r} is for {calibration.device}, not {spec.name}"
+            )
         self.spec, self.port_name, self.calibration = spec, port, calibration
         self.cutoff_hz, self.timeout_s, self.max_bad_lines = cutoff_hz, timeout_s, max_bad_lines
         self.capture = Path(capture) if capture else None
@@ -138,7 +145,9 @@ class HallDevice:
         """(n,) filtered signed positions in [-1, 1] (see ``calibration``) and the frame they include."""
         frame = self.wait_frame(0)
         if self._scale is None:
-            raise ValueError(f"{self.spec.name} on {self.port_name}: positions need a calibration")
+            raise DeviceCalibrationError(
+                f"{self.spec.name} on {self.port_name}: positions need a calibration (twinarm calibrate-device)"
+            )
         with self._lock:
             d = self._filtered.copy() if self._filtered is not None else None
         assert d is not None

@@ -155,3 +155,15 @@ def test_emulate_command_serves_the_exo_and_its_calibration_until_sigterm(tmp_pa
     assert proc.returncode == 0, err
     assert "lines/s" in out and "garbled" in out
     assert not link.exists()
+
+
+def test_an_unplugged_device_raises_port_lost_naming_the_port() -> None:
+    from twinarm.hardware.errors import PortLostError
+
+    emu = DeviceEmulator(DeviceEmulatorConfig()).start()
+    with HallDevice(GLOVE, emu.port) as dev:
+        port = emu.port
+        dev.wait_frame(2)
+        emu.stop()  # the pty goes away like a USB device pulled out
+        with pytest.raises(PortLostError, match=f"^{port}: homunculus_glove stream stopped"):
+            dev.wait_frame(10**6, timeout_s=2.0)
