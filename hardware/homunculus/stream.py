@@ -80,12 +80,6 @@ class DeviceSpec:
     def raw_fields(self) -> int:
         return self.fields - len(self.angle_pairs)
 
-    def sensor(self, name: str) -> Sensor:
-        for s in self.sensors:
-            if s.name == name:
-                return s
-        raise KeyError(f"{self.name} has no sensor {name!r}; sensors: {', '.join(self.sensor_names)}")
-
 
 def _glove_sensors() -> tuple[Sensor, ...]:
     one, two = Travel.ONE_SIDED, Travel.TWO_SIDED
