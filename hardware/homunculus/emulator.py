@@ -187,5 +187,9 @@ class DeviceEmulator:
             period = self.spec.scan_period_s
             if self.config.wire_timing:
                 period = max(period, line_time_s(self.spec, len(line)))
-            deadline = max(deadline + period, now)  # never try to catch up a stall in a burst
+            # The device's clock never stalls: lines due while this thread was starved (the GIL held by a simulator
+            # loading) go out in a burst, as a real device's would sit in the host's buffer; over 1 s behind, resync.
+            deadline += period
+            if now - deadline > 1.0:
+                deadline = now
             self._stop.wait(max(0.0, deadline - time.monotonic()))
