@@ -5,9 +5,9 @@ holds the **rest pose** (glove: hand open flat; exo: the robot arm's zero pose) 
 becomes joint angle zero -- then **sweeps** every joint through its range: the extremes become ``low``/``high``.
 
 :func:`positions` turns sensor readings into signed positions in [-1, 1]: 0 at rest, +1 at the swept end on the
-``sign`` side, -1 at the other end (one-sided sensors: 0..1). The joint map scales +1 to a joint's upper limit and
--1 to its lower one. Angle sensors (0..3600, wrapping) are unwrapped around ``rest``: ``low``/``high`` may lie
-outside 0..3600 (a range across the wrap is fine; a sweep over more than a turn is not).
+``sign`` side, -1 at the other end (one-sided sensors rest at an end: 0..1). The joint map scales +1 to a joint's
+upper limit and -1 to its lower one. Angle sensors (0..3600, wrapping) are unwrapped around ``rest``:
+``low``/``high`` may lie outside 0..3600 (a range across the wrap is fine; a sweep over more than a turn is not).
 """
 
 from __future__ import annotations

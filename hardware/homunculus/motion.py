@@ -24,6 +24,7 @@ _NOMINAL = {
     (SensorKind.LINEAR, Travel.ONE_SIDED): (1500, 1500, 2100),
     (SensorKind.LINEAR, Travel.TWO_SIDED): (1750, 1450, 2050),
     (SensorKind.ANGLE, Travel.TWO_SIDED): (1800, 900, 2700),
+    (SensorKind.ANGLE, Travel.ONE_SIDED): (600, 600, 2000),  # a human elbow's ~140 deg of flexion
 }
 _ACROSS_WRAP = {"shoulder_roll": (3400, 2500, 4300)}  # high 4300 = 700 after the wrap
 

@@ -103,7 +103,7 @@ EXO = DeviceSpec(
         Sensor("shoulder_pitch", 19, _ANGLE),
         Sensor("shoulder_yaw", 18, _ANGLE),
         Sensor("shoulder_roll", 20, _ANGLE),
-        Sensor("elbow_flex", 17, _ANGLE),
+        Sensor("elbow_flex", 17, _ANGLE, Travel.ONE_SIDED),  # the zero pose has the arm straight: an end
         Sensor("wrist_roll", 16, _ANGLE),
         Sensor("wrist_yaw", 1),
         Sensor("wrist_pitch", 0),
