@@ -108,3 +108,25 @@ def test_end_effector_teleop_moves_the_flange_without_a_gripper() -> None:
     for _ in range(15):  # 0.5 s at 30 Hz
         q = source.act({JOINT_POS: q.astype(np.float32)}).astype(np.float64)
     np.testing.assert_allclose(ik.forward(q)[0] - start, (0.05, 0.0, 0.0), atol=0.005)
+
+
+def test_keyboard_teleop_command_moves_the_hopejr_flange(tmp_path) -> None:
+    """``twinarm teleop robot.model=hopejr_arm source=keyboard``: IK on the 7 joints, the grip keys do nothing."""
+    import json
+    import os
+
+    from twinarm.cli.main import main
+
+    r, w = os.pipe()
+    try:
+        os.write(w, b"w" * 6 + b"c" * 3)  # 6 x 5 mm forward; "close gripper" (there is none)
+        args = ["teleop", "robot.model=hopejr_arm", "source=keyboard", f"keys=/dev/fd/{r}", "duration_s=1.0"]
+        assert main([*args, "teleop.step_m=0.005", f"output_dir={tmp_path}"]) == 0
+    finally:
+        os.close(r)
+        os.close(w)
+    report = json.loads((tmp_path / "report.json").read_text())
+    target = np.array(list(report["tracking"]["final_target_rad"].values()))
+    ik = ArmIK(HOPEJR_ARM_SIM.load(), HOPEJR_ARM.joint_names, HOPEJR_ARM.joint_names, offset=HOPEJR_GRASP_OFFSET)
+    moved = ik.forward(target)[0] - ik.forward(np.asarray(HOPEJR_ARM_SIM.home))[0]
+    np.testing.assert_allclose(moved, [0.03, 0.0, 0.0], atol=0.005)
