@@ -179,8 +179,8 @@ def rig_experts(tasks: dict[str, type], rig: ArmRig) -> dict[str, ExpertFactory]
     return {name: functools.partial(EXPERT_OF_RULE[cls.name], rig=rig) for name, cls in tasks.items()}
 
 
-# The HopeJR arm (sim.hopejr_arm): no gripper; its ~1.5 kg arm on position servos sags ~1 cm at the flange under
-# gravity, which the expert feeds forward.
+# The HopeJR arm (sim.hopejr_arm): no gripper; its 1.5 kg arm on position servos sags 4-8 mm at the flange under
+# gravity (0.55 deg at the shoulder at home), which the expert feeds forward.
 HOPEJR_ARM_RIG = ArmRig(HOPEJR_ARM_SIM, HOPEJR_GRASP_OFFSET, sag_feedforward=True)
 
 ARM_EXPERTS: dict[str, ExpertFactory] = {
