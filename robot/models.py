@@ -130,7 +130,7 @@ LEAP_HAND = RobotSpec(
 # extension 60 deg); wrist_yaw is the human range (AAOS: radial 20 deg, ulnar 30 deg deviation).
 # Velocity bounds: the slower servo of the two builds (hardware/hopejr_arm.py) at each joint: SM8512BL 60 rev/min
 # (6.28 rad/s, unverified), STS3250 0.133 s / 60 deg at 12 V (7.87 rad/s, Feetech specification), STS3215 12 V
-# 0.222 s / 60 deg (4.71 rad/s).
+# 45 rev/min = 0.22 s / 60 deg (Feetech figure quoted by Robonine's STS3215 test; the 7.4 V servo's 4.71 rad/s).
 SM8512BL_MAX_VELOCITY = 60 * 2 * math.pi / 60  # [rad/s]
 STS3250_MAX_VELOCITY = math.radians(60) / 0.133  # [rad/s]
 HOPEJR_ARM_JOINTS = (

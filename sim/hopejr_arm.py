@@ -1,4 +1,5 @@
-"""The HopeJR arm in simulation: its servo physics (both published builds), sim model, task layout and tasks.
+"""The HopeJR arm in simulation: its servo classes (STS3250, SM8512BL) and physics (both published builds), sim model,
+task layout and tasks.
 
 The model is ``models/hopejr_arm.xml`` (its one place of dimensions, each with its source) in
 ``models/scene_hopejr_arm.xml``. Servo physics: the motor mix of each build (hardware/hopejr_arm.py; ``sim`` never
@@ -16,11 +17,43 @@ import numpy as np
 
 from twinarm.robot.models import HOPEJR_ARM
 from twinarm.sim.arm_tasks import ArmLayout, Reach
-from twinarm.sim.servo_models import DEFAULT_DELAY_S, SM8512BL, STS3215_12V, STS3250
+from twinarm.sim.servo_models import (
+    DEFAULT_DELAY_S,
+    STS3215_12V,
+    STS3215_TIME_CONSTANT_S,
+    STS_TICK_RAD,
+    STS_VELOCITY_STEP_RAD_S,
+    TWO_PI,
+)
 from twinarm.sim.servo_physics import XML_PRESET, RealityFamily, ServoClass, ServoPhysics
 from twinarm.sim.sim_params import Sensing, SimParams
 from twinarm.sim.sim_robot import MODELS_DIR, SimModel
 from twinarm.sim.tasks import Box
+
+
+# -- Feetech STS3250 and SM8512BL servo classes ------------------------------------------------------------------
+# No public system identification of either exists that we know of. Derived from the datasheet figures (hardware/
+# feetech/tables.py: STS3250 4.90 N m stall and 7.87 rad/s no-load at 12 V, Feetech specification; SM8512BL 8.34 N m
+# stall at 12 V, the BOM listing, and 60 rev/min = 6.28 rad/s, unverified) on the identified 12 V STS3215
+# (sim.servo_models): the same Feetech position loop turns P_Coefficient into PWM duty, and a DC motor's torque at a
+# given duty is proportional to its stall torque, so kp per P scales with stall torque (11.7 / 16 x stall / 2.9).
+# Damping is the back-EMF figure stall torque / no-load speed (0.62 for the STS3250; the 12 V STS3215 gives
+# 2.9 / 4.71 = 0.62, close to its identified 0.60); armature = damping x the identified STS3215 time constant (47 ms,
+# as for the Dynamixel classes; the SM8512BL is brushless: its time constant is ASSUMED alike); frictionloss = the
+# 12 V STS3215's 0.196 N m scaled by stall torque (ASSUMED). Sensing: the STS tick and velocity step (4096 ticks per
+# turn, both models).
+def feetech_from_datasheet(name: str, stall_nm: float, no_load_rad_s: float) -> ServoClass:
+    """A 12 V Feetech STS/SMS servo class from its stall torque [N m] and no-load speed [rad/s] at 12 V (see above)."""
+    damping = stall_nm / no_load_rad_s
+    scale = stall_nm / STS3215_12V.stall(12.0)
+    return ServoClass(
+        name, STS3215_12V.kp_per_p * scale, 0.0, damping, damping * STS3215_TIME_CONSTANT_S,
+        STS3215_12V.frictionloss * scale, {12.0: stall_nm}, STS_TICK_RAD, STS_VELOCITY_STEP_RAD_S,
+    )  # fmt: skip
+
+
+STS3250 = feetech_from_datasheet("sts3250", 4.90, np.radians(60) / 0.133)
+SM8512BL = feetech_from_datasheet("sm8512bl", 8.34, 60 * TWO_PI / 60)
 
 #: The factory P_Coefficient the driver writes (hardware/hopejr_arm.py HOPEJR_ARM_P_GAIN).
 HOPEJR_P_COEFFICIENT = 32

@@ -49,31 +49,6 @@ STS3215_12V = ServoClass(
 # 300 deg (servos.md). Velocity resolution: not documented here, left exact.
 SCS0009 = ServoClass("scs0009", None, 2.0, 0.02, 0.0, 0.0, {6.0: 0.23, 5.0: 0.19}, math.radians(300.0) / 1024, 0.0)
 
-
-# -- Feetech STS3250 and SM8512BL (the HopeJR arm) ---------------------------------------------------------------
-# No public system identification of either exists that we know of. Derived from the datasheet figures (hardware/
-# feetech/tables.py: STS3250 4.90 N m stall and 7.87 rad/s no-load at 12 V, Feetech specification; SM8512BL 8.34 N m
-# stall at 12 V, the BOM listing, and 60 rev/min = 6.28 rad/s, unverified) on the identified 12 V STS3215 (above):
-# the same Feetech position loop turns P_Coefficient into PWM duty, and a DC motor's torque at a given duty is
-# proportional to its stall torque, so kp per P scales with stall torque (11.7 / 16 x stall / 2.9). Damping is the
-# back-EMF figure stall torque / no-load speed (0.62 for the STS3250; the 12 V STS3215 gives 2.9 / 4.71 = 0.62, close
-# to its identified 0.60); armature = damping x the identified STS3215 time constant (47 ms, as for the Dynamixels
-# below; the SM8512BL is brushless: its time constant is ASSUMED alike); frictionloss = the 12 V STS3215's 0.196 N m
-# scaled by stall torque (ASSUMED). Sensing: the STS tick and velocity step (4096 ticks per turn, both models).
-def feetech_from_datasheet(name: str, stall_nm: float, no_load_rad_s: float) -> ServoClass:
-    """A 12 V Feetech STS/SMS servo class from its stall torque [N m] and no-load speed [rad/s] at 12 V (see above)."""
-    damping = stall_nm / no_load_rad_s
-    scale = stall_nm / STS3215_12V.stall(12.0)
-    return ServoClass(
-        name, STS3215_12V.kp_per_p * scale, 0.0, damping, damping * STS3215_TIME_CONSTANT_S,
-        STS3215_12V.frictionloss * scale, {12.0: stall_nm}, STS_TICK_RAD, STS_VELOCITY_STEP_RAD_S,
-    )  # fmt: skip
-
-
-STS3215_TIME_CONSTANT_S = STS3215_7V4.armature / STS3215_7V4.damping  # identified STS3215 (Rhoban BAM): 47 ms
-STS3250 = feetech_from_datasheet("sts3250", 4.90, math.radians(60) / 0.133)
-SM8512BL = feetech_from_datasheet("sm8512bl", 8.34, 60 * TWO_PI / 60)
-
 # What the SO-101 follower driver writes (hardware/motors.py, ArmDescription and GripperLimits): P_Coefficient 16
 # on every joint; on the gripper Torque_Limit 500 (0.1 % units: 50 %) and Overload_Torque 25 (% after overload);
 # the other joints keep the factory Torque_Limit 1000 (100 %).
@@ -125,6 +100,7 @@ def amazing_hand_params(servo: ServoClass, supply_v: float, delay_s: float = DEF
 XL_PULSE_RAD = TWO_PI / 4096
 XL_VELOCITY_STEP_RAD_S = 0.229 * TWO_PI / 60.0
 XL_PWM_FULL = 885
+STS3215_TIME_CONSTANT_S = 0.028 / 0.60  # armature / damping of the identified STS3215 (see STS3215_7V4)
 
 
 def xl_kp_per_p(stall_torque_nm: float) -> float:
