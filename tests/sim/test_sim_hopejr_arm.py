@@ -130,3 +130,13 @@ def test_keyboard_teleop_command_moves_the_hopejr_flange(tmp_path) -> None:
     ik = ArmIK(HOPEJR_ARM_SIM.load(), HOPEJR_ARM.joint_names, HOPEJR_ARM.joint_names, offset=HOPEJR_GRASP_OFFSET)
     moved = ik.forward(target)[0] - ik.forward(np.asarray(HOPEJR_ARM_SIM.home))[0]
     np.testing.assert_allclose(moved, [0.03, 0.0, 0.0], atol=0.005)
+
+
+def test_sim_command_names_the_task_by_robot_and_rule(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``twinarm sim robot=hopejr_arm task=reach``: the video shows the scene's one camera (no wrist camera)."""
+    from twinarm.cli.main import main
+
+    args = ["sim", "robot=hopejr_arm", "task=reach", "episodes=1", "video_height=32", "video_width=48"]
+    assert main([*args, f"output_dir={tmp_path}"]) == 0
+    out = capsys.readouterr().out
+    assert "task hopejr_arm_reach: success 1/1" in out and (tmp_path / "hopejr_arm_reach.mp4").is_file()
