@@ -50,6 +50,8 @@ class Probe:
 
     def __init__(self, inner: DeviceSource) -> None:
         self.inner, self.seconds, self.calls, self.ages = inner, 0.0, 0, []
+        self.t: list[float] = []  # time.monotonic of each fresh target, and the target (the source's, unclipped)
+        self.sent: list[np.ndarray] = []
 
     def reset(self) -> None:
         self.inner.reset()
@@ -59,22 +61,15 @@ class Probe:
         out = self.inner.act(obs)
         self.seconds, self.calls = self.seconds + time.perf_counter() - t, self.calls + 1
         if out is not None:
-            self.ages.append(time.monotonic() - self.inner.device.raw().t)
+            now = time.monotonic()
+            self.ages.append(now - self.inner.device.raw().t)
+            self.t.append(now)
+            self.sent.append(out.copy())
         return out
 
 
-class Trace:
-    def __init__(self) -> None:
-        self.t: list[float] = []
-        self.sent: list[np.ndarray] = []
-
-    def on_step(self, obs: dict, sent: np.ndarray, t: float) -> None:
-        self.t.append(t)
-        self.sent.append(sent.copy())
-
-
-def motion_lag_ms(trace: Trace, want, t0: float) -> float:
-    """Lag [ms] of the sent targets behind ``want(t)`` that fits best (1 ms steps up to 150 ms)."""
+def motion_lag_ms(trace: Probe, want, t0: float) -> float:
+    """Lag [ms] of the source's targets behind ``want(t)`` that fits best (1 ms steps up to 150 ms)."""
     t, sent = np.array(trace.t), np.stack(trace.sent)
     keep = t > t[0] + 0.3
     lags = np.arange(0.0, 0.150, 0.001)
@@ -128,11 +123,9 @@ def main() -> None:
                 dev.wait_frame(0)
                 robot = stack.enter_context(robot_for(args.robot, dmap, args.hz))
                 scaler = JointScaler(dmap, robot.spec.joints)
-                probe, trace = Probe(DeviceSource(dev, scaler)), Trace()
-                r = run_loop(robot, probe, [trace], duration_s=args.seconds)
-            idx = [robot.spec.joint_names.index(j) for j in scaler.joint_names]
-            trace.sent = [s[idx] for s in trace.sent]
-            lag = motion_lag_ms(trace, lambda t, scale=scaler: scale(motion(t)), started)
+                probe = Probe(DeviceSource(dev, scaler))
+                r = run_loop(robot, probe, duration_s=args.seconds)
+            lag = motion_lag_ms(probe, lambda t, scale=scaler: scale(motion(t)), started)
             ages = 1e3 * np.array(probe.ages)
             fresh = len(ages) / max(probe.calls, 1)
             print(
