@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import os
+import uuid
 from collections.abc import Iterator, Sequence
 from types import ModuleType
 from typing import Any
@@ -37,20 +38,37 @@ def require_ray() -> ModuleType:
 
 
 class _Actor:
-    """The body of one Ray actor: one worker of the job, kept for all the shards this actor runs."""
+    """The body of one Ray actor, kept for the executor's life: it opens a job's worker at the job's first shard
+    (keeping it for the job's other shards) and closes it when the job ends. An error while opening is raised by
+    every shard of that job, so it reaches the caller as its own type."""
 
-    def __init__(self, job: ShardJob[Any, Any]) -> None:
-        self._worker = job.open()
+    def __init__(self) -> None:
+        self._key: str | None = None
+        self._worker: Any = None
+        self._error: BaseException | None = None
 
-    def run(self, shard: Any) -> Any:
+    def run(self, key: str, boxed_job: list[Any], shard: Any) -> Any:
+        if key != self._key:
+            self.release()
+            self._key = key
+            try:
+                self._worker = require_ray().get(boxed_job[0]).open()
+            except Exception as exc:  # noqa: BLE001  (re-raised below, for this and every later shard)
+                self._error = exc
+        if self._error is not None:
+            raise self._error
         return self._worker.run(shard)
 
-    def close(self) -> None:
-        self._worker.close()
+    def release(self) -> None:
+        """Close the current job's worker (its envs and renderers)."""
+        worker, self._worker, self._key, self._error = self._worker, None, None, None
+        if worker is not None:
+            worker.close()
 
 
 class RayExecutor:
-    """Runs shards on ``cfg.workers`` Ray actors of ``cfg.cpus_per_worker`` CPUs each (see the module docstring)."""
+    """Runs shards on ``cfg.workers`` Ray actors of ``cfg.cpus_per_worker`` CPUs each (see the module docstring);
+    the actors start at the first job and live until :meth:`close` (so later jobs skip their start-up)."""
 
     def __init__(self, cfg: RayConfig) -> None:
         self._ray = require_ray()
@@ -64,49 +82,59 @@ class RayExecutor:
                 kwargs["num_cpus"] = max(os.cpu_count() or 1, math.ceil(cfg.workers * cfg.cpus_per_worker))
             self._ray.init(**kwargs)
             self._started = True
-        self._actor_cls = self._ray.remote(_Actor)
+        self._actors: list[Any] = []
+
+    def _ensure_actors(self) -> list[Any]:
+        if not self._actors:
+            remote = self._ray.remote(_Actor).options(num_cpus=self.cfg.cpus_per_worker)
+            self._actors = [remote.remote() for _ in range(self.cfg.workers)]
+        return self._actors
 
     def imap(self, job: ShardJob[S, R], shards: Sequence[S]) -> Iterator[R]:
         """Results of ``shards`` in order; each free actor takes the next shard. Stopping early cancels the rest."""
         ray = self._ray
         if not shards:
             return
-        job_ref = ray.put(job)  # one copy in the object store, whatever the number of actors
-        actors = [
-            self._actor_cls.options(num_cpus=self.cfg.cpus_per_worker).remote(job_ref)
-            for _ in range(min(self.cfg.workers, len(shards)))
-        ]
+        key, boxed = uuid.uuid4().hex, [ray.put(job)]  # one copy of the job in the object store (boxed: not resolved)
+        actors = self._ensure_actors()[: len(shards)]
         pending: dict[Any, tuple[int, Any]] = {}  # result ref -> (shard index, actor)
         done: dict[int, Any] = {}
         next_shard = next_yield = 0
+
+        def submit(actor: Any) -> None:
+            nonlocal next_shard
+            if next_shard < len(shards):
+                pending[actor.run.remote(key, boxed, shards[next_shard])] = (next_shard, actor)
+                next_shard += 1
+
         try:
             for actor in actors:
-                if next_shard < len(shards):
-                    pending[actor.run.remote(shards[next_shard])] = (next_shard, actor)
-                    next_shard += 1
+                submit(actor)
             while next_yield < len(shards):
                 while next_yield not in done:
                     ready, _ = ray.wait(list(pending), num_returns=1)
                     index, actor = pending.pop(ready[0])
-                    done[index] = ray.get(ready[0])  # a worker's exception is raised here
-                    if next_shard < len(shards):
-                        pending[actor.run.remote(shards[next_shard])] = (next_shard, actor)
-                        next_shard += 1
+                    done[index] = ray.get(ready[0])  # a worker's exception is raised here, as its own type
+                    submit(actor)
                 yield done.pop(next_yield)
                 next_yield += 1
         finally:
             for ref in pending:
                 ray.cancel(ref)
-            closing = [actor.close.remote() for actor in actors]
             try:
-                ray.get(closing, timeout=30)
-            except Exception:  # noqa: BLE001  (an actor that died or hangs: it is killed below anyway)
-                pass
-            for actor in actors:
-                ray.kill(actor)
+                ray.get([actor.release.remote() for actor in actors], timeout=60)
+            except Exception:  # noqa: BLE001  (a dead or stuck actor: replaced by fresh ones for the next job)
+                self._kill_actors()
+
+    def _kill_actors(self) -> None:
+        for actor in self._actors:
+            self._ray.kill(actor)
+        self._actors = []
 
     def close(self) -> None:
-        """Shut down the local cluster this executor started (a cluster it joined keeps running)."""
+        """Stop the actors; shut down the local cluster this executor started (a cluster it joined keeps running)."""
+        if self._actors and self._ray.is_initialized():
+            self._kill_actors()
         if self._started and self._ray.is_initialized():
             self._ray.shutdown()
         self._started = False
