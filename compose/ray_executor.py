@@ -15,12 +15,14 @@ from __future__ import annotations
 import math
 import os
 import uuid
+import warnings
 from collections.abc import Iterator, Sequence
 from types import ModuleType
 from typing import Any
 
 from twinarm.compose.errors import MissingExtraError
 from twinarm.compose.executor import R, RayConfig, S, ShardJob
+from twinarm.robot.errors import ConfigError
 
 RAY_INSTALL_HINT = 'pip install "twinarm[ray]"'
 
@@ -85,9 +87,25 @@ class RayExecutor:
         self._actors: list[Any] = []
 
     def _ensure_actors(self) -> list[Any]:
+        """The actors, started at the first job: ``cfg.workers`` of them, or as many as the cluster's free CPUs
+        hold (an actor that cannot get its CPUs would wait forever); ConfigError when not even one fits."""
         if not self._actors:
-            remote = self._ray.remote(_Actor).options(num_cpus=self.cfg.cpus_per_worker)
-            self._actors = [remote.remote() for _ in range(self.cfg.workers)]
+            cpus = self.cfg.cpus_per_worker
+            free = float(self._ray.available_resources().get("CPU", 0.0))
+            n = min(self.cfg.workers, int(free // cpus + 1e-9))
+            if n < 1:
+                raise ConfigError(
+                    f"the Ray cluster has {free:g} free CPUs, not enough for one worker of "
+                    f"ray.cpus_per_worker={cpus:g}; lower it or free the cluster's CPUs"
+                )
+            if n < self.cfg.workers:
+                warnings.warn(
+                    f"ray.workers={self.cfg.workers} but the cluster has {free:g} free CPUs: running {n} workers "
+                    "(the results do not depend on the number of workers)",
+                    stacklevel=3,
+                )
+            remote = self._ray.remote(_Actor).options(num_cpus=cpus)
+            self._actors = [remote.remote() for _ in range(n)]
         return self._actors
 
     def imap(self, job: ShardJob[S, R], shards: Sequence[S]) -> Iterator[R]:
@@ -124,9 +142,10 @@ class RayExecutor:
             try:
                 ray.get([actor.release.remote() for actor in actors], timeout=60)
             except Exception:  # noqa: BLE001  (a dead or stuck actor: replaced by fresh ones for the next job)
-                self._kill_actors()
+                self.stop_workers()
 
-    def _kill_actors(self) -> None:
+    def stop_workers(self) -> None:
+        """Stop the actors now, freeing their CPUs (the next job starts new ones)."""
         for actor in self._actors:
             self._ray.kill(actor)
         self._actors = []
@@ -134,7 +153,7 @@ class RayExecutor:
     def close(self) -> None:
         """Stop the actors; shut down the local cluster this executor started (a cluster it joined keeps running)."""
         if self._actors and self._ray.is_initialized():
-            self._kill_actors()
+            self.stop_workers()
         if self._started and self._ray.is_initialized():
             self._ray.shutdown()
         self._started = False

@@ -96,3 +96,28 @@ def test_rl_rollouts_on_ray_equal_local(executor) -> None:
 def test_a_worker_error_reaches_the_caller_as_its_own_type(executor) -> None:
     with pytest.raises(ConfigError, match="no_such_task"):
         collect_demos(executor, CollectJob("no_such_task", {}, 1, 5), ListRecorder(), [0], "x")
+
+
+def test_record_expert_on_ray_writes_the_local_collection(executor, tmp_path: Path) -> None:
+    from twinarm.cli.main import main
+    from twinarm.dataset import LeRobotDatasetReader
+
+    executor.stop_workers()  # the command starts its own workers on the 2-CPU cluster
+    root = tmp_path / "dataset"
+    robot = ["robot.cameras=[front]", "robot.camera_height=24", "robot.camera_width=32"]
+    code = main(
+        ["record", "source=expert", "executor=ray", "episodes=3", "episode_time_s=0.5", "seed=5", "num_envs=2",
+         "keys=none", f"dataset.root={root}", *robot]
+    )  # fmt: skip
+    assert code == 0
+    job = CollectJob("lift", {"cameras": ("front",), "image_size": (24, 32), "control_hz": 30.0}, 2, 15)
+    local = ListRecorder()
+    collect_demos(LocalExecutor(), job, local, range(5, 8), "Lift the cube", keep_failures=True)
+    reader = LeRobotDatasetReader(root)
+    try:
+        assert reader.num_episodes == 3 and len(reader) == 3 * 15 and reader.episode_task(0) == "Lift the cube"
+        actions = reader.lowdim()["action"]
+        expected = np.stack([action for episode in local.episodes for _, action in episode])
+        np.testing.assert_allclose(actions, expected, rtol=0, atol=1e-6)
+    finally:
+        reader.close()
