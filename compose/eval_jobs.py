@@ -5,6 +5,8 @@ An evaluation of ``episodes`` episodes (episode ``k`` on seed ``seed + k``) runs
 ``num_envs`` envs and a copy of the policy (it travels with the job, so remote nodes need no checkpoint files),
 and a wave depends only on its seeds, so the merged result is the same for every executor and worker count.
 Videos are encoded by the worker that ran the episode and sent back as bytes; the caller writes them.
+Every worker runs the policy with the caller's number of torch threads (``torch_threads``): torch's CPU kernels
+may sum in another order with another thread count, which moves returns in the 8th digit.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ class EvalJob:
     max_steps: int = 2000
     videos: int = 0
     fps: float = 30.0
+    torch_threads: int = 0  # torch CPU threads of every worker (0: leave the worker's setting)
 
     def open(self) -> _EvalWorker:
         return _EvalWorker(self)
@@ -62,6 +65,7 @@ class _EvalWorker:
             import twinarm.sim.envs  # noqa: F401  (registers the ids in this worker's process)
 
         self.job = job
+        self._threads = _set_torch_threads(job.torch_threads)
         kwargs = {**contract_env_kwargs(job.policy.contract), **job.env_kwargs}
         self.envs = open_vector_env(job.env_id, job.num_envs, kwargs)
         try:
@@ -88,6 +92,18 @@ class _EvalWorker:
 
     def close(self) -> None:
         self.envs.close()
+        _set_torch_threads(self._threads)
+
+
+def _set_torch_threads(n: int) -> int:
+    """Set torch's CPU thread count to ``n`` (0: leave it); returns the previous count (0 when unchanged)."""
+    import torch
+
+    if n <= 0 or n == torch.get_num_threads():
+        return 0
+    previous = torch.get_num_threads()
+    torch.set_num_threads(n)
+    return previous
 
 
 def eval_shards(episodes: int, num_envs: int, waves_per_shard: int = 1) -> list[EpisodeRange]:
@@ -108,13 +124,20 @@ def evaluate_on(
     video_dir: str | Path | None = None,
     videos: int = 3,
     on_shard: Callable[[list[bool]], None] | None = None,
+    torch_threads: int | None = None,
 ) -> Any:
     """``policies.evaluate.evaluate`` run by ``executor`` (None: this process) shard by shard: the same
-    ``EvalResult`` for the same arguments, whatever the executor. ``on_shard`` gets each shard's successes."""
+    ``EvalResult`` for the same arguments, whatever the executor. ``on_shard`` gets each shard's successes;
+    ``torch_threads`` (None: this process's count) is the torch thread count of every worker."""
+    import torch
+
     from twinarm.policies.evaluate import EpisodeOutcome, eval_result
 
     num_envs = max(1, min(num_envs, episodes))
-    job = EvalJob(policy, env_id, dict(env_kwargs or {}), num_envs, seed, max_steps, videos if video_dir else 0)
+    threads = torch.get_num_threads() if torch_threads is None else torch_threads
+    job = EvalJob(
+        policy, env_id, dict(env_kwargs or {}), num_envs, seed, max_steps, videos if video_dir else 0, 30.0, threads
+    )
     executor = executor or LocalExecutor()
     t0 = time.perf_counter()
     outcomes: list[EpisodeOutcome] = []
