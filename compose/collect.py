@@ -84,14 +84,14 @@ class _CollectWorker:
             done |= np.asarray(terminated) | np.asarray(truncated)
             if done.all():
                 break
-        return [
-            Episode(all_seeds[i], {k: np.stack([f[k] for f in frames[i]]) for k in frames[i][0]},
-                    np.stack(labels[i]), bool(success[i]))
-            for i in range(active)
-        ]  # fmt: skip
+        return [Episode(all_seeds[i], _stack(frames[i]), np.stack(labels[i]), bool(success[i])) for i in range(active)]
 
     def close(self) -> None:
         self.envs.close()
+
+
+def _stack(frames: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    return {k: np.stack([f[k] for f in frames]) for k in frames[0]}
 
 
 def _row(batch: dict[str, Any], i: int) -> dict[str, np.ndarray]:

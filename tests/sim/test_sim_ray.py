@@ -77,6 +77,11 @@ def test_expert_demos_on_ray_equal_local(executor) -> None:
             for key in obs_l:
                 np.testing.assert_array_equal(obs_r[key], obs_l[key])
     assert not np.array_equal(local.episodes[0][0][0]["image_front"], local.episodes[1][0][0]["image_front"])
+    # stopping early (max_kept) cancels the shards still running and keeps the same first episodes
+    first = ListRecorder()
+    assert collect_demos(executor, job, first, seeds, "lift", keep_failures=True, max_kept=3).kept == 3
+    assert len(first.episodes) == 3
+    np.testing.assert_array_equal(first.episodes[2][-1][1], local.episodes[2][-1][1])
 
 
 def test_rl_rollouts_on_ray_equal_local(executor) -> None:
