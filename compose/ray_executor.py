@@ -1,7 +1,8 @@
 """The Ray executor (``executor=ray``): the shards of a job run on ``ray.workers`` Ray actors.
 
 Each actor builds the job's worker once (``job.open()``: its batched env, policy or expert) and keeps it for every
-shard it is given; a free actor takes the next shard, and the results are handed back in shard order (see
+shard it is given, and for later jobs equal to it (an RL learner's rollout job each iteration); a free actor takes
+the next shard, and the results are handed back in shard order (see
 :mod:`compose.executor`), so the merged result equals the local executor's for the same seeds.
 
 ``ray.address`` empty starts a local cluster in this process (shut down on close) unless Ray is already
@@ -12,9 +13,9 @@ weights travel with the job), so no shared filesystem is required. This is the o
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
-import uuid
 import warnings
 from collections.abc import Iterator, Sequence
 from types import ModuleType
@@ -40,9 +41,10 @@ def require_ray() -> ModuleType:
 
 
 class _Actor:
-    """The body of one Ray actor, kept for the executor's life: it opens a job's worker at the job's first shard
-    (keeping it for the job's other shards) and closes it when the job ends. An error while opening is raised by
-    every shard of that job, so it reaches the caller as its own type."""
+    """The body of one Ray actor, kept for the executor's life: it opens a job's worker at the job's first shard and
+    keeps it for the job's other shards and for later jobs equal to it (the same pickled bytes, ``key``), until
+    another job comes or the job was stopped early. An error while opening is raised by every shard of that job,
+    so it reaches the caller as its own type."""
 
     def __init__(self) -> None:
         self._key: str | None = None
@@ -54,7 +56,8 @@ class _Actor:
             self.release()
             self._key = key
             try:
-                self._worker = require_ray().get(boxed_job[0]).open()
+                ray = require_ray()
+                self._worker = ray.cloudpickle.loads(ray.get(boxed_job[0])).open()
             except Exception as exc:  # noqa: BLE001  (re-raised below, for this and every later shard)
                 self._error = exc
         if self._error is not None:
@@ -109,15 +112,20 @@ class RayExecutor:
         return self._actors
 
     def imap(self, job: ShardJob[S, R], shards: Sequence[S]) -> Iterator[R]:
-        """Results of ``shards`` in order; each free actor takes the next shard. Stopping early cancels the rest."""
+        """Results of ``shards`` in order; each free actor takes the next shard. Stopping early cancels the rest.
+        The workers stay open after the job, so an equal job next (an RL learner's rollouts: the actor rides in
+        the shards) reuses their envs."""
         ray = self._ray
         if not shards:
             return
-        key, boxed = uuid.uuid4().hex, [ray.put(job)]  # one copy of the job in the object store (boxed: not resolved)
+        data = ray.cloudpickle.dumps(job)
+        key, boxed = hashlib.sha256(data).hexdigest(), [ray.put(data)]  # one copy in the object store (boxed: kept
+        # as a reference, fetched by an actor only when the job is new to it)
         actors = self._ensure_actors()[: len(shards)]
         pending: dict[Any, tuple[int, Any]] = {}  # result ref -> (shard index, actor)
         done: dict[int, Any] = {}
         next_shard = next_yield = 0
+        finished = False
 
         def submit(actor: Any) -> None:
             nonlocal next_shard
@@ -136,13 +144,15 @@ class RayExecutor:
                     submit(actor)
                 yield done.pop(next_yield)
                 next_yield += 1
+            finished = True
         finally:
-            for ref in pending:
-                ray.cancel(ref)
-            try:
-                ray.get([actor.release.remote() for actor in actors], timeout=60)
-            except Exception:  # noqa: BLE001  (a dead or stuck actor: replaced by fresh ones for the next job)
-                self.stop_workers()
+            if not finished:  # stopped early or failed: cancel the rest, close the workers (a next job reopens)
+                for ref in pending:
+                    ray.cancel(ref)
+                try:
+                    ray.get([actor.release.remote() for actor in actors], timeout=60)
+                except Exception:  # noqa: BLE001  (a dead or stuck actor: replaced by fresh ones for the next job)
+                    self.stop_workers()
 
     def stop_workers(self) -> None:
         """Stop the actors now, freeing their CPUs (the next job starts new ones)."""

@@ -96,6 +96,9 @@ def test_rl_rollouts_on_ray_equal_local(executor) -> None:
         for key in a.observations:
             np.testing.assert_array_equal(b.observations[key], a.observations[key])
     assert local[0].actions.shape == (12, 2, 6) and not np.array_equal(local[0].actions, local[1].actions)
+    # the next iteration of a learner: the same job (its envs kept open by the workers), reset by the seed again
+    again = collect_rollouts(executor, job, [3], actor)
+    np.testing.assert_array_equal(again[0].observations["joint_pos"], local[2].observations["joint_pos"])
 
 
 def test_a_worker_error_reaches_the_caller_as_its_own_type(executor) -> None:
