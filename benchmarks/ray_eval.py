@@ -6,7 +6,8 @@ Each executor evaluates the same ``--episodes`` seeds in waves of ``--num-envs``
 ``--num-envs`` per worker, one wave per shard); the script checks that both give the same per-seed returns.
 Ray is timed three ways: starting the local cluster, the first job (actors start, import twinarm, build their
 envs) and the same job again on the warm actors, which keep their envs (what each further evaluation of a long
-run pays); the local executor builds its envs in every run (included in its time; 4 envs: 0.4 s at load 11 on 2 cores).
+run pays); the local executor builds its envs in every run (included in its time; 4 envs with a 64x64 camera:
+3.3 s at load 13 on 2 cores).
 The machine load (``os.getloadavg``) is printed before and after: on a shared machine the ratio is what to read.
 
 Run: ``python benchmarks/ray_eval.py [--episodes 16] [--num-envs 4] [--workers 2] [--max-steps 100]``
