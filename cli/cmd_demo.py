@@ -28,10 +28,11 @@ import dataclasses
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 from twinarm.cli.common import output_dir
 from twinarm.cli.demo_pipeline import DEMO_SEED, image_width  # noqa: F401  (the demo's seeds, re-exported)
-from twinarm.compose.executor import ExecutorConfig, RayConfig
+from twinarm.compose.executor import Executor, ExecutorConfig, RayConfig
 from twinarm.compose.sim_config import RealityConfig, SimConfig
 
 HELP = "record expert demos in sim, train an image policy, evaluate it, report (the default main job)"
@@ -117,7 +118,7 @@ def run(cfg: Config) -> None:
         _run(cfg, executor)
 
 
-def _run(cfg: Config, executor) -> None:
+def _run(cfg: Config, executor: Executor) -> None:
     from twinarm.cli.demo_pipeline import record_demos, train_policy
     from twinarm.compose.sim_config import sim_model_of_task, sim_params_for
     from twinarm.policies.threads import apply_threads
@@ -149,7 +150,7 @@ def _run(cfg: Config, executor) -> None:
     write_report(cfg, out, ev, real, demos, result, dagger_log, (record_s, train_s, eval_s, total_s))
 
 
-def _evaluate(cfg: Config, executor, policy, params, out: Path):
+def _evaluate(cfg: Config, executor: Executor, policy: Any, params: object, out: Path) -> tuple[Any, Any]:
     """(nominal, hidden reality or None) results of ``policy`` on ``executor``."""
     from twinarm.compose.eval_jobs import evaluate_on
     from twinarm.compose.sim_config import reality_env_kwargs, sim_model_of_task

@@ -267,24 +267,15 @@ def run(cfg: Config) -> None:
 
 def _record_on_executor(cfg: Config, task: str, label: str, root: Path) -> None:
     """``source=expert`` on ``cfg.executor``: batched task envs on the workers, episodes saved here in seed order."""
-    from twinarm.compose.collect import CollectJob, collect_demos
+    from twinarm.compose.collect import record_expert
     from twinarm.compose.executor import open_executor
-    from twinarm.dataset import Recorder, RecorderSettings, VideoSettings
 
     if not _is_own_task(cfg, task):
         raise ConfigError(f"executor={cfg.executor} records a sim task of robot.model={cfg.robot.model}; got {task!r}")
-    frames = max(1, round(cfg.episode_time_s * cfg.robot.control_hz))
-    size = (cfg.robot.camera_height, cfg.robot.camera_width)
-    kwargs = {"cameras": tuple(cfg.robot.cameras), "image_size": size, "control_hz": cfg.robot.control_hz}
-    job = CollectJob(task, {**kwargs, "max_episode_steps": frames}, cfg.num_envs, frames)
-    spec = cfg.robot.entry().spec.with_rate(cfg.robot.control_hz).with_cameras(cfg.robot.camera_specs())
-    settings = RecorderSettings(spec.control_hz, VideoSettings(codec=cfg.dataset.codec), queue_s=cfg.episode_time_s + 1)
-    seeds = range(cfg.seed, cfg.seed + cfg.episodes)
-    print(f"[record] {cfg.episodes} expert episodes x {frames} frames of sim task {task} on {cfg.executor} -> {root}")
-
-    def progress(success: bool) -> None:
-        print(f"[record] episode saved ({'solved' if success else 'not solved'})")
-
-    with open_executor(ExecutorConfig(cfg.executor, cfg.ray)) as executor, Recorder(root, spec, settings) as rec:
-        stats = collect_demos(executor, job, rec, seeds, label, keep_failures=True, on_episode=progress)
+    print(f"[record] {cfg.episodes} expert episodes x {cfg.episode_time_s:g} s of sim task {task} on {cfg.executor}")
+    with open_executor(ExecutorConfig(cfg.executor, cfg.ray)) as executor:
+        seeds = range(cfg.seed, cfg.seed + cfg.episodes)
+        stats = record_expert(
+            executor, cfg.robot, task, label, root, seeds, cfg.episode_time_s, cfg.num_envs, cfg.dataset.codec
+        )
     print(f"[record] done: {stats.kept} episodes ({stats.expert_successes} solved), {stats.frames} frames at {root}")

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
 
+from twinarm.compose.backends import RobotConfig
 from twinarm.compose.executor import Executor, LocalExecutor, chunks
 from twinarm.compose.sim_demos import RolloutStats
 from twinarm.dataset.recorder import Recorder
@@ -131,3 +133,29 @@ def collect_demos(
     finally:
         results.close()  # stops the executor's remaining shards
     return RolloutStats(tried, kept, solved, saved)
+
+
+def record_expert(
+    executor: Executor | None,
+    robot: RobotConfig,
+    task: str,
+    label: str,
+    root: Path,
+    seeds: Sequence[int],
+    episode_time_s: float,
+    num_envs: int,
+    codec: str = "h264",
+) -> RolloutStats:
+    """One expert episode of ``episode_time_s`` [s] per seed of ``task`` on simulated ``robot`` (its cameras, their
+    size, its control rate) into the dataset at ``root``, failures kept (``twinarm record source=expert
+    executor=...``)."""
+    from twinarm.dataset import RecorderSettings, VideoSettings
+
+    frames = max(1, round(episode_time_s * robot.control_hz))
+    size = (robot.camera_height, robot.camera_width)
+    kwargs = {"cameras": tuple(robot.cameras), "image_size": size, "control_hz": robot.control_hz}
+    job = CollectJob(task, {**kwargs, "max_episode_steps": frames}, num_envs, frames)
+    spec = robot.entry().spec.with_rate(robot.control_hz).with_cameras(robot.camera_specs())
+    settings = RecorderSettings(spec.control_hz, VideoSettings(codec=codec), queue_s=episode_time_s + 1.0)
+    with Recorder(root, spec, settings) as recorder:
+        return collect_demos(executor, job, recorder, seeds, label, keep_failures=True)
