@@ -103,3 +103,20 @@ def test_sharded_evaluation_equals_the_one_process_evaluation(tmp_path: Path) ->
     for a, b in zip(one.videos, sharded.videos):
         assert a.read_bytes() == b.read_bytes()
     assert np.isclose(sharded.success_rate, 4 / 7)
+
+
+def test_eval_workers_run_the_policy_with_the_callers_torch_threads() -> None:
+    import torch
+
+    from twinarm.compose.eval_jobs import EpisodeRange, EvalJob
+
+    before = torch.get_num_threads()
+    wanted = 1 if before > 1 else 2
+    job = EvalJob(tiny_policy("bc"), ScriptedEnv, {}, 2, seed=0, torch_threads=wanted)
+    worker = job.open()
+    try:
+        assert torch.get_num_threads() == wanted
+        assert len(worker.run(EpisodeRange(0, 3)).episodes) == 3
+    finally:
+        worker.close()
+    assert torch.get_num_threads() == before  # restored for the caller

@@ -106,6 +106,16 @@ def test_a_worker_error_reaches_the_caller_as_its_own_type(executor) -> None:
         collect_demos(executor, CollectJob("no_such_task", {}, 1, 5), ListRecorder(), [0], "x")
 
 
+def test_a_second_executor_on_a_full_cluster_is_refused_not_left_waiting(executor) -> None:
+    job = RolloutJob(env_id("reach"), {"cameras": ()}, 1, 2)
+    actor = UniformActor(np.zeros(6, np.float32), np.zeros(6, np.float32))
+    collect_rollouts(executor, job, [0, 1], actor)  # the fixture's 2 actors hold the cluster's 2 CPUs
+    other = RayExecutor(RayConfig(workers=2))
+    with pytest.raises(ConfigError, match="free CPUs"):
+        collect_rollouts(other, job, [0], actor)
+    other.close()
+
+
 def test_record_expert_on_ray_writes_the_local_collection(executor, tmp_path: Path) -> None:
     from twinarm.cli.main import main
     from twinarm.dataset import LeRobotDatasetReader
