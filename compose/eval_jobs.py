@@ -65,7 +65,6 @@ class _EvalWorker:
             import twinarm.sim.envs  # noqa: F401  (registers the ids in this worker's process)
 
         self.job = job
-        self._threads = _set_torch_threads(job.torch_threads)
         kwargs = {**contract_env_kwargs(job.policy.contract), **job.env_kwargs}
         self.envs = open_vector_env(job.env_id, job.num_envs, kwargs)
         try:
@@ -74,6 +73,7 @@ class _EvalWorker:
             self.envs.close()
             raise
         job.policy.eval()
+        self._threads = _set_torch_threads(job.torch_threads)  # last: nothing above can leave it changed
 
     def run(self, shard: EpisodeRange) -> ShardOutcome:
         from twinarm.policies.evaluate import run_episodes
