@@ -181,11 +181,14 @@ def fast_status_packet(blocks: Sequence[tuple[int, int, bytes]]) -> bytes:
             body += b"\x00\x00"  # placeholder, filled below once the frame before it is known
     # fill the block CRCs: each covers the frame (header, id, final LEN) up to the end of its data
     length = len(stuff(bytes(body))) + 2
-    head = HEADER + bytes((BROADCAST_ID, length & 0xFF, length >> 8))
-    pos = 1
+    crc = crc16(HEADER + bytes((BROADCAST_ID, length & 0xFF, length >> 8)))
+    # stuffing a prefix of the body gives a prefix of the stuffed body, so the CRC runs on (linear time)
+    pos, done = 1, 0  # body bytes so far; stuffed bytes already in the running CRC
     for _id, _error, data in blocks[:-1]:
         pos += 2 + len(data)
-        crc = crc16(head + stuff(bytes(body[:pos])))
+        stuffed = stuff(bytes(body[:pos]))
+        crc = crc16(memoryview(stuffed)[done:], crc)
+        done = len(stuffed)
         body[pos : pos + 2] = bytes((crc & 0xFF, crc >> 8))
         pos += 2
     return encode_packet(BROADCAST_ID, body[0], body[1:])
