@@ -252,7 +252,7 @@ class Emulator:
         faults, rng = self.config.faults, self._rng
         timed = self.config.wire_timing or any(s.return_delay_s for s, _ in replies) or faults.delay_prob
         t = t_rx
-        out = bytearray()
+        groups: list[tuple[float, bytearray]] = []  # (when the last packet of the group is due, the group's bytes)
         for servo, packet in replies:
             if faults.drop_prob and rng.random() < faults.drop_prob:
                 self.stats.dropped += 1
@@ -263,22 +263,24 @@ class Emulator:
                 buf[rng.randrange(len(buf))] ^= 1 << rng.randrange(8)
                 packet = bytes(buf)
             self.stats.replies += 1
-            if not timed:
-                out += packet
-                continue
-            t += servo.return_delay_s
-            if faults.delay_prob and rng.random() < faults.delay_prob:
-                self.stats.delayed += 1
-                t += faults.delay_s
-            if self.config.wire_timing:
-                t += len(packet) * self._byte_s
-            if out and t - time.monotonic() > _COALESCE_S:
-                self._write(bytes(out))  # what is due goes out now: the next packet is far off
-                out.clear()
-            _wait_until(t)
-            out += packet  # held until the next packet is due too, unless that is far off (fewer wakeups)
-        if out:
-            self._write(bytes(out))
+            due = t
+            if timed:
+                due += servo.return_delay_s
+                if faults.delay_prob and rng.random() < faults.delay_prob:
+                    self.stats.delayed += 1
+                    due += faults.delay_s
+                if self.config.wire_timing:
+                    due += len(packet) * self._byte_s
+            if groups and due - t <= _COALESCE_S:  # held until this one is due too (fewer wakeups, one wait)
+                groups[-1][1].extend(packet)
+                groups[-1] = (due, groups[-1][1])
+            else:
+                groups.append((due, bytearray(packet)))
+            t = due
+        for due, data in groups:  # never early
+            if timed:
+                _wait_until(due)
+            self._write(bytes(data))
         return t
 
     def _write(self, data: bytes) -> None:
