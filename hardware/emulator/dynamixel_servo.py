@@ -171,10 +171,13 @@ class DynamixelServo(ServoMemory):
     def update(self, actual: float, velocity: float, load: float) -> None:
         """Store the motion model's state (velocity [ticks/s], load [0.1 %]) in the Present_* registers."""
         self.actual = actual
-        self._set(self._r_pos, round(actual) + self._offset)
-        self._set(self._r_vel, round(velocity / VELOCITY_UNIT_TPS))
-        self._set(self._r_load, max(-1000, min(1000, round(load))))
-        mem = self.mem
+        mem, hot = self.mem, self._hot
+        address, codec = hot[self._r_pos]
+        codec.pack_into(mem, address, round(actual) + self._offset)
+        address, codec = hot[self._r_vel]
+        codec.pack_into(mem, address, round(velocity / VELOCITY_UNIT_TPS))
+        address, codec = hot[self._r_load]
+        codec.pack_into(mem, address, max(-1000, min(1000, round(load))))
         mem[self._a_moving] = 1 if abs(velocity) > 10 else 0
         mem[self._a_hw_error] = self._hardware_errors()
 

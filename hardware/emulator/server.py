@@ -210,8 +210,8 @@ class Emulator:
             regs = [(s.get(p), s.get(t)) for s, (p, t) in zip(servos, self._gain_regs)]
             self.motion.set_gains(np.array([r[0] for r in regs]), np.array([r[1] for r in regs]))
         pos, vel, load = self.motion.step(min(dt, 1.0), goals, torque)
-        for i, servo in enumerate(servos):
-            servo.update(float(pos[i]), float(vel[i]), float(load[i]))
+        for servo, p, v, f in zip(servos, pos.tolist(), vel.tolist(), load.tolist()):  # Python floats, no indexing
+            servo.update(p, v, f)
 
     def _handle(self, packet: NamedTuple, arrival: float | None = None) -> None:
         """Answer one request that was read at ``arrival`` [s, time.monotonic; None: now].
