@@ -6,6 +6,10 @@ packet), BULK_READ / BULK_WRITE (a register per servo), REBOOT and FACTORY_RESET
 error number (bits 0..6) plus the hardware-alert bit 7 (e-Manual "Status Packet"); any set bit raises
 :class:`ServoStatusError` naming it. EEPROM (addresses < 64) is writable only with torque off: :meth:`write_eeprom`
 checks first and raises :class:`TorqueEnabledError` (the servo itself would answer an access error).
+
+The control-cycle path (SYNC_READ, FAST_SYNC_READ, SYNC_WRITE) runs through :mod:`hardware.dynamixel.batch`: a clean
+reply is checked (headers, ids, CRCs) and decoded in one vectorised pass, goals are encoded from an array; any
+other reply (stuffed, cut, noisy) goes through the resynchronising decoder, classified and retried as before.
 """
 
 from __future__ import annotations
