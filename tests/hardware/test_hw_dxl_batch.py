@@ -146,3 +146,21 @@ def test_cut_fast_reply_names_the_blocks_so_far(size: int) -> None:
     wire = proto.fast_status_packet([(i, 0, bytes([i]) * size) for i in ids])
     replies, diag = batch.FastSyncReadCodec(span, ids).diagnose(wire[: 8 + 2 * (size + 4)])
     assert replies is None and diag.kind is diagnostics.ReplyKind.SHORT and sorted(diag.found) == [3, 4]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data(), st.sampled_from(SPANS), ids_st)
+def test_fast_status_block_crcs_are_the_running_crc_of_the_frame(data, span: RegisterSpan, ids: list[int]) -> None:
+    """Each block's CRC is the CRC of the frame (header, id, LEN, stuffed body) up to the end of its data, computed
+    here the slow, obvious way; the last one is the packet's own CRC."""
+    values = _data(data.draw, span, len(ids))
+    wire = proto.fast_status_packet([(i, 0, d) for i, d in zip(ids, values)])
+    decoder = proto.PacketDecoder()
+    decoder.feed(wire)
+    packet = decoder.pop()
+    body = bytes((proto.STATUS,)) + packet.params
+    block = span.size + 4
+    for k in range(len(ids) - 1):
+        end = 1 + k * block + 2 + span.size
+        assert body[end] | body[end + 1] << 8 == proto.crc16(wire[:7] + proto.stuff(body[:end]))
+    assert [(i, d) for i, _, d in proto.split_fast_status(packet.params, span.size)] == list(zip(ids, values))
