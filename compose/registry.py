@@ -24,22 +24,25 @@ from twinarm.hardware.calibration import Calibration
 from twinarm.hardware.calibration_io import nominal_calibration
 from twinarm.hardware.emulator.config import SO101_START_OFFSETS, ServoConfig, servos_for
 from twinarm.hardware.hand import AMAZING_HAND_LEFT, AMAZING_HAND_RIGHT, calibration_from_published
+from twinarm.hardware.hopejr_arm import HOPEJR_ARM_FOLLOWER
 from twinarm.hardware.koch import KOCH_FOLLOWER, KOCH_LEADER
 from twinarm.hardware.leap import LEAP_HAND_DESC
 from twinarm.hardware.motors import SO101_ARM_FOLLOWER, SO101_FOLLOWER, SO101_LEADER, ArmDescription, Role
 from twinarm.robot.errors import ConfigError
-from twinarm.robot.models import AMAZING_HAND, KOCH, LEAP_HAND, SO101, SO101_AMAZING_HAND
+from twinarm.robot.models import AMAZING_HAND, HOPEJR_ARM, KOCH, LEAP_HAND, SO101, SO101_AMAZING_HAND
 from twinarm.robot.spec import RobotSpec
 from twinarm.robot.teleop import Workspace
 from twinarm.sim.arm_hand_scene import SO101_AMAZING_HAND_SIM
 from twinarm.sim.envs import (
     AMAZING_HAND_FAMILY,
+    HOPEJR_ARM_FAMILY,
     KOCH_FAMILY,
     LEAP_HAND_FAMILY,
     SO101_AMAZING_HAND_FAMILY,
     SO101_FAMILY,
     TaskFamily,
 )
+from twinarm.sim.hopejr_arm import HOPEJR_ARM_SIM, HOPEJR_GRASP_OFFSET
 from twinarm.sim.ik import KOCH_GRASP_OFFSET, SO101_GRASP_OFFSET
 from twinarm.sim.sim_robot import AMAZING_HAND_SIM, KOCH_SIM, LEAP_HAND_SIM, SO101_SIM, SimModel
 
@@ -56,11 +59,12 @@ class KeyboardTeleop(str, Enum):
 
 
 class EEModel(NamedTuple):
-    """End-effector teleop data of a model: the joints IK may move, the gripper joint, the workspace box [m], and the
-    grasp point in the MJCF's ``gripperframe`` site frame [m] (what IK moves)."""
+    """End-effector teleop data of a model: the joints IK may move, the gripper joint (None: an arm without one, the
+    grip keys do nothing), the workspace box [m], and the grasp point in the MJCF's ``gripperframe`` site frame [m]
+    (what IK moves)."""
 
     arm_joints: tuple[str, ...]
-    gripper: str
+    gripper: str | None
     workspace: Workspace
     grasp_offset: tuple[float, float, float] = SO101_GRASP_OFFSET
 
@@ -288,9 +292,30 @@ LEAP_HAND_MODEL = RobotModel(
     sim_bus=True,
 )
 
+# The HopeJR arm: 7 Feetech servos on one bus, the build of twinarm.hardware.hopejr_arm.HOPEJR_ARM_BUILD (bill of
+# materials by default), IK teleop of the wrist flange (no gripper: the hand comes as its own part). The workspace box
+# keeps the flange in front of the right shoulder over the table (sim.hopejr_arm; home is (0.22, -0.06, 0.14)).
+HOPEJR_ARM_EE = EEModel(
+    HOPEJR_ARM.joint_names,
+    None,
+    Workspace(np.array([0.12, -0.22, 0.03]), np.array([0.32, 0.08, 0.25])),
+    HOPEJR_GRASP_OFFSET,
+)
+HOPEJR_ARM_MODEL = RobotModel(
+    spec=HOPEJR_ARM,
+    buses=(Bus(Role.FOLLOWER, "", HOPEJR_ARM_FOLLOWER),),
+    sim=HOPEJR_ARM_SIM,
+    tasks=HOPEJR_ARM_FAMILY,
+    ee=HOPEJR_ARM_EE,
+    keyboard=KeyboardTeleop.END_EFFECTOR,
+    emulator_offsets_ticks=(0, 40, -30, 300, 20, -25, 35),  # inside every range (elbow_flex's starts at 0: bent a bit)
+    sim_bus=True,
+)
+
 #: Every robot model twinarm knows, by name: the one table of models.
 MODELS: dict[str, RobotModel] = {
-    m.name: m for m in (SO101_MODEL, KOCH_MODEL, AMAZING_HAND_MODEL, SO101_AMAZING_HAND_MODEL, LEAP_HAND_MODEL)
+    m.name: m
+    for m in (SO101_MODEL, KOCH_MODEL, AMAZING_HAND_MODEL, SO101_AMAZING_HAND_MODEL, LEAP_HAND_MODEL, HOPEJR_ARM_MODEL)
 }
 
 

@@ -116,3 +116,35 @@ LEAP_HAND = RobotSpec(
     cameras=(),
     control_hz=30.0,
 )
+
+# -- HopeJR arm (The Robot Studio / Hugging Face; TheRobotStudio/HOPEJr Arm/, LeRobot's hope_jr_arm) --------------
+# 7 joints on one Feetech bus, in LeRobot's motor order (ids 1..7). Our zero pose (sim/models/hopejr_arm.xml): the
+# right arm hanging straight down beside the body, palm facing the body, elbow and wrist straight. Signs: positive
+# shoulder_pitch raises the arm forward (flexion), shoulder_yaw swings it out sideways (abduction), shoulder_roll
+# turns it outward (external rotation), elbow_flex bends the elbow, wrist_roll pronates (palm towards the floor
+# with the elbow bent), wrist_yaw deviates the hand towards the thumb (radial), wrist_pitch flexes it (palm side).
+# Ranges [rad] (NEEDS A CHECK ON A REAL HOPEJR: no official figures are published): shoulder_yaw, shoulder_roll,
+# wrist_roll and wrist_pitch take the limits of a community URDF of the arm (song-jisu/hopejr_right_arm_description,
+# unofficial, zero convention assumed to be ours); shoulder_pitch and elbow_flex keep that URDF's spans (3.41, 2.385
+# rad) placed on our zero: shoulder extension 60 deg, elbow straight at 0 (AAOS normal range of motion: shoulder
+# extension 60 deg); wrist_yaw is the human range (AAOS: radial 20 deg, ulnar 30 deg deviation).
+# Velocity bounds: the slower servo of the two builds (hardware/hopejr_arm.py) at each joint: SM8512BL 60 rev/min
+# (6.28 rad/s, unverified), STS3250 0.133 s / 60 deg at 12 V (7.87 rad/s, Feetech specification), STS3215 12 V
+# 45 rev/min = 0.22 s / 60 deg (Feetech figure quoted by Robonine's STS3215 test; the 7.4 V servo's 4.71 rad/s).
+SM8512BL_MAX_VELOCITY = 60 * 2 * math.pi / 60  # [rad/s]
+STS3250_MAX_VELOCITY = math.radians(60) / 0.133  # [rad/s]
+HOPEJR_ARM_JOINTS = (
+    JointSpec("shoulder_pitch", -1.05, 2.36, SM8512BL_MAX_VELOCITY),
+    JointSpec("shoulder_yaw", -0.557, 1.284, STS3250_MAX_VELOCITY),
+    JointSpec("shoulder_roll", -0.894, 1.161, STS3215_MAX_VELOCITY),
+    JointSpec("elbow_flex", 0.0, 2.385, STS3250_MAX_VELOCITY),
+    JointSpec("wrist_roll", -2.388, 2.137, STS3215_MAX_VELOCITY),
+    JointSpec("wrist_yaw", -0.524, 0.349, STS3215_MAX_VELOCITY),
+    JointSpec("wrist_pitch", -0.532, 0.956, STS3215_MAX_VELOCITY),
+)
+HOPEJR_ARM = RobotSpec(
+    name="hopejr_arm",
+    joints=HOPEJR_ARM_JOINTS,
+    cameras=(CameraSpec("front", 96, 96),),
+    control_hz=30.0,
+)

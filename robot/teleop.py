@@ -130,13 +130,14 @@ class Workspace(NamedTuple):
 class CartesianTeleopSource:
     """Action source: device deltas -> target gripper pose -> IK -> joint targets [rad].
 
-    ``gripper_joint`` names the spec joint driven directly by the ``grip`` rate at ``gripper_speed`` [rad/s].
+    ``gripper_joint`` names the spec joint driven directly by the ``grip`` rate at ``gripper_speed`` [rad/s]; None
+    for an arm without a gripper (the ``grip`` rate is then ignored).
     """
 
     def __init__(self, spec: RobotSpec, device: InputDevice, ik: IKSolver, workspace: Workspace,
-                 gripper_joint: str = "gripper", gripper_speed: float = 2.0) -> None:  # fmt: skip
+                 gripper_joint: str | None = "gripper", gripper_speed: float = 2.0) -> None:  # fmt: skip
         self.spec, self.device, self.ik, self.workspace = spec, device, ik, workspace
-        self.grip_index = spec.joint_index(gripper_joint)
+        self.grip_index = None if gripper_joint is None else spec.joint_index(gripper_joint)
         self.gripper_speed = gripper_speed
         self.dt = spec.control_period_s
         self._q: np.ndarray | None = None
@@ -154,9 +155,10 @@ class CartesianTeleopSource:
         self._pos = np.clip(self._pos + cmd.lin * self.dt, self.workspace.low, self.workspace.high)
         c, s = np.cos(cmd.yaw * self.dt), np.sin(cmd.yaw * self.dt)
         self._rot = np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]]) @ self._rot
-        grip = self._q[self.grip_index] + cmd.grip * self.gripper_speed * self.dt
         q = np.asarray(self.ik.solve(self._q, self._pos, self._rot), dtype=np.float64)
-        q[self.grip_index] = np.clip(grip, self.spec.joints[self.grip_index].lower,
-                                     self.spec.joints[self.grip_index].upper)  # fmt: skip
+        if self.grip_index is not None:
+            grip = self._q[self.grip_index] + cmd.grip * self.gripper_speed * self.dt
+            q[self.grip_index] = np.clip(grip, self.spec.joints[self.grip_index].lower,
+                                         self.spec.joints[self.grip_index].upper)  # fmt: skip
         self._q = q
         return q.astype(np.float32)

@@ -14,10 +14,12 @@ import functools
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
+import mujoco
 import numpy as np
 
 from twinarm.robot.spec import JOINT_POS
 from twinarm.sim.arm_tasks import ARM_TASKS, CUBE_HALF, KOCH_TASKS
+from twinarm.sim.hopejr_arm import HOPEJR_ARM_SIM, HOPEJR_ARM_TASKS, HOPEJR_GRASP_OFFSET
 from twinarm.sim.ik import KOCH_GRASP_OFFSET, SO101_GRASP_OFFSET, ArmIK, top_down_rotation
 from twinarm.sim.plan_expert import PlanExpert
 from twinarm.sim.sim_robot import KOCH_SIM, SO101_SIM, SimModel
@@ -34,7 +36,9 @@ class ArmRig(NamedTuple):
     its ``gripperframe`` [m], the gripper joint ``grip_open`` / ``grip_closed`` [rad] (closed squeezes the cube),
     the jaws' ``yaw_offset`` [rad] (the yaw of the jaw-closing axis at wrist_roll 0, relative to the arm's radial
     direction: grasps prefer the cube face that needs the least wrist roll), and the grasp point's travel, grasp and
-    lift heights [m]."""
+    lift heights [m]. An arm without a ``gripper`` joint (the HopeJR's) moves all its joints by IK and ignores the
+    grip. ``sag_feedforward``: command each joint its gravity torque / kp past the IK solution (the model's own
+    figures), so a heavy arm on position servos holds the pose instead of sagging below it."""
 
     model: SimModel
     offset: Sequence[float]
@@ -44,6 +48,7 @@ class ArmRig(NamedTuple):
     hover_z: float = HOVER_Z
     grasp_z: float = GRASP_Z
     lift_z: float = LIFT_Z
+    sag_feedforward: bool = False
 
 
 SO101_RIG = ArmRig(SO101_SIM, SO101_GRASP_OFFSET)
@@ -85,8 +90,11 @@ class ArmExpert(PlanExpert[Waypoint]):
         self.rig = rig
         spec = rig.model.spec
         model = rig.model.load()
-        self.ik = ArmIK(model, spec.joint_names, spec.joint_names[:5], offset=rig.offset)
-        self.grip_index = spec.joint_index("gripper")
+        names = spec.joint_names
+        self.ik = ArmIK(model, names, tuple(n for n in names if n != "gripper"), offset=rig.offset)
+        self.grip_index = spec.joint_index("gripper") if "gripper" in names else None
+        self._kp = model.actuator_gainprm[: len(names), 0].copy()  # position actuators in joint order [N m/rad]
+        self._dofs = model.jnt_dofadr[[model.joint(n).id for n in names]]
         self._q: np.ndarray | None = None  # the last IK solution [rad], the next solve's start
 
     def reset(self, privileged: dict[str, np.ndarray]) -> None:
@@ -100,9 +108,18 @@ class ArmExpert(PlanExpert[Waypoint]):
         if self._q is None:
             self._q = np.asarray(obs[JOINT_POS], dtype=np.float64).copy()
         q = self.ik.solve(self._q, command, top_down_rotation(step.yaw), iters=15)
-        q[self.grip_index] = step.grip
+        if self.grip_index is not None:
+            q[self.grip_index] = step.grip
         self._q = q
-        return q
+        return self._sag_compensated(q) if self.rig.sag_feedforward else q
+
+    def _sag_compensated(self, q: np.ndarray) -> np.ndarray:
+        """``q`` plus the static gravity torque at ``q`` over each position actuator's kp [rad]."""
+        ik = self.ik
+        ik.data.qpos[ik.qadr] = q
+        ik.data.qvel[:] = 0.0
+        mujoco.mj_forward(ik.model, ik.data)
+        return q + ik.data.qfrc_bias[self._dofs] / self._kp
 
 
 class ReachExpert(ArmExpert):
@@ -162,4 +179,12 @@ def rig_experts(tasks: dict[str, type], rig: ArmRig) -> dict[str, ExpertFactory]
     return {name: functools.partial(EXPERT_OF_RULE[cls.name], rig=rig) for name, cls in tasks.items()}
 
 
-ARM_EXPERTS: dict[str, ExpertFactory] = {**rig_experts(ARM_TASKS, SO101_RIG), **rig_experts(KOCH_TASKS, KOCH_RIG)}
+# The HopeJR arm (sim.hopejr_arm): no gripper; its 1.5 kg arm on position servos sags 4-8 mm at the flange under
+# gravity (0.55 deg at the shoulder at home), which the expert feeds forward.
+HOPEJR_ARM_RIG = ArmRig(HOPEJR_ARM_SIM, HOPEJR_GRASP_OFFSET, sag_feedforward=True)
+
+ARM_EXPERTS: dict[str, ExpertFactory] = {
+    **rig_experts(ARM_TASKS, SO101_RIG),
+    **rig_experts(KOCH_TASKS, KOCH_RIG),
+    **rig_experts(HOPEJR_ARM_TASKS, HOPEJR_ARM_RIG),
+}

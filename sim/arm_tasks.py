@@ -63,8 +63,9 @@ KOCH_LAYOUT = ArmLayout(
 
 
 class ArmScene:
-    """Handles to the task objects of an arm scene (``scene_so101.xml``, ``scene_koch.xml``: the same object
-    names) in a connected SimRobot, and the arm's task ``layout``."""
+    """Handles to the task objects of an arm scene (``scene_so101.xml``, ``scene_koch.xml``,
+    ``scene_hopejr_arm.xml``: the same object names) in a connected SimRobot, and the arm's task ``layout``.
+    ``gripper``: the gripper joint's index, None for an arm without one."""
 
     def __init__(self, robot: SimRobot, layout: ArmLayout = SO101_LAYOUT) -> None:
         m = robot.model
@@ -76,7 +77,8 @@ class ArmScene:
         self.target_mocap = m.body_mocapid[m.body("target").id]
         self.zone_mocap = m.body_mocapid[m.body("zone").id]
         self.grasp_site = m.site("grasp").id  # gripperframe + the arm's grasp offset (checked in the tests)
-        self.gripper = robot.spec.joint_index("gripper")
+        names = robot.spec.joint_names  # an arm without a gripper (the HopeJR's, a hand comes later) has only reach
+        self.gripper = robot.spec.joint_index("gripper") if "gripper" in names else None
 
     def grasp_point(self) -> np.ndarray:
         return self.robot.data.site_xpos[self.grasp_site].copy()

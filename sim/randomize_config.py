@@ -40,6 +40,7 @@ class RandomizeConfig:
     object_mass_scale: Span = _ONE
     object_friction_scale: Span = _ONE
     rgb_jitter: float = 0.0
+    texture_scale_log2: float = 0.0
     light_dir_deg: float = 0.0
     light_scale: Span = _ONE
     camera_pos_m: float = 0.0
@@ -81,6 +82,7 @@ PHYSICS = RandomizeConfig(
 )
 FULL = PHYSICS.replace(
     rgb_jitter=0.25,  # issue 13: table, cube and robot colours (+-0.25 per channel, 0-1 scale: red cube to orange/pink)
+    texture_scale_log2=1.0,  # issue 13 "textures": log2 of the checker pattern's scale (x0.5-2: another table)
     light_dir_deg=30.0,  # issue 13: lighting direction (tilt of the top light)
     light_scale=(0.6, 1.4),  # issue 13: lighting intensity
     camera_pos_m=0.025,  # issue 13 / ManiSkill SO-100 twin: camera pose +-2.5 cm

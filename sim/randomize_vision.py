@@ -4,9 +4,9 @@ image noise and blur on rendered frames.
 MuJoCo's renderer reads colours, lights and cameras from the model at every ``update_scene``, so writing
 ``geom_rgba``/``mat_rgba``, ``light_dir``/``light_diffuse`` and ``cam_pos``/``cam_quat``/``cam_fovy`` changes the
 next frame without recompiling or re-uploading anything (texture images are left alone: changing them needs an
-upload). Every range is split into a training half and a held-out half (:mod:`sim.held_out`): randomization draws
-from the first (``held_out=False``), a hidden reality's appearance from the second, which also rescales the
-texture repeat of every material (the table's checker pattern), something randomization never touches.
+upload; the texture repeat of every material, the table's checker pattern, is scaled instead). Every range is split
+into a training half and a held-out half (:mod:`sim.held_out`): randomization draws from the first
+(``held_out=False``), a hidden reality's appearance from the second.
 """
 
 from __future__ import annotations
@@ -26,8 +26,6 @@ _FIELDS = ("geom_rgba", "mat_rgba", "mat_texrepeat", "light_dir", "light_diffuse
 #: A camera on a moving body (the wrist camera in its printed mount) shifts by this fraction of ``camera_pos_m``:
 #: +-5 mm of +-2.5 cm (the full range puts the wrist camera inside the gripper's own geometry: black frames).
 MOUNTED_CAMERA_POS_FRACTION = 0.2
-#: Held-out texture repeat factors (the table's checker squares 0.6-0.8x or 1.25-1.6x their size; never 1).
-TEXREPEAT_HELD_OUT = ((0.6, 0.8), (1.25, 1.6))
 _HEADLIGHT = "vis.headlight.diffuse"
 _DEFAULT_RGBA = np.array([0.5, 0.5, 0.5, 1.0], dtype=np.float32)  # MJCF default: the geom shows its material
 
@@ -78,9 +76,8 @@ def draw(
         own = np.flatnonzero(~shows_material)
         m.geom_rgba[own, :3] = _shift_colours(m.geom_rgba[own, :3], c.rgb_jitter, held_out, rng)
         m.mat_rgba[:, :3] = _shift_colours(m.mat_rgba[:, :3], c.rgb_jitter, held_out, rng)
-        if held_out:
-            low, high = TEXREPEAT_HELD_OUT[int(rng.integers(len(TEXREPEAT_HELD_OUT)))]
-            m.mat_texrepeat[:] *= rng.uniform(low, high)
+    if c.texture_scale_log2:  # one factor for every material: a finer or coarser pattern, 2 ** +-x
+        m.mat_texrepeat[:] *= 2.0 ** draw_signed(rng, c.texture_scale_log2, held_out)
     if c.light_dir_deg:
         for i in range(m.nlight):
             m.light_dir[i] = _tilt(m.light_dir[i], draw_in(rng, 0.0, c.light_dir_deg, held_out), rng)

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 #: The appearance ranges of a reality's look (their held-out half is drawn): full randomization's vision ranges.
 LOOK_RANGES = RandomizeConfig(
     rgb_jitter=FULL.rgb_jitter,
+    texture_scale_log2=FULL.texture_scale_log2,
     light_dir_deg=FULL.light_dir_deg,
     light_scale=FULL.light_scale,
     camera_pos_m=FULL.camera_pos_m,

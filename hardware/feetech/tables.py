@@ -153,7 +153,20 @@ STS3215 = ModelTable.build(
     center_tick=2048,
     phase_bits=StsPhase(),
 )
+# STS3250 (the HopeJR arm's; Feetech product specification 2024-01-16 as tabled by Robonine's STS3250 evaluation):
+# 12 V class (6-12.6 V), stall 50 kg cm = 4.90 N m and no-load 0.133 s / 60 deg (7.87 rad/s) at 12 V, 12-bit
+# magnetic encoder (4096 ticks per turn), gear 1:345; same memory map as the STS3215 (servos.md; LeRobot's
+# STS_SMS_SERIES_CONTROL_TABLE serves both), model number 2825.
 STS3250 = STS3215.with_model("STS3250", 2825)
+# SM8512BL (the HopeJR's shoulder pitch; HOPEJr Arm/BOM.md): a brushless SMS-series servo, RS-485 physical layer
+# (the URT-1 adapter of the BOM drives TTL and RS-485 from one USB port: one bus). Its control table is the STS one:
+# the vendor SDK serves SMS and STS with one class (FTServo SMS_STS.h) and LeRobot maps "sm8512bl" to
+# STS_SMS_SERIES_CONTROL_TABLE, protocol 0 (little-endian), 4096 ticks per turn, model number 11272. VERIFY on a
+# servo: one public fork lists 65536 ticks per turn for it; LeRobot reads it with a plain READ, not SYNC_READ
+# (a public bring-up log says SYNC_READ works once Return_Delay_Time is 0, which the HopeJR description writes).
+# Figures: 85 kg cm = 8.34 N m stall at 12 V (the BOM's listing "12V-24V 85kg 8 Nm"), no-load 60 rev/min
+# (6.28 rad/s; one public driver's figure, unverified).
+SM8512BL = STS3215.with_model("SM8512BL", 11272)
 SCS0009 = ModelTable.build(
     name="SCS0009",
     model_number=1284,
@@ -165,7 +178,7 @@ SCS0009 = ModelTable.build(
     center_tick=511,  # rustypot's zero (the Amazing Hand's): rad = (tick - 511) * 300 deg / 1024
 )
 
-MODELS_BY_NUMBER: dict[int, ModelTable] = {t.model_number: t for t in (STS3215, SCS0009, STS3250)}
+MODELS_BY_NUMBER: dict[int, ModelTable] = {t.model_number: t for t in (STS3215, SCS0009, STS3250, SM8512BL)}
 MODELS_BY_NAME: dict[str, ModelTable] = {t.name.lower(): t for t in MODELS_BY_NUMBER.values()}
 
 

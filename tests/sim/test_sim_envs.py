@@ -9,7 +9,7 @@ import twinarm.sim  # noqa: F401  (registers the envs)
 from twinarm.robot.errors import ConfigError
 from twinarm.sim.envs import ENV_IDS as ALL_TASKS
 from twinarm.sim.envs import SO101_ENV_IDS as ENV_IDS
-from twinarm.sim.envs import env_id
+from twinarm.sim.envs import env_id, find_task
 from twinarm.sim.experts import run_expert_episodes
 
 TASKS = sorted(ENV_IDS)
@@ -18,12 +18,14 @@ TASKS = sorted(ENV_IDS)
 # the privileged entry that a seed randomises, per task (arm and hand)
 RANDOMISED = {"reach": "target_pos", "lift": "cube_pos", "place": "cube_pos", "grasp": "object_pos",
               "reach_pose": "target_pose", "dexterous_lift": "object_pos", "koch_reach": "target_pos",
-              "koch_lift": "cube_pos", "koch_place": "cube_pos", "leap_grasp": "object_pos"}  # fmt: skip
+              "koch_lift": "cube_pos", "koch_place": "cube_pos", "leap_grasp": "object_pos",
+              "hopejr_arm_reach": "target_pos"}  # fmt: skip
 
 
 @pytest.mark.parametrize("task", sorted(ALL_TASKS))
 def test_gymnasium_check_env_passes(task: str) -> None:
-    env = gym.make(ALL_TASKS[task], cameras=("front", "wrist"), image_size=(24, 32))
+    cameras = find_task(task)[1].cameras or ("front", "wrist")  # the robot's own (a scene without defaults: both)
+    env = gym.make(ALL_TASKS[task], cameras=cameras, image_size=(24, 32))
     try:
         check_env(env.unwrapped, skip_render_check=True)
     finally:
@@ -66,7 +68,8 @@ def test_unknown_task_lists_valid_ones() -> None:
 
 # slow sweeps over 100 seeds: the issues' targets (arm tasks 95%, hand grasps 90%; hand poses 95%; arm + hand 90%)
 SWEEP_TARGETS = {"reach": 95, "lift": 95, "place": 95, "grasp": 90, "reach_pose": 95, "dexterous_lift": 90,
-                 "koch_reach": 95, "koch_lift": 95, "koch_place": 95, "leap_grasp": 90}  # fmt: skip
+                 "koch_reach": 95, "koch_lift": 95, "koch_place": 95, "leap_grasp": 90,
+                 "hopejr_arm_reach": 95}  # fmt: skip
 
 
 @pytest.mark.parametrize("task", sorted(ALL_TASKS))

@@ -59,6 +59,7 @@ def _shifts(m: mujoco.MjModel, nominal: mujoco.MjModel) -> dict[str, np.ndarray]
         "light_scale": (m.light_diffuse / nominal.light_diffuse)[:, 0],
         "geom_rgb": (m.geom_rgba[own, :3] - nominal.geom_rgba[own, :3]).ravel(),
         "mat_rgb": (m.mat_rgba[:, :3] - nominal.mat_rgba[:, :3]).ravel(),
+        "texture_log2": np.log2(m.mat_texrepeat / nominal.mat_texrepeat).ravel(),
     }
 
 
@@ -72,28 +73,34 @@ def _held_out(shifts: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         "light_scale": is_held_out(shifts["light_scale"], *c.light_scale),
         "geom_rgb": is_held_out_signed(shifts["geom_rgb"], c.rgb_jitter),
         "mat_rgb": is_held_out_signed(shifts["mat_rgb"], c.rgb_jitter),
+        "texture_log2": is_held_out_signed(shifts["texture_log2"], c.texture_scale_log2),
     }
 
 
 def test_reality_looks_are_never_randomization_draws() -> None:
     nominal_env = _env()
     nominal = nominal_env.robot.model
-    for name in ("camera_pos_m", "camera_rot_deg", "camera_fovy_deg", "light_dir_deg", "rgb_jitter"):
+    names = ("camera_pos_m", "camera_rot_deg", "camera_fovy_deg", "light_dir_deg", "rgb_jitter", "texture_scale_log2")
+    for name in names:
         assert getattr(LOOK_RANGES, name) == getattr(FULL, name)  # the same ranges, the other half
     randomized = _env(randomize="full")
+    texture_factors = []
     try:
         for seed in range(8):
             randomized.reset(seed=seed)
             for name, inside in _held_out(_shifts(randomized.robot.model, nominal)).items():
                 assert not inside.any(), f"randomization seed {seed}: {name} in the held-out half"
-            assert np.array_equal(randomized.robot.model.mat_texrepeat, nominal.mat_texrepeat)
+            texture = randomized.robot.model.mat_texrepeat / nominal.mat_texrepeat
+            assert np.ptp(texture) < 1e-9 and np.all((texture >= 0.5 - 1e-9) & (texture <= 2.0 + 1e-9))  # one factor
+            texture_factors.append(float(texture.flat[0]))
+        assert np.ptp(texture_factors) > 0.3  # randomization does vary the table's pattern
         for seed in range(8):
             look = _env(appearance=seed)
             try:
                 for name, inside in _held_out(_shifts(look.robot.model, nominal)).items():
                     assert inside.all(), f"reality {seed}: {name} outside the held-out half"
                 ratio = look.robot.model.mat_texrepeat / nominal.mat_texrepeat
-                assert np.all((ratio <= 0.8 + 1e-9) | (ratio >= 1.25 - 1e-9))
+                assert np.all((ratio <= 2 ** (-3 / 7) + 1e-9) | (ratio >= 2 ** (3 / 7) - 1e-9))  # a visibly other table
             finally:
                 look.close()
     finally:
