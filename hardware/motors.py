@@ -132,7 +132,8 @@ class ArmDescription:
         travel = self.motor_travel_rad
         if isinstance(travel, tuple) and (len(travel) != len(names) or any(not lo <= 0.0 <= hi for lo, hi in travel)):
             raise ConfigError(
-                f"{self.name}: motor_travel_rad {travel} needs one (lo <= 0, hi >= 0) pair [rad] per motor ({len(names)})"
+                f"{self.name}: motor_travel_rad {travel} needs one (lo <= 0, hi >= 0) pair [rad] per motor "
+                f"({len(names)})"
             )
         for what, values in (("motor names", names), ("servo ids", self.ids)):
             if len(set(values)) != len(values):

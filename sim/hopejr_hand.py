@@ -8,10 +8,12 @@ Scene: the hand palm down, fingers along world +x, its wrist :data:`HOPEJR_WRIST
 under the palm, drawn per episode (uniform) from:
 
 * shape: sphere, upright cylinder or box, equally likely;
-* size: sphere radius [28, 36] mm; cylinder radius [24, 32] mm, half-height [28, 36] mm; box half-extents
-  [22, 29] x [22, 29] x [26, 34] mm (the LEAP Hand's objects, a little smaller: a human-scale power grasp);
+* size: sphere radius [42, 50] mm; cylinder radius [34, 42] mm, half-height [44, 52] mm; box half-extents
+  [27, 33] x [27, 33] x [38, 46] mm: a human-scale power grasp, tall enough that the long fingers (97 mm) wrap the
+  object's far side from a palm 15 cm up (the opposed thumb's 12 cm must clear the table); smaller round objects
+  slip out over the fingertips (tuned on 40 seeds: 60 % at sphere radius 30-36 mm, 90 % at 42-50 mm);
 * pose: centre x, y within 6 mm of :data:`_UNDER_GRASP` (between the thumb and the curled fingers), yaw [-30, 30] deg;
-* density [200, 500] kg/m^3 (masses of about 20-160 g).
+* density [200, 500] kg/m^3 (masses of about 45-290 g).
 
 Task ``hopejr_grasp`` (env ``twinarm/HopeJRHandGrasp-v0``): the shared hand grasp rule (``sim.hand_tasks.Grasp``:
 the env lifts the wrist 10 cm over 1 s from 1.5 s; success: the object held >= 5 cm above its resting height within
@@ -66,8 +68,8 @@ HOPEJR_LAYOUT = HandLayout(
     wrist_home=HOPEJR_WRIST_HOME,
     open_pose=HOPEJR_OPEN_POSE,
     sizes={
-        "sphere": Box((0.038, 0.0, 0.0), (0.046, 0.0, 0.0)),
-        "cylinder": Box((0.030, 0.040, 0.0), (0.038, 0.048, 0.0)),
+        "sphere": Box((0.042, 0.0, 0.0), (0.050, 0.0, 0.0)),
+        "cylinder": Box((0.034, 0.044, 0.0), (0.042, 0.052, 0.0)),
         "box": Box((0.027, 0.027, 0.038), (0.033, 0.033, 0.046)),
     },
     xy_yaw=Box(

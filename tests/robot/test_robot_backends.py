@@ -34,6 +34,7 @@ def test_the_registry_promises_the_known_backends() -> None:
     expected |= {"sim-so101_amazing_hand", "emulated-so101_amazing_hand-follower"}
     expected |= {"emulated-koch-follower", "emulated-koch-leader"}  # Dynamixel buses
     expected |= {"sim-leap_hand", "emulated-leap_hand-follower"}  # 16 XC330 at 4 Mbaud
+    expected |= {"sim-hopejr_hand", "emulated-hopejr_hand-follower"}  # 16 SCS0009 pulling tendons
     assert expected <= set(BACKENDS)
 
 
@@ -55,7 +56,7 @@ def test_sim_and_hardware_of_one_model_share_spaces() -> None:
 
 
 def test_unknown_model_names_the_valid_ones() -> None:
-    names = "amazing_hand, koch, leap_hand, so101"
+    names = "amazing_hand, hopejr_hand, koch, leap_hand, so101"
     with pytest.raises(ConfigError, match=names), built_robot(RobotConfig(model="ur5e")):
         pass
 
