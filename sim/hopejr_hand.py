@@ -17,18 +17,16 @@ under the palm, drawn per episode (uniform) from:
 
 Task ``hopejr_grasp`` (env ``twinarm/HopeJRHandGrasp-v0``): the shared hand grasp rule (``sim.hand_tasks.Grasp``:
 the env lifts the wrist 10 cm over 1 s from 1.5 s; success: the object held >= 5 cm above its resting height within
-4 cm of the grasp centre at 3.5 s). Expert: joint-space keyframes (``sim.hand_experts.HandExpert``): from the open
-pose (thumb already opposed, pointing down behind the object) curl the fingers short of the object, then close
-fingers and thumb past contact; the servos' stall torque limits the squeeze.
+4 cm of the grasp centre at 3.5 s). Expert: ``sim.hopejr_hand_expert`` (from the open pose, the thumb already
+opposed and pointing down behind the object, every digit curled to just past where it touches the object).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from twinarm.robot.hopejr_hand import FINGERS, TRANSMISSION
+from twinarm.robot.hopejr_hand import TRANSMISSION
 from twinarm.robot.models import HOPEJR_HAND
-from twinarm.sim.hand_experts import HandExpert, Keyframe
 from twinarm.sim.hand_scene import HandLayout
 from twinarm.sim.hand_tasks import Grasp
 from twinarm.sim.servo_models import HOPEJR_HAND_PHYSICS
@@ -81,20 +79,3 @@ HOPEJR_LAYOUT = HandLayout(
 
 #: The HopeJR hand's tasks by task id (the rule's ``name`` is shared with the other hands' grasps).
 HOPEJR_HAND_TASKS: dict[str, type[Task]] = {"hopejr_grasp": Grasp}
-
-
-class HopeJRGraspExpert(HandExpert):
-    """Fingers curled to just short of the object, then fingers and thumb closed past contact and held."""
-
-    finger_pre = (0.6, 0.0, 0.4)  # [rad] (mcp_flex, mcp_abd, pip): curled, short of the object
-    finger_closed = (1.5708, 0.0, 1.5708)  # [rad] past contact: the stall torque sets the squeeze
-    thumb_closed = (1.5708, 0.3, 0.5, 0.5)  # [rad] bent towards the fingers, past contact
-    shape_speed, close_speed = 3.0, 2.0  # [rad/s]
-
-    def plan(self, privileged: dict[str, np.ndarray]) -> list[Keyframe]:
-        pre = hopejr_pose(THUMB_OPPOSED, **{f: self.finger_pre for f in FINGERS})
-        closed = hopejr_pose(self.thumb_closed, **{f: self.finger_closed for f in FINGERS})
-        return [Keyframe(pre, self.shape_speed, hold_s=0.1), Keyframe(closed, self.close_speed, hold_s=30.0)]
-
-
-HOPEJR_HAND_EXPERTS: dict[str, type[HandExpert]] = {"hopejr_grasp": HopeJRGraspExpert}
