@@ -1,7 +1,7 @@
 """The HopeJR hand's scripted grasp: curl each finger to where it first touches the object, found on a private copy.
 
 Like the Amazing Hand's ``sim.hand_experts.GraspExpert``: from the object's pose, shape and size the expert sweeps,
-on a private copy of the model's kinematics, each finger's curl (MCP flexion and PIP together, the DIP coupled)
+on a private copy of the model's kinematics, each finger's curl (MCP flexion and, a little behind it, the PIP; the DIP coupled)
 and the thumb's (mcp, pip, dip together, the cmc opposed) until it first touches the object. It pre-shapes every
 finger short of that, closes them all together so they touch at once (a ball cannot roll away), then squeezes a
 little past contact and holds; all before the task lifts the wrist at 1.5 s. The servos' stall torque sets the
@@ -18,8 +18,10 @@ from twinarm.sim.hand_experts import HandExpert, Keyframe
 from twinarm.sim.hand_scene import OBJECT_SHAPES
 from twinarm.sim.hopejr_hand import HOPEJR_HAND_SIM, THUMB_OPPOSED, hopejr_pose
 
-# curl s [rad] -> joints: fingers (mcp_flex, mcp_abd, pip) = s * FINGER_CURL, thumb (mcp, pip, dip) = s * THUMB_CURL
-FINGER_CURL = np.array((1.0, 0.0, 1.0))
+# curl s [rad] -> joints: fingers (mcp_flex, mcp_abd, pip) = s * FINGER_CURL, thumb (mcp, pip, dip) = s * THUMB_CURL.
+# The PIP lags the MCP (0.8) so the fingertips reach further down the object's far side before they curl in
+# (tuned on seeds 0-199: PIP 0.7 / 0.8 / 1.0 / 1.2 x MCP -> 187 / 189 / 180 / 168 successes).
+FINGER_CURL = np.array((1.0, 0.0, 0.8))
 THUMB_CURL = np.array((0.6, 1.0, 1.0))
 MAX_CURL = 1.5708  # [rad], the flexion limit
 DIGITS = ("thumb", *FINGERS)
