@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -64,8 +66,6 @@ def test_an_inverted_servo_mirrors_its_tick_range() -> None:
 
 
 def test_a_travel_without_zero_inside_is_refused() -> None:
-    import dataclasses
-
-    bad = ((0.1, 1.0),) + data.SERVO_TRAVEL[1:]
+    bad = ((0.1, 1.0), *data.SERVO_TRAVEL[1:])
     with pytest.raises(ConfigError, match="motor_travel_rad"):
         dataclasses.replace(HOPEJR_HAND_DESC, motor_travel_rad=bad)
