@@ -4,8 +4,8 @@ Like the Amazing Hand's ``sim.hand_experts.GraspExpert``: from the object's pose
 on a private copy of the model's kinematics, each finger's curl (MCP flexion and, a little behind it, the PIP; the
 DIP coupled) and the thumb's (mcp, pip, dip together, the cmc opposed) until it first touches the object. It
 pre-shapes every finger short of that, closes them all together so they touch at once (a ball cannot roll away),
-then squeezes a little past contact and holds; all before the task lifts the wrist at 1.5 s. The servos' stall torque sets the
-squeeze. A finger that never touches curls to :data:`MAX_CURL`.
+then squeezes a little past contact and holds; all before the task lifts the wrist at 1.5 s. The servos' stall
+torque sets the squeeze. A finger that never touches curls to :data:`MAX_CURL`.
 """
 
 from __future__ import annotations
