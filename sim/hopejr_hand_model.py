@@ -37,7 +37,7 @@ HEADER = """<!--
 
 
 def _f(*values: float) -> str:
-    return " ".join(f"{v:.6g}" for v in values)
+    return " ".join(f"{v:.8g}" for v in values)
 
 
 def _quat_x(angle: float) -> str:
