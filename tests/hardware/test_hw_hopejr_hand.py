@@ -69,3 +69,27 @@ def test_a_travel_without_zero_inside_is_refused() -> None:
     bad = ((0.1, 1.0), *data.SERVO_TRAVEL[1:])
     with pytest.raises(ConfigError, match="motor_travel_rad"):
         dataclasses.replace(HOPEJR_HAND_DESC, motor_travel_rad=bad)
+
+
+def test_calibrate_command_records_the_flat_hand_and_the_hand_then_reads_zero(tmp_path) -> None:
+    from twinarm.cli import cmd_calibrate
+    from twinarm.hardware.emulator import Emulator, EmulatorConfig, servos_for
+    from twinarm.hardware.robots import FeetechRobot
+    from twinarm.robot.check import check_robot
+    from twinarm.robot.spec import JOINT_POS
+
+    flat = [300 + 7 * k for k in range(16)]  # the ticks the servos read with the hand held flat
+    with Emulator(EmulatorConfig(servos=servos_for(HOPEJR_HAND_DESC))) as emu:
+        for servo_id, tick in zip(range(1, 17), flat):
+            emu.set_position(servo_id, tick)
+        cfg = cmd_calibrate.Config(robot="hopejr_hand", port=emu.port, path=str(tmp_path / "cal.json"))
+        cal = cmd_calibrate.run(cfg, ask=lambda prompt: "", out=lambda _: None)
+        assert [m.zero_tick for m in cal.motors] == flat
+        pip = data.SERVOS.index("index_pip_dip")
+        assert cal.motors[pip].range_max_tick == min(
+            1023, int(np.ceil(flat[pip] + data.SERVO_TRAVEL[pip][1] * TICKS_PER_RAD))
+        )
+        robot = FeetechRobot(HOPEJR_HAND_DESC, emu.port, cal)
+        with robot:
+            np.testing.assert_allclose(robot.get_observation()[JOINT_POS], 0.0, atol=1e-6)  # flat reads zero
+        check_robot(FeetechRobot(HOPEJR_HAND_DESC, emu.port, cal), allow_motion=True)
