@@ -76,7 +76,8 @@ SPOOL_RADIUS = 0.0070
 # either side of the finger's mid-plane [O] (half the finger's 15.2 mm width, less the tube wall).
 FLEX_ARM, ABD_ARM, PIP_ARM, DIP_ARM = 0.0076, 0.0050, 0.0076, 0.0076
 # DIP follows PIP 1:1 [O]: one tendon with equal moment arms over two joints with equal return springs bends them
-# equally in free motion; on contact the DIP yields (the "underactuated DOF" of [R]) - the sim's coupling is soft.
+# equally in free motion. On contact the real DIP yields (the "underactuated DOF" of [R]); the sim couples it
+# by a nearly rigid joint equality (sim/hopejr_hand_model.py), so it does not.
 DIP_PIP_RATIO = 1.0
 THUMB_ARM = SPOOL_RADIUS  # [O] each thumb servo turns its joint 1:1 (the lead's wiring note; [R]'s "1:1 teleop")
 
