@@ -106,8 +106,11 @@ def build_xml() -> str:
     body = [
         f'<body name="palm" childclass="hopejr" pos="0 0 {WRIST_HEIGHT}" quat="{DOWN}" gravcomp="1">',
         '  <freejoint name="wrist_mount"/>',
+        # diagonal inertia: the URDF's hand link (ixx, iyy, izz, rounded; robot/hopejr_hand.py [U])
         f'  <inertial pos="{_f(*hc)}" mass="{data.PALM_MASS}" diaginertia="2.8e-4 1.9e-4 1.5e-4"/>',
         f'  <geom name="palm" class="palm" size="{_f(*hz)}" pos="{_f(*hc)}"/>',
+        # task geometry, not a hand dimension: where a held object's centre sits (sim/hopejr_hand.py layout), and the
+        # wrist camera looking along the palm
         '  <site name="grasp_center" pos="0.105 0.005 0.06"/>',
         '  <camera name="wrist" pos="0.05 -0.03 -0.05" xyaxes="0 -0.958 0.287 -0.99 0.041 0.136" fovy="70"/>',
     ]
