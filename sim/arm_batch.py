@@ -75,8 +75,8 @@ class ArmTaskBatch:
 
     def evaluate(self) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
         """(reward (N,) float64, success (N,) bool, privileged state {key: (N, ...)}) of every env."""
-        grasp, cube = np.stack(self._grasp), np.stack(self._cube)
-        privileged = {"cube_pos": cube, "cube_quat": np.stack(self._quat), "grasp_pos": grasp}
+        grasp, cube = np.array(self._grasp), np.array(self._cube)
+        privileged = {"cube_pos": cube, "cube_quat": np.array(self._quat), "grasp_pos": grasp}
         if self.kind is Reach:
             reward, success = reach_score(grasp, self.goal)
             privileged["target_pos"] = self.goal.copy()

@@ -49,7 +49,13 @@ class BatchServo:
         self.overloaded = np.zeros(self.n_envs, np.bool_)  # envs with an overload model
         self.saturated_s = np.zeros((self.n_envs, na))
         self.idle = np.ones(self.n_envs, np.bool_)
-        self._ctrl: list[np.ndarray] = []
+        self.moves = [False] * self.n_envs  # call robot.before_step (False: it does nothing)
+        self._phys: list[tuple] = [()] * self.n_envs  # (model, data, ctrl view, first steps, other steps)
+        self._tables: tuple[np.ndarray, np.ndarray] | None = None  # delay-line rows of newer/older, by p
+        self._rows = np.arange(self.n_envs)
+        self._ctrl: list[np.ndarray] = [np.empty(0)] * self.n_envs
+        self._force: list[np.ndarray] = [np.empty(0)] * self.n_envs  # views: actuator forces [N·m]
+        self._limit: list[np.ndarray] = [np.empty(0)] * self.n_envs  # views: upper force limits [N·m]
         for i in range(self.n_envs):
             self.load(i)
 
@@ -74,10 +80,18 @@ class BatchServo:
         self.noisy = sorted((set(self.noisy) - {i}) | ({i} if noisy else set()))
         self.overloaded[i] = eff.has_overload
         self.saturated_s[i], self.idle[i] = eff._saturated_s, eff._idle
-        if len(self._ctrl) == self.n_envs:
-            self._ctrl[i] = robot.data.ctrl[: self.n_act]
-        else:
-            self._ctrl.append(robot.data.ctrl[: self.n_act])
+        self._ctrl[i] = robot.data.ctrl[: self.n_act]
+        r, nstep = int(self.r[i]), int(self.nstep[i])
+        self._phys[i] = (robot.model, robot.data, self._ctrl[i], r, nstep - r)
+        self._tables = None
+        self._no_play = not self.half_play.any()
+        self._force[i] = robot.data.actuator_force[: self.n_act]
+        self._limit[i] = robot.model.actuator_forcerange[: self.n_act, 1]
+        self.moves[i] = robot.before_step is not None  # the caller may clear it for a scene that stays put
+        self._split = self.r > 0
+        self._split_all, self._split_none = bool(self._split.all()), not self._split.any()
+        self._pos_exact, self._vel_exact = not self.pos_res.any(), not self.vel_res.any()
+        self._pos_all, self._vel_all = bool(self.pos_res.all()), bool(self.vel_res.all())
 
     def _grow(self, length: int) -> None:
         old, n_old = self.line, self.line.shape[1]
@@ -97,7 +111,7 @@ class BatchServo:
                 f"{self.spec.name}: action shape {a.shape[1:]} is invalid; expected ({n},) joint targets "
                 f"[rad] in the order {list(self.spec.joint_names)}"
             )
-        if not np.isfinite(a[live]).all():
+        if not np.isfinite(a).all() and not np.isfinite(a[live]).all():
             bad = sorted({self.spec.joint_names[j] for j in np.flatnonzero(~np.isfinite(a[live]).all(axis=0))})
             raise ActionError(f"{self.spec.name}: action holds NaN/inf for joints {bad}")
         sent = np.minimum(a, self.high)
@@ -115,42 +129,42 @@ class BatchServo:
         else:  # row by row, as each robot maps its own target (a batched matmul may round differently)
             act = np.stack([self.transmission.to_motor(t) for t in sent]).astype(np.float64)
         length = self.line.shape[1]
+        if self._tables is None:
+            p = np.arange(length)[:, None]
+            self._tables = ((p - self.k) % length, (p - self.k - 1) % length)
         self.p = (self.p + 1) % length
         self.line[:, self.p] = act
-        rows = np.arange(self.n_envs)
-        older = self.line[rows, (self.p - self.k - 1) % length]
-        newer = self.line[rows, (self.p - self.k) % length]
-        hp = self.half_play
-        split = (self.r > 0)[:, None]
-        first = np.where(split, np.clip(self.centre, older - hp, older + hp), self.centre)
-        self.centre = np.clip(first, newer - hp, newer + hp)
+        rows, hp = self._rows, self.half_play
+        newer = self.line[rows, self._tables[0][self.p]]
+        older = self.centre if self._split_none else self.line[rows, self._tables[1][self.p]]
+        if self._no_play:  # clip(x, c, c) is c: the servos follow the commands as they are (first: unused if r = 0)
+            first, self.centre = older, newer
+        else:
+            first = older if self._split_none else np.clip(self.centre, older - hp, older + hp)
+            if not (self._split_all or self._split_none):
+                first = np.where(self._split[:, None], first, self.centre)
+            self.centre = np.clip(first, newer - hp, newer + hp)
         return first, self.centre
 
     def step_physics(self, i: int, first: np.ndarray, second: np.ndarray) -> None:
         """Env ``i``'s control period: the scene's own motion, then the physics with the delayed commands."""
-        robot = self.robots[i]
-        if robot.before_step is not None:
-            robot.before_step()
-        ctrl, r, nstep = self._ctrl[i], int(self.r[i]), int(self.nstep[i])
+        if self.moves[i]:
+            self.robots[i].before_step()
+        model, data, ctrl, r, rest = self._phys[i]
         if r:
             ctrl[:] = first[i]
-            mujoco.mj_step(robot.model, robot.data, nstep=r)
+            mujoco.mj_step(model, data, nstep=r)
         ctrl[:] = second[i]
-        mujoco.mj_step(robot.model, robot.data, nstep=nstep - r)
+        mujoco.mj_step(model, data, nstep=rest)
 
     def overload(self, live: np.ndarray) -> None:
         """The overload cut-back after the period, through each robot's own ServoEffects for the rows where it
         can change anything (a servo saturating, or one cut back)."""
-        rows = np.flatnonzero(self.overloaded & live)
-        if not len(rows):
+        if not self.overloaded.any():
             return
-        n = self.n_act
-        for i in rows:
+        saturated = (np.abs(np.array(self._force)) >= 0.99 * np.abs(np.array(self._limit))).any(axis=1)
+        for i in np.flatnonzero(self.overloaded & live & (saturated | ~self.idle)):
             robot = self.robots[i]
-            force = np.abs(robot.data.actuator_force[:n])
-            limit = np.abs(robot.model.actuator_forcerange[:n, 1])
-            if self.idle[i] and not (force >= 0.99 * limit).any():
-                continue
             eff = robot._effects
             eff._saturated_s, eff._idle = self.saturated_s[i].copy(), bool(self.idle[i])
             eff._overload(robot.model, robot.data, int(self.nstep[i]) * float(robot.model.opt.timestep))
@@ -166,12 +180,16 @@ class BatchServo:
                     pos[i] = pos[i] + rng.normal(0.0, s.position_noise_rad, pos[i].shape)
                 if s.velocity_noise_rad_s:
                     vel[i] = vel[i] + rng.normal(0.0, s.velocity_noise_rad_s, vel[i].shape)
-        return _quantize(pos, self.pos_res), _quantize(vel, self.vel_res)
+        if not self._pos_exact:
+            pos = _quantize(pos, self.pos_res, self._pos_all)
+        if not self._vel_exact:
+            vel = _quantize(vel, self.vel_res, self._vel_all)
+        return pos, vel
 
 
-def _quantize(x: np.ndarray, res: np.ndarray) -> np.ndarray:
-    """``round(x / res) * res`` per row; rows with ``res`` 0 as they are."""
-    if res.all():
+def _quantize(x: np.ndarray, res: np.ndarray, every: bool) -> np.ndarray:
+    """``round(x / res) * res`` per row (``every``: all rows have a resolution); rows with ``res`` 0 as they are."""
+    if every:
         return np.round(x / res) * res
     safe = np.where(res > 0, res, 1.0)
     return np.where(res > 0, np.round(x / safe) * safe, x)

@@ -19,6 +19,7 @@ from twinarm.robot.spec import JOINT_POS, JOINT_VEL
 from twinarm.sim.arm_batch import ArmTaskBatch, PerEnvTaskBatch
 from twinarm.sim.batch_servo import BatchServo
 from twinarm.sim.modes import ObsMode, RewardMode
+from twinarm.sim.tasks import Task
 
 
 class FastStep:
@@ -39,6 +40,7 @@ class FastStep:
         self._vel: list[Any] = [None] * len(envs)
         for i in range(len(envs)):
             self._views(i)
+            self._still(i)
 
     def _views(self, i: int) -> None:
         robot = self.envs[i].robot
@@ -46,9 +48,15 @@ class FastStep:
         self._pos[i] = d.qpos[robot._qpos] if isinstance(robot._qpos, slice) else (d.qpos, robot._qpos)
         self._vel[i] = d.qvel[robot._qvel] if isinstance(robot._qvel, slice) else (d.qvel, robot._qvel)
 
+    def _still(self, i: int) -> None:
+        """A task that moves nothing by itself (``Task.before_step`` not overridden) needs no call per period."""
+        if type(self.envs[i].task).before_step is Task.before_step:
+            self.servo.moves[i] = False
+
     def load(self, i: int) -> None:
         """Env ``i`` was reset: take over its servo state, views and episode."""
         self.servo.load(i)
+        self._still(i)
         self._views(i)
         self.task.load(i)
 
@@ -78,5 +86,5 @@ class FastStep:
 def _stack(sources: list[Any]) -> np.ndarray:
     """Rows from views (or (array, index) pairs, read now)."""
     if isinstance(sources[0], np.ndarray):
-        return np.stack(sources)
-    return np.stack([s if isinstance(s, np.ndarray) else s[0][s[1]] for s in sources])
+        return np.array(sources)
+    return np.array([s if isinstance(s, np.ndarray) else s[0][s[1]] for s in sources])
