@@ -139,11 +139,12 @@ def evaluate(model: PPO, norm: VecNormalize, episodes: int, seed: int) -> tuple[
 
 class Curve(BaseCallback):
     """Evaluates every ``every`` env-steps and appends (env-steps, wall [s], success, distance [m]) to ``out``;
-    stops training once ``minutes`` of wall time have passed."""
+    stops training once ``minutes`` of wall time have passed (or ``max_steps`` env-steps)."""
 
-    def __init__(self, out: Path, every: int, episodes: int, minutes: float) -> None:
+    def __init__(self, out: Path, every: int, episodes: int, minutes: float, max_steps: int | None = None) -> None:
         super().__init__()
         self.out, self.every, self.episodes, self.limit_s = out, every, episodes, 60.0 * minutes
+        self.max_steps = max_steps
         self.t0 = time.perf_counter()
         self.next_eval = 0
         self.points: list[dict[str, float]] = []
@@ -162,18 +163,26 @@ class Curve(BaseCallback):
         if self.num_timesteps >= self.next_eval:
             self.next_eval += self.every
             self.point()
-        return time.perf_counter() - self.t0 < self.limit_s
+        within = self.max_steps is None or self.num_timesteps < self.max_steps
+        return within and time.perf_counter() - self.t0 < self.limit_s
 
 
 def train(
-    minutes: float, envs: int, out: Path, eval_every: int = 50_000, eval_episodes: int = 50, seed: int = 0
+    minutes: float,
+    envs: int,
+    out: Path,
+    eval_every: int = 50_000,
+    eval_episodes: int = 50,
+    seed: int = 0,
+    max_steps: int | None = None,
 ) -> list[dict[str, float]]:
-    """Train for at most ``minutes`` [min] of wall time; returns the curve (also written to ``out``)."""
+    """Train for at most ``minutes`` [min] of wall time (and ``max_steps`` env-steps); returns the curve (also
+    written to ``out``): the untrained policy first, the final one last."""
     torch.set_num_threads(1)  # the env threads use the cores; a small MLP gains nothing from more
     out.write_text("")
     venv = VecNormalize(ReachVecEnv(envs, seed=seed), gamma=PPO_KWARGS["gamma"])
     model = PPO("MlpPolicy", venv, seed=seed, device="cpu", **PPO_KWARGS)
-    curve = Curve(out, eval_every, eval_episodes, minutes)
+    curve = Curve(out, eval_every, eval_episodes, minutes, max_steps)
     try:
         model.learn(total_timesteps=10**9, callback=curve)
         curve.point()  # the final policy
