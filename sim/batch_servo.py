@@ -15,7 +15,6 @@ current. After a robot is reset (which resets its ServoEffects), :meth:`BatchSer
 
 from __future__ import annotations
 
-import mujoco
 import numpy as np
 
 from twinarm.robot.errors import ActionError
@@ -49,13 +48,10 @@ class BatchServo:
         self.overloaded = np.zeros(self.n_envs, np.bool_)  # envs with an overload model
         self.saturated_s = np.zeros((self.n_envs, na))
         self.idle = np.ones(self.n_envs, np.bool_)
-        self.moves = [False] * self.n_envs  # call robot.before_step (False: it does nothing)
-        self._phys: list[tuple] = [()] * self.n_envs  # (model, data, ctrl view, first steps, other steps)
         self._tables: tuple[np.ndarray, np.ndarray] | None = None  # delay-line rows of newer/older, by p
         self._rows = np.arange(self.n_envs)
-        self._ctrl: list[np.ndarray] = [np.empty(0)] * self.n_envs
-        self._force: list[np.ndarray] = [np.empty(0)] * self.n_envs  # views: actuator forces [N·m]
-        self._limit: list[np.ndarray] = [np.empty(0)] * self.n_envs  # views: upper force limits [N·m]
+        self.first = np.zeros((self.n_envs, na))  # commands of the first r physics steps of the period
+        self.second = np.zeros((self.n_envs, na))  # commands of the rest of the period
         for i in range(self.n_envs):
             self.load(i)
 
@@ -80,14 +76,8 @@ class BatchServo:
         self.noisy = sorted((set(self.noisy) - {i}) | ({i} if noisy else set()))
         self.overloaded[i] = eff.has_overload
         self.saturated_s[i], self.idle[i] = eff._saturated_s, eff._idle
-        self._ctrl[i] = robot.data.ctrl[: self.n_act]
-        r, nstep = int(self.r[i]), int(self.nstep[i])
-        self._phys[i] = (robot.model, robot.data, self._ctrl[i], r, nstep - r)
         self._tables = None
         self._no_play = not self.half_play.any()
-        self._force[i] = robot.data.actuator_force[: self.n_act]
-        self._limit[i] = robot.model.actuator_forcerange[: self.n_act, 1]
-        self.moves[i] = robot.before_step is not None  # the caller may clear it for a scene that stays put
         self._split = self.r > 0
         self._split_all, self._split_none = bool(self._split.all()), not self._split.any()
         self._pos_exact, self._vel_exact = not self.pos_res.any(), not self.vel_res.any()
@@ -121,9 +111,10 @@ class BatchServo:
         np.minimum(self.upper, sent + self.max_step, out=self.high)
         return sent
 
-    def commands(self, sent: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Push the targets ``sent`` (joint space) into the delay lines; the actuator commands of the first ``r``
-        physics steps of the period and of the rest, after the backlash play, (N, n_act) float64 each."""
+    def commands(self, sent: np.ndarray) -> None:
+        """Push the targets ``sent`` (joint space) into the delay lines; write the actuator commands of the first
+        ``r`` physics steps of the period and of the rest, after the backlash play, to :attr:`first` and
+        :attr:`second` (N, n_act) [rad] (in place: rows may be held as views)."""
         if self.transmission is None:
             act = sent.astype(np.float64)
         else:  # row by row, as each robot maps its own target (a batched matmul may round differently)
@@ -144,25 +135,21 @@ class BatchServo:
             if not (self._split_all or self._split_none):
                 first = np.where(self._split[:, None], first, self.centre)
             self.centre = np.clip(first, newer - hp, newer + hp)
-        return first, self.centre
+        self.first[:] = first
+        self.second[:] = self.centre
 
-    def step_physics(self, i: int, first: np.ndarray, second: np.ndarray) -> None:
-        """Env ``i``'s control period: the scene's own motion, then the physics with the delayed commands."""
-        if self.moves[i]:
-            self.robots[i].before_step()
-        model, data, ctrl, r, rest = self._phys[i]
-        if r:
-            ctrl[:] = first[i]
-            mujoco.mj_step(model, data, nstep=r)
-        ctrl[:] = second[i]
-        mujoco.mj_step(model, data, nstep=rest)
+    def views(self, i: int) -> list[np.ndarray]:
+        """Views of robot ``i``'s actuator forces and upper force limits [N·m], read after each period."""
+        robot = self.robots[i]
+        return [robot.data.actuator_force[: self.n_act], robot.model.actuator_forcerange[: self.n_act, 1]]
 
-    def overload(self, live: np.ndarray) -> None:
-        """The overload cut-back after the period, through each robot's own ServoEffects for the rows where it
-        can change anything (a servo saturating, or one cut back)."""
+    def overload(self, live: np.ndarray, force: np.ndarray, limit: np.ndarray) -> None:
+        """The overload cut-back after the period (``force``, ``limit``: :meth:`views` read then, (N, n_act)),
+        through each robot's own ServoEffects for the rows where it can change anything (a servo saturating, or
+        one cut back)."""
         if not self.overloaded.any():
             return
-        saturated = (np.abs(np.array(self._force)) >= 0.99 * np.abs(np.array(self._limit))).any(axis=1)
+        saturated = (np.abs(force) >= 0.99 * np.abs(limit)).any(axis=1)
         for i in np.flatnonzero(self.overloaded & live & (saturated | ~self.idle)):
             robot = self.robots[i]
             eff = robot._effects

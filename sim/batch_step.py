@@ -1,11 +1,13 @@
 """The batched vector env's fast step for envs without cameras: one control period of N task envs with the
-per-env Python reduced to the physics calls (:mod:`sim.batch_servo`, :mod:`sim.arm_batch`).
+per-env Python reduced to the physics calls and one copy (:mod:`sim.batch_servo`, :mod:`sim.arm_batch`).
 
 :class:`FastStep` takes over from ``TaskEnv.step`` what it does per env (safety clip, servo effects, sensing,
-reward, success, privileged state) and does it with numpy over the batch, bit for bit the same. Only the
-control period's physics (``mj_step``, which releases the GIL) and the scene's own motion run per env, in the env
-threads. Envs that render cameras take the general path (a render costs milliseconds; the Python around it does
-not matter).
+reward, success, privileged state) and does it with numpy over the batch, bit for bit the same. Per env, on the
+env's thread, run only the scene's own motion, the control period's physics (``mj_step``, which releases the GIL)
+and one ``np.concatenate`` of everything read afterwards (joints, actuator forces, the task's bodies) into the env's
+row of a (N, width) array, while that memory is still in the core's caches: read later, one env after another, it
+costs several times more on a VM. Envs that render cameras take the general path (a render costs milliseconds;
+the Python around it does not matter).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import mujoco
 import numpy as np
 
 from twinarm.robot.spec import JOINT_POS, JOINT_VEL
@@ -36,46 +39,59 @@ class FastStep:
         self.task = ArmTaskBatch(envs) if ArmTaskBatch.supports(envs) else PerEnvTaskBatch(envs)
         self.privileged_obs = envs[0].obs_mode is ObsMode.PRIVILEGED
         self.sparse = envs[0].reward_mode is RewardMode.SPARSE
-        self._pos: list[Any] = [None] * len(envs)
-        self._vel: list[Any] = [None] * len(envs)
+        robot = envs[0].robot
+        nq, nv, na = robot.model.nq, robot.model.nv, self.servo.n_act
+        # columns of the state array: qpos, qvel, actuator forces, force limits, the task's
+        self._cols = np.cumsum([0, nq, nv, na, na, self.task.WIDTH])
+        self._pos = _shift(robot._qpos, int(self._cols[0]))
+        self._vel = _shift(robot._qvel, int(self._cols[1]))
+        self.state = np.zeros((len(envs), int(self._cols[-1])))
+        self._env: list[tuple] = [()] * len(envs)  # what env i's period needs, see _views
         for i in range(len(envs)):
             self._views(i)
-            self._still(i)
 
     def _views(self, i: int) -> None:
-        robot = self.envs[i].robot
-        d = robot.data
-        self._pos[i] = d.qpos[robot._qpos] if isinstance(robot._qpos, slice) else (d.qpos, robot._qpos)
-        self._vel[i] = d.qvel[robot._qvel] if isinstance(robot._qvel, slice) else (d.qvel, robot._qvel)
-
-    def _still(self, i: int) -> None:
-        """A task that moves nothing by itself (``Task.before_step`` not overridden) needs no call per period."""
-        if type(self.envs[i].task).before_step is Task.before_step:
-            self.servo.moves[i] = False
+        robot, servo = self.envs[i].robot, self.servo
+        m, d = robot.model, robot.data
+        sources = [d.qpos, d.qvel, *servo.views(i), *self.task.views(i)]
+        moves = type(self.envs[i].task).before_step is not Task.before_step  # the scene moves by itself
+        r = int(servo.r[i])
+        ctrl = d.ctrl[: servo.n_act]
+        rows = (servo.first[i], servo.second[i], self.state[i])
+        self._env[i] = (m, d, ctrl, r, int(servo.nstep[i]) - r, robot.before_step if moves else None, sources, *rows)
 
     def load(self, i: int) -> None:
         """Env ``i`` was reset: take over its servo state, views and episode."""
         self.servo.load(i)
-        self._still(i)
-        self._views(i)
         self.task.load(i)
+        self._views(i)
 
-    def prepare(self, actions: np.ndarray, live: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Clip the ``live`` envs' actions (N, n) [rad] and queue them: (targets sent, first, second commands)."""
+    def prepare(self, actions: np.ndarray, live: np.ndarray) -> np.ndarray:
+        """Clip the ``live`` envs' actions (N, n) [rad] and queue them; returns the targets sent (N, n) [rad]."""
         sent = self.servo.clip(actions, live)
-        first, second = self.servo.commands(sent)
-        return sent, first, second
+        self.servo.commands(sent)
+        return sent
 
-    def physics(self, i: int, first: np.ndarray, second: np.ndarray) -> None:
-        """Env ``i``'s control period (run on its thread)."""
-        self.servo.step_physics(i, first, second)
+    def physics(self, i: int) -> None:
+        """Env ``i``'s control period and the copy of its state (run on its thread): the scene's own motion, the
+        delayed commands' first ``r`` physics steps, the rest of the period."""
+        model, data, ctrl, r, rest, before_step, sources, first, second, row = self._env[i]
+        if before_step is not None:
+            before_step()
+        if r:
+            ctrl[:] = first
+            mujoco.mj_step(model, data, r)
+        ctrl[:] = second
+        mujoco.mj_step(model, data, rest)
+        np.concatenate(sources, out=row)
 
     def observe(self, live: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, dict[str, np.ndarray]]:
         """After the physics: (observations {key: (N, ...)}, rewards (N,), success (N,), privileged state)."""
-        self.servo.overload(live)
-        pos, vel = self.servo.sense(_stack(self._pos), _stack(self._vel), live)
+        state, c = self.state, self._cols
+        self.servo.overload(live, state[:, c[2] : c[3]], state[:, c[3] : c[4]])
+        pos, vel = self.servo.sense(state[:, self._pos], state[:, self._vel], live)
         obs = {JOINT_POS: pos.astype(np.float32), JOINT_VEL: vel.astype(np.float32)}
-        reward, success, privileged = self.task.evaluate()
+        reward, success, privileged = self.task.evaluate(state[:, c[4] :])
         if self.privileged_obs:
             n = len(self.envs)
             obs.update({key: value.astype(np.float32).reshape(n, -1) for key, value in privileged.items()})
@@ -83,8 +99,8 @@ class FastStep:
         return obs, rewards, success, privileged
 
 
-def _stack(sources: list[Any]) -> np.ndarray:
-    """Rows from views (or (array, index) pairs, read now)."""
-    if isinstance(sources[0], np.ndarray):
-        return np.array(sources)
-    return np.array([s if isinstance(s, np.ndarray) else s[0][s[1]] for s in sources])
+def _shift(index: slice | np.ndarray, offset: int) -> slice | np.ndarray:
+    """The columns ``index`` (a slice with start and stop, or an index array) moved by ``offset``."""
+    if isinstance(index, slice):
+        return slice(index.start + offset, index.stop + offset)
+    return np.asarray(index) + offset

@@ -182,13 +182,13 @@ class BatchedTaskEnv(VectorEnv):
     ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         """:meth:`step` through :class:`sim.batch_step.FastStep`: the same results, the Python vectorized."""
         fast, live = self._fast, ~self._autoreset
-        sent, first, second = fast.prepare(actions, live)
+        sent = fast.prepare(actions, live)
         resets: dict[int, dict[str, np.ndarray]] = {}
 
         def work(part: range) -> None:
             for i in part:
                 if live[i]:
-                    fast.physics(i, first, second)
+                    fast.physics(i)
                 else:
                     resets[i], self._infos[i] = self.envs[i].reset()
 
