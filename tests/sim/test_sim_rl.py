@@ -36,6 +36,7 @@ def test_sb3_check_env_and_ppo_multi_input_policy_learn(task: str, mode: str) ->
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # about 1 min on an idle 2-core machine, 3 min under load
 def test_ppo_reach_example_learns_on_the_batched_env(tmp_path) -> None:
     """examples/ppo_reach.py with a tiny budget: the trained policy ends much closer to the target than the
     untrained one (the full run reaches >= 90 % success; see sim/README.md)."""
@@ -49,5 +50,5 @@ def test_ppo_reach_example_learns_on_the_batched_env(tmp_path) -> None:
     curve = example.train(5.0, 8, tmp_path / "curve.jsonl", eval_every=10**9, eval_episodes=16, max_steps=40_000)
     untrained, trained = curve[0], curve[-1]
     assert untrained["env_steps"] < trained["env_steps"] >= 40_000
-    assert trained["final_dist_m"] < 0.5 * untrained["final_dist_m"]
-    assert trained["success"] > untrained["success"]
+    assert trained["final_dist_m"] < 0.7 * untrained["final_dist_m"]  # measured: 0.028 m from 0.057 m
+    assert trained["success"] >= untrained["success"] + 0.2  # measured: 38 % from 0 %
