@@ -198,9 +198,9 @@ class BatchedTaskEnv(VectorEnv):
         obs, rewards, success, privileged = fast.observe(live)
         for key, buf in self._obs.items():
             buf[:] = obs[key]
-        self._elapsed[live] += 1
-        self._elapsed[~live] = 0
-        self._terminations[:] = False
+        self._elapsed += live  # tasks never terminate: self._terminations stays all False
+        if resets:
+            self._elapsed[~live] = 0
         np.logical_and(live, self._elapsed >= self.max_episode_steps, out=self._truncations)
         if resets:
             rewards[~live] = 0.0
