@@ -34,6 +34,7 @@ from gymnasium.vector.utils import batch_space, create_empty_array
 from twinarm.robot.errors import ActionError, ConfigError, TwinarmError
 from twinarm.sim.batch_step import FastStep
 from twinarm.sim.envs import TaskEnv, family_of
+from twinarm.sim.render import CameraRenderer
 from twinarm.sim.threads import PinnedThreads
 from twinarm.sim.vector_info import stack_infos
 
@@ -52,7 +53,8 @@ class BatchedTaskEnv(VectorEnv):
     """``num_envs`` copies of task ``task`` of robot ``robot`` (further keyword arguments go to every
     :class:`sim.envs.TaskEnv`). ``max_episode_steps`` (None: the task's) truncates episodes; ``num_threads`` (None:
     :func:`default_threads`) sets the parallelism; ``copy`` returns fresh observation arrays (False: the batch's
-    buffers, overwritten by the next call)."""
+    buffers, overwritten by the next call); ``shared_renderer``: the envs of a thread render their cameras with one
+    renderer (one GL context; False: one per env)."""
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["rgb_array"], "autoreset_mode": AutoresetMode.NEXT_STEP}
 
@@ -65,6 +67,7 @@ class BatchedTaskEnv(VectorEnv):
         num_threads: int | None = None,
         copy: bool = True,
         render_mode: str | None = None,
+        shared_renderer: bool = True,
         **env_kwargs: Any,
     ) -> None:
         if num_envs < 1:
@@ -96,6 +99,9 @@ class BatchedTaskEnv(VectorEnv):
         self._was_reset = False
         self._fast: FastStep | None = None  # built at the first reset when no env renders cameras
         self.call("connect")  # each env's model and renderers, made on the env's own thread
+        self._shared: list[CameraRenderer | None] = [None] * n_threads
+        if shared_renderer:
+            self._threads.run(self._share_renderer, list(range(n_threads)))
 
     @property
     def num_threads(self) -> int:
@@ -261,16 +267,28 @@ class BatchedTaskEnv(VectorEnv):
     def close_extras(self, **kwargs: Any) -> None:
         """Close every env on its own thread (its renderers live there), then stop the threads."""
 
-        def work(part: range) -> None:
-            for i in part:
+        def work(k: int) -> None:
+            for i in self._parts[k]:
                 self.envs[i].close()
+            if self._shared[k] is not None:
+                self._shared[k].close()
 
         try:
-            self._threads.run(work, self._parts)
+            self._threads.run(work, list(range(self.num_threads)))
         finally:
             self._threads.close()
 
     # -- helpers ------------------------------------------------------------------------------------------------
+    def _share_renderer(self, k: int) -> None:
+        """On thread ``k``: one camera renderer for its envs instead of one each."""
+        robots = [self.envs[i].robot for i in self._parts[k]]
+        if robots[0]._renderer is None:
+            return
+        self._shared[k] = shared = CameraRenderer(robots[0].model, robots[0]._renderer.cameras)
+        for robot in robots:
+            robot._renderer.close()
+            robot._renderer = shared.view(robot.model)
+
     def _write_obs(self, i: int, obs: dict[str, np.ndarray]) -> None:
         for key, buf in self._obs.items():
             buf[i] = obs[key]

@@ -38,6 +38,7 @@ def actions_near(pos: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     ("task", "kwargs", "fast"),  # fast: no cameras, so the batch takes its vectorized path (sim.batch_step)
     [
         ("lift", {"cameras": ("front", "wrist"), "image_size": (16, 20)}, False),
+        ("lift", {"cameras": ("front",), "image_size": (16, 20), "randomize": "full"}, False),  # per-env looks
         ("reach", {"cameras": ()}, True),
         ("grasp", {}, True),
         ("reach_pose", {"cameras": ("side",), "image_size": (12, 16)}, False),
@@ -59,6 +60,9 @@ def test_batched_env_equals_sync_vector_env_of_single_envs(task: str, kwargs: di
         obs_b, info_b = batched.reset(seed=11)
         obs_s, info_s = sync.reset(seed=11)
         assert (batched._fast is not None) == fast
+        if not fast:  # envs 0 and 1 run on thread 0 and share its renderer, each drawing its own model
+            views = [env.robot._renderer for env in batched.envs[:2]]
+            assert views[0].renderer is views[1].renderer and views[0].model is not views[1].model
         assert_same(obs_b, obs_s, "reset obs")
         assert_same(info_b, info_s, "reset info")
         rng, truncations = np.random.default_rng(0), 0
