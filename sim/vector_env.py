@@ -36,7 +36,7 @@ from twinarm.sim.batch_step import FastStep
 from twinarm.sim.envs import TaskEnv, family_of
 from twinarm.sim.render import CameraRenderer
 from twinarm.sim.threads import PinnedThreads
-from twinarm.sim.vector_info import stack_infos
+from twinarm.sim.vector_info import stack_infos, step_infos
 
 
 class ResetNeededError(TwinarmError, gym.error.ResetNeeded):
@@ -212,32 +212,7 @@ class BatchedTaskEnv(VectorEnv):
             rewards[~live] = 0.0
             for i, reset_obs in resets.items():
                 self._write_obs(i, reset_obs)
-            infos = stack_infos(
-                [
-                    self._infos[i]
-                    if not live[i]
-                    else {
-                        "is_success": bool(success[i]),
-                        "action_sent": sent[i].copy(),
-                        "privileged": {key: value[i] for key, value in privileged.items()},
-                    }
-                    for i in range(self.num_envs)
-                ],
-                self.num_envs,
-            )
-        else:
-            every = np.ones(self.num_envs, np.bool_)
-            privileged_info: dict[str, np.ndarray] = {}
-            for key, value in privileged.items():
-                privileged_info[key], privileged_info["_" + key] = value, every.copy()
-            infos = {
-                "is_success": success,
-                "_is_success": every.copy(),
-                "action_sent": sent.copy(),
-                "_action_sent": every.copy(),
-                "privileged": privileged_info,
-                "_privileged": every,
-            }
+        infos = step_infos(success, sent, privileged, {i: self._infos[i] for i in resets})
         np.logical_or(self._terminations, self._truncations, out=self._autoreset)
         return self._observations(), rewards, self._terminations.copy(), self._truncations.copy(), infos
 
