@@ -5,7 +5,8 @@ one SYNC_WRITE. Compared against the wire limit (the bytes the cycle puts on the
 byte, zero return delay) and, measured in the same run on the same emulated bus (served from a separate process),
 the vendor SDK doing the same cycle (read2ByteTxRx per servo + GroupSyncWrite). Also times the FeetechRobot
 cycle (get_observation: position + velocity in one 4-byte READ per servo, radians, transmission; send_action).
-Run: ``python benchmarks/hand_bus_cycle.py [--cycles 1000]``.
+``--robot hopejr_hand``: the same cycle over the HopeJR hand's 16 SCS0009 (its FeetechRobot cycle through the tendon
+transmission). Run: ``python benchmarks/hand_bus_cycle.py [--cycles 1000] [--robot amazing_hand|hopejr_hand]``.
 """
 
 from __future__ import annotations
@@ -14,14 +15,18 @@ import argparse
 
 from bus_cycle import time_cycles  # the same timing as the arm benchmark (benchmarks/ is on sys.path when run)
 
-from twinarm.hardware.calibration_io import write_calibration
+from twinarm.hardware.calibration_io import nominal_calibration, write_calibration
 from twinarm.hardware.emulator import EmulatorConfig, EmulatorProcess, servos_for
 from twinarm.hardware.feetech import protocol as proto
 from twinarm.hardware.feetech.bus import FeetechBus
 from twinarm.hardware.feetech.tables import SCS0009
-from twinarm.hardware.hand import AMAZING_HAND_RIGHT, amazing_hand, nominal_hand_calibration
+from twinarm.hardware.hand import AMAZING_HAND_RIGHT
+from twinarm.hardware.hopejr_hand import HOPEJR_HAND_DESC
+from twinarm.hardware.robots import FeetechRobot
 
-IDS = list(AMAZING_HAND_RIGHT.ids)
+HANDS = {"amazing_hand": AMAZING_HAND_RIGHT, "hopejr_hand": HOPEJR_HAND_DESC}
+HAND = AMAZING_HAND_RIGHT  # set by --robot
+IDS = list(HAND.ids)
 BAUD = 1_000_000
 POS, GOAL = SCS0009.PRESENT_POSITION, SCS0009.GOAL_POSITION
 
@@ -74,10 +79,10 @@ def vendor(port: str, n: int) -> dict[str, float] | None:
 
 
 def robot_cycle(port: str, n: int) -> dict[str, float]:
-    cal = nominal_hand_calibration()
+    cal = nominal_calibration(HAND)
     with FeetechBus(port, BAUD, SCS0009) as bus:
         write_calibration(bus, cal)
-    with amazing_hand(port, calibration=cal) as hand:
+    with FeetechRobot(HAND, port, cal) as hand:
         target = hand.last_target
 
         def cycle() -> None:
@@ -94,11 +99,16 @@ def _fmt(r: dict[str, float]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cycles", type=int, default=1000)
+    parser.add_argument("--robot", choices=sorted(HANDS), default="amazing_hand")
     args = parser.parse_args()
+    global HAND, IDS
+    HAND = HANDS[args.robot]
+    IDS = list(HAND.ids)
     wire, wire4 = wire_time_s(), wire_time_s(read_size=4)
-    print(f"cycle = READ {POS.name} x8 (one by one) + SYNC_WRITE {GOAL.name} x8 on SCS0009 servos")
+    n = len(IDS)
+    print(f"{args.robot}: cycle = READ {POS.name} x{n} (one by one) + SYNC_WRITE {GOAL.name} x{n} on SCS0009 servos")
     print(f"wire limit at 1 Mbaud: {wire * 1e6:.0f} us (robot cycle, 4-byte reads: {wire4 * 1e6:.0f} us)")
-    cfg = EmulatorConfig(servos=servos_for(AMAZING_HAND_RIGHT), wire_timing=True, baudrate=BAUD)
+    cfg = EmulatorConfig(servos=servos_for(HAND), wire_timing=True, baudrate=BAUD)
     with EmulatorProcess(cfg) as port:
         a = ours(port, args.cycles)
         b = vendor(port, args.cycles)

@@ -7,7 +7,9 @@ the bare physics it amounts to (``ctrl`` and the wrist mocap written from numpy,
 of substeps). The figure is the ratio env / raw (1.0 = no overhead; goal >= 0.90). Times are CPU time of this
 process (``time.process_time``), so other processes on a shared machine count against neither side.
 
-    python benchmarks/hand_sim_step.py [--episodes 5] [--repeats 3]
+    python benchmarks/hand_sim_step.py [--episodes 5] [--repeats 3] [--tasks grasp hopejr_grasp ...]
+
+Default tasks: the Amazing Hand's; ``--tasks`` takes any hand task ids (``leap_grasp``, ``hopejr_grasp``).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import mujoco
 import numpy as np
 
 import twinarm.sim  # noqa: F401  (registers the envs)
-from twinarm.sim.envs import HAND_ENV_IDS
+from twinarm.sim.envs import ENV_IDS, HAND_ENV_IDS
 from twinarm.sim.experts import make_expert
 
 
@@ -68,10 +70,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--episodes", type=int, default=5, help="seeds per task")
     parser.add_argument("--repeats", type=int, default=3, help="timed replays per seed and mode")
+    parser.add_argument("--tasks", nargs="*", default=list(HAND_ENV_IDS), help="hand task ids (default: Amazing Hand)")
     args = parser.parse_args()
     print(f"mujoco {mujoco.__version__}; {args.episodes} episodes x {args.repeats} replays per task, state only")
     ratios = []
-    for task, env_id in HAND_ENV_IDS.items():
+    for task, env_id in ((t, ENV_IDS[t]) for t in args.tasks):
         env = gym.make(env_id)
         try:
             episodes = [(seed, *record(env, task, seed)) for seed in range(args.episodes)]

@@ -3,7 +3,8 @@
 For 1, 2, 4, 8, 16 envs of ``lift``, state only and with two 96x96 cameras (front, wrist):
 
 * ``batched``: ``gym.make_vec(id, num_envs=N)`` (:mod:`sim.vector_env`, one pinned thread per core), and the same
-  on one thread (``batched/1t``);
+  on one thread (``batched/1t``); with cameras also with one renderer per env (``batched/own``; the default
+  shares one per thread);
 * ``sync`` / ``async``: ``SyncVectorEnv`` / ``AsyncVectorEnv`` (spawned processes) of ``gym.make(id)`` envs;
 * ``raw``: the physics (and camera renders) alone on the same N models, one after another on one thread: N x
   ``mj_step(nstep=n_substeps)`` (+ ``CameraRenderer.render`` per camera) per batch step.
@@ -96,6 +97,8 @@ def measure(n: int, kwargs: dict, seconds: float, with_async: bool) -> dict[str,
         "batched/1t": gym.make_vec(TASK, num_envs=n, num_threads=1, **kwargs),
         "sync": gym.make_vec(TASK, num_envs=n, vectorization_mode="sync", **kwargs),
     }
+    if "cameras" in kwargs:  # the batch's default shares one renderer per thread; this is one renderer per env
+        envs["batched/own"] = gym.make_vec(TASK, num_envs=n, shared_renderer=False, **kwargs)
     if with_async:  # spawn, not fork: a forked child inherits the parent's GL state and can deadlock in EGL
         envs["async"] = gym.make_vec(
             TASK, num_envs=n, vectorization_mode="async", vector_kwargs={"context": "spawn"}, **kwargs
@@ -122,7 +125,7 @@ def measure(n: int, kwargs: dict, seconds: float, with_async: bool) -> dict[str,
 def bench_renderers(n: int, seconds: float) -> tuple[Rate, Rate]:
     """96x96 front-camera renders of ``n`` envs on one thread: each env's own renderer (one GL context each, as
     the envs render now) against one renderer drawing every env's data (one context per thread)."""
-    env = gym.make_vec(TASK, num_envs=n, num_threads=1, cameras=("front",), image_size=(96, 96))
+    env = gym.make_vec(TASK, num_envs=n, num_threads=1, cameras=("front",), image_size=(96, 96), shared_renderer=False)
     env.reset(seed=0)
     robots = [e.robot for e in env.envs]
     shared = mujoco.Renderer(robots[0].model, 96, 96)
@@ -152,8 +155,8 @@ def main() -> None:
     sizes = [int(x) for x in args.envs.split(",")]
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     print(f"{TASK}, {cores} cores, load at start {os.getloadavg()[0]:.2f} (1 min)")
-    wall_cols = ["1 env", "batched", "batched/1t", "sync", "async", "raw"]
-    cpu_cols = ["1 env", "batched", "batched/1t", "raw"]
+    wall_cols = ["1 env", "batched", "batched/1t", "batched/own", "sync", "async", "raw"]
+    cpu_cols = ["1 env", "batched", "batched/1t", "batched/own", "raw"]
     for what, kwargs in CAMERAS.items():
         if args.obs not in ("all", what):
             continue
@@ -167,7 +170,7 @@ def main() -> None:
         head = " ".join(f"{c:>11}" for c in cpu_cols)
         print(f"{'envs':>4} {head} {'overhead':>9} {'GIL s':>6} {'busy':>5}  upper est. vs 1 env, idle machine")
         for n, r in rows.items():
-            row = " ".join(f"{r[c].cpu_us:11.1f}" for c in cpu_cols)
+            row = " ".join(f"{r[c].cpu_us:11.1f}" if c in r else f"{'-':>11}" for c in cpu_cols)
             overhead = r["batched/1t"].cpu_us / r["raw"].cpu_us - 1.0  # extra CPU per env-step over the physics
             gil = max(0.0, 1.0 - r["raw"].cpu_us / r["batched/1t"].cpu_us)  # share outside mj_step/render
             per_step = r["1 env"].cpu_us / r["batched"].cpu_us

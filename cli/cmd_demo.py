@@ -15,6 +15,10 @@
 ``robot=koch`` runs the same loop on another simulated arm: ``task`` then names its task (``lift`` is the Koch's
 ``koch_lift``, see ``sim.envs.task_for_robot``).
 
+``executor=ray`` records the demonstrations and runs the evaluations on a Ray cluster (``ray.address``; none: a
+local one), each worker with its own batched env; the dataset and figures equal ``executor=local``'s for the same
+seeds (training stays in this process; across machines use ``twinarm train`` under ``torchrun``).
+
 Defaults are sized to finish in under 15 minutes on 2 CPU cores (figures in README.md).
 """
 
@@ -24,9 +28,11 @@ import dataclasses
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 from twinarm.cli.common import output_dir
 from twinarm.cli.demo_pipeline import DEMO_SEED, image_width  # noqa: F401  (the demo's seeds, re-exported)
+from twinarm.compose.executor import Executor, ExecutorConfig, RayConfig
 from twinarm.compose.sim_config import RealityConfig, SimConfig
 
 HELP = "record expert demos in sim, train an image policy, evaluate it, report (the default main job)"
@@ -61,6 +67,8 @@ class Config:
     dagger_episodes: int = 20  # student rollouts per round, relabelled by the expert
     dagger_beta: float = 0.3  # per-step probability that the expert acts instead of the student
     dagger_steps: int = 800  # training steps after each round
+    executor: str = "local"  # local (this process) | ray: demos and evaluations on a Ray cluster (ray.address, ...)
+    ray: RayConfig = dataclasses.field(default_factory=RayConfig)
 
     def validate(self) -> None:
         """Ranges (run by the CLI before ``run``)."""
@@ -70,6 +78,7 @@ class Config:
         at_least(self, ("image_size",), 16)
         at_least(self, ("videos", "threads", "reality_episodes", "dagger_rounds", "dagger_episodes"), 0)
         at_least(self, ("dagger_steps",), 1)
+        ExecutorConfig(self.executor, self.ray).validate()
 
 
 def resolved(cfg: Config) -> Config:
@@ -100,15 +109,20 @@ def follow_up_commands(checkpoint: Path | str, cfg: Config) -> list[str]:
 
 
 def run(cfg: Config) -> None:
-    from twinarm.cli.demo_pipeline import record_demos, train_policy
-    from twinarm.compose.sim_config import reality_env_kwargs, sim_model_of_task, sim_params_for
-    from twinarm.policies.evaluate import evaluate
-    from twinarm.policies.threads import apply_threads
-    from twinarm.sim.envs import env_id
+    from twinarm.compose.executor import open_executor
     from twinarm.sim.randomize import randomize_config
 
     cfg = resolved(cfg)
     randomize_config(cfg.randomize)  # a bad preset or range fails before anything starts
+    with open_executor(ExecutorConfig(cfg.executor, cfg.ray)) as executor:  # one cluster for the whole run
+        _run(cfg, executor)
+
+
+def _run(cfg: Config, executor: Executor) -> None:
+    from twinarm.cli.demo_pipeline import record_demos, train_policy
+    from twinarm.compose.sim_config import sim_model_of_task, sim_params_for
+    from twinarm.policies.threads import apply_threads
+
     print(f"threads: {apply_threads(cfg.threads).describe()}")
     out = output_dir("demo", cfg.output_dir)
     dataset_root = out / "dataset"
@@ -120,7 +134,7 @@ def run(cfg: Config) -> None:
     )
     model = sim_model_of_task(cfg.task)
     params = sim_params_for(model, cfg.sim, cfg.reality)
-    demos, record_s = record_demos(cfg, dataset_root, params)
+    demos, record_s = record_demos(cfg, dataset_root, params, executor=executor)
     print(f"      {demos.kept} kept of {demos.episodes} expert episodes ({demos.expert_successes} solved)")
 
     print(f"[2/3] training {cfg.policy} for {cfg.steps} steps on cameras {cfg.cameras} + joint state")
@@ -130,7 +144,21 @@ def run(cfg: Config) -> None:
 
     print(f"[3/3] evaluating on {cfg.eval_episodes} unseen episodes")
     t0 = time.monotonic()
-    ev = evaluate(  # the env comes from the policy's contract, exactly as `twinarm eval` builds it
+    ev, real = _evaluate(cfg, executor, policy, params, out)
+    eval_s = time.monotonic() - t0
+    total_s = time.monotonic() - t_start
+    write_report(cfg, out, ev, real, demos, result, dagger_log, (record_s, train_s, eval_s, total_s))
+
+
+def _evaluate(cfg: Config, executor: Executor, policy: Any, params: object, out: Path) -> tuple[Any, Any]:
+    """(nominal, hidden reality or None) results of ``policy`` on ``executor``."""
+    from twinarm.compose.eval_jobs import evaluate_on
+    from twinarm.compose.sim_config import reality_env_kwargs, sim_model_of_task
+    from twinarm.sim.envs import env_id
+
+    model = sim_model_of_task(cfg.task)
+    ev = evaluate_on(  # the env comes from the policy's contract, exactly as `twinarm eval` builds it
+        executor,
         policy,
         env_id(cfg.task),
         episodes=cfg.eval_episodes,
@@ -147,7 +175,8 @@ def run(cfg: Config) -> None:
         print(
             f"      and on {cfg.reality_episodes} episodes of hidden reality {cfg.reality_eval} (unseen physics, look)"
         )
-        real = evaluate(
+        real = evaluate_on(
+            executor,
             policy,
             env_id(cfg.task),
             episodes=cfg.reality_episodes,
@@ -157,9 +186,7 @@ def run(cfg: Config) -> None:
             video_dir=out / "videos_reality",
             videos=min(cfg.videos, 1),
         )
-    eval_s = time.monotonic() - t0
-    total_s = time.monotonic() - t_start
-    write_report(cfg, out, ev, real, demos, result, dagger_log, (record_s, train_s, eval_s, total_s))
+    return ev, real
 
 
 def write_report(cfg: Config, out: Path, ev, real, demos, result, dagger_log, seconds) -> None:

@@ -14,6 +14,12 @@ simulator steps (``realtime=false``; timestamps are ``frame_index / fps`` either
 next / re-record / stop (``keys=none`` disables them, ``keys=PATH`` reads them from a file or FIFO); Ctrl-C aborts
 the episode being recorded (saved episodes stay, and the dataset is resumed by the next run on the same root).
 ``display=rerun`` streams the session to rerun (``display.rrd=PATH`` headless); a failing view only warns.
+
+``executor=ray`` records ``source=expert`` in simulation on a Ray cluster (``ray.address``; none: a local one):
+each worker steps a batched env of ``num_envs`` envs of the task (``compose.collect``), one episode of
+``episode_time_s`` per seed ``seed + k``, and the episodes are written in seed order, so the dataset is the same
+for any number of workers. That path has no episode keys and no live view; it steps the task env (as ``twinarm
+demo`` records), not the control loop, so its frames are not bit-identical to ``executor=local``'s.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from twinarm.compose.backends import RobotConfig, open_robot
+from twinarm.compose.executor import ExecutorConfig, ExecutorKind, RayConfig
 from twinarm.compose.homunculus import HomunculusSettings
 from twinarm.compose.keys import episode_controls, episode_help, open_keys
 from twinarm.compose.runs import loop_summary
@@ -77,6 +84,9 @@ class Config:
     seed: int = 0
     dataset: DatasetTarget = dataclasses.field(default_factory=DatasetTarget)
     display: DisplayConfig = dataclasses.field(default_factory=DisplayConfig)  # display=rerun: live view
+    executor: str = "local"  # local (the control loop here) | ray: source=expert in sim on a Ray cluster
+    ray: RayConfig = dataclasses.field(default_factory=RayConfig)
+    num_envs: int = 4  # executor=ray: envs of each worker's batched env
 
     def validate(self) -> None:
         """Ranges and choices (run by the CLI before ``run``, and by ``run``)."""
@@ -88,6 +98,13 @@ class Config:
         at_least(self, ("reset_time_s",), 0)
         one_of("dataset.codec", self.dataset.codec, ("h264", "av1"))
         self.display.validate()
+        at_least(self, ("num_envs",), 1)
+        ExecutorConfig(self.executor, self.ray).validate()
+        if self.executor != ExecutorKind.LOCAL.value:
+            source = ALIASES.get(self.source, self.source)
+            check(source == "expert", "source", self.source, f"expert (executor={self.executor} records the expert)")
+            check(self.robot.port is None, "robot.port", self.robot.port, f"unset (executor={self.executor}: sim)")
+            check(not self.display.enabled, "display", self.display.kind, f"none (executor={self.executor})")
 
 
 def _realtime(cfg: Config, source: str) -> bool:
@@ -178,13 +195,15 @@ def run(cfg: Config) -> None:
 
     cfg.validate()
     source = ALIASES.get(cfg.source, cfg.source)
-    realtime = _realtime(cfg, source)
     task, label = task_and_label(cfg)
     root = (
         Path(cfg.dataset.root)
         if cfg.dataset.root
         else Path("outputs/record") / datetime.now().strftime("%Y-%m-%d_%H-%M-%S") / "dataset"
     )
+    if cfg.executor != ExecutorKind.LOCAL.value:
+        return _record_on_executor(cfg, task, label, root)
+    realtime = _realtime(cfg, source)
     with terminate_on_sigterm(), contextlib.ExitStack() as stack:
         robot, episodes = _open_robot(cfg, source, task, stack)
         keys = open_keys(cfg.keys, stack)
@@ -246,3 +265,19 @@ def run(cfg: Config) -> None:
         f"[record] done: {len(summaries)} episodes, {frames} frames, {dropped} dropped, {late} late; "
         f"max save {max_save * 1e3:.0f} ms; dataset at {root}"
     )
+
+
+def _record_on_executor(cfg: Config, task: str, label: str, root: Path) -> None:
+    """``source=expert`` on ``cfg.executor``: batched task envs on the workers, episodes saved here in seed order."""
+    from twinarm.compose.collect import record_expert
+    from twinarm.compose.executor import open_executor
+
+    if not _is_own_task(cfg, task):
+        raise ConfigError(f"executor={cfg.executor} records a sim task of robot.model={cfg.robot.model}; got {task!r}")
+    print(f"[record] {cfg.episodes} expert episodes x {cfg.episode_time_s:g} s of sim task {task} on {cfg.executor}")
+    with open_executor(ExecutorConfig(cfg.executor, cfg.ray)) as executor:
+        seeds = range(cfg.seed, cfg.seed + cfg.episodes)
+        stats = record_expert(
+            executor, cfg.robot, task, label, root, seeds, cfg.episode_time_s, cfg.num_envs, cfg.dataset.codec
+        )
+    print(f"[record] done: {stats.kept} episodes ({stats.expert_successes} solved), {stats.frames} frames at {root}")

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     import gymnasium as gym
 
     from twinarm.cli.cmd_demo import Config
+    from twinarm.compose.executor import Executor
 
 DEMO_SEED = 10_000  # demonstrations use seeds DEMO_SEED + i; evaluation uses seed + i (disjoint)
 
@@ -24,50 +25,70 @@ def demo_env(cfg: Config, sim_params: object, randomize: str) -> gym.Env:
     """The task env the demonstrations are recorded in (the cameras at the demo's image size)."""
     import gymnasium as gym
 
-    from twinarm.compose.sim_config import reality_env_kwargs
     from twinarm.sim.envs import env_id
 
+    return gym.make(env_id(cfg.task), **demo_env_kwargs(cfg, sim_params, randomize))
+
+
+def demo_env_kwargs(cfg: Config, sim_params: object, randomize: str) -> dict[str, Any]:
+    """Keyword arguments of the task env the demonstrations are recorded in (the cameras at the demo's image size;
+    in a hidden reality, its look too)."""
+    from twinarm.compose.sim_config import reality_env_kwargs
+
     size = (cfg.image_size, image_width(cfg))
-    look = reality_env_kwargs(cfg.reality)  # recording in a hidden reality: its look too
     kwargs = {"cameras": tuple(cfg.cameras), "image_size": size, "sim_params": sim_params, "randomize": randomize}
-    return gym.make(env_id(cfg.task), **kwargs, **look)
+    return {**kwargs, **reality_env_kwargs(cfg.reality)}
 
 
-def record_demos(cfg: Config, root: Path, sim_params: object = "", student: object = None, seed0: int = DEMO_SEED):
+def record_demos(
+    cfg: Config,
+    root: Path,
+    sim_params: object = "",
+    student: object = None,
+    seed0: int = DEMO_SEED,
+    executor: Executor | None = None,
+):
     """Record ``cfg.demos`` solved expert episodes (or, with ``student``, ``cfg.dagger_episodes`` DAgger rollouts)
     as fast as the sim runs (timestamps are frame_index / fps) into the dataset at ``root`` (created or grown);
-    returns (:class:`compose.sim_demos.RolloutStats`, seconds taken). ``sim_params``: the simulator's physics."""
+    returns (:class:`compose.sim_demos.RolloutStats`, seconds taken). ``sim_params``: the simulator's physics.
+    Expert demonstrations run on ``executor`` (None: this process) in batched envs of ``cfg.num_envs``
+    (``compose.collect``: the same dataset whatever the executor); DAgger rollouts run here, one env."""
     from tqdm import tqdm
 
+    from twinarm.compose.collect import CollectJob, collect_demos
     from twinarm.compose.sim_demos import record_rollouts
     from twinarm.dataset.recorder import Recorder
 
     t0 = time.monotonic()
     dagger = student is not None
     keep_all = dagger or cfg.keep_failed_demos
-    env = demo_env(cfg, sim_params, cfg.randomize)
     n = cfg.dagger_episodes if dagger else cfg.demos
     seeds = range(seed0, seed0 + (n if dagger else 3 * n))  # failures are dropped: room to replace them
-    try:
-        with (
-            Recorder(root, env.unwrapped.robot.spec) as recorder,
-            tqdm(total=n, desc="dagger" if dagger else "demos") as bar,
-        ):
-            stats = record_rollouts(
-                recorder,
-                env,
-                cfg.task,
-                seeds,
-                cfg.demo_frames,
-                f"{cfg.task} the cube",
-                student=student,
-                beta=cfg.dagger_beta if dagger else 1.0,
-                keep_failures=keep_all,
-                on_episode=lambda ok: bar.update(1 if (ok or keep_all) else 0),
-                max_kept=n,
-            )
-    finally:
-        env.close()
+    text = f"{cfg.task} the cube"
+    if not dagger:
+        job = CollectJob(cfg.task, demo_env_kwargs(cfg, sim_params, cfg.randomize), cfg.num_envs, cfg.demo_frames)
+        with Recorder(root, _spec_of(cfg, sim_params)) as recorder, tqdm(total=n, desc="demos") as bar:
+            on_episode = lambda ok: bar.update(1 if (ok or keep_all) else 0)  # noqa: E731
+            stats = collect_demos(executor, job, recorder, seeds, text, keep_all, n, on_episode)
+    else:
+        env = demo_env(cfg, sim_params, cfg.randomize)
+        try:
+            with Recorder(root, env.unwrapped.robot.spec) as recorder, tqdm(total=n, desc="dagger") as bar:
+                stats = record_rollouts(
+                    recorder,
+                    env,
+                    cfg.task,
+                    seeds,
+                    cfg.demo_frames,
+                    text,
+                    student=student,
+                    beta=cfg.dagger_beta,
+                    keep_failures=keep_all,
+                    on_episode=lambda ok: bar.update(1),
+                    max_kept=n,
+                )
+        finally:
+            env.close()
     if stats.kept == 0:
         from twinarm.robot.errors import ConfigError
 
@@ -76,6 +97,15 @@ def record_demos(cfg: Config, root: Path, sim_params: object = "", student: obje
             f"(randomize={cfg.randomize}); give more demo_frames or keep_failed_demos=true"
         )
     return stats, time.monotonic() - t0
+
+
+def _spec_of(cfg: Config, sim_params: object) -> Any:
+    """The robot spec of the demo's env (what the dataset records), read from one env made and closed here."""
+    env = demo_env(cfg, sim_params, cfg.randomize)
+    try:
+        return env.unwrapped.robot.spec
+    finally:
+        env.close()
 
 
 def train_policy(cfg: Config, dataset_root: Path, out: Path, sim_params: object) -> tuple[Any, Any, list[dict]]:

@@ -21,10 +21,11 @@ from typing import NamedTuple
 import numpy as np
 
 from twinarm.hardware.calibration import Calibration
-from twinarm.hardware.calibration_io import nominal_calibration
+from twinarm.hardware.calibration_io import nominal_calibration, nominal_zero_offsets
 from twinarm.hardware.emulator.config import SO101_START_OFFSETS, ServoConfig, servos_for
 from twinarm.hardware.hand import AMAZING_HAND_LEFT, AMAZING_HAND_RIGHT, calibration_from_published
 from twinarm.hardware.hopejr_arm import HOPEJR_ARM_FOLLOWER
+from twinarm.hardware.hopejr_hand import HOPEJR_HAND_DESC
 from twinarm.hardware.koch import KOCH_FOLLOWER, KOCH_LEADER
 from twinarm.hardware.leap import LEAP_HAND_DESC
 from twinarm.hardware.motors import SO101_ARM_FOLLOWER, SO101_FOLLOWER, SO101_LEADER, ArmDescription, Role
@@ -36,6 +37,7 @@ from twinarm.sim.arm_hand_scene import SO101_AMAZING_HAND_SIM
 from twinarm.sim.envs import (
     AMAZING_HAND_FAMILY,
     HOPEJR_ARM_FAMILY,
+    HOPEJR_HAND_FAMILY,
     KOCH_FAMILY,
     LEAP_HAND_FAMILY,
     SO101_AMAZING_HAND_FAMILY,
@@ -43,6 +45,7 @@ from twinarm.sim.envs import (
     TaskFamily,
 )
 from twinarm.sim.hopejr_arm import HOPEJR_ARM_SIM, HOPEJR_GRASP_OFFSET
+from twinarm.sim.hopejr_hand import HOPEJR_HAND_SIM
 from twinarm.sim.ik import KOCH_GRASP_OFFSET, SO101_GRASP_OFFSET
 from twinarm.sim.sim_robot import AMAZING_HAND_SIM, KOCH_SIM, LEAP_HAND_SIM, SO101_SIM, SimModel
 
@@ -312,10 +315,30 @@ HOPEJR_ARM_MODEL = RobotModel(
     sim_bus=True,
 )
 
+# The HopeJR hand (right): 16 SCS0009 pulling tendons on one 1 Mbaud Feetech bus (twinarm.hardware.hopejr_hand), its
+# sim model, grasp task and hand poses. Emulated servos start at the flat hand: each servo's zero tick sits off the
+# middle tick (the nominal calibration centres each servo's one-sided travel on its scale), so they start there.
+HOPEJR_HAND_MODEL = RobotModel(
+    spec=HOPEJR_HAND_DESC.spec,
+    buses=(Bus(Role.FOLLOWER, "", HOPEJR_HAND_DESC),),
+    sim=HOPEJR_HAND_SIM,
+    tasks=HOPEJR_HAND_FAMILY,
+    keyboard=KeyboardTeleop.HAND_POSES,
+    emulator_offsets_ticks=nominal_zero_offsets(HOPEJR_HAND_DESC),
+)
+
 #: Every robot model twinarm knows, by name: the one table of models.
 MODELS: dict[str, RobotModel] = {
     m.name: m
-    for m in (SO101_MODEL, KOCH_MODEL, AMAZING_HAND_MODEL, SO101_AMAZING_HAND_MODEL, LEAP_HAND_MODEL, HOPEJR_ARM_MODEL)
+    for m in (
+        SO101_MODEL,
+        KOCH_MODEL,
+        AMAZING_HAND_MODEL,
+        SO101_AMAZING_HAND_MODEL,
+        LEAP_HAND_MODEL,
+        HOPEJR_ARM_MODEL,
+        HOPEJR_HAND_MODEL,
+    )
 }
 
 

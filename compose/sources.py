@@ -172,7 +172,7 @@ def _keyboard(robot: Robot, cfg: TeleopSettings, keys: KeyHub | None) -> BuiltSo
 
 def _keyboard_for(spec: RobotSpec, keys: KeyHub) -> BuiltSource:
     """Hand poses on the keys for the hand joints of ``spec``; its other joints (an arm carrying the hand) hold."""
-    from twinarm.robot.hand_poses import FINGER_KEYS, HAND_KEYS_HELP, POSE_KEYS, HandPoseSource, hand_table
+    from twinarm.robot.hand_poses import HAND_KEYS_HELP, POSE_KEYS, HandPoseSource, hand_table
     from twinarm.robot.sources import JointMixSource
 
     table_joints = set(hand_table(spec).joint_names())
@@ -182,7 +182,7 @@ def _keyboard_for(spec: RobotSpec, keys: KeyHub) -> BuiltSource:
     source: ActionSource = hand
     if hand_spec.joint_names != spec.joint_names:
         source = JointMixSource(spec, [(hand, hand_spec.joint_names)])
-    claimed = frozenset(POSE_KEYS) | frozenset(FINGER_KEYS) | {"up", "down", "left", "right"}
+    claimed = frozenset(POSE_KEYS) | frozenset(hand.finger_keys) | {"up", "down", "left", "right"}
     return BuiltSource(source, claimed, HAND_KEYS_HELP, lambda: hand.quit)
 
 

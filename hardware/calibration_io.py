@@ -189,8 +189,9 @@ def nominal_calibration(arm: ArmDescription, name: str = "nominal", margin_rad: 
     What an emulated arm (servos around tick 2048) needs; on a real arm, record one with ``twinarm calibrate``.
     An arm with a fixed motor travel (a hand) gets :func:`travel_calibration` around the model's middle tick.
     """
-    if arm.motor_travel_rad is not None:
-        return travel_calibration(arm, name, [arm.table.center_tick] * len(arm.motors))
+    if arm.motor_travels is not None:
+        zeros = [arm.table.center_tick + d for d in nominal_zero_offsets(arm)]
+        return travel_calibration(arm, name, zeros)
     tpt = _ticks_per_turn(arm)
     half = tpt // 2
     ticks_per_rad = tpt / (2 * np.pi)
@@ -206,21 +207,34 @@ def nominal_calibration(arm: ArmDescription, name: str = "nominal", margin_rad: 
     return build_calibration(arm, name, [0] * len(arm.motors), zeros, ranges)
 
 
+def nominal_zero_offsets(arm: ArmDescription) -> tuple[int, ...]:
+    """Zero tick minus middle tick of each motor in the nominal calibration of an arm with a fixed motor travel: the
+    zero that centres the motor's travel on the servo's scale (0 for a symmetric travel) [ticks]."""
+    travels = arm.motor_travels
+    if travels is None:
+        raise CalibrationError(f"{arm.name} has no fixed motor travel; its nominal zeros are the middle ticks")
+    tpr = _ticks_per_turn(arm) / (2 * np.pi)
+    return tuple(-round(0.5 * (lo + hi) * tpr * m.drive_sign) for m, (lo, hi) in zip(arm.motors, travels))
+
+
 def travel_calibration(
     arm: ArmDescription, name: str, zero_ticks: Sequence[float], drive_signs: Sequence[int] | None = None
 ) -> Calibration:
     """Calibration of an arm with a fixed motor travel (a hand): each motor's zero is ``zero_ticks`` (the pose
-    recorded by the user), its range the zero +- ``arm.motor_travel_rad`` clipped to the servo's scale; no
-    homing offsets. ``drive_signs`` default to the arm's (an "inverted" servo has -1)."""
-    if arm.motor_travel_rad is None:
+    recorded by the user), its range the zero plus the motor's travel (``arm.motor_travels``, [rad] in motor angle)
+    clipped to the servo's scale; no homing offsets. ``drive_signs`` default to the arm's (an "inverted" servo has
+    -1, so its tick range mirrors the travel)."""
+    travels = arm.motor_travels
+    if travels is None:
         raise CalibrationError(f"{arm.name} has no fixed motor travel; record a range sweep instead")
     tpt, last = _ticks_per_turn(arm), arm.table.resolution - 1
-    half = arm.motor_travel_rad * tpt / (2 * np.pi)  # [ticks]
+    tpr = tpt / (2 * np.pi)
     signs = [m.drive_sign for m in arm.motors] if drive_signs is None else list(drive_signs)
     motors = []
-    for motor, zero, sign in zip(arm.motors, zero_ticks, signs, strict=True):
+    for motor, zero, sign, travel in zip(arm.motors, zero_ticks, signs, travels, strict=True):
         if not 0 <= zero <= last:
             raise CalibrationError(f"motor {motor.joint!r} (id {motor.id}): zero tick {zero} outside 0..{last}")
-        lo, hi = max(0, int(np.floor(zero - half))), min(last, int(np.ceil(zero + half)))
+        a, b = sorted((zero + sign * travel[0] * tpr, zero + sign * travel[1] * tpr))  # [ticks]
+        lo, hi = max(0, int(np.floor(a))), min(last, int(np.ceil(b)))
         motors.append(joint_calibration(motor.joint, motor.id, sign, 0, float(zero), lo, hi, tpt))
     return Calibration(arm.spec.name, arm.role.value, name, tuple(motors), created=now_iso())

@@ -108,7 +108,9 @@ class ArmDescription:
     baudrate: int = 1_000_000
     zero_pose_help: str = "every joint in the middle of its range"  # shown by `twinarm calibrate`
     transmission: LinearTransmission | None = None  # joint = A @ motor; None: one motor per joint (identity)
-    motor_travel_rad: float | None = None  # calibrated travel = zero pose +- this [rad], no range sweep; None: sweep
+    # calibrated travel around the zero pose [rad], no range sweep: +- a float on every motor, or (lo, hi) per motor
+    # in motor order (a tendon hand whose servos turn mostly one way); None: sweep the range
+    motor_travel_rad: float | tuple[tuple[float, float], ...] | None = None
     bus: BusKind = BusKind.FEETECH
     operating_mode: int = 0
     gripper_operating_mode: int | None = None
@@ -127,6 +129,12 @@ class ArmDescription:
         for reg, values in self.motor_registers:
             if len(values) != len(names):
                 raise ConfigError(f"{self.name}: motor_registers {reg}: {len(values)} values for {len(names)} motors")
+        travel = self.motor_travel_rad
+        if isinstance(travel, tuple) and (len(travel) != len(names) or any(not lo <= 0.0 <= hi for lo, hi in travel)):
+            raise ConfigError(
+                f"{self.name}: motor_travel_rad {travel} needs one (lo <= 0, hi >= 0) pair [rad] per motor "
+                f"({len(names)})"
+            )
         for what, values in (("motor names", names), ("servo ids", self.ids)):
             if len(set(values)) != len(values):
                 raise ConfigError(f"{self.name}: duplicate {what} in {list(values)}")
@@ -154,6 +162,14 @@ class ArmDescription:
     def motor_names(self) -> tuple[str, ...]:
         """Names under which calibration stores the motors (the joint names when there is no transmission)."""
         return tuple(m.joint for m in self.motors)
+
+    @property
+    def motor_travels(self) -> tuple[tuple[float, float], ...] | None:
+        """Each motor's calibrated travel (lo, hi) [rad] around its zero pose, in motor order; None: swept."""
+        travel = self.motor_travel_rad
+        if travel is None or isinstance(travel, tuple):
+            return travel
+        return ((-float(travel), float(travel)),) * len(self.motors)
 
     @property
     def read_only(self) -> bool:

@@ -101,6 +101,123 @@ def check_env(policy: Policy, env: gym.Env) -> None:
         check_robot_spec(policy.contract, robot.spec, f"the {policy.name} policy")
 
 
+class EpisodeOutcome(NamedTuple):
+    """One evaluated episode."""
+
+    length: int  # [steps]
+    ret: float  # summed reward
+    success: bool
+    video: Path | None  # its video, when it was one of the recorded episodes
+
+
+def open_vector_env(env_id: str | Callable[[], gym.Env], num_envs: int, kwargs: dict[str, Any]) -> gym.vector.VectorEnv:
+    """``num_envs`` envs of ``env_id``: a registered id with a ``vector_entry_point`` (every ``twinarm/`` task) gives
+    its batched env (``sim.vector_env.BatchedTaskEnv``: one process, native threads); other ids and env factories
+    a ``SyncVectorEnv``. Both give the same episodes for the same seeds."""
+    if isinstance(env_id, str) and gym.spec(env_id).vector_entry_point is not None:
+        return gym.make_vec(env_id, num_envs=num_envs, vectorization_mode="vector_entry_point", **kwargs)
+    make = env_id if callable(env_id) else (lambda: gym.make(env_id, **kwargs))
+    return gym.vector.SyncVectorEnv([make] * num_envs)
+
+
+def first_env(envs: gym.vector.VectorEnv) -> gym.Env:
+    """Sub-env 0 of a ``SyncVectorEnv`` or a batched env (to check its robot against a policy)."""
+    return envs.envs[0]
+
+
+def run_episodes(
+    policy: Policy,
+    envs: gym.vector.VectorEnv,
+    seed: int,
+    first: int,
+    episodes: int,
+    max_steps: int = 2000,
+    video_dir: str | Path | None = None,
+    videos: int = 0,
+    fps: float = 30.0,
+    on_wave: Callable[[list[bool]], None] | None = None,
+) -> list[EpisodeOutcome]:
+    """Episodes ``first`` .. ``first + episodes - 1`` of an evaluation (episode ``k`` uses seed ``seed + k``) in
+    waves of ``envs.num_envs``, starting at ``first``; episodes below ``videos`` are recorded to ``video_dir``.
+
+    A wave depends only on its seeds: the policy is reset and torch's random generator seeded (``seed`` + the
+    wave's first episode; the caller's generator state is restored after) at its start, so an evaluation split
+    into shards of whole waves gives the same episodes as one run (see ``compose.eval_jobs``)."""
+    import torch
+
+    num_envs = envs.num_envs
+    outcomes: list[EpisodeOutcome] = []
+    for start in range(first, first + episodes, num_envs):
+        active = min(num_envs, first + episodes - start)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed + start)
+            outcomes += _wave(policy, envs, seed, start, active, max_steps, video_dir, videos, fps)
+        if on_wave is not None:
+            on_wave([o.success for o in outcomes[-active:]])
+    return outcomes
+
+
+def _wave(
+    policy: Policy,
+    envs: gym.vector.VectorEnv,
+    seed: int,
+    start: int,
+    active: int,
+    max_steps: int,
+    video_dir: str | Path | None,
+    videos: int,
+    fps: float,
+) -> list[EpisodeOutcome]:
+    num_envs = envs.num_envs
+    obs, _ = envs.reset(seed=[seed + start + i for i in range(num_envs)])
+    policy.reset()
+    done = np.zeros(num_envs, dtype=bool)
+    done[active:] = True
+    length, ret, success = np.zeros(num_envs, int), np.zeros(num_envs), np.zeros(num_envs, bool)
+    recording = [i for i in range(active) if video_dir is not None and start + i < videos]
+    frames: dict[int, list[np.ndarray]] = {i: [] for i in recording}
+    for _ in range(max_steps):
+        for i in recording:
+            if not done[i] and (f := _frame(obs, i)) is not None:
+                frames[i].append(f)
+        obs, reward, terminated, truncated, info = envs.step(policy.select_action(obs))
+        live = ~done
+        length[live] += 1
+        ret[live] += np.asarray(reward)[live]
+        success[live] |= _success(info, num_envs)[live]
+        # an episode ends at its first success (the success rate counts success at any step)
+        done |= np.asarray(terminated) | np.asarray(truncated) | success
+        if done.all():
+            break
+    paths: dict[int, Path] = {}
+    for i in recording:
+        if frames[i]:
+            name = f"episode_{start + i:03d}_{'success' if success[i] else 'fail'}.mp4"
+            paths[i] = write_video(frames[i], Path(video_dir) / name, fps)
+    return [EpisodeOutcome(int(length[i]), float(ret[i]), bool(success[i]), paths.get(i)) for i in range(active)]
+
+
+def eval_result(outcomes: list[EpisodeOutcome], seed: int, seconds: float) -> EvalResult:
+    """The :class:`EvalResult` of episodes ``0 .. len(outcomes) - 1`` (seeds ``seed + k``), in order."""
+    successes = [o.success for o in outcomes]
+    k, n = int(np.sum(successes)), len(outcomes)
+    lo, hi = wilson_interval(k, n)
+    return EvalResult(
+        n,
+        k,
+        k / n if n else 0.0,
+        lo,
+        hi,
+        float(np.mean([o.length for o in outcomes])) if n else 0.0,
+        float(np.mean([o.ret for o in outcomes])) if n else 0.0,
+        seconds,
+        [o.video for o in outcomes if o.video is not None],
+        tuple(range(seed, seed + n)),
+        tuple(successes),
+        tuple(o.ret for o in outcomes),
+    )
+
+
 def evaluate(
     policy: Policy,
     env_id: str | Callable[[], gym.Env],
@@ -116,68 +233,29 @@ def evaluate(
 ) -> EvalResult:
     """Roll ``policy`` out for ``episodes`` episodes (seeds ``seed``, ``seed + 1``, ...) in ``env_id`` (a
     registered id (made with the policy's contract, ``env_kwargs`` on top) or an env factory) and report success;
-    the first ``videos`` episodes go to ``video_dir``."""
+    the first ``videos`` episodes go to ``video_dir``. In this process; ``compose.eval_jobs`` runs the same
+    episodes on an executor (e.g. a Ray cluster)."""
     kwargs = {**contract_env_kwargs(policy.contract), **(env_kwargs or {})}
-    make = env_id if callable(env_id) else (lambda: gym.make(env_id, **kwargs))
     num_envs = max(1, min(num_envs, episodes))
-    envs = gym.vector.SyncVectorEnv([make] * num_envs)
+    envs = open_vector_env(env_id, num_envs, kwargs)
     try:
-        check_env(policy, envs.envs[0])
+        check_env(policy, first_env(envs))
     except BaseException:
         envs.close()
         raise
     policy.eval()
     t0 = time.perf_counter()
-    lengths, returns, successes, video_paths = [], [], [], []
     bar = tqdm(total=episodes, disable=not progress, desc=f"eval {policy.name}")
+    tally: list[bool] = []
+
+    def on_wave(wave: list[bool]) -> None:
+        tally.extend(wave)
+        bar.update(len(wave))
+        bar.set_postfix(success=f"{np.mean(tally):.0%}")
+
     try:
-        for start in range(0, episodes, num_envs):
-            active = min(num_envs, episodes - start)
-            obs, _ = envs.reset(seed=[seed + start + i for i in range(num_envs)])
-            policy.reset()
-            done = np.zeros(num_envs, dtype=bool)
-            done[active:] = True
-            length, ret, success = np.zeros(num_envs, int), np.zeros(num_envs), np.zeros(num_envs, bool)
-            recording = [i for i in range(active) if video_dir is not None and start + i < videos]
-            frames: dict[int, list[np.ndarray]] = {i: [] for i in recording}
-            for _ in range(max_steps):
-                for i in recording:
-                    if not done[i] and (f := _frame(obs, i)) is not None:
-                        frames[i].append(f)
-                obs, reward, terminated, truncated, info = envs.step(policy.select_action(obs))
-                live = ~done
-                length[live] += 1
-                ret[live] += np.asarray(reward)[live]
-                success[live] |= _success(info, num_envs)[live]
-                # an episode ends at its first success (the success rate counts success at any step)
-                done |= np.asarray(terminated) | np.asarray(truncated) | success
-                if done.all():
-                    break
-            lengths += length[:active].tolist()
-            returns += ret[:active].tolist()
-            successes += success[:active].tolist()
-            for i in recording:
-                if frames[i]:
-                    name = f"episode_{start + i:03d}_{'success' if success[i] else 'fail'}.mp4"
-                    video_paths.append(write_video(frames[i], Path(video_dir) / name, fps))
-            bar.update(active)
-            bar.set_postfix(success=f"{np.mean(successes):.0%}")
+        outcomes = run_episodes(policy, envs, seed, 0, episodes, max_steps, video_dir, videos, fps, on_wave)
     finally:
         bar.close()
         envs.close()
-    k, n = int(np.sum(successes)), len(successes)
-    lo, hi = wilson_interval(k, n)
-    return EvalResult(
-        n,
-        k,
-        k / n,
-        lo,
-        hi,
-        float(np.mean(lengths)),
-        float(np.mean(returns)),
-        time.perf_counter() - t0,
-        video_paths,
-        tuple(range(seed, seed + n)),
-        tuple(bool(s) for s in successes),
-        tuple(float(r) for r in returns),
-    )
+    return eval_result(outcomes, seed, time.perf_counter() - t0)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 
+from twinarm.robot import hopejr_hand as _hopejr_hand
 from twinarm.robot.spec import CameraSpec, JointSpec, RobotSpec, concatenated
 
 # STS3215 no-load speed: 0.222 s / 60 deg at 7.4 V (Feetech STS3215 datasheet) = 4.71 rad/s. The SO-101
@@ -146,5 +147,15 @@ HOPEJR_ARM = RobotSpec(
     name="hopejr_arm",
     joints=HOPEJR_ARM_JOINTS,
     cameras=(CameraSpec("front", 96, 96),),
+    control_hz=30.0,
+)
+
+# HopeJR hand (The Robot Studio / Hugging Face): 16 SCS0009 pulling tendons; joint space, names and ranges are the
+# data of robot/hopejr_hand.py (sources there). Velocity: the Amazing Hand's SCS0009 bound (above); a joint turns
+# at about the spool's speed (moment arms close to the spool radius).
+HOPEJR_HAND = RobotSpec(
+    name="hopejr_hand",
+    joints=tuple(JointSpec(j, *_hopejr_hand.JOINT_RANGES[j], SCS0009_FINGER_VELOCITY) for j in _hopejr_hand.JOINTS),
+    cameras=(),
     control_hz=30.0,
 )

@@ -19,7 +19,6 @@ point is the middle of the jaws: the ``grasp`` site (``gripperframe`` + the arm'
 
 from __future__ import annotations
 
-import math
 from typing import NamedTuple
 
 import numpy as np
@@ -60,6 +59,40 @@ KOCH_LAYOUT = ArmLayout(
     zone_x_absy=Box((0.10, 0.04), (0.16, 0.08)),
     gripper_open=0.7,
 )
+
+
+def distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Euclidean distance [m] over the last axis (2 or 3 coordinates), elementwise in a fixed order, so one env and
+    a batch of envs (:mod:`sim.arm_batch`) get the same bits."""
+    d = np.subtract(a, b)
+    sq = d[..., 0] * d[..., 0] + d[..., 1] * d[..., 1]
+    if d.shape[-1] == 3:
+        sq = sq + d[..., 2] * d[..., 2]
+    return np.sqrt(sq)
+
+
+def reach_score(grasp: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Reach's (reward, success) from the grasp point and target [m], (..., 3) each."""
+    dist = distance(grasp, target)
+    return -dist, dist < REACH_TOLERANCE
+
+
+def lift_score(grasp: np.ndarray, cube: np.ndarray, half: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
+    """Lift's (reward, success) from the grasp point and cube centre [m], (..., 3), and the cube's half edge [m]."""
+    height = cube[..., 2] - half
+    reach = distance(grasp, cube)
+    return -reach + 10.0 * np.minimum(np.maximum(height, 0.0), LIFT_HEIGHT), height >= LIFT_HEIGHT
+
+
+def place_score(
+    grasp: np.ndarray, cube: np.ndarray, half: np.ndarray | float, zone: np.ndarray, released: np.ndarray | bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Place's (reward, success) from the grasp point, cube centre and zone centre [m], (..., 3) each, the cube's
+    half edge [m] and whether the jaws are open."""
+    off = distance(cube[..., :2], zone[..., :2])
+    resting = cube[..., 2] < half + 0.005
+    reach = distance(grasp, cube)
+    return -reach - 2.0 * off, (off < ZONE_RADIUS) & resting & released
 
 
 class ArmScene:
@@ -117,8 +150,8 @@ class Reach(Task[ArmScene]):
         scene.place_cube(0.0, 0.30, 0.0)  # out of the way, on the table beside the arm
 
     def evaluate(self, scene: ArmScene) -> tuple[float, bool]:
-        dist = math.dist(scene.grasp_point(), self.target)
-        return -dist, dist < REACH_TOLERANCE
+        reward, success = reach_score(scene.grasp_point(), self.target)
+        return float(reward), bool(success)
 
     def privileged(self, scene: ArmScene) -> dict[str, np.ndarray]:
         return {**super().privileged(scene), "target_pos": self.target.copy()}
@@ -134,10 +167,8 @@ class Lift(Task[ArmScene]):
         scene.hide(scene.zone_mocap)
 
     def evaluate(self, scene: ArmScene) -> tuple[float, bool]:
-        cube = scene.cube_pos()
-        height = cube[2] - scene.cube_half()
-        reach = math.dist(scene.grasp_point(), cube)
-        return -reach + 10.0 * min(max(height, 0.0), LIFT_HEIGHT), bool(height >= LIFT_HEIGHT)
+        reward, success = lift_score(scene.grasp_point(), scene.cube_pos(), scene.cube_half())
+        return float(reward), bool(success)
 
 
 class Place(Task[ArmScene]):
@@ -152,12 +183,9 @@ class Place(Task[ArmScene]):
         scene.hide(scene.target_mocap)
 
     def evaluate(self, scene: ArmScene) -> tuple[float, bool]:
-        cube = scene.cube_pos()
-        off = math.dist(cube[:2], self.zone[:2])
-        resting = cube[2] < scene.cube_half() + 0.005
         released = scene.robot.data.qpos[scene.gripper] > scene.layout.gripper_open
-        reach = math.dist(scene.grasp_point(), cube)
-        return -reach - 2.0 * off, bool(off < ZONE_RADIUS and resting and released)
+        reward, success = place_score(scene.grasp_point(), scene.cube_pos(), scene.cube_half(), self.zone, released)
+        return float(reward), bool(success)
 
     def privileged(self, scene: ArmScene) -> dict[str, np.ndarray]:
         return {**super().privileged(scene), "zone_pos": self.zone.copy()}

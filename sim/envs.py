@@ -29,6 +29,7 @@ from twinarm.sim.arm_tasks import ARM_TASKS, KOCH_LAYOUT, KOCH_TASKS, ArmScene
 from twinarm.sim.hand_scene import HandScene
 from twinarm.sim.hand_tasks import HAND_TASKS
 from twinarm.sim.hopejr_arm import HOPEJR_ARM_LAYOUT, HOPEJR_ARM_SIM, HOPEJR_ARM_TASKS
+from twinarm.sim.hopejr_hand import HOPEJR_HAND_SIM, HOPEJR_HAND_TASKS, HOPEJR_LAYOUT
 from twinarm.sim.leap_hand import LEAP_LAYOUT, LEAP_TASKS
 from twinarm.sim.modes import ObsMode, RewardMode, parse_mode, privileged_observation, privileged_spaces, task_reward
 from twinarm.sim.randomize import RandomizeConfig, Randomizer, randomize_config
@@ -92,6 +93,14 @@ HOPEJR_ARM_FAMILY = TaskFamily(
     ("front",),
     lambda t: "HopeJRArm" + HOPEJR_ARM_TASKS[t].name.capitalize(),
 )
+# the HopeJR hand (sim.hopejr_hand): task hopejr_grasp = env twinarm/HopeJRHandGrasp-v0
+HOPEJR_HAND_FAMILY = TaskFamily(
+    HOPEJR_HAND_SIM,
+    HOPEJR_HAND_TASKS,
+    functools.partial(HandScene, layout=HOPEJR_LAYOUT),
+    (),
+    lambda t: "HopeJRHand" + HOPEJR_HAND_TASKS[t].name.title().replace("_", ""),
+)
 #: Every task family; importing this module registers their tasks as gymnasium ids. The model registry
 #: (``twinarm.compose.registry``) binds each family to its robot model.
 FAMILIES: tuple[TaskFamily, ...] = (
@@ -101,6 +110,7 @@ FAMILIES: tuple[TaskFamily, ...] = (
     SO101_AMAZING_HAND_FAMILY,
     LEAP_HAND_FAMILY,
     HOPEJR_ARM_FAMILY,
+    HOPEJR_HAND_FAMILY,
 )
 
 #: Every twinarm/ environment by task name (task names are unique across robots).

@@ -14,10 +14,17 @@ from twinarm.sim.arm_experts import ARM_EXPERTS, ExpertFactory
 from twinarm.sim.arm_hand_experts import ARM_HAND_EXPERTS
 from twinarm.sim.envs import env_id
 from twinarm.sim.hand_experts import HAND_EXPERTS
+from twinarm.sim.hopejr_hand_expert import HOPEJR_HAND_EXPERTS
 from twinarm.sim.leap_hand import LEAP_EXPERTS
 from twinarm.sim.plan_expert import PlanExpert
 
-EXPERTS: dict[str, ExpertFactory] = {**ARM_EXPERTS, **HAND_EXPERTS, **ARM_HAND_EXPERTS, **LEAP_EXPERTS}
+EXPERTS: dict[str, ExpertFactory] = {
+    **ARM_EXPERTS,
+    **HAND_EXPERTS,
+    **ARM_HAND_EXPERTS,
+    **LEAP_EXPERTS,
+    **HOPEJR_HAND_EXPERTS,
+}
 
 
 def make_expert(task: str, control_hz: float = 30.0) -> PlanExpert:

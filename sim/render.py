@@ -84,13 +84,41 @@ class CameraRenderer:
                 f"an EGL or OSMesa library: install {GL_PACKAGES}, or set MUJOCO_GL; state-only use needs none."
             ) from exc
 
-    def render(self, data: object, camera: str) -> np.ndarray:
-        """(H, W, 3) uint8 RGB image of ``camera`` for the current state of ``data``."""
+    def render(self, data: object, camera: str, model: object = None) -> np.ndarray:
+        """(H, W, 3) uint8 RGB image of ``camera`` for the current state of ``data``; ``model``: the model of
+        ``data`` when it is not the renderer's own but one compiled from the same file (its colours, lights and
+        cameras are used; meshes and textures come from the renderer's model)."""
         renderer = self._renderers[self.cameras[camera]]
-        renderer.update_scene(data, camera=camera)
+        if model is None:
+            renderer.update_scene(data, camera=camera)
+        else:  # the scene is built from ``model``; mujoco.Renderer reads its model only there and for depth images
+            own, renderer._model = renderer._model, model
+            try:
+                renderer.update_scene(data, camera=camera)
+            finally:
+                renderer._model = own
         return renderer.render()
+
+    def view(self, model: object) -> SharedView:
+        """This renderer drawing scenes of ``model`` (see :meth:`render`), for a robot to hold as its own."""
+        return SharedView(self, model)
 
     def close(self) -> None:
         for renderer in self._renderers.values():
             renderer.close()
         self._renderers.clear()
+
+
+class SharedView:
+    """A :class:`CameraRenderer` lent to the robot of ``model``: renders with that model; closing it does nothing
+    (the renderer's owner closes the renderer)."""
+
+    def __init__(self, renderer: CameraRenderer, model: object) -> None:
+        self.renderer, self.model = renderer, model
+        self.cameras = renderer.cameras
+
+    def render(self, data: object, camera: str) -> np.ndarray:
+        return self.renderer.render(data, camera, self.model)
+
+    def close(self) -> None:
+        """Nothing: the renderer is shared."""

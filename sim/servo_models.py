@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from twinarm.robot import hopejr_hand as hopejr_hand_data
 from twinarm.robot.models import KOCH, LEAP_HAND, SO101
 from twinarm.sim.servo_physics import XML_PRESET, RealityFamily, ServoClass, ServoPhysics
 from twinarm.sim.sim_params import Sensing, SimParams, SimParamsError
@@ -217,6 +218,24 @@ LEAP_HAND_PHYSICS = ServoPhysics(
     presets={XML_PRESET: _none, "xc330_m288_5v": lambda: leap_hand_params(XC330_M288, 5.0)},
     default="xc330_m288_5v",
     reality=RealityFamily(((XC330_M288, 5.0), (XC330_M288, 6.0)), leap_hand_params),
+)
+
+
+# -- HopeJR hand: 16 SCS0009 on its 5 V supply (TheRobotStudio/HOPEJr Arm/BOM.md: "5V - 4A" for the hand) ----------
+# The servos pull tendons (robot/hopejr_hand.py): the actuators are the servos, named as them, at full Torque_Limit
+# with their own gains (the driver writes none), so the SCS0009 class above applies as is.
+def hopejr_hand_params(servo: ServoClass, supply_v: float, delay_s: float = DEFAULT_DELAY_S) -> SimParams:
+    """The HopeJR hand with ``servo`` on its 16 tendon servos on a ``supply_v`` [V] supply."""
+    sensing = Sensing(servo.position_resolution_rad, servo.velocity_resolution_rad_s)
+    joints = {name: servo.joint(None, supply_v) for name in hopejr_hand_data.SERVOS}
+    return SimParams(joints, delay_s, sensing, f"hopejr_{servo.name}_{supply_v:g}v")
+
+
+#: The HopeJR hand's: SCS0009 on 5 V by default (the MJCF's figures are the same), hidden realities on 5 V or 6 V.
+HOPEJR_HAND_PHYSICS = ServoPhysics(
+    presets={XML_PRESET: _none, "scs0009_5v": lambda: hopejr_hand_params(SCS0009, 5.0)},
+    default="scs0009_5v",
+    reality=RealityFamily(((SCS0009, 5.0), (SCS0009, 6.0)), hopejr_hand_params),
 )
 
 

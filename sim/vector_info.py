@@ -46,6 +46,37 @@ def stack_infos(infos: Sequence[dict[str, Any]], n: int) -> dict[str, Any]:
     return out
 
 
+def step_infos(
+    success: np.ndarray, sent: np.ndarray, privileged: dict[str, np.ndarray], resets: dict[int, dict[str, Any]]
+) -> dict[str, Any]:
+    """The stacked infos of a batched ``TaskEnv.step`` (keys ``is_success``, ``action_sent``, ``privileged``) from
+    (N, ...) arrays, the envs in ``resets`` reporting their reset infos instead."""
+    n = len(success)
+    if resets:
+        infos = [
+            resets[i]
+            if i in resets
+            else {
+                "is_success": bool(success[i]),
+                "action_sent": sent[i].copy(),
+                "privileged": {key: value[i] for key, value in privileged.items()},
+            }
+            for i in range(n)
+        ]
+        return stack_infos(infos, n)
+    privileged_info: dict[str, np.ndarray] = {}
+    for key, value in privileged.items():
+        privileged_info[key], privileged_info["_" + key] = value, _all_true(n)
+    return {
+        "is_success": success,
+        "_is_success": _all_true(n),
+        "action_sent": sent.copy(),
+        "_action_sent": _all_true(n),
+        "privileged": privileged_info,
+        "_privileged": _all_true(n),
+    }
+
+
 def _all_true(n: int) -> np.ndarray:
     mask = np.empty(n, dtype=np.bool_)
     mask.fill(True)  # cheaper than np.ones on the per-step path

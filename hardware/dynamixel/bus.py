@@ -6,6 +6,10 @@ packet), BULK_READ / BULK_WRITE (a register per servo), REBOOT and FACTORY_RESET
 error number (bits 0..6) plus the hardware-alert bit 7 (e-Manual "Status Packet"); any set bit raises
 :class:`ServoStatusError` naming it. EEPROM (addresses < 64) is writable only with torque off: :meth:`write_eeprom`
 checks first and raises :class:`TorqueEnabledError` (the servo itself would answer an access error).
+
+The control-cycle path (SYNC_READ, FAST_SYNC_READ, SYNC_WRITE) runs through :mod:`hardware.dynamixel.batch`: a clean
+reply is checked (headers, ids, CRCs) and decoded in one vectorised pass, goals are encoded from an array; any
+other reply (stuffed, cut, noisy) goes through the resynchronising decoder, classified and retried as before.
 """
 
 from __future__ import annotations
@@ -15,12 +19,12 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from twinarm.hardware import bus_diagnostics as diagnostics
+from twinarm.hardware.dynamixel import batch
 from twinarm.hardware.dynamixel import protocol as proto
 from twinarm.hardware.dynamixel.tables import XL430_W250
 from twinarm.hardware.errors import (
     BusTimeoutError,
     CorruptPacketError,
-    ProtocolError,
     ServoStatusError,
 )
 from twinarm.hardware.registers import Register, RegisterSpan
@@ -50,12 +54,8 @@ def describe_status(error: int) -> str:
     return ", ".join(parts) or "none"
 
 
-def _status_decoder(nparams: int) -> proto.PacketDecoder:
-    # a stuffed reply may be up to a third longer than its LEN without stuffing
-    return proto.PacketDecoder(max_length=min(proto.MAX_LENGTH, 4 + nparams + nparams // 3 + 1), status=True)
-
-
-FRAMING = diagnostics.Framing(_status_decoder, lambda n: proto.STATUS_OVERHEAD + n)
+FRAMING = batch.FRAMING
+_ReadCodec = batch.SyncReadCodec | batch.FastSyncReadCodec
 
 
 class DynamixelBus(ServoBus):
@@ -68,7 +68,8 @@ class DynamixelBus(ServoBus):
     def __init__(self, *args: object, **kwargs: object) -> None:
         """As :class:`~hardware.serial_bus.ServoBus` (port, baudrate, table, timeout_s, retries)."""
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self._fast_requests: dict[tuple[int, int, tuple[int, ...]], bytes] = {}
+        self._read_codecs: dict[tuple[type, RegisterSpan, tuple[int, ...]], _ReadCodec] = {}
+        self._write_codecs: dict[tuple[Register, tuple[int, ...]], batch.SyncWriteCodec] = {}
 
     # -- protocol hooks -------------------------------------------------------------------------------------
     def _status_size(self, nparams: int) -> int:
@@ -139,8 +140,16 @@ class DynamixelBus(ServoBus):
         """FACTORY_RESET keeping what ``option`` says; torque must be off (the servo refuses otherwise)."""
         self._request(proto.factory_reset_packet(servo_id, option), servo_id, None)
 
+    def sync_read_span(self, span: RegisterSpan, ids: Sequence[int]) -> tuple[np.ndarray, ...]:
+        """As :meth:`ServoBus.sync_read_span <hardware.serial_bus.ServoBus.sync_read_span>`; the replies are
+        checked and decoded in one vectorised pass (:mod:`hardware.dynamixel.batch`) while they are clean."""
+        if not self.table.supports_sync_read:
+            return super().sync_read_span(span, ids)
+        return self._batch_read(self._codec(batch.SyncReadCodec, span, ids))
+
     def fast_sync_read(self, register: Register, ids: Sequence[int]) -> np.ndarray:
-        """Like :meth:`sync_read`, with FAST_SYNC_READ: one status packet carries every servo's value."""
+        """Like :meth:`sync_read`, with FAST_SYNC_READ: one status packet carries every servo's value (X series
+        only: MX servos with protocol 2.0 firmware do not answer it)."""
         span = self._spans.get(register)
         if span is None:
             span = self._spans[register] = RegisterSpan((register,))
@@ -148,44 +157,63 @@ class DynamixelBus(ServoBus):
 
     def fast_sync_read_span(self, span: RegisterSpan, ids: Sequence[int]) -> tuple[np.ndarray, ...]:
         """:meth:`sync_read_span` with FAST_SYNC_READ (ids in the given order; retries as any transaction)."""
+        return self._batch_read(self._codec(batch.FastSyncReadCodec, span, ids))
+
+    def sync_write(self, register: Register, ids: Sequence[int], values: Sequence[int]) -> None:
+        """As :meth:`ServoBus.sync_write <hardware.serial_bus.ServoBus.sync_write>`, encoded without a per-value
+        loop while no value is out of range and no byte stuffing is needed."""
         ids = tuple(ids)
-        what = span.registers[0] if len(span.registers) == 1 else span
-        key = (span.address, span.size, ids)
-        request = self._fast_requests.get(key)
+        codec = self._write_codecs.get((register, ids))
+        if codec is None:
+            codec = self._write_codecs[register, ids] = batch.SyncWriteCodec(register, ids)
+        request = codec.encode(values) if len(values) == len(ids) else None
         if request is None:
-            request = self._fast_requests[key] = proto.fast_sync_read_packet(span.address, span.size, ids)
-        expected = 8 + (span.size + 4) * len(ids)
+            super().sync_write(register, ids, values)  # raises the typed error, or stuffs
+            return
+        with self._lock:
+            self._send(request)
+
+    def _codec(self, kind: type[_ReadCodec], span: RegisterSpan, ids: Sequence[int]) -> _ReadCodec:
+        key = (kind, span, tuple(ids))
+        codec = self._read_codecs.get(key)
+        if codec is None:
+            codec = self._read_codecs[key] = kind(span, ids)
+        return codec
+
+    def _batch_read(self, codec: _ReadCodec) -> tuple[np.ndarray, ...]:
+        """One read transaction: a clean reply decoded at once; anything else completed if byte stuffing made it
+        longer, then decoded by the resynchronising decoder (``codec.diagnose``); failures classified and retried;
+        status bits raise :class:`ServoStatusError`."""
+        span, ids = codec.span, codec.ids
+        what = span.registers[0] if len(span.registers) == 1 else span
         seen: list[diagnostics.Diagnosis] = []
         with self._lock:
             for attempt in range(1 + self.retries):
                 if attempt:
                     self.stats.retries += 1
-                self._send(request)
-                data = self._read(expected)
-                more = self._shortfall(data, 1)
-                if more:
-                    data += self._read(more)
-                decoder = proto.PacketDecoder()
-                decoder.feed(data)
-                try:
-                    packet = decoder.pop()
-                    blocks = proto.split_fast_status(packet.params, span.size) if packet is not None else []
-                except ProtocolError:
-                    packet, blocks = None, []
-                got = {servo_id: (err, d) for servo_id, err, d in blocks} if blocks else _blocks_so_far(data, span.size)
-                if packet is not None and packet.servo_id == proto.BROADCAST_ID and tuple(got) == ids:
-                    replies = self._check_status([got[i] for i in ids], ids, what)
-                    return span.decode(replies, self.table.byte_order)
-                noisy = bool(data) and (packet is None and len(data) >= expected)
-                kind = diagnostics.ReplyKind.BAD_CHECKSUM if noisy else diagnostics.ReplyKind.SHORT
-                if not data:
-                    kind = diagnostics.ReplyKind.SILENT
-                seen.append(diagnostics.Diagnosis(kind, got, ids if noisy else (), 0, 0, len(data)))
-                if noisy:
+                self._send(codec.request)
+                data = self._read(codec.expected)
+                clean = codec.decode(data)
+                if clean is not None:
+                    errors = clean.errors.tolist()
+                    if not any(e & self.status_mask for e in errors):
+                        self.last_status.update(zip(ids, errors))
+                        return clean.values
+                    self._check_status([(e, b"") for e in errors], ids, what)  # raises for the first masked bit
+                if len(data) == codec.expected:
+                    more = self._shortfall(data, codec.packets)
+                    if more:
+                        data += self._read(more)
+                replies, diag = codec.diagnose(data)
+                if replies is not None:
+                    return span.decode(self._check_status(replies, ids, what), self.table.byte_order)
+                seen.append(diag)
+                if diag.is_noise:
                     self.stats.corrupt += 1
                 else:
                     self.stats.timeouts += 1
-        detail = f"FAST_SYNC_READ {what.name}, deadline {self.timeout_s * 1e3:.1f} ms per attempt"
+        name = "FAST_SYNC_READ" if isinstance(codec, batch.FastSyncReadCodec) else "SYNC_READ"
+        detail = f"{name} {what.name}, deadline {self.timeout_s * 1e3:.1f} ms per attempt"
         raise diagnostics.failure_error(self.port, ids, seen, detail, what)
 
     def bulk_read(self, items: Sequence[tuple[int, Register]]) -> list[int]:
@@ -204,11 +232,3 @@ class DynamixelBus(ServoBus):
         request = proto.bulk_write_packet([(i, reg.address, reg.encode(v, order)) for i, reg, v in items])
         with self._lock:
             self._send(request)
-
-
-def _blocks_so_far(data: bytes, size: int) -> dict[int, tuple[int, bytes]]:
-    """id -> (error, data) of the whole blocks of a cut FAST_SYNC_READ reply (unverified: for error messages)."""
-    found = {}
-    for off in range(8, len(data) - size - 1, size + 4):
-        found[data[off + 1]] = (data[off], bytes(data[off + 2 : off + 2 + size]))
-    return found

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from enum import IntEnum
 
 from twinarm.hardware.dynamixel.framing import (
+    _STUFF_MARK,
     BROADCAST_ID,
     HEADER,
     MAX_ID,
@@ -180,15 +181,39 @@ def fast_status_packet(blocks: Sequence[tuple[int, int, bytes]]) -> bytes:
         if k < len(blocks) - 1:
             body += b"\x00\x00"  # placeholder, filled below once the frame before it is known
     # fill the block CRCs: each covers the frame (header, id, final LEN) up to the end of its data
+    packet = _fast_status_unstuffed(blocks, body)
+    if packet is not None:
+        return packet
     length = len(stuff(bytes(body))) + 2
-    head = HEADER + bytes((BROADCAST_ID, length & 0xFF, length >> 8))
-    pos = 1
+    crc = crc16(HEADER + bytes((BROADCAST_ID, length & 0xFF, length >> 8)))
+    # stuffing a prefix of the body gives a prefix of the stuffed body, so the CRC runs on (linear time)
+    pos, done = 1, 0  # body bytes so far; stuffed bytes already in the running CRC
     for _id, _error, data in blocks[:-1]:
         pos += 2 + len(data)
-        crc = crc16(head + stuff(bytes(body[:pos])))
+        stuffed = stuff(bytes(body[:pos]))
+        crc = crc16(memoryview(stuffed)[done:], crc)
+        done = len(stuffed)
         body[pos : pos + 2] = bytes((crc & 0xFF, crc >> 8))
         pos += 2
     return encode_packet(BROADCAST_ID, body[0], body[1:])
+
+
+def _fast_status_unstuffed(blocks: Sequence[tuple[int, int, bytes]], body: bytearray) -> bytes | None:
+    """:func:`fast_status_packet` in one CRC pass, for the usual reply that needs no byte stuffing (None if it
+    does: no ``FF FF FD`` anywhere in the filled body means none in any prefix, nor with zero placeholders)."""
+    length = len(body) + 2
+    head = HEADER + bytes((BROADCAST_ID, length & 0xFF, length >> 8))
+    body = bytearray(body)
+    crc, done, pos = crc16(head), 0, 1
+    for _id, _error, data in blocks[:-1]:
+        pos += 2 + len(data)
+        crc = crc16(memoryview(body)[done:pos], crc)
+        body[pos : pos + 2] = bytes((crc & 0xFF, crc >> 8))
+        done, pos = pos, pos + 2
+    if _STUFF_MARK in body:
+        return None
+    crc = crc16(memoryview(body)[done:], crc)
+    return head + bytes(body) + bytes((crc & 0xFF, crc >> 8))
 
 
 def split_fast_status(params: bytes, size: int) -> list[tuple[int, int, bytes]]:

@@ -11,9 +11,11 @@ motion model sets the speed), current limiting, torque shutdown on a hardware er
 
 from __future__ import annotations
 
+import struct
+
 from twinarm.hardware.dynamixel.tables import VELOCITY_UNIT_TPS, OperatingMode
 from twinarm.hardware.emulator.servo import MEMORY_SIZE, ServoMemory
-from twinarm.hardware.registers import ModelTable
+from twinarm.hardware.registers import ModelTable, Register
 
 ERR_INSTRUCTION, ERR_DATA_RANGE, ERR_ACCESS = 2, 4, 7
 ALERT = 0x80
@@ -44,6 +46,12 @@ _VOLTS = {
 }  # Max/Min_Voltage_Limit, present input [0.1 V]
 
 
+def _packer(size: int, signed: bool) -> struct.Struct:
+    """Little-endian struct of a register of ``size`` bytes (the hot paths pack into ``mem`` directly)."""
+    code = {1: "b", 2: "h", 4: "i"}[size]
+    return struct.Struct("<" + (code if signed else code.upper()))
+
+
 class DynamixelServo(ServoMemory):
     """Control table of one Dynamixel servo; ``actual`` positions are shaft ticks before the homing offset."""
 
@@ -59,6 +67,14 @@ class DynamixelServo(ServoMemory):
             t.PRESENT_VELOCITY,
         )
         self._r_load = t.PRESENT_CURRENT if "Present_Current" in t else t.PRESENT_LOAD
+        self._limits = (t.MIN_POSITION_LIMIT, t.MAX_POSITION_LIMIT)
+        # hot paths (the motion step, SYNC_WRITE of goals, status bytes) use addresses and structs looked up once
+        self._hot = {r: (r.address, _packer(r.size, r.twos_complement)) for r in (*self._hot_registers(), self._r_load)}
+        self._a_mode, self._a_moving = t.OPERATING_MODE.address, t.MOVING.address
+        self._a_hw_error, self._a_id = t.HARDWARE_ERROR_STATUS.address, t.ID.address
+        self._a_return_delay, self._a_status_level = t.RETURN_DELAY_TIME.address, t.STATUS_RETURN_LEVEL.address
+        self._a_volts = (t.MIN_VOLTAGE_LIMIT.address, t.PRESENT_INPUT_VOLTAGE.address, t.MAX_VOLTAGE_LIMIT.address)
+        self._a_temps = (t.PRESENT_TEMPERATURE.address, t.TEMPERATURE_LIMIT.address)
         for name, value in _DEFAULTS.items():
             self.set(t[name], value)
         vmax, vmin, volts = _VOLTS[t.name[:5]]
@@ -74,9 +90,30 @@ class DynamixelServo(ServoMemory):
         self.actual = float(position)
         self._refresh_goal()
 
+    def _hot_registers(self) -> tuple[Register, ...]:
+        t = self.table
+        return (t.GOAL_POSITION, t.HOMING_OFFSET, t.PRESENT_POSITION, t.PRESENT_VELOCITY, *self._limits)
+
+    def _get(self, reg: Register) -> int:
+        address, codec = self._hot[reg]
+        return codec.unpack_from(self.mem, address)[0]
+
+    def _set(self, reg: Register, value: int) -> None:
+        address, codec = self._hot[reg]
+        codec.pack_into(self.mem, address, value)
+
+    @property
+    def id(self) -> int:
+        return self.mem[self._a_id]
+
     @property
     def status_return_level(self) -> int:
-        return self.mem[self.table.STATUS_RETURN_LEVEL.address]
+        return self.mem[self._a_status_level]
+
+    @property
+    def return_delay_s(self) -> float:
+        """Return_Delay_Time [s] (2 us units)."""
+        return self.mem[self._a_return_delay] * 2e-6
 
     def inject_faults(self, overheat: bool = False, low_voltage: bool = False, overload: bool = False) -> None:
         """Fault injection: temperature above its limit, voltage below its limit, an overload flag."""
@@ -123,27 +160,34 @@ class DynamixelServo(ServoMemory):
 
     # -- motion interface -----------------------------------------------------------------------------------
     def _refresh_goal(self) -> None:
-        self._offset = self.get(self._r_offset)
-        goal = self.get(self._r_goal)
-        if self.mem[self.table.OPERATING_MODE.address] == OperatingMode.POSITION:
-            goal = min(max(goal, self.get(self.table.MIN_POSITION_LIMIT)), self.get(self.table.MAX_POSITION_LIMIT))
-        self.goal_actual = float(goal - self._offset)  # [ticks], shaft frame
-        self.set(self._r_pos, round(self.actual) + self._offset)  # a new offset shows at once
+        self._offset = offset = self._get(self._r_offset)
+        goal = self._get(self._r_goal)
+        if self.mem[self._a_mode] == OperatingMode.POSITION:
+            low, high = self._limits
+            goal = min(max(goal, self._get(low)), self._get(high))
+        self.goal_actual = float(goal - offset)  # [ticks], shaft frame
+        self._set(self._r_pos, round(self.actual) + offset)  # a new offset shows at once
 
     def update(self, actual: float, velocity: float, load: float) -> None:
         """Store the motion model's state (velocity [ticks/s], load [0.1 %]) in the Present_* registers."""
         self.actual = actual
-        self.set(self._r_pos, round(actual) + self._offset)
-        self.set(self._r_vel, round(velocity / VELOCITY_UNIT_TPS))
-        self.set(self._r_load, max(-1000, min(1000, round(load))))
-        self.mem[self.table.MOVING.address] = 1 if abs(velocity) > 10 else 0
-        self.mem[self.table.HARDWARE_ERROR_STATUS.address] = self._hardware_errors()
+        mem, hot = self.mem, self._hot
+        address, codec = hot[self._r_pos]
+        codec.pack_into(mem, address, round(actual) + self._offset)
+        address, codec = hot[self._r_vel]
+        codec.pack_into(mem, address, round(velocity / VELOCITY_UNIT_TPS))
+        address, codec = hot[self._r_load]
+        codec.pack_into(mem, address, max(-1000, min(1000, round(load))))
+        mem[self._a_moving] = 1 if abs(velocity) > 10 else 0
+        mem[self._a_hw_error] = self._hardware_errors()
 
     def _hardware_errors(self) -> int:
-        t, bits = self.table, 0
-        if not self.get(t.MIN_VOLTAGE_LIMIT) <= self.get(t.PRESENT_INPUT_VOLTAGE) <= self.get(t.MAX_VOLTAGE_LIMIT):
+        mem, bits = self.mem, 0
+        low, volts, high = self._a_volts  # Min/Max_Voltage_Limit and the present input voltage: 2 bytes each
+        if not mem[low] | mem[low + 1] << 8 <= mem[volts] | mem[volts + 1] << 8 <= mem[high] | mem[high + 1] << 8:
             bits |= HW_VOLTAGE
-        if self.get(t.PRESENT_TEMPERATURE) > self.get(t.TEMPERATURE_LIMIT):
+        temperature, limit = self._a_temps
+        if mem[temperature] > mem[limit]:
             bits |= HW_OVERHEAT
         if self.overload:
             bits |= HW_OVERLOAD
@@ -151,4 +195,4 @@ class DynamixelServo(ServoMemory):
 
     def status_flags(self, error: int = 0) -> int:
         """Error byte of a status packet: ``error`` number plus the alert bit while a hardware error is set."""
-        return error | (ALERT if self.mem[self.table.HARDWARE_ERROR_STATUS.address] else 0)
+        return error | (ALERT if self.mem[self._a_hw_error] else 0)

@@ -89,6 +89,7 @@ class Emulator:
         self._thread: threading.Thread | None = None
         self._tty_path = ""
         self._last_step = time.monotonic()
+        self._bus_free = 0.0  # [s, time.monotonic] when the last byte on the emulated wire ends (wire_timing)
         self._state_lock = threading.Lock()
 
     # -- lifecycle ------------------------------------------------------------------------------------------
@@ -183,6 +184,7 @@ class Emulator:
                 continue
             except OSError:  # pty closed under us
                 return
+            arrival = time.monotonic()  # before decoding: the emulator's own Python time is not wire time
             decoder.feed(data)
             while True:
                 try:
@@ -193,7 +195,7 @@ class Emulator:
                 if packet is None:
                     break
                 with self._state_lock:
-                    self._handle(packet)
+                    self._handle(packet, arrival)
 
     def _advance(self) -> None:
         now = time.monotonic()
@@ -208,14 +210,22 @@ class Emulator:
             regs = [(s.get(p), s.get(t)) for s, (p, t) in zip(servos, self._gain_regs)]
             self.motion.set_gains(np.array([r[0] for r in regs]), np.array([r[1] for r in regs]))
         pos, vel, load = self.motion.step(min(dt, 1.0), goals, torque)
-        for i, servo in enumerate(servos):
-            servo.update(float(pos[i]), float(vel[i]), float(load[i]))
+        for servo, p, v, f in zip(servos, pos.tolist(), vel.tolist(), load.tolist()):  # Python floats, no indexing
+            servo.update(p, v, f)
 
-    def _handle(self, packet: NamedTuple) -> None:
+    def _handle(self, packet: NamedTuple, arrival: float | None = None) -> None:
+        """Answer one request that was read at ``arrival`` [s, time.monotonic; None: now].
+
+        With ``wire_timing`` the bus is a virtual clock: a request's bytes start on the wire when it arrived or
+        when the bus fell silent, whichever is later, and its replies are due from the end of its last byte (a real
+        servo answers Return_Delay_Time after that). Requests without a reply only keep the bus busy (no waiting
+        here), so the emulator's Python time between packets is not added to the wire time a real bus would take.
+        """
         self.stats.requests += 1
-        t_rx = time.monotonic()
+        t_rx = time.monotonic() if arrival is None else arrival
         if self.config.wire_timing:  # the request's own bytes take time on the wire
-            t_rx += self.handler.frame_size(packet) * self._byte_s
+            t_rx = max(t_rx, self._bus_free) + self.handler.frame_size(packet) * self._byte_s
+            self._bus_free = t_rx
         self._advance()
         faults = self.config.faults
         if faults.babble_prob and self._rng.random() < faults.babble_prob:  # a foreign device talks first
@@ -223,9 +233,7 @@ class Emulator:
             self._write(bytes(self._rng.randrange(0xFF) for _ in range(faults.babble_bytes)))
         replies = self.handler.dispatch(self, packet)
         if replies:
-            self._reply(replies, t_rx)
-        elif self.config.wire_timing:
-            _wait_until(t_rx)  # the bus stays busy while the request's bytes are on the wire
+            self._bus_free = self._reply(replies, t_rx)
 
     def silent(self, servo_id: int) -> bool:
         """Fault injection: ``servo_id`` ignores everything (handlers ask before answering)."""
@@ -238,12 +246,13 @@ class Emulator:
     def by_id(self, servo_id: int) -> EmulatedServo | None:
         return self._by_id.get(servo_id)
 
-    def _reply(self, replies: list[tuple[EmulatedServo, bytes]], t_rx: float) -> None:
-        """Send each ``(servo, status packet)`` after the servo's return delay, faults injected per packet."""
+    def _reply(self, replies: list[tuple[EmulatedServo, bytes]], t_rx: float) -> float:
+        """Send each ``(servo, status packet)`` after the servo's return delay, faults injected per packet; returns
+        when the last one ends on the wire [s, time.monotonic]."""
         faults, rng = self.config.faults, self._rng
         timed = self.config.wire_timing or any(s.return_delay_s for s, _ in replies) or faults.delay_prob
         t = t_rx
-        out = bytearray()
+        groups: list[tuple[float, bytearray]] = []  # (when the last packet of the group is due, the group's bytes)
         for servo, packet in replies:
             if faults.drop_prob and rng.random() < faults.drop_prob:
                 self.stats.dropped += 1
@@ -254,22 +263,25 @@ class Emulator:
                 buf[rng.randrange(len(buf))] ^= 1 << rng.randrange(8)
                 packet = bytes(buf)
             self.stats.replies += 1
-            if not timed:
-                out += packet
-                continue
-            t += servo.return_delay_s
-            if faults.delay_prob and rng.random() < faults.delay_prob:
-                self.stats.delayed += 1
-                t += faults.delay_s
-            if self.config.wire_timing:
-                t += len(packet) * self._byte_s
-            if out and t - time.monotonic() > _COALESCE_S:
-                self._write(bytes(out))  # what is due goes out now: the next packet is far off
-                out.clear()
-            _wait_until(t)
-            out += packet  # held until the next packet is due too, unless that is far off (fewer wakeups)
-        if out:
-            self._write(bytes(out))
+            due = t
+            if timed:
+                due += servo.return_delay_s
+                if faults.delay_prob and rng.random() < faults.delay_prob:
+                    self.stats.delayed += 1
+                    due += faults.delay_s
+                if self.config.wire_timing:
+                    due += len(packet) * self._byte_s
+            if groups and due - t <= _COALESCE_S:  # held until this one is due too (fewer wakeups, one wait)
+                groups[-1][1].extend(packet)
+                groups[-1] = (due, groups[-1][1])
+            else:
+                groups.append((due, bytearray(packet)))
+            t = due
+        for due, data in groups:  # never early
+            if timed:
+                _wait_until(due)
+            self._write(bytes(data))
+        return t
 
     def _write(self, data: bytes) -> None:
         with contextlib.suppress(BlockingIOError, OSError):  # nobody reading: a real bus would lose it too

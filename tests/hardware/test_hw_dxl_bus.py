@@ -110,6 +110,17 @@ def test_replies_needing_byte_stuffing(bus: DynamixelBus) -> None:
     assert bus.stats.retries == 0
 
 
+def test_sync_write_values_needing_byte_stuffing_and_bad_values(bus: DynamixelBus, emu: Emulator) -> None:
+    bus.sync_write(T.GOAL_POSITION, [1, 2], [-131073, 5])  # FF FF FD FF: the packet is stuffed
+    assert _eventually(lambda: [emu.servo(i).get(T.GOAL_POSITION) for i in (1, 2)] == [-131073, 5])
+    bus.sync_write(T.GOAL_POSITION, np.array([1, 2]), np.array([7, 8]))
+    assert _eventually(lambda: [emu.servo(i).get(T.GOAL_POSITION) for i in (1, 2)] == [7, 8])
+    with pytest.raises(EncodingError, match="Goal_Position: 2147483648 out of range"):
+        bus.sync_write(T.GOAL_POSITION, [1, 2], [0, 2**31])
+    with pytest.raises(EncodingError, match="2 ids but 1 values"):
+        bus.sync_write(T.GOAL_POSITION, [1, 2], [0])
+
+
 def test_eeprom_needs_torque_off_and_id_change(bus: DynamixelBus, emu: Emulator) -> None:
     bus.write(1, T.TORQUE_ENABLE, 1)
     with pytest.raises(TorqueEnabledError, match="Homing_Offset"):
@@ -181,6 +192,12 @@ def test_hardware_errors_raise_the_alert(fault: str, bit: int) -> None:
         with pytest.raises(ServoStatusError, match="hardware alert") as info:
             bus.sync_read(T.PRESENT_POSITION, [1, 2])
         assert info.value.servo_id == 2 and info.value.flags == 0x80
+        with pytest.raises(ServoStatusError, match="hardware alert") as info:
+            bus.fast_sync_read(T.PRESENT_POSITION, [1, 2, 3])
+        assert info.value.servo_id == 2 and bus.stats.retries == 0  # a condition, not noise: no retry
         bus.status_mask = 0x7F  # ignore the alert bit, still raise on error numbers
         assert bus.read(2, T.HARDWARE_ERROR_STATUS) == bit
         assert bus.last_status[2] == 0x80
+        assert bus.sync_read(T.PRESENT_POSITION, [1, 2]).tolist() == [2058, 2068]
+        assert bus.fast_sync_read(T.PRESENT_POSITION, [2, 3]).tolist() == [2068, 2078]
+        assert bus.last_status == {1: 0, 2: 0x80, 3: 0} and bus.stats.status_errors == 2

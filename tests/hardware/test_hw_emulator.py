@@ -172,6 +172,34 @@ def test_return_delay_and_wire_timing() -> None:
     assert elapsed >= 0.0083
 
 
+def test_wire_timing_runs_on_a_bus_clock_from_the_arrival() -> None:
+    """Replies are due from the end of the request's bytes on the wire, counted from its arrival or from the end
+    of the traffic before it (a request without reply keeps the bus busy, nobody waits for it): the time the
+    emulator spends before handling a packet is not added to the wire time."""
+    baud = 9600  # 1.04 ms per byte
+    write = proto.sync_write_packet(T.GOAL_POSITION.address, 2, [(i, b"\x00\x08") for i in range(1, 7)])
+    read = proto.read_packet(1, T.PRESENT_POSITION.address, 2)
+    decoder = proto.PacketDecoder()
+    decoder.feed(write + read)
+    write_packet, read_packet = decoder.pop(), decoder.pop()
+    with Emulator(EmulatorConfig(wire_timing=True, baudrate=baud)) as emu:
+        with serial.Serial(emu.port, baud, timeout=1.0) as host:
+            t0 = time.monotonic()
+            emu._handle(write_packet, arrival=t0)
+            no_wait = time.monotonic() - t0
+            emu._handle(read_packet, arrival=t0)  # arrived together with the write: queued behind it on the wire
+            queued = time.monotonic() - t0
+            assert host.read(8) == proto.status_packet(1, 0, (2048).to_bytes(2, "little"))
+            time.sleep(0.05)  # the bus falls silent
+            t1 = time.monotonic()
+            emu._handle(read_packet, arrival=t1 - 1.0)  # read 1 s after it arrived: its reply is long due
+            late = time.monotonic() - t1
+            assert host.read(8) == proto.status_packet(1, 0, (2048).to_bytes(2, "little"))
+    assert no_wait < 0.02  # the write's 26 bytes take 27 ms on the wire
+    assert queued >= (len(write) + len(read) + 8) * 10 / baud  # 44 ms
+    assert late < 0.012  # timed from its handling it would take 16.7 ms more
+
+
 def test_scs0009_servo_is_big_endian() -> None:
     cfg = EmulatorConfig(servos=[ServoConfig(1, "scs0009", 700)])
     with Emulator(cfg) as emu:

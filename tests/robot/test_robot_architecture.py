@@ -15,7 +15,8 @@ ROOT = Path(__file__).resolve().parents[2]
 OURS = ("robot", "dataset", "hardware", "sim", "policies", "compose", "cli")
 
 # package folder -> what its modules must never import (our packages by folder name, others by top-level name)
-# (rerun, the optional live view, is only imported by the composition layer: drivers and sims are observed)
+# (rerun, the optional live view, is only imported by the composition layer: drivers and sims are observed;
+# ray, the optional cluster executor, only by compose.ray_executor: see test_ray_lives_in_one_module)
 FORBIDDEN = {
     "robot": {
         "dataset",
@@ -28,14 +29,15 @@ FORBIDDEN = {
         "mujoco",
         "serial",
         "rerun",
+        "ray",
         "tests",
     },
-    "dataset": {"hardware", "sim", "policies", "compose", "cli", "torch", "mujoco", "serial", "rerun", "tests"},
-    "hardware": {"sim", "policies", "compose", "cli", "torch", "mujoco", "rerun", "tests"},
-    "sim": {"hardware", "policies", "compose", "cli", "torch", "serial", "rerun", "tests"},
-    "policies": {"hardware", "compose", "cli", "serial", "rerun", "tests"},
+    "dataset": {"hardware", "sim", "policies", "compose", "cli", "torch", "mujoco", "serial", "rerun", "ray", "tests"},
+    "hardware": {"sim", "policies", "compose", "cli", "torch", "mujoco", "rerun", "ray", "tests"},
+    "sim": {"hardware", "policies", "compose", "cli", "torch", "serial", "rerun", "ray", "tests"},
+    "policies": {"hardware", "compose", "cli", "serial", "rerun", "ray", "tests"},
     "compose": {"cli", "tests"},
-    "cli": {"tests"},
+    "cli": {"ray", "tests"},
 }
 
 
@@ -70,6 +72,11 @@ def test_imports_point_one_way(package: str) -> None:
         if bad:
             offenders[str(path.relative_to(ROOT))] = sorted(bad)
     assert not offenders, f"forbidden imports: {offenders}"
+
+
+def test_ray_lives_in_one_module() -> None:
+    users = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "compose").rglob("*.py") if "ray" in _imports(p))
+    assert users == ["compose/ray_executor.py"], f"only compose/ray_executor.py may import ray, found: {users}"
 
 
 def test_every_package_folder_is_checked() -> None:

@@ -35,6 +35,7 @@ def test_the_registry_promises_the_known_backends() -> None:
     expected |= {"emulated-koch-follower", "emulated-koch-leader"}  # Dynamixel buses
     expected |= {"sim-leap_hand", "emulated-leap_hand-follower"}  # 16 XC330 at 4 Mbaud
     expected |= {"sim-hopejr_arm", "emulated-hopejr_arm-follower"}  # SM8512BL + STS3250 + STS3215 on one bus
+    expected |= {"sim-hopejr_hand", "emulated-hopejr_hand-follower"}  # 16 SCS0009 pulling tendons
     assert expected <= set(BACKENDS)
 
 

@@ -140,3 +140,12 @@ def test_a_hardware_robot_at_another_rate_passes_check_robot() -> None:
         assert check_robot(robot, allow_motion=True).motion_checked
         assert robot.spec.control_hz == 100.0
         np.testing.assert_allclose(robot.spec.max_step, robot.spec.max_velocity / 100.0, rtol=1e-6)
+
+
+def test_hopejr_hand_poses_from_keys_on_the_emulated_tendon_hand(tmp_path, key_pipe) -> None:
+    path, w = key_pipe
+    os.write(w, b"c")
+    args = ("source=keyboard", "robot.model=hopejr_hand", "robot.port=emulator", f"keys={path}", "duration_s=2.5")
+    final = teleop(tmp_path, *args)["tracking"]["final_measured_rad"]
+    # close: 90 deg at every MCP and PIP, through the tendon transmission and the 16 emulated SCS0009
+    assert all(final[f"{f}_mcp_flex"] > 1.4 and final[f"{f}_pip"] > 1.4 for f in ("index", "middle", "ring", "pinky"))

@@ -19,7 +19,8 @@ TASKS = sorted(ENV_IDS)
 RANDOMISED = {"reach": "target_pos", "lift": "cube_pos", "place": "cube_pos", "grasp": "object_pos",
               "reach_pose": "target_pose", "dexterous_lift": "object_pos", "koch_reach": "target_pos",
               "koch_lift": "cube_pos", "koch_place": "cube_pos", "leap_grasp": "object_pos",
-              "hopejr_arm_reach": "target_pos"}  # fmt: skip
+              "hopejr_arm_reach": "target_pos",
+              "hopejr_grasp": "object_pos"}  # fmt: skip
 
 
 @pytest.mark.parametrize("task", sorted(ALL_TASKS))
@@ -69,7 +70,8 @@ def test_unknown_task_lists_valid_ones() -> None:
 # slow sweeps over 100 seeds: the issues' targets (arm tasks 95%, hand grasps 90%; hand poses 95%; arm + hand 90%)
 SWEEP_TARGETS = {"reach": 95, "lift": 95, "place": 95, "grasp": 90, "reach_pose": 95, "dexterous_lift": 90,
                  "koch_reach": 95, "koch_lift": 95, "koch_place": 95, "leap_grasp": 90,
-                 "hopejr_arm_reach": 95}  # fmt: skip
+                 "hopejr_arm_reach": 95,
+                 "hopejr_grasp": 90}  # fmt: skip
 
 
 @pytest.mark.parametrize("task", sorted(ALL_TASKS))

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import gymnasium as gym
@@ -10,6 +11,7 @@ from gymnasium.vector import AutoresetMode
 import twinarm.sim  # noqa: F401  (registers the envs)
 from twinarm.robot.errors import ActionError, ConfigError
 from twinarm.sim.envs import ENV_IDS
+from twinarm.sim.sim_params import Sensing
 from twinarm.sim.threads import PinnedThreads
 from twinarm.sim.vector_env import BatchedTaskEnv
 from twinarm.sim.vector_info import stack_infos
@@ -33,16 +35,19 @@ def actions_near(pos: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 @pytest.mark.parametrize(
-    ("task", "kwargs"),
+    ("task", "kwargs", "fast"),  # fast: no cameras, so the batch takes its vectorized path (sim.batch_step)
     [
-        ("lift", {"cameras": ("front", "wrist"), "image_size": (16, 20)}),
-        ("reach", {"cameras": ()}),
-        ("grasp", {}),
-        ("reach_pose", {"cameras": ("side",), "image_size": (12, 16)}),
-        ("place", {"obs_mode": "privileged", "reward_mode": "sparse"}),
+        ("lift", {"cameras": ("front", "wrist"), "image_size": (16, 20)}, False),
+        ("lift", {"cameras": ("front",), "image_size": (16, 20), "randomize": "full"}, False),  # per-env looks
+        ("reach", {"cameras": ()}, True),
+        ("grasp", {}, True),
+        ("reach_pose", {"cameras": ("side",), "image_size": (12, 16)}, False),
+        ("place", {"obs_mode": "privileged", "reward_mode": "sparse"}, True),
+        ("koch_lift", {"obs_mode": "state", "randomize": "physics"}, True),  # per-env delays, play, noise, limits
+        ("dexterous_lift", {"obs_mode": "privileged"}, True),
     ],
 )
-def test_batched_env_equals_sync_vector_env_of_single_envs(task: str, kwargs: dict) -> None:
+def test_batched_env_equals_sync_vector_env_of_single_envs(task: str, kwargs: dict, fast: bool) -> None:
     n, steps, horizon = 3, 9, 4  # two autoresets inside the run
     batched = gym.make_vec(ENV_IDS[task], num_envs=n, num_threads=2, max_episode_steps=horizon, **kwargs)
     sync = gym.vector.SyncVectorEnv(
@@ -54,6 +59,10 @@ def test_batched_env_equals_sync_vector_env_of_single_envs(task: str, kwargs: di
         assert batched.action_space == sync.action_space
         obs_b, info_b = batched.reset(seed=11)
         obs_s, info_s = sync.reset(seed=11)
+        assert (batched._fast is not None) == fast
+        if not fast:  # envs 0 and 1 run on thread 0 and share its renderer, each drawing its own model
+            views = [env.robot._renderer for env in batched.envs[:2]]
+            assert views[0].renderer is views[1].renderer and views[0].model is not views[1].model
         assert_same(obs_b, obs_s, "reset obs")
         assert_same(info_b, info_s, "reset info")
         rng, truncations = np.random.default_rng(0), 0
@@ -170,3 +179,41 @@ def test_pinned_threads_run_each_part_on_its_own_thread_and_reraise() -> None:
             pool.run(fail, [0, 1, 2])
     finally:
         pool.close()
+
+
+def test_batched_env_equals_single_envs_with_per_env_servo_params() -> None:
+    """Each env its own delay (2 periods and a remainder, none, the default), play, resolution, sensing noise and
+    overload cut-back (env 1: every servo, soon)."""
+    task, n, horizon = ENV_IDS["lift"], 3, 5
+    batched = gym.make_vec(task, num_envs=n, num_threads=2, max_episode_steps=horizon, obs_mode="state")
+    sync = gym.vector.SyncVectorEnv([lambda: gym.make(task, max_episode_steps=horizon, obs_mode="state")] * n)
+    try:
+        base = batched.envs[0].robot.sim_params
+        play = {name: jp._replace(backlash=0.01) for name, jp in base.joints.items()}
+        cut = {k: p._replace(overload_force_limit=0.3 * p.force_limit, overload_after_s=0.03) for k, p in play.items()}
+        params = [
+            dataclasses.replace(base, joints=play, action_delay_s=0.07, sensing=Sensing(0.0, 0.02, 0.002, 0.05)),
+            dataclasses.replace(base, joints=cut, action_delay_s=0.0, sensing=Sensing(0.001, 0.0, 0.0, 0.01)),
+            base,
+        ]
+        for i, p in enumerate(params):
+            sync.envs[i].unwrapped.connect()
+            for env in (batched.envs[i], sync.envs[i].unwrapped):
+                env.robot.set_sim_params(p, seed=i)
+        obs_b, _ = batched.reset(seed=5)
+        obs_s, _ = sync.reset(seed=5)
+        assert list(batched._fast.servo.k) == [2, 0, 0] and batched._fast.servo.noisy == [0, 1]
+        assert_same(obs_b, obs_s, "reset obs")
+        rng, cut_back = np.random.default_rng(1), False
+        for t in range(12):
+            act = actions_near(obs_s["joint_pos"], rng)
+            out_b, out_s = batched.step(act), sync.step(act)
+            obs_s = out_s[0]
+            for name, x, y in zip(("obs", "reward", "terminated", "truncated", "info"), out_b, out_s):
+                assert_same(x, y, f"step {t} {name}")
+            limits = [(cut[name].force_limit, batched.models[1].actuator(name).forcerange[1]) for name in cut]
+            cut_back |= any(now < full for full, now in limits)
+        assert cut_back  # env 1's overload model did cut a servo back
+    finally:
+        batched.close()
+        sync.close()

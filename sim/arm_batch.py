@@ -1,0 +1,98 @@
+"""Rewards, success tests and privileged state of N arm-task envs at once (the batched vector env's hot path).
+
+:class:`ArmTaskBatch` reads each env's grasp point, cube pose and gripper from a copy of them made right after the
+env's physics (:meth:`ArmTaskBatch.views`) and scores all envs with the same functions the single env's task uses
+(:func:`sim.arm_tasks.reach_score`, ``lift_score``, ``place_score``), so both give the same bits. Tasks other than
+the arm's Reach, Lift and Place (exactly those classes) are scored env by env (:class:`PerEnvTaskBatch`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from twinarm.sim.arm_tasks import Lift, Place, Reach, lift_score, place_score, reach_score
+
+
+class PerEnvTaskBatch:
+    """Any task: each env's own ``Task.evaluate`` and ``Task.privileged``, stacked."""
+
+    WIDTH = 0
+
+    def __init__(self, envs: Sequence[Any]) -> None:
+        self.envs = envs
+
+    def load(self, i: int) -> None:
+        """Env ``i`` was reset (nothing to take over)."""
+
+    def views(self, i: int) -> list[np.ndarray]:
+        return []
+
+    def evaluate(self, state: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+        """(reward (N,) float64, success (N,) bool, privileged state {key: (N, ...)}) of every env."""
+        scored = [env.task.evaluate(env._scene) for env in self.envs]
+        privileged = [env.privileged_state() for env in self.envs]
+        stacked = {key: np.stack([p[key] for p in privileged]) for key in privileged[0]}
+        return np.array([r for r, _ in scored], np.float64), np.array([s for _, s in scored], np.bool_), stacked
+
+
+class ArmTaskBatch:
+    """Reach, Lift or Place (one of them for all envs) of the arm envs ``envs``, scored with numpy over the batch."""
+
+    TASKS = (Reach, Lift, Place)
+
+    @classmethod
+    def supports(cls, envs: Sequence[Any]) -> bool:
+        kind = type(envs[0].task)
+        return kind in cls.TASKS and all(type(env.task) is kind for env in envs)
+
+    #: Columns of :meth:`views`: grasp point, cube position, cube quaternion, cube half edge, gripper joint.
+    WIDTH = 12
+
+    def __init__(self, envs: Sequence[Any]) -> None:
+        self.envs = envs
+        self.kind = type(envs[0].task)
+        n = len(envs)
+        self.goal = np.zeros((n, 3))  # Reach's target or Place's zone [m]
+        self.gripper_open = np.zeros(n)  # [rad]
+        for i in range(n):
+            self.load(i)
+
+    def load(self, i: int) -> None:
+        """Env ``i`` was reset: its episode's target or zone."""
+        env = self.envs[i]
+        self.gripper_open[i] = env._scene.layout.gripper_open
+        if self.kind is Reach:
+            self.goal[i] = env.task.target
+        elif self.kind is Place:
+            self.goal[i] = env.task.zone
+
+    def views(self, i: int) -> list[np.ndarray]:
+        """Views of env ``i``'s state the tasks read (:data:`WIDTH` values), copied after each period."""
+        scene = self.envs[i]._scene
+        d, m = scene.robot.data, scene.robot.model
+        return [
+            d.site_xpos[scene.grasp_site],
+            d.xpos[scene.cube_body],
+            d.xquat[scene.cube_body],
+            m.geom_size[scene.cube_geom, 2:3],
+            d.qpos[scene.gripper : scene.gripper + 1],
+        ]
+
+    def evaluate(self, state: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+        """(reward (N,) float64, success (N,) bool, privileged state {key: (N, ...)}) of every env from ``state``,
+        the (N, :data:`WIDTH`) rows of :meth:`views`."""
+        grasp, cube, half = state[:, 0:3].copy(), state[:, 3:6].copy(), state[:, 10]
+        privileged = {"cube_pos": cube, "cube_quat": state[:, 6:10].copy(), "grasp_pos": grasp}
+        if self.kind is Reach:
+            reward, success = reach_score(grasp, self.goal)
+            privileged["target_pos"] = self.goal.copy()
+        elif self.kind is Lift:
+            reward, success = lift_score(grasp, cube, half)
+        else:
+            released = state[:, 11] > self.gripper_open
+            reward, success = place_score(grasp, cube, half, self.goal, released)
+            privileged["zone_pos"] = self.goal.copy()
+        return reward, success, privileged

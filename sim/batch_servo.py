@@ -1,0 +1,182 @@
+"""The per-step Python of N SimRobots at once: the Robot safety clip, servo delay and backlash, sensing, with numpy
+over (N, n) arrays, so the batched vector env (:mod:`sim.vector_env`) holds the GIL for a few statements per env.
+
+:class:`BatchServo` reproduces, bit for bit, what ``Robot.send_action`` -> ``SimRobot._send_action`` ->
+``ServoEffects.step`` and ``ServoEffects.sense`` do per robot (:mod:`robot.robot`, :mod:`sim.actuation`; the vector
+env's test checks it against single envs): the same elementwise float32/float64 operations, one row per env. Each
+env may have its own servo parameters (domain randomization): delays, play, sensing, overload limits are per row.
+The overload cut-back, which only changes anything while a servo saturates, runs through the env's own
+:class:`ServoEffects` for the rows that need it.
+
+Ownership: between resets the batch owns the servo state (delay line, backlash centre, overload timers); each
+robot's clip anchor (``_target``, ``_low``, ``_high``) is a view of the batch's row, so ``robot.last_target`` stays
+current. After a robot is reset (which resets its ServoEffects), :meth:`BatchServo.load` takes its state over.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from twinarm.robot.errors import ActionError
+from twinarm.sim.sim_robot import SimRobot
+
+
+class BatchServo:
+    """The safety clip, servo effects and sensing of the (connected) ``robots``, all of one model."""
+
+    def __init__(self, robots: list[SimRobot]) -> None:
+        self.robots = robots
+        r0 = robots[0]
+        self.n_envs, self.n_act = len(robots), r0._effects.n
+        self.spec = r0.spec
+        self.lower, self.upper, self.max_step = r0._lower, r0._upper, r0._max_step
+        self.transmission = r0.sim_model.transmission
+        n, na = self.spec.num_joints, self.n_act
+        self.target = np.zeros((self.n_envs, n), np.float32)  # the clip anchors (robots' _target rows)
+        self.low = np.zeros((self.n_envs, n), np.float32)
+        self.high = np.zeros((self.n_envs, n), np.float32)
+        self.nstep = np.array([r.n_substeps for r in robots])
+        self.k = np.zeros(self.n_envs, np.int64)  # whole control periods of delay
+        self.r = np.zeros(self.n_envs, np.int64)  # remaining physics steps of delay
+        self.half_play = np.zeros((self.n_envs, na))
+        self.centre = np.zeros((self.n_envs, na))
+        self.line = np.zeros((self.n_envs, 2, na))  # delay line: line[i, (p - j) % L] = command j periods ago
+        self.p = 0
+        self.pos_res = np.zeros((self.n_envs, 1))
+        self.vel_res = np.zeros((self.n_envs, 1))
+        self.noisy: list[int] = []  # envs with sensing noise
+        self.overloaded = np.zeros(self.n_envs, np.bool_)  # envs with an overload model
+        self.saturated_s = np.zeros((self.n_envs, na))
+        self.idle = np.ones(self.n_envs, np.bool_)
+        self._tables: tuple[np.ndarray, np.ndarray] | None = None  # delay-line rows of newer/older, by p
+        self._rows = np.arange(self.n_envs)
+        self.first = np.zeros((self.n_envs, na))  # commands of the first r physics steps of the period
+        self.second = np.zeros((self.n_envs, na))  # commands of the rest of the period
+        for i in range(self.n_envs):
+            self.load(i)
+
+    # -- state ----------------------------------------------------------------------------------------------
+    def load(self, i: int) -> None:
+        """Take over robot ``i``'s parameters and state (after its reset or connect)."""
+        robot, eff = self.robots[i], self.robots[i]._effects
+        self.target[i], self.low[i], self.high[i] = robot._target, robot._low, robot._high
+        robot._target, robot._low, robot._high = self.target[i], self.low[i], self.high[i]
+        k, self.r[i] = divmod(eff.delay_steps, int(self.nstep[i]))
+        self.k[i] = k
+        if k + 2 > self.line.shape[1]:
+            self._grow(k + 2)
+        queue, length = list(eff._queue), self.line.shape[1]
+        for j in range(length):  # entries older than the queue are its oldest (what the servo held at reset)
+            self.line[i, (self.p - j) % length] = queue[max(len(queue) - 1 - j, 0)]
+        self.half_play[i], self.centre[i] = eff.half_play, eff._centre
+        s = eff.sensing
+        self.pos_res[i] = s.position_resolution_rad if s is not None else 0.0
+        self.vel_res[i] = s.velocity_resolution_rad_s if s is not None else 0.0
+        noisy = s is not None and bool(s.position_noise_rad or s.velocity_noise_rad_s)
+        self.noisy = sorted((set(self.noisy) - {i}) | ({i} if noisy else set()))
+        self.overloaded[i] = eff.has_overload
+        self.saturated_s[i], self.idle[i] = eff._saturated_s, eff._idle
+        self._tables = None
+        self._no_play = not self.half_play.any()
+        self._split = self.r > 0
+        self._split_all, self._split_none = bool(self._split.all()), not self._split.any()
+        self._pos_exact, self._vel_exact = not self.pos_res.any(), not self.vel_res.any()
+        self._pos_all, self._vel_all = bool(self.pos_res.all()), bool(self.vel_res.all())
+
+    def _grow(self, length: int) -> None:
+        old, n_old = self.line, self.line.shape[1]
+        self.line = np.zeros((self.n_envs, length, self.n_act))
+        for j in range(length):
+            self.line[:, (-j) % length] = old[:, (self.p - min(j, n_old - 1)) % n_old]
+        self.p = 0
+
+    # -- one control period ---------------------------------------------------------------------------------
+    def clip(self, actions: np.ndarray, live: np.ndarray) -> np.ndarray:
+        """Robot.clip of every row (validated like ``Robot.validate_action`` for the ``live`` rows); the new clip
+        anchors. Returns the targets sent, (N, n) float32 [rad]."""
+        a = np.asarray(actions, dtype=np.float32)
+        n = self.spec.num_joints
+        if a.shape != (self.n_envs, n):
+            raise ActionError(
+                f"{self.spec.name}: action shape {a.shape[1:]} is invalid; expected ({n},) joint targets "
+                f"[rad] in the order {list(self.spec.joint_names)}"
+            )
+        if not np.isfinite(a).all() and not np.isfinite(a[live]).all():
+            bad = sorted({self.spec.joint_names[j] for j in np.flatnonzero(~np.isfinite(a[live]).all(axis=0))})
+            raise ActionError(f"{self.spec.name}: action holds NaN/inf for joints {bad}")
+        sent = np.minimum(a, self.high)
+        np.maximum(sent, self.low, out=sent)
+        self.target[:] = sent
+        np.maximum(self.lower, sent - self.max_step, out=self.low)
+        np.minimum(self.upper, sent + self.max_step, out=self.high)
+        return sent
+
+    def commands(self, sent: np.ndarray) -> None:
+        """Push the targets ``sent`` (joint space) into the delay lines; write the actuator commands of the first
+        ``r`` physics steps of the period and of the rest, after the backlash play, to :attr:`first` and
+        :attr:`second` (N, n_act) [rad] (in place: rows may be held as views)."""
+        if self.transmission is None:
+            act = sent.astype(np.float64)
+        else:  # row by row, as each robot maps its own target (a batched matmul may round differently)
+            act = np.stack([self.transmission.to_motor(t) for t in sent]).astype(np.float64)
+        length = self.line.shape[1]
+        if self._tables is None:
+            p = np.arange(length)[:, None]
+            self._tables = ((p - self.k) % length, (p - self.k - 1) % length)
+        self.p = (self.p + 1) % length
+        self.line[:, self.p] = act
+        rows, hp = self._rows, self.half_play
+        newer = self.line[rows, self._tables[0][self.p]]
+        older = self.centre if self._split_none else self.line[rows, self._tables[1][self.p]]
+        if self._no_play:  # clip(x, c, c) is c: the servos follow the commands as they are (first: unused if r = 0)
+            first, self.centre = older, newer
+        else:
+            first = older if self._split_none else np.clip(self.centre, older - hp, older + hp)
+            if not (self._split_all or self._split_none):
+                first = np.where(self._split[:, None], first, self.centre)
+            self.centre = np.clip(first, newer - hp, newer + hp)
+        self.first[:] = first
+        self.second[:] = self.centre
+
+    def views(self, i: int) -> list[np.ndarray]:
+        """Views of robot ``i``'s actuator forces and upper force limits [N·m], read after each period."""
+        robot = self.robots[i]
+        return [robot.data.actuator_force[: self.n_act], robot.model.actuator_forcerange[: self.n_act, 1]]
+
+    def overload(self, live: np.ndarray, force: np.ndarray, limit: np.ndarray) -> None:
+        """The overload cut-back after the period (``force``, ``limit``: :meth:`views` read then, (N, n_act)),
+        through each robot's own ServoEffects for the rows where it can change anything (a servo saturating, or
+        one cut back)."""
+        if not self.overloaded.any():
+            return
+        saturated = (np.abs(force) >= 0.99 * np.abs(limit)).any(axis=1)
+        for i in np.flatnonzero(self.overloaded & live & (saturated | ~self.idle)):
+            robot = self.robots[i]
+            eff = robot._effects
+            eff._saturated_s, eff._idle = self.saturated_s[i].copy(), bool(self.idle[i])
+            eff._overload(robot.model, robot.data, int(self.nstep[i]) * float(robot.model.opt.timestep))
+            self.saturated_s[i], self.idle[i] = eff._saturated_s, eff._idle
+
+    def sense(self, pos: np.ndarray, vel: np.ndarray, live: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Joint positions [rad] and velocities [rad/s] (N, n) float64 as the servos report them: each noisy env's
+        own noise stream (live rows only), then the quantization."""
+        for i in self.noisy:
+            if live[i]:
+                s, rng = self.robots[i]._effects.sensing, self.robots[i]._effects._rng
+                if s.position_noise_rad:
+                    pos[i] = pos[i] + rng.normal(0.0, s.position_noise_rad, pos[i].shape)
+                if s.velocity_noise_rad_s:
+                    vel[i] = vel[i] + rng.normal(0.0, s.velocity_noise_rad_s, vel[i].shape)
+        if not self._pos_exact:
+            pos = _quantize(pos, self.pos_res, self._pos_all)
+        if not self._vel_exact:
+            vel = _quantize(vel, self.vel_res, self._vel_all)
+        return pos, vel
+
+
+def _quantize(x: np.ndarray, res: np.ndarray, every: bool) -> np.ndarray:
+    """``round(x / res) * res`` per row (``every``: all rows have a resolution); rows with ``res`` 0 as they are."""
+    if every:
+        return np.round(x / res) * res
+    safe = np.where(res > 0, res, 1.0)
+    return np.where(res > 0, np.round(x / safe) * safe, x)

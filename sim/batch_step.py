@@ -1,0 +1,106 @@
+"""The batched vector env's fast step for envs without cameras: one control period of N task envs with the
+per-env Python reduced to the physics calls and one copy (:mod:`sim.batch_servo`, :mod:`sim.arm_batch`).
+
+:class:`FastStep` takes over from ``TaskEnv.step`` what it does per env (safety clip, servo effects, sensing,
+reward, success, privileged state) and does it with numpy over the batch, bit for bit the same. Per env, on the
+env's thread, run only the scene's own motion, the control period's physics (``mj_step``, which releases the GIL)
+and one ``np.concatenate`` of everything read afterwards (joints, actuator forces, the task's bodies) into the env's
+row of a (N, width) array, while that memory is still in the core's caches: read later, one env after another, it
+costs several times more on a VM. Envs that render cameras take the general path (a render costs milliseconds;
+the Python around it does not matter).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import mujoco
+import numpy as np
+
+from twinarm.robot.spec import JOINT_POS, JOINT_VEL
+from twinarm.sim.arm_batch import ArmTaskBatch, PerEnvTaskBatch
+from twinarm.sim.batch_servo import BatchServo
+from twinarm.sim.modes import ObsMode, RewardMode
+from twinarm.sim.tasks import Task
+
+
+class FastStep:
+    """The fast step of the (connected, reset) task envs ``envs``, all of one task and configuration."""
+
+    @staticmethod
+    def supports(envs: Sequence[Any]) -> bool:
+        """True when no env renders cameras (the fast step reads joints and task state only)."""
+        return all(env.robot._renderer is None for env in envs)
+
+    def __init__(self, envs: Sequence[Any]) -> None:
+        self.envs = envs
+        self.servo = BatchServo([env.robot for env in envs])
+        self.task = ArmTaskBatch(envs) if ArmTaskBatch.supports(envs) else PerEnvTaskBatch(envs)
+        self.privileged_obs = envs[0].obs_mode is ObsMode.PRIVILEGED
+        self.sparse = envs[0].reward_mode is RewardMode.SPARSE
+        robot = envs[0].robot
+        nq, nv, na = robot.model.nq, robot.model.nv, self.servo.n_act
+        # columns of the state array: qpos, qvel, actuator forces, force limits, the task's
+        self._cols = np.cumsum([0, nq, nv, na, na, self.task.WIDTH])
+        self._pos = _shift(robot._qpos, int(self._cols[0]))
+        self._vel = _shift(robot._qvel, int(self._cols[1]))
+        self.state = np.zeros((len(envs), int(self._cols[-1])))
+        self._env: list[tuple] = [()] * len(envs)  # what env i's period needs, see _views
+        for i in range(len(envs)):
+            self._views(i)
+
+    def _views(self, i: int) -> None:
+        robot, servo = self.envs[i].robot, self.servo
+        m, d = robot.model, robot.data
+        sources = [d.qpos, d.qvel, *servo.views(i), *self.task.views(i)]
+        moves = type(self.envs[i].task).before_step is not Task.before_step  # the scene moves by itself
+        r = int(servo.r[i])
+        ctrl = d.ctrl[: servo.n_act]
+        rows = (servo.first[i], servo.second[i], self.state[i])
+        self._env[i] = (m, d, ctrl, r, int(servo.nstep[i]) - r, robot.before_step if moves else None, sources, *rows)
+
+    def load(self, i: int) -> None:
+        """Env ``i`` was reset: take over its servo state, views and episode."""
+        self.servo.load(i)
+        self.task.load(i)
+        self._views(i)
+
+    def prepare(self, actions: np.ndarray, live: np.ndarray) -> np.ndarray:
+        """Clip the ``live`` envs' actions (N, n) [rad] and queue them; returns the targets sent (N, n) [rad]."""
+        sent = self.servo.clip(actions, live)
+        self.servo.commands(sent)
+        return sent
+
+    def physics(self, i: int) -> None:
+        """Env ``i``'s control period and the copy of its state (run on its thread): the scene's own motion, the
+        delayed commands' first ``r`` physics steps, the rest of the period."""
+        model, data, ctrl, r, rest, before_step, sources, first, second, row = self._env[i]
+        if before_step is not None:
+            before_step()
+        if r:
+            ctrl[:] = first
+            mujoco.mj_step(model, data, r)
+        ctrl[:] = second
+        mujoco.mj_step(model, data, rest)
+        np.concatenate(sources, out=row)
+
+    def observe(self, live: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+        """After the physics: (observations {key: (N, ...)}, rewards (N,), success (N,), privileged state)."""
+        state, c = self.state, self._cols
+        self.servo.overload(live, state[:, c[2] : c[3]], state[:, c[3] : c[4]])
+        pos, vel = self.servo.sense(state[:, self._pos], state[:, self._vel], live)
+        obs = {JOINT_POS: pos.astype(np.float32), JOINT_VEL: vel.astype(np.float32)}
+        reward, success, privileged = self.task.evaluate(state[:, c[4] :])
+        if self.privileged_obs:
+            n = len(self.envs)
+            obs.update({key: value.astype(np.float32).reshape(n, -1) for key, value in privileged.items()})
+        rewards = success.astype(np.float64) if self.sparse else np.asarray(reward, np.float64)
+        return obs, rewards, success, privileged
+
+
+def _shift(index: slice | np.ndarray, offset: int) -> slice | np.ndarray:
+    """The columns ``index`` (a slice with start and stop, or an index array) moved by ``offset``."""
+    if isinstance(index, slice):
+        return slice(index.start + offset, index.stop + offset)
+    return np.asarray(index) + offset
