@@ -1,0 +1,85 @@
+"""The HopeJR arm with the HopeJR hand on its wrist (``hopejr``): the composed MuJoCo model, its physics and home.
+
+The model is composed (``sim.mjcf_compose``), not written out: ``scene_hopejr_arm.xml`` (arm, table, floor, `front`
+camera) without the reach task's cube, target and zone; the hand's ``palm`` body of ``hopejr_hand.xml`` (fingers,
+tendons, the 16 servo actuators, the PIP-DIP couplings, the `wrist` camera and the ``grasp_center`` / tip sites) on
+the arm's empty ``hand_mount`` body, without the free joint, mocap wrist and weld that hold it in the hand-only scene.
+Actuators: the arm's seven servos, then the hand's sixteen (``robot.transmission.block``: the arm 1:1, the hand's
+tendon transmission).
+
+Mount: ``hand_mount`` is the wrist flange (``models/hopejr_arm.xml``: x = palm normal, z = along the fingers, its
+origin where the hand's base starts) and the palm's own frame is the same (``models/hopejr_hand.xml``: +x palm front,
++z along the fingers, +y the thumb and index side, its origin at the wrist end of the palm), so the palm goes on at
+the flange with no offset and no turn (:data:`HAND_MOUNT_POS`, :data:`HAND_MOUNT_QUAT`). At the arm's zero pose (hanging,
+palm facing the body, thumb side forward) this puts the palm towards the body (+y world) and the thumb and index
+forward (+x world): a right hand in the anatomical neutral pose (tests/sim/test_sim_hopejr.py checks it). NEEDS A
+CHECK ON A REAL HOPEJR: the real hand sits in the forearm's continuation with its own wrist parts; any offset between
+the arm's flange and the hand's palm base is not published (a community URDF gives the 30 mm from the wrist pitch
+axis to the hand base that the arm model already uses).
+"""
+
+from __future__ import annotations
+
+from twinarm.robot.hopejr_hand import TRANSMISSION
+from twinarm.robot.models import HOPEJR, HOPEJR_ARM
+from twinarm.robot.transmission import block, identity
+from twinarm.sim.hopejr_arm import HOPEJR_SUPPLY_V, STS3250, hopejr_arm_params
+from twinarm.sim.hopejr_hand import HOPEJR_OPEN_POSE
+from twinarm.sim.servo_models import SCS0009, STS3215_12V, hopejr_hand_params
+from twinarm.sim.servo_physics import XML_PRESET, RealityFamily, ServoClass, ServoPhysics
+from twinarm.sim.sim_params import SimParams
+from twinarm.sim.mjcf_compose import Attachment, Composition
+from twinarm.sim.sim_robot import MODELS_DIR, SimModel
+
+HAND_MOUNT_POS = (0.0, 0.0, 0.0)  # [m] in the hand_mount frame (see above: the flange is the palm's base)
+HAND_MOUNT_QUAT = (1.0, 0.0, 0.0, 0.0)  # the flange and palm frames agree (see above)
+HAND_SUPPLY_V = 5.0  # [V] the hand's own supply (TheRobotStudio/HOPEJr Arm/BOM.md: "5V - 4A" for the hand)
+
+COMPOSITION = Composition(
+    attachments=(
+        Attachment(
+            MODELS_DIR / "hopejr_hand.xml",
+            "palm",
+            "hand_mount",
+            HAND_MOUNT_POS,
+            HAND_MOUNT_QUAT,
+            drop=("joint:wrist_mount", "equality:wrist", "body:wrist"),
+        ),
+    ),
+    remove=("cube", "target", "zone"),
+    exclude=(("wrist_pitch_link", "palm"), ("wrist_link", "palm"), ("forearm", "palm")),
+)
+
+
+def hopejr_params(small: ServoClass, supply_v: float = HOPEJR_SUPPLY_V) -> SimParams:
+    """The arm's seven servos (``small`` on its small joints, ``supply_v`` [V]: ``sim.hopejr_arm.hopejr_arm_params``)
+    and the hand's sixteen SCS0009 on the hand's own 5 V supply (``sim.servo_models.hopejr_hand_params``). One
+    sensing model and delay per robot: the arm's (the SCS0009's coarser ticks are not modelled here)."""
+    arm = hopejr_arm_params(small, supply_v)
+    hand = hopejr_hand_params(SCS0009, HAND_SUPPLY_V)
+    return SimParams(dict(arm.joints) | dict(hand.joints), arm.action_delay_s, arm.sensing, f"{arm.name}+{hand.name}")
+
+
+#: Presets and hidden realities: either published arm build (sim.hopejr_arm) with the hand's SCS0009 on 5 V.
+HOPEJR_PHYSICS = ServoPhysics(
+    presets={
+        XML_PRESET: lambda: None,
+        "hopejr_bom_12v": lambda: hopejr_params(STS3215_12V),
+        "hopejr_lerobot_12v": lambda: hopejr_params(STS3250),
+    },
+    default="hopejr_bom_12v",
+    reality=RealityFamily(((STS3215_12V, HOPEJR_SUPPLY_V), (STS3250, HOPEJR_SUPPLY_V)), hopejr_params),
+)
+
+#: arm: a ready pose in front of the body: the flange at (0.20, -0.06, 0.18) m, palm down, fingers along +x (solved
+#: with sim.ik on this model; the opposed thumb's tip 4.6 cm and the grasp centre 7.5 cm above the table: the arm
+#: alone's home, 14 cm, would put the thumb on the table); hand: its open pose (fingers flat, the thumb opposed)
+HOPEJR_ARM_READY = (0.169, 0.153, -0.069, 2.293, 1.501, -0.152, 0.88)
+HOPEJR_SIM = SimModel(
+    spec=HOPEJR,
+    xml=MODELS_DIR / "scene_hopejr_arm.xml",
+    home=HOPEJR_ARM_READY + tuple(HOPEJR_OPEN_POSE.tolist()),
+    transmission=block(identity(HOPEJR_ARM.num_joints), TRANSMISSION),
+    physics=HOPEJR_PHYSICS,
+    composition=COMPOSITION,
+)
