@@ -328,8 +328,8 @@ HOPEJR_HAND_MODEL = RobotModel(
     emulator_offsets_ticks=nominal_zero_offsets(HOPEJR_HAND_DESC),
 )
 
-# HopeJR (arm + hand as one robot): the arm's seven Feetech servos (12 V) on one bus, the hand's sixteen SCS0009 (5 V) on
-# another (ids 1..7 and 1..16 would clash on one bus); its sim model composes both MJCFs (sim.hopejr). Teleop: the
+# HopeJR (arm + hand as one robot): the arm's seven Feetech servos (12 V) on one bus, the hand's sixteen SCS0009 (5 V)
+# on another (ids 1..7 and 1..16 would clash on one bus); its sim model composes both MJCFs (sim.hopejr). Teleop: the
 # keyboard's hand poses drive the hand with the arm holding (no leader arm exists; the Homunculus exoskeleton and glove
 # drive the arm and hand joints by name). No sim tasks yet.
 HOPEJR_MODEL = RobotModel(

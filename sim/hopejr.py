@@ -7,15 +7,15 @@ the arm's empty ``hand_mount`` body, without the free joint, mocap wrist and wel
 Actuators: the arm's seven servos, then the hand's sixteen (``robot.transmission.block``: the arm 1:1, the hand's
 tendon transmission).
 
-Mount: ``hand_mount`` is the wrist flange (``models/hopejr_arm.xml``: x = palm normal, z = along the fingers, its
-origin where the hand's base starts) and the palm's own frame is the same (``models/hopejr_hand.xml``: +x palm front,
-+z along the fingers, +y the thumb and index side, its origin at the wrist end of the palm), so the palm goes on at
-the flange with no offset and no turn (:data:`HAND_MOUNT_POS`, :data:`HAND_MOUNT_QUAT`). At the arm's zero pose (hanging,
-palm facing the body, thumb side forward) this puts the palm towards the body (+y world) and the thumb and index
-forward (+x world): a right hand in the anatomical neutral pose (tests/sim/test_sim_hopejr.py checks it). NEEDS A
-CHECK ON A REAL HOPEJR: the real hand sits in the forearm's continuation with its own wrist parts; any offset between
-the arm's flange and the hand's palm base is not published (a community URDF gives the 30 mm from the wrist pitch
-axis to the hand base that the arm model already uses).
+Mount: ``hand_mount`` is the wrist flange (``models/hopejr_arm.xml``: x = palm normal, z = along the fingers, its origin
+where the hand's base starts) and the palm's own frame is the same (``models/hopejr_hand.xml``: +x palm front, +z along
+the fingers, +y the thumb and index side, its origin at the wrist end of the palm), so the palm goes on at the flange
+with no offset and no turn (:data:`HAND_MOUNT_POS`, :data:`HAND_MOUNT_QUAT`). At the arm's zero pose (hanging, palm
+facing the body, thumb side forward) this puts the palm towards the body (+y world) and the thumb and index forward (+x
+world): a right hand in the anatomical neutral pose (tests/sim/test_sim_hopejr.py checks it). NEEDS A CHECK ON A REAL
+HOPEJR: the real hand sits in the forearm's continuation with its own wrist parts; any offset between the arm's flange
+and the hand's palm base is not published (a community URDF gives the 30 mm from the wrist pitch axis to the hand base
+that the arm model already uses).
 """
 
 from __future__ import annotations
@@ -25,10 +25,10 @@ from twinarm.robot.models import HOPEJR, HOPEJR_ARM
 from twinarm.robot.transmission import block, identity
 from twinarm.sim.hopejr_arm import HOPEJR_SUPPLY_V, STS3250, hopejr_arm_params
 from twinarm.sim.hopejr_hand import HOPEJR_OPEN_POSE
+from twinarm.sim.mjcf_compose import Attachment, Composition
 from twinarm.sim.servo_models import SCS0009, STS3215_12V, hopejr_hand_params
 from twinarm.sim.servo_physics import XML_PRESET, RealityFamily, ServoClass, ServoPhysics
 from twinarm.sim.sim_params import SimParams
-from twinarm.sim.mjcf_compose import Attachment, Composition
 from twinarm.sim.sim_robot import MODELS_DIR, SimModel
 
 HAND_MOUNT_POS = (0.0, 0.0, 0.0)  # [m] in the hand_mount frame (see above: the flange is the palm's base)
