@@ -44,7 +44,7 @@ from twinarm.sim.envs import (
     SO101_FAMILY,
     TaskFamily,
 )
-from twinarm.sim.hopejr import HOPEJR_SIM
+from twinarm.sim.hopejr import HOPEJR_HAND_GRASP_OFFSET, HOPEJR_SIM
 from twinarm.sim.hopejr_arm import HOPEJR_ARM_SIM, HOPEJR_GRASP_OFFSET
 from twinarm.sim.hopejr_hand import HOPEJR_HAND_SIM
 from twinarm.sim.ik import KOCH_GRASP_OFFSET, SO101_GRASP_OFFSET
@@ -331,11 +331,21 @@ HOPEJR_HAND_MODEL = RobotModel(
 # HopeJR (arm + hand as one robot): the arm's seven Feetech servos (12 V) on one bus, the hand's sixteen SCS0009 (5 V)
 # on another (ids 1..7 and 1..16 would clash on one bus); its sim model composes both MJCFs (sim.hopejr). Teleop: the
 # keyboard's hand poses drive the hand with the arm holding (no leader arm exists; the Homunculus exoskeleton and glove
-# drive the arm and hand joints by name). No sim tasks yet.
+# drive the arm and hand joints by name). The ee model (``source=gamepad``: IK of the arm) moves the hand's grasp centre
+# in a box in front of the shoulder (home: (0.26, -0.055, 0.075) m; above 4 cm the opposed thumb clears the table; palm
+# down, sim.ik reaches most of the box from home, not all of it above 8 cm: a best effort there).
+# No sim tasks yet.
+HOPEJR_EE = EEModel(
+    HOPEJR_ARM.joint_names,
+    None,
+    Workspace(np.array([0.16, -0.22, 0.04]), np.array([0.36, 0.06, 0.16])),
+    HOPEJR_HAND_GRASP_OFFSET,
+)
 HOPEJR_MODEL = RobotModel(
     spec=HOPEJR,
     buses=(Bus(Role.FOLLOWER, "", HOPEJR_ARM_FOLLOWER, "arm"), Bus(Role.FOLLOWER, "", HOPEJR_HAND_DESC, "hand")),
     sim=HOPEJR_SIM,
+    ee=HOPEJR_EE,
     keyboard=KeyboardTeleop.HAND_POSES,
     emulator_offsets_ticks=HOPEJR_ARM_MODEL.emulator_offsets_ticks + HOPEJR_HAND_MODEL.emulator_offsets_ticks,
 )

@@ -33,6 +33,9 @@ from twinarm.sim.sim_robot import MODELS_DIR, SimModel
 
 HAND_MOUNT_POS = (0.0, 0.0, 0.0)  # [m] in the hand_mount frame (see above: the flange is the palm's base)
 HAND_MOUNT_QUAT = (1.0, 0.0, 0.0, 0.0)  # the flange and palm frames agree (see above)
+#: The hand's ``grasp_center`` site in the flange's ``gripperframe`` frame [m] (the palm frame: the mount's identity):
+#: what end-effector teleop moves (models/hopejr_hand.xml).
+HOPEJR_HAND_GRASP_OFFSET = (0.105, 0.005, 0.06)
 HAND_SUPPLY_V = 5.0  # [V] the hand's own supply (TheRobotStudio/HOPEJr Arm/BOM.md: "5V - 4A" for the hand)
 
 COMPOSITION = Composition(

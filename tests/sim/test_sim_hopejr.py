@@ -148,3 +148,22 @@ def test_keyboard_hand_poses_close_the_hand_and_hold_the_arm(tmp_path: Path, key
     np.testing.assert_allclose(target[:ARM], HOPEJR_SIM.home[:ARM], atol=0.02)
     curled = [HOPEJR.joint_index(f"{f}_{p}") for f in ("index", "middle", "ring", "pinky") for p in ("mcp_flex", "pip")]
     assert np.all(target[curled] > 1.4)  # the "close" pose: 90 deg
+
+
+def test_end_effector_ik_moves_the_grasp_centre_and_leaves_the_hand() -> None:
+    from twinarm.sim.ik import ArmIK, top_down_rotation
+
+    ee = get_model("hopejr").ee
+    m = HOPEJR_SIM.load()
+    home = np.array(HOPEJR_SIM.home)
+    d = _pose(m, home)
+    frame = d.site("gripperframe")
+    offset = frame.xmat.reshape(3, 3).T @ (d.site("grasp_center").xpos - frame.xpos)
+    np.testing.assert_allclose(offset, ee.grasp_offset, atol=1e-6)  # the offset is the hand's site
+    ik = ArmIK(m, HOPEJR.joint_names, ee.arm_joints, offset=ee.grasp_offset)
+    start, _ = ik.forward(home)
+    assert np.all(ee.workspace.low <= start) and np.all(start <= ee.workspace.high)
+    for goal in (start + np.array([0.05, -0.05, 0.0]), start + np.array([0.04, 0.0, 0.03])):
+        q = ik.solve(home, goal, top_down_rotation(0.0), iters=200)
+        np.testing.assert_allclose(ik.forward(q)[0], goal, atol=0.005)
+        np.testing.assert_array_equal(q[ARM:], home[ARM:])
