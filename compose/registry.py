@@ -37,6 +37,7 @@ from twinarm.sim.arm_hand_scene import SO101_AMAZING_HAND_SIM
 from twinarm.sim.envs import (
     AMAZING_HAND_FAMILY,
     HOPEJR_ARM_FAMILY,
+    HOPEJR_FAMILY,
     HOPEJR_HAND_FAMILY,
     KOCH_FAMILY,
     LEAP_HAND_FAMILY,
@@ -345,6 +346,7 @@ HOPEJR_MODEL = RobotModel(
     spec=HOPEJR,
     buses=(Bus(Role.FOLLOWER, "", HOPEJR_ARM_FOLLOWER, "arm"), Bus(Role.FOLLOWER, "", HOPEJR_HAND_DESC, "hand")),
     sim=HOPEJR_SIM,
+    tasks=HOPEJR_FAMILY,
     ee=HOPEJR_EE,
     keyboard=KeyboardTeleop.HAND_POSES,
     emulator_offsets_ticks=HOPEJR_ARM_MODEL.emulator_offsets_ticks + HOPEJR_HAND_MODEL.emulator_offsets_ticks,

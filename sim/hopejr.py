@@ -20,16 +20,21 @@ that the arm model already uses).
 
 from __future__ import annotations
 
-from twinarm.robot.hopejr_hand import TRANSMISSION
+import numpy as np
+
+from twinarm.robot.hopejr_hand import COUPLINGS, FINGERS, TRANSMISSION
 from twinarm.robot.models import HOPEJR, HOPEJR_ARM
 from twinarm.robot.transmission import block, identity
+from twinarm.sim.arm_hand_scene import ArmHandLayout
+from twinarm.sim.arm_hand_tasks import DexterousLift
 from twinarm.sim.hopejr_arm import HOPEJR_SUPPLY_V, STS3250, hopejr_arm_params
-from twinarm.sim.hopejr_hand import HOPEJR_OPEN_POSE
+from twinarm.sim.hopejr_hand import HOPEJR_LAYOUT, HOPEJR_OPEN_POSE
 from twinarm.sim.mjcf_compose import Attachment, Composition
 from twinarm.sim.servo_models import SCS0009, STS3215_12V, hopejr_hand_params
 from twinarm.sim.servo_physics import XML_PRESET, RealityFamily, ServoClass, ServoPhysics
 from twinarm.sim.sim_params import SimParams
 from twinarm.sim.sim_robot import MODELS_DIR, SimModel
+from twinarm.sim.tasks import Box, Task
 
 HAND_MOUNT_POS = (0.0, 0.0, 0.0)  # [m] in the hand_mount frame (see above: the flange is the palm's base)
 HAND_MOUNT_QUAT = (1.0, 0.0, 0.0, 0.0)  # the flange and palm frames agree (see above)
@@ -37,6 +42,8 @@ HAND_MOUNT_QUAT = (1.0, 0.0, 0.0, 0.0)  # the flange and palm frames agree (see 
 #: what end-effector teleop moves (models/hopejr_hand.xml).
 HOPEJR_HAND_GRASP_OFFSET = (0.105, 0.005, 0.06)
 HAND_SUPPLY_V = 5.0  # [V] the hand's own supply (TheRobotStudio/HOPEJr Arm/BOM.md: "5V - 4A" for the hand)
+OBJECT_PREFIX = "scene_"  # names of the attached hand-scene object
+OBJECT_REST = (0.30, -0.07, 0.035)  # [m] the object's place until a task draws it (the scene file's sphere, at rest)
 
 COMPOSITION = Composition(
     attachments=(
@@ -48,6 +55,7 @@ COMPOSITION = Composition(
             HAND_MOUNT_QUAT,
             drop=("joint:wrist_mount", "equality:wrist", "body:wrist"),
         ),
+        Attachment(MODELS_DIR / "scene_hopejr_hand.xml", "object", "", OBJECT_REST, prefix=OBJECT_PREFIX),
     ),
     remove=("cube", "target", "zone"),
     exclude=(("wrist_pitch_link", "palm"), ("wrist_link", "palm"), ("forearm", "palm")),
@@ -86,3 +94,21 @@ HOPEJR_SIM = SimModel(
     physics=HOPEJR_PHYSICS,
     composition=COMPOSITION,
 )
+
+#: Where the hand's wrist (the palm's origin) grasps an object from: the hand-alone grasp's geometry (sim.hopejr_hand:
+#: the wrist 15 cm above the table, the object's centre 6 cm ahead of it along the fingers and 5 mm to the thumb side).
+GRASP_WRIST_HEIGHT = 0.15  # [m]
+GRASP_UNDER_WRIST = (0.06, 0.005)  # [m] object centre - wrist, world x, y (palm down, fingers along +x)
+
+#: The dexterous lift on this robot: the hand's objects (sim.hopejr_hand: sizes, densities) in front of the right
+#: shoulder, where the palm-down hand reaches them and 8 cm above them (sim.ik on this model), any yaw in +-30 deg;
+#: the PIP-DIP couplings of robot.hopejr_hand set at reset.
+HOPEJR_ARM_HAND_LAYOUT = ArmHandLayout(
+    fingers=("thumb", *FINGERS),
+    couplings=tuple((c.joint, c.driver, c.ratio) for c in COUPLINGS),
+    object_xy_yaw=Box((0.26, -0.10, -np.pi / 6), (0.30, -0.04, np.pi / 6)),
+    hand=HOPEJR_LAYOUT,
+)
+
+#: Task ids of this robot (the rule is the arm + hand family's dexterous lift: sim.arm_hand_tasks).
+HOPEJR_TASKS: dict[str, type[Task]] = {"hopejr_dexterous_lift": DexterousLift}

@@ -1,5 +1,6 @@
 """HopeJR (arm + hand as one robot): the composed model (the hand on the arm's flange, the right way round), its
-physics presets, one action driving both parts, sources keyed by joint name, the emulated buses and keyboard teleop."""
+physics presets, one action driving both parts, sources keyed by joint name, the emulated buses, keyboard teleop and
+its dexterous lift (the expert's figure over 100 seeds: tests/sim/test_sim_envs.py, slow)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 import os
 from pathlib import Path
 
+import gymnasium as gym
 import mujoco
 import numpy as np
 import pytest
@@ -16,6 +18,7 @@ from twinarm.cli.main import main
 from twinarm.compose.registry import get_model
 from twinarm.robot.models import HOPEJR, HOPEJR_ARM, HOPEJR_HAND
 from twinarm.robot.sources import JointMixSource
+from twinarm.sim.envs import ENV_IDS
 from twinarm.sim.hopejr import HOPEJR_SIM
 from twinarm.sim.reality import draw_reality
 from twinarm.sim.sim_robot import SimRobot
@@ -34,6 +37,7 @@ def test_the_composed_model_carries_the_hand_on_the_flange() -> None:
     assert m.neq == hand.neq - 1 and m.nmocap == 0  # the PIP-DIP couplings came along; the weld and mocap did not
     assert {"front", "wrist"} <= {m.camera(i).name for i in range(m.ncam)}
     assert all(mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_BODY, b) < 0 for b in ("cube", "target", "zone"))
+    assert m.body("scene_object").parentid[0] == 0  # the hand scene's object, free on the table
 
 
 def _pose(m: mujoco.MjModel, q: np.ndarray) -> mujoco.MjData:
@@ -61,7 +65,9 @@ def test_home_is_palm_down_fingers_forward_clear_of_the_table() -> None:
     assert palm[2, 0] < -0.99 and palm[0, 2] > 0.99  # palm front down, fingers along +x
     elbow = d.body("forearm_upper").xpos
     assert all(d.site(f"{f}_tip").xpos[0] > elbow[0] + 0.1 for f in ("index", "middle", "ring", "pinky"))
-    assert d.ncon == 0  # the opposed thumb hangs clear of the table
+    robot = {b for b in range(m.nbody) if m.body_rootid[b] == m.body("base").id}
+    touching = [c for c in d.contact[: d.ncon] if {m.geom_bodyid[c.geom1], m.geom_bodyid[c.geom2]} & robot]
+    assert not touching  # the opposed thumb hangs clear of the table and the resting object
     np.testing.assert_allclose(HOPEJR_SIM.home[ARM:], get_model("hopejr_hand").sim.home)  # the hand alone's open pose
 
 
@@ -167,3 +173,18 @@ def test_end_effector_ik_moves_the_grasp_centre_and_leaves_the_hand() -> None:
         q = ik.solve(home, goal, top_down_rotation(0.0), iters=200)
         np.testing.assert_allclose(ik.forward(q)[0], goal, atol=0.005)
         np.testing.assert_array_equal(q[ARM:], home[ARM:])
+
+
+def test_the_lift_env_names_the_robot_and_holding_still_fails() -> None:
+    assert ENV_IDS["hopejr_dexterous_lift"] == "twinarm/HopeJRDexterousLift-v0"
+    env = gym.make(ENV_IDS["hopejr_dexterous_lift"], cameras=())
+    try:
+        _, info = env.reset(seed=0)
+        start = info["privileged"]["object_pos"].copy()
+        hold = env.unwrapped.robot.last_target
+        for _ in range(40):
+            _, _, _, _, info = env.step(hold)
+        assert not info["is_success"]
+        np.testing.assert_allclose(info["privileged"]["object_pos"], start, atol=0.002)  # it rests untouched
+    finally:
+        env.close()
