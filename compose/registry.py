@@ -334,8 +334,8 @@ HOPEJR_HAND_MODEL = RobotModel(
 # keyboard's hand poses drive the hand with the arm holding (no leader arm exists; the Homunculus exoskeleton and glove
 # drive the arm and hand joints by name). The ee model (``source=gamepad``: IK of the arm) moves the hand's grasp centre
 # in a box in front of the shoulder (home: (0.26, -0.055, 0.075) m; above 4 cm the opposed thumb clears the table; palm
-# down, sim.ik reaches most of the box from home, not all of it above 8 cm: a best effort there).
-# No sim tasks yet.
+# down, sim.ik reaches most of the box from home, not all of it above 8 cm: a best effort there). Sim task: the
+# dexterous lift (sim.hopejr).
 HOPEJR_EE = EEModel(
     HOPEJR_ARM.joint_names,
     None,

@@ -1,4 +1,6 @@
-"""Tasks of the SO-101 with the Amazing Hand (``sim.arm_hand_scene``) on the one task protocol (``sim.tasks``).
+"""Tasks of an arm carrying a hand (``sim.arm_hand_scene``; the scene's ``layout`` says where objects are drawn and
+from which hand's sizes) on the one task protocol (``sim.tasks``). Figures below: the SO-101 with the Amazing Hand
+(HopeJR's: ``sim.hopejr``).
 
 ==============  ===================================================================================================
 dexterous_lift  one object drawn as in the hand scene (sphere, upright cylinder or box; sizes and densities of

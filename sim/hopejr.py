@@ -6,6 +6,13 @@ tendons, the 16 servo actuators, the PIP-DIP couplings, the `wrist` camera and t
 the arm's empty ``hand_mount`` body, without the free joint, mocap wrist and weld that hold it in the hand-only scene.
 Actuators: the arm's seven servos, then the hand's sixteen (``robot.transmission.block``: the arm 1:1, the hand's
 tendon transmission).
+The hand scene's ``object`` body of ``scene_hopejr_hand.xml`` (sphere, cylinder or box; names prefixed ``scene_``)
+rests on the table in front of the hand.
+
+Task ``hopejr_dexterous_lift`` (env ``twinarm/HopeJRDexterousLift-v0``): the arm + hand family's dexterous lift rule
+(``sim.arm_hand_tasks``: held >= 5 cm above its resting height within 4 cm of the grasp centre; 240 steps, 8 s) with
+the hand's objects (``sim.hopejr_hand``) drawn in front of the right shoulder (:data:`HOPEJR_ARM_HAND_LAYOUT`).
+Expert: ``sim.hopejr_expert`` (198 of 200 seeds, 0-199).
 
 Mount: ``hand_mount`` is the wrist flange (``models/hopejr_arm.xml``: x = palm normal, z = along the fingers, its origin
 where the hand's base starts) and the palm's own frame is the same (``models/hopejr_hand.xml``: +x palm front, +z along
