@@ -30,13 +30,14 @@ from twinarm.hardware.koch import KOCH_FOLLOWER, KOCH_LEADER
 from twinarm.hardware.leap import LEAP_HAND_DESC
 from twinarm.hardware.motors import SO101_ARM_FOLLOWER, SO101_FOLLOWER, SO101_LEADER, ArmDescription, Role
 from twinarm.robot.errors import ConfigError
-from twinarm.robot.models import AMAZING_HAND, HOPEJR_ARM, KOCH, LEAP_HAND, SO101, SO101_AMAZING_HAND
+from twinarm.robot.models import AMAZING_HAND, HOPEJR, HOPEJR_ARM, KOCH, LEAP_HAND, SO101, SO101_AMAZING_HAND
 from twinarm.robot.spec import RobotSpec
 from twinarm.robot.teleop import Workspace
 from twinarm.sim.arm_hand_scene import SO101_AMAZING_HAND_SIM
 from twinarm.sim.envs import (
     AMAZING_HAND_FAMILY,
     HOPEJR_ARM_FAMILY,
+    HOPEJR_FAMILY,
     HOPEJR_HAND_FAMILY,
     KOCH_FAMILY,
     LEAP_HAND_FAMILY,
@@ -44,6 +45,7 @@ from twinarm.sim.envs import (
     SO101_FAMILY,
     TaskFamily,
 )
+from twinarm.sim.hopejr import HOPEJR_HAND_GRASP_OFFSET, HOPEJR_SIM
 from twinarm.sim.hopejr_arm import HOPEJR_ARM_SIM, HOPEJR_GRASP_OFFSET
 from twinarm.sim.hopejr_hand import HOPEJR_HAND_SIM
 from twinarm.sim.ik import KOCH_GRASP_OFFSET, SO101_GRASP_OFFSET
@@ -327,6 +329,29 @@ HOPEJR_HAND_MODEL = RobotModel(
     emulator_offsets_ticks=nominal_zero_offsets(HOPEJR_HAND_DESC),
 )
 
+# HopeJR (arm + hand as one robot): the arm's seven Feetech servos (12 V) on one bus, the hand's sixteen SCS0009 (5 V)
+# on another (ids 1..7 and 1..16 would clash on one bus); its sim model composes both MJCFs (sim.hopejr). Teleop: the
+# keyboard's hand poses drive the hand with the arm holding (no leader arm exists; the Homunculus exoskeleton and glove
+# drive the arm and hand joints by name). The ee model (``source=gamepad``: IK of the arm) moves the hand's grasp centre
+# in a box in front of the shoulder (home: (0.26, -0.055, 0.075) m; above 4 cm the opposed thumb clears the table; palm
+# down, sim.ik reaches most of the box from home, not all of it above 8 cm: a best effort there). Sim task: the
+# dexterous lift (sim.hopejr).
+HOPEJR_EE = EEModel(
+    HOPEJR_ARM.joint_names,
+    None,
+    Workspace(np.array([0.16, -0.22, 0.04]), np.array([0.36, 0.06, 0.16])),
+    HOPEJR_HAND_GRASP_OFFSET,
+)
+HOPEJR_MODEL = RobotModel(
+    spec=HOPEJR,
+    buses=(Bus(Role.FOLLOWER, "", HOPEJR_ARM_FOLLOWER, "arm"), Bus(Role.FOLLOWER, "", HOPEJR_HAND_DESC, "hand")),
+    sim=HOPEJR_SIM,
+    tasks=HOPEJR_FAMILY,
+    ee=HOPEJR_EE,
+    keyboard=KeyboardTeleop.HAND_POSES,
+    emulator_offsets_ticks=HOPEJR_ARM_MODEL.emulator_offsets_ticks + HOPEJR_HAND_MODEL.emulator_offsets_ticks,
+)
+
 #: Every robot model twinarm knows, by name: the one table of models.
 MODELS: dict[str, RobotModel] = {
     m.name: m
@@ -338,6 +363,7 @@ MODELS: dict[str, RobotModel] = {
         LEAP_HAND_MODEL,
         HOPEJR_ARM_MODEL,
         HOPEJR_HAND_MODEL,
+        HOPEJR_MODEL,
     )
 }
 

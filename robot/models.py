@@ -159,3 +159,10 @@ HOPEJR_HAND = RobotSpec(
     cameras=(),
     control_hz=30.0,
 )
+
+# HopeJR (arm + hand): the HopeJR arm with the HopeJR hand on its wrist flange: arm joints, then hand joints (each
+# part on its own Feetech bus: the arm's STS/SM servos at 12 V, the hand's SCS0009 at 5 V; twinarm.compose.registry).
+# Cameras: the arm scene's `front` and the hand's `wrist` (on the palm).
+HOPEJR = concatenated(
+    "hopejr", (HOPEJR_ARM, HOPEJR_HAND), cameras=(CameraSpec("front", 96, 96), CameraSpec("wrist", 96, 96))
+)

@@ -21,9 +21,9 @@ from twinarm.sim.arm_hand_scene import ARM_JOINTS, SO101_AMAZING_HAND_SIM
 from twinarm.sim.hand_experts import HandExpert, Keyframe
 from twinarm.sim.hand_scene import OPEN_FLEXION
 from twinarm.sim.ik import ArmIK
+from twinarm.sim.sim_robot import SimModel
 
 SPEC = SO101_AMAZING_HAND
-ARM = np.arange(len(ARM_JOINTS))
 FLEXION = np.array([SPEC.joint_index(f"{f}_flexion") for f in HAND_FINGERS])
 THUMB = HAND_FINGERS.index("thumb")
 GRASP_SITE = "grasp_center"
@@ -49,11 +49,18 @@ class DexterousLiftExpert(HandExpert):
     settle_s = 0.3  # [s] held above the object and at it: the arm's servos catch up (they lag and sag under load)
     reach_speed, descend_speed, close_speed, lift_speed = 2.0, 0.8, 2.5, 1.0  # [rad/s]
 
+    # the robot (a subclass plans for another arm + hand): its sim model, its arm joints, the site IK moves
+    sim_model: SimModel = SO101_AMAZING_HAND_SIM
+    arm_joints: tuple[str, ...] = ARM_JOINTS
+    ik_site = GRASP_SITE
+
     def __init__(self, control_hz: float = 30.0) -> None:
         super().__init__(control_hz)
-        self.ik = ArmIK(SO101_AMAZING_HAND_SIM.load(), SPEC.joint_names, ARM_JOINTS, GRASP_SITE, (0.0, 0.0, 0.0))
-        self.home = np.asarray(SO101_AMAZING_HAND_SIM.home, dtype=np.float64)
-        self.trim = np.zeros(len(ARM))  # [rad] added to the arm commands
+        spec = self.sim_model.spec
+        self.ik = ArmIK(self.sim_model.load(), spec.joint_names, self.arm_joints, self.ik_site, (0.0, 0.0, 0.0))
+        self.home = np.asarray(self.sim_model.home, dtype=np.float64)
+        self.arm = np.array([spec.joint_index(j) for j in self.arm_joints])
+        self.trim = np.zeros(len(self.arm))  # [rad] added to the arm commands
 
     def reset(self, privileged: dict[str, np.ndarray]) -> None:
         super().reset(privileged)
@@ -63,10 +70,10 @@ class DexterousLiftExpert(HandExpert):
         """``command`` with the arm's trim: the integral of the arm's error (command - observed) [rad] while the
         command holds a keyframe (a steady sag; kept, not integrated, while moving, where the error is lag)."""
         if np.array_equal(command, step.goal):
-            error = command[ARM] - np.asarray(obs[JOINT_POS], dtype=np.float64)[ARM]
+            error = command[self.arm] - np.asarray(obs[JOINT_POS], dtype=np.float64)[self.arm]
             self.trim = np.clip(self.trim + self.trim_gain * error, -self.max_trim, self.max_trim)
         out = command.copy()
-        out[ARM] += self.trim
+        out[self.arm] += self.trim
         return out
 
     def arm_pose(self, q0: np.ndarray, pos: np.ndarray) -> np.ndarray:

@@ -17,11 +17,13 @@ Objects: drawn as in ``sim.hand_scene`` (shapes, sizes, densities), placed in fr
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from twinarm.robot.models import AMAZING_HAND, HAND_FINGERS, SO101_AMAZING_HAND, SO101_ARM
 from twinarm.robot.transmission import block, finger_pairs, identity
-from twinarm.sim.hand_scene import OBJECT_SHAPES, OPEN_FLEXION, HandObject, set_object
+from twinarm.sim.hand_scene import AMAZING_LAYOUT, OBJECT_SHAPES, OPEN_FLEXION, HandLayout, HandObject, set_object
 from twinarm.sim.mjcf_compose import Attachment, Composition
 from twinarm.sim.servo_models import SCS0009, STS3215_7V4, STS3215_12V, amazing_hand_params, so101_params
 from twinarm.sim.servo_physics import XML_PRESET, RealityFamily, ServoClass, ServoPhysics
@@ -92,22 +94,42 @@ HAND_JOINTS = AMAZING_HAND.joint_names
 OBJECT_XY_YAW = Box((0.24, -0.035, -np.pi / 6), (0.28, 0.035, np.pi / 6))
 
 
+class ArmHandLayout(NamedTuple):
+    """What an arm + hand scene needs of its hand: the ``fingers`` whose ``{finger}_tip`` sites the task reads,
+    the ``couplings`` set at reset (follower joint, driver joint, ratio: follower = ratio x driver [rad/rad]), where
+    the object is drawn (``object_xy_yaw``: centre x, y [m], yaw [rad]) and the ``hand`` layout whose object sizes
+    and densities it draws from."""
+
+    fingers: tuple[str, ...]
+    couplings: tuple[tuple[str, str, float], ...]
+    object_xy_yaw: Box
+    hand: HandLayout
+
+
+#: The SO-101 with the Amazing Hand: distal phalanges at half the flexion (sim.hand_scene), objects in front of the arm.
+SO101_AMAZING_HAND_LAYOUT = ArmHandLayout(
+    HAND_FINGERS, tuple((f"{f}_distal", f"{f}_flexion", 0.5) for f in HAND_FINGERS), OBJECT_XY_YAW, AMAZING_LAYOUT
+)
+
+
 class ArmHandScene:
     """Handles to the object, grasp site and finger tips of the composed model in a connected SimRobot."""
 
-    def __init__(self, robot: SimRobot) -> None:
+    def __init__(self, robot: SimRobot, layout: ArmHandLayout = SO101_AMAZING_HAND_LAYOUT) -> None:
         m = robot.model
         self.robot = robot
+        self.layout = layout
         self.object_qpos = m.jnt_qposadr[m.joint(OBJECT_PREFIX + "object").id]
         self.object_body = m.body(OBJECT_PREFIX + "object").id
         self.object_geoms = {shape: m.geom(f"{OBJECT_PREFIX}object_{shape}").id for shape in OBJECT_SHAPES}
         self.object_rgba = m.geom_rgba[self.object_geoms["sphere"]].copy()
         self.grasp_site = m.site("grasp_center").id
-        tips = [m.site(f"{f}_tip").id for f in HAND_FINGERS]
+        tips = [m.site(f"{f}_tip").id for f in layout.fingers]
         consecutive = tips == list(range(tips[0], tips[0] + len(tips)))
         self.tip_sites = slice(tips[0], tips[0] + len(tips)) if consecutive else np.array(tips)  # a view if it can
-        self.flexion_qpos = np.array([m.jnt_qposadr[m.joint(f"{f}_flexion").id] for f in HAND_FINGERS])
-        self.distal_qpos = np.array([m.jnt_qposadr[m.joint(f"{f}_distal").id] for f in HAND_FINGERS])
+        self.distal_qpos = np.array([m.jnt_qposadr[m.joint(c[0]).id] for c in layout.couplings], dtype=int)
+        self.flexion_qpos = np.array([m.jnt_qposadr[m.joint(c[1]).id] for c in layout.couplings], dtype=int)
+        self.coupling_ratio = np.array([c[2] for c in layout.couplings])
         self.object: HandObject | None = None
 
     def configure_object(self, obj: HandObject) -> None:
@@ -117,10 +139,10 @@ class ArmHandScene:
         self.object = obj
 
     def reset_robot(self) -> None:
-        """Reset the physics with the robot at home, distal phalanges coupled to the flexions."""
+        """Reset the physics with the robot at home, coupled joints (distal phalanges) set from their drivers."""
         self.robot.reset()
         q = self.robot.data.qpos
-        q[self.distal_qpos] = 0.5 * q[self.flexion_qpos]
+        q[self.distal_qpos] = self.coupling_ratio * q[self.flexion_qpos]
 
     def place_object(self, x: float, y: float, yaw: float) -> None:
         """Put the configured object at rest on the table, centre at ``x``, ``y`` [m], turned by ``yaw`` [rad]."""

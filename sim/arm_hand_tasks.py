@@ -1,4 +1,6 @@
-"""Tasks of the SO-101 with the Amazing Hand (``sim.arm_hand_scene``) on the one task protocol (``sim.tasks``).
+"""Tasks of an arm carrying a hand (``sim.arm_hand_scene``; the scene's ``layout`` says where objects are drawn and
+from which hand's sizes) on the one task protocol (``sim.tasks``). Figures below: the SO-101 with the Amazing Hand
+(HopeJR's: ``sim.hopejr``).
 
 ==============  ===================================================================================================
 dexterous_lift  one object drawn as in the hand scene (sphere, upright cylinder or box; sizes and densities of
@@ -16,7 +18,7 @@ import math
 
 import numpy as np
 
-from twinarm.sim.arm_hand_scene import OBJECT_XY_YAW, ArmHandScene
+from twinarm.sim.arm_hand_scene import ArmHandScene
 from twinarm.sim.hand_scene import sample_object
 from twinarm.sim.tasks import Task
 
@@ -29,8 +31,9 @@ class DexterousLift(Task[ArmHandScene]):
     name, max_steps = "dexterous_lift", 240
 
     def reset(self, scene: ArmHandScene, rng: np.random.Generator) -> None:
-        obj = sample_object(rng)  # shape, size, density (its x, y, yaw are the hand scene's: redrawn below)
-        x, y, yaw = OBJECT_XY_YAW.sample(rng)
+        # shape, size, density from the hand's layout (its x, y, yaw are the hand scene's: redrawn below)
+        obj = sample_object(rng, scene.layout.hand)
+        x, y, yaw = scene.layout.object_xy_yaw.sample(rng)
         scene.configure_object(obj._replace(x=float(x), y=float(y), yaw=float(yaw)))
         scene.reset_robot()
         scene.place_object(scene.object.x, scene.object.y, scene.object.yaw)

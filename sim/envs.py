@@ -28,6 +28,7 @@ from twinarm.sim.arm_hand_tasks import ARM_HAND_TASKS
 from twinarm.sim.arm_tasks import ARM_TASKS, KOCH_LAYOUT, KOCH_TASKS, ArmScene
 from twinarm.sim.hand_scene import HandScene
 from twinarm.sim.hand_tasks import HAND_TASKS
+from twinarm.sim.hopejr import HOPEJR_ARM_HAND_LAYOUT, HOPEJR_SIM, HOPEJR_TASKS
 from twinarm.sim.hopejr_arm import HOPEJR_ARM_LAYOUT, HOPEJR_ARM_SIM, HOPEJR_ARM_TASKS
 from twinarm.sim.hopejr_hand import HOPEJR_HAND_SIM, HOPEJR_HAND_TASKS, HOPEJR_LAYOUT
 from twinarm.sim.leap_hand import LEAP_LAYOUT, LEAP_TASKS
@@ -101,6 +102,14 @@ HOPEJR_HAND_FAMILY = TaskFamily(
     (),
     lambda t: "HopeJRHand" + HOPEJR_HAND_TASKS[t].name.title().replace("_", ""),
 )
+# HopeJR, arm + hand (sim.hopejr): task hopejr_dexterous_lift = env twinarm/HopeJRDexterousLift-v0
+HOPEJR_FAMILY = TaskFamily(
+    HOPEJR_SIM,
+    HOPEJR_TASKS,
+    functools.partial(ArmHandScene, layout=HOPEJR_ARM_HAND_LAYOUT),
+    ("front", "wrist"),
+    lambda t: "HopeJR" + HOPEJR_TASKS[t].name.title().replace("_", ""),
+)
 #: Every task family; importing this module registers their tasks as gymnasium ids. The model registry
 #: (``twinarm.compose.registry``) binds each family to its robot model.
 FAMILIES: tuple[TaskFamily, ...] = (
@@ -111,6 +120,7 @@ FAMILIES: tuple[TaskFamily, ...] = (
     LEAP_HAND_FAMILY,
     HOPEJR_ARM_FAMILY,
     HOPEJR_HAND_FAMILY,
+    HOPEJR_FAMILY,
 )
 
 #: Every twinarm/ environment by task name (task names are unique across robots).

@@ -14,6 +14,7 @@ from twinarm.sim.arm_experts import ARM_EXPERTS, ExpertFactory
 from twinarm.sim.arm_hand_experts import ARM_HAND_EXPERTS
 from twinarm.sim.envs import env_id
 from twinarm.sim.hand_experts import HAND_EXPERTS
+from twinarm.sim.hopejr_expert import HOPEJR_EXPERTS
 from twinarm.sim.hopejr_hand_expert import HOPEJR_HAND_EXPERTS
 from twinarm.sim.leap_hand import LEAP_EXPERTS
 from twinarm.sim.plan_expert import PlanExpert
@@ -24,6 +25,7 @@ EXPERTS: dict[str, ExpertFactory] = {
     **ARM_HAND_EXPERTS,
     **LEAP_EXPERTS,
     **HOPEJR_HAND_EXPERTS,
+    **HOPEJR_EXPERTS,
 }
 
 

@@ -36,6 +36,7 @@ def test_the_registry_promises_the_known_backends() -> None:
     expected |= {"sim-leap_hand", "emulated-leap_hand-follower"}  # 16 XC330 at 4 Mbaud
     expected |= {"sim-hopejr_arm", "emulated-hopejr_arm-follower"}  # SM8512BL + STS3250 + STS3215 on one bus
     expected |= {"sim-hopejr_hand", "emulated-hopejr_hand-follower"}  # 16 SCS0009 pulling tendons
+    expected |= {"sim-hopejr", "emulated-hopejr-follower"}  # the arm's bus and the hand's bus as one robot
     assert expected <= set(BACKENDS)
 
 

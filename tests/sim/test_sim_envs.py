@@ -20,7 +20,7 @@ RANDOMISED = {"reach": "target_pos", "lift": "cube_pos", "place": "cube_pos", "g
               "reach_pose": "target_pose", "dexterous_lift": "object_pos", "koch_reach": "target_pos",
               "koch_lift": "cube_pos", "koch_place": "cube_pos", "leap_grasp": "object_pos",
               "hopejr_arm_reach": "target_pos",
-              "hopejr_grasp": "object_pos"}  # fmt: skip
+              "hopejr_grasp": "object_pos", "hopejr_dexterous_lift": "object_pos"}  # fmt: skip
 
 
 @pytest.mark.parametrize("task", sorted(ALL_TASKS))
@@ -71,7 +71,7 @@ def test_unknown_task_lists_valid_ones() -> None:
 SWEEP_TARGETS = {"reach": 95, "lift": 95, "place": 95, "grasp": 90, "reach_pose": 95, "dexterous_lift": 90,
                  "koch_reach": 95, "koch_lift": 95, "koch_place": 95, "leap_grasp": 90,
                  "hopejr_arm_reach": 95,
-                 "hopejr_grasp": 90}  # fmt: skip
+                 "hopejr_grasp": 90, "hopejr_dexterous_lift": 90}  # fmt: skip
 
 
 @pytest.mark.parametrize("task", sorted(ALL_TASKS))
