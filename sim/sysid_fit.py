@@ -79,11 +79,15 @@ def best_start(replay: Replay, candidates: Sequence[SimParams], steps: int) -> t
 
 
 def _scaled(params: SimParams, factors: np.ndarray, fields: Sequence[str], names: Sequence[str]) -> SimParams:
-    """``params`` with ``fields`` of joint ``names[i]`` multiplied by ``factors[i]`` (rows) or by ``factors`` (1-D)."""
+    """``params`` with ``fields`` of joint ``names[i]`` multiplied by ``factors[i]`` (rows) or by ``factors`` (1-D).
+    An overload cut-back is a fraction of the stall torque: it scales with the force limit."""
     f = np.broadcast_to(factors, (len(names), len(fields)))
     joints = dict(params.joints)
     for i, j in enumerate(names):
-        joints[j] = joints[j].scaled(**dict(zip(fields, f[i].tolist())))
+        by = dict(zip(fields, f[i].tolist()))
+        if "force_limit" in by and joints[j].overload_force_limit is not None:
+            by["overload_force_limit"] = by["force_limit"]
+        joints[j] = joints[j].scaled(**by)
     return params.replace(joints=joints)
 
 

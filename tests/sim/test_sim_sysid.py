@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 
 from twinarm.compose.sysid import other_presets
 from twinarm.robot.models import SO101
@@ -92,7 +93,12 @@ def test_sysid_command_writes_params_report_and_improves_on_the_nominal(tmp_path
     assert np.mean(list(fitted.values())) < 0.5 * np.mean(list(nominal.values()))
     assert abs(report["errors"]["delay_error_ms"]) <= 3.0  # an 8 s excitation; the benchmark runs 60 s
     assert (out / "tracking.png").is_file()
-    assert (out / "sim_params.json").is_file()
+    fitted_params = json.loads((out / "sim_params.json").read_text())["joints"]["gripper"]
+    nominal_gripper = default_params(SO101_SIM).joints["gripper"]  # the cut-back stays a fraction of the stall torque
+    assert fitted_params["force_limit"] != nominal_gripper.force_limit
+    assert fitted_params["overload_force_limit"] / fitted_params["force_limit"] == pytest.approx(
+        nominal_gripper.overload_force_limit / nominal_gripper.force_limit
+    )
 
 
 def test_sysid_identifies_the_amazing_hand_servos_through_its_transmission(tmp_path) -> None:
