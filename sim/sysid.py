@@ -2,9 +2,9 @@
 
 Excitation (:func:`excitation`): small multisines, large steps (clipped by the Robot safety layer into ramps at the
 joints' velocity limit, which saturate the servos), slow reversing ramps (friction, backlash) and holds at several
-poses (sag), around a start pose and inside the joint limits; a training block, then a held-out block drawn with
-another seed. :func:`record` sends it at the control rate and logs the targets actually sent and the reported
-positions/velocities.
+poses (sag), around a start pose, inside the joint limits and clear of the scene (:func:`keep_clear`); a training
+block, then a held-out block drawn with another seed. :func:`record` sends it at the control rate and logs the
+targets actually sent and the reported positions/velocities.
 
 Fit (:func:`twinarm.sim.sysid_fit.fit`), with MuJoCo's own machinery: the log is replayed open loop with
 ``mujoco.rollout`` (:mod:`twinarm.sim.sysid_replay`: the delay and the backlash play act on the commands only, so
