@@ -5,7 +5,9 @@ interface, fit from the default preset, and report per-parameter errors against 
 armature within 15 %; force limit and friction within 25 %; delay within 2 ms), the held-out RMS per joint of the
 fitted and the nominal model against the noise floor (the truth replayed on the same log: quantization, velocity
 noise), and the excitation and fit times (goals: <= 3 min each on 2 cores; a SimRobot excites faster than real
-time, so the excitation time is reported as the log's duration too).
+time, so the excitation time is reported as the log's duration too). The fit's wall time depends on what else the
+machine runs; its CPU time (every thread) bounds the wall time on an otherwise idle machine (the fit never
+waits), so the time goal is met when either is <= 3 min; the load average is printed with each seed.
 
     python benchmarks/sysid.py [--seeds 0 1 2] [--duration 60] [--max-iter 10] [--robot so101|amazing_hand]
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -74,22 +77,24 @@ def main() -> None:
             and abs(delay_ms) <= GOAL_DELAY_MS
             and max(report["heldout_rms_deg"].values()) <= GOAL_RMS_DEG
             and max(ratio.values()) <= GOAL_FLOOR_RATIO
-            and report["fit_time_s"] <= GOAL_TIME_S
+            and min(report["fit_time_s"], report["fit_cpu_s"]) <= GOAL_TIME_S
         )
         rows.append(
             {"seed": seed, "truth": truth.name, **report, "noise_floor_deg": floor, "worst_error": worst,
-             "floor_ratio": ratio, "cpu_s": cpu_s, "met": met}
+             "floor_ratio": ratio, "cpu_s": cpu_s, "load_average": os.getloadavg(), "met": met}
         )  # fmt: skip
         print(
             f"reality {seed} ({truth.name}, started from {report['start']}): delay error {delay_ms:+.2f} ms, "
             f"excitation {args.duration:.0f} s of log in {res.excitation_s:.1f} s, fit {report['fit_time_s']:.0f} s "
-            f"wall ({cpu_s:.0f} s CPU in all), goals {'met' if met else 'NOT met'}"
+            f"wall, {report['fit_cpu_s']:.0f} s CPU ({cpu_s:.0f} s CPU in all; load average "
+            f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores), goals {'met' if met else 'NOT met'}",
+            flush=True,
         )
         print("  worst |error| per field: " + ", ".join(f"{f} {100 * e:.1f}%" for f, e in worst.items()))
         print(f"  {'joint':<14} {'fitted':>7} {'nominal':>8} {'floor':>6} {'ratio':>6}  [held-out RMS, deg]")
         for j, rms in report["heldout_rms_deg"].items():
             nom = report["nominal_heldout_rms_deg"][j]
-            print(f"  {j:<14} {rms:7.3f} {nom:8.3f} {floor[j]:6.3f} {ratio[j]:6.2f}")
+            print(f"  {j:<14} {rms:7.3f} {nom:8.3f} {floor[j]:6.3f} {ratio[j]:6.2f}", flush=True)
     out = Path(args.out or f"outputs/benchmarks/sysid_{args.robot}.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(rows, indent=2) + "\n")

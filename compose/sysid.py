@@ -18,6 +18,7 @@ from twinarm.sim.sim_params import SimParams, save_sim_params
 from twinarm.sim.sim_robot import SimModel, SimRobot
 from twinarm.sim.sysid import FIT_FIELDS, SysidLog, excitation, record
 from twinarm.sim.sysid_fit import FitReport, fit
+from twinarm.sim.sysid_replay import scene_clearance
 
 
 class SysidResult(NamedTuple):
@@ -69,8 +70,8 @@ def run_sysid(
     truth: SimParams | None = None,
     plot: bool = True,
 ) -> SysidResult:
-    """Excite the connected ``robot`` around its model's home pose for ``duration_s`` [s], fit starting from
-    ``nominal``, and write the results under ``out``."""
+    """Excite the connected ``robot`` around its model's home pose for ``duration_s`` [s], clear of the scene
+    (the model's table and objects), fit starting from ``nominal``, and write the results under ``out``."""
     from twinarm.compose.episodes import move_to
 
     spec = robot.spec
@@ -80,7 +81,8 @@ def run_sysid(
     else:
         move_to(robot, home.astype(np.float32))
         time.sleep(1.0)  # settle
-    targets, n_train = excitation(home, spec.lower, spec.upper, duration_s, spec.control_hz, seed)
+    clearance = scene_clearance(sim_model)
+    targets, n_train = excitation(home, spec.lower, spec.upper, duration_s, spec.control_hz, seed, clearance)
     t0 = time.monotonic()
     log = record(robot, targets, n_train, realtime=not isinstance(robot, SimRobot))
     excitation_s = time.monotonic() - t0
@@ -93,6 +95,7 @@ def run_sysid(
         "excitation_s": excitation_s,
         "excitation_duration_s": len(targets) / spec.control_hz,
         "fit_time_s": report.fit_time_s,
+        "fit_cpu_s": report.fit_cpu_s,
         "iterations": report.iterations,
         "start": report.start,
         "delay_s": report.delay_s,

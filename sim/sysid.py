@@ -2,9 +2,9 @@
 
 Excitation (:func:`excitation`): small multisines, large steps (clipped by the Robot safety layer into ramps at the
 joints' velocity limit, which saturate the servos), slow reversing ramps (friction, backlash) and holds at several
-poses (sag), around a start pose and inside the joint limits; a training block, then a held-out block drawn with
-another seed. :func:`record` sends it at the control rate and logs the targets actually sent and the reported
-positions/velocities.
+poses (sag), around a start pose, inside the joint limits and clear of the scene (:func:`keep_clear`); a training
+block, then a held-out block drawn with another seed. :func:`record` sends it at the control rate and logs the
+targets actually sent and the reported positions/velocities.
 
 Fit (:func:`twinarm.sim.sysid_fit.fit`), with MuJoCo's own machinery: the log is replayed open loop with
 ``mujoco.rollout`` (:mod:`twinarm.sim.sysid_replay`: the delay and the backlash play act on the commands only, so
@@ -28,6 +28,7 @@ Sensing is kept from the nominal parameters.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
@@ -46,6 +47,11 @@ MAX_DELAY_S = 0.08  # upper bound of the delay [s] (real adapters: 15-45 ms, ref
 MAX_BACKLASH_DEG = 2.0  # upper bound of the backlash [deg] (the hidden realities draw 0-0.5 deg)
 BOUND = np.log(5.0)  # each parameter within x5 of its nominal value (12 V friction is ~4x the 7.4 V figure)
 VEL_WEIGHT = 0.05  # [s]: a velocity error of 1 rad/s weighs like 0.05 rad of position error
+# Least distance [m] every excitation target keeps between the moving links and the rest of the scene (the table,
+# objects). Measured on the SO-101 around home (2.4 cm above the table): unchecked, +-0.3 rad steps pushed the jaw
+# 1.5 cm into the table and the cube, and the contacts made the gripper's held-out RMS 3x its noise floor.
+CLEARANCE_M = 0.02
+CLEAR_WINDOW_S = 0.5  # a pulled-in stretch is widened by this much each side (no sudden pulls)
 
 
 class SysidLog(NamedTuple):
@@ -84,18 +90,53 @@ def _block(start: np.ndarray, lo: np.ndarray, hi: np.ndarray, steps: int, hz: fl
     return np.clip(q, lo, hi)
 
 
+def keep_clear(
+    targets: np.ndarray, start: np.ndarray, clearance: Callable[[np.ndarray], float], hz: float
+) -> np.ndarray:
+    """``targets`` (T, n) [rad] pulled towards ``start`` wherever a pose's ``clearance`` [m] is below
+    :data:`CLEARANCE_M`: each target's offset from ``start`` is scaled by the largest of 1, 0.9, ..., 0 that is
+    clear, and the scale is the least over +-:data:`CLEAR_WINDOW_S` so the pull sets in gradually. Where ``start``
+    itself is closer than that (the Amazing Hand's fingers rest 1.4 cm from its object), the margin is half its
+    clearance."""
+    c0 = clearance(start)
+    margin = CLEARANCE_M if c0 >= CLEARANCE_M else 0.5 * c0
+
+    def clear_scale(q: np.ndarray, top: float) -> float:
+        """The largest scale <= ``top`` of the grid whose pose is clear (0: the start)."""
+        grid = np.linspace(1.0, 0.0, 11)
+        return next((f for f in grid[grid <= top + 1e-9] if clearance(start + f * (q - start)) >= margin), 0.0)
+
+    scale = np.array([1.0 if clearance(q) >= margin else clear_scale(q, 0.9) for q in targets])
+    w = int(CLEAR_WINDOW_S * hz)
+    scale = np.lib.stride_tricks.sliding_window_view(np.pad(scale, w, mode="edge"), 2 * w + 1).min(axis=1)
+    # a smaller scale is not always clearer (the pose moves on a line through the scene): check the filtered ones
+    scale = np.array([f if f == 1.0 else clear_scale(q, f) for q, f in zip(targets, scale)])
+    return start + scale[:, None] * (targets - start)
+
+
 def excitation(
-    start: np.ndarray, lower: np.ndarray, upper: np.ndarray, duration_s: float, hz: float, seed: int = 0
+    start: np.ndarray,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    duration_s: float,
+    hz: float,
+    seed: int = 0,
+    clearance: Callable[[np.ndarray], float] | None = None,
 ) -> tuple[np.ndarray, int]:
     """Targets (T, n) [rad] around ``start`` within the limits (0.1 rad margin), and the training block length
-    (70 %); the rest is the held-out block, drawn with another seed."""
+    (70 %); the rest is the held-out block, drawn with another seed. With ``clearance`` (pose [rad] -> distance
+    [m] from the scene, e.g. :func:`twinarm.sim.sysid_replay.scene_clearance`) the targets keep clear of the scene
+    (:func:`keep_clear`): contacts are not part of the servo model, and a real arm must not hit its table."""
     steps = max(8, int(duration_s * hz))
     n_train = int(0.7 * steps)
     lo, hi = np.asarray(lower) + 0.1, np.asarray(upper) - 0.1
     start = np.clip(np.asarray(start, dtype=np.float64), lo, hi)
     train = _block(start, lo, hi, n_train, hz, np.random.default_rng([seed, 0]))
     held = _block(start, lo, hi, steps - n_train, hz, np.random.default_rng([seed, 1]))
-    return np.concatenate([train, held]), n_train
+    targets = np.concatenate([train, held])
+    if clearance is not None:
+        targets = keep_clear(targets, start, clearance, hz)
+    return targets, n_train
 
 
 def record(robot: Robot, targets: np.ndarray, n_train: int, realtime: bool = False) -> SysidLog:

@@ -25,8 +25,9 @@ X_SCALE = "jac"  # least squares in units of each column's sensitivity (log fact
 
 class FitReport(NamedTuple):
     """The fitted parameters, held-out RMS position error per joint [deg] of the fitted and the nominal model,
-    the training RMS before/after [deg], the delay [s], the fit time [s], the start the fit began from, and the
-    replayed positions (T, n) [rad] of the fitted and the nominal model (for plots)."""
+    the training RMS before/after [deg], the delay [s], the fit time [s] (wall clock) and the CPU time it took
+    [s] (every thread: on an otherwise idle machine the wall time is at most this), the start the fit began from,
+    and the replayed positions (T, n) [rad] of the fitted and the nominal model (for plots)."""
 
     params: SimParams
     heldout_rms_deg: dict[str, float]
@@ -34,6 +35,7 @@ class FitReport(NamedTuple):
     train_rms_deg: tuple[float, float]
     delay_s: float
     fit_time_s: float
+    fit_cpu_s: float
     iterations: int
     start: str
     pos_fitted: np.ndarray
@@ -77,11 +79,15 @@ def best_start(replay: Replay, candidates: Sequence[SimParams], steps: int) -> t
 
 
 def _scaled(params: SimParams, factors: np.ndarray, fields: Sequence[str], names: Sequence[str]) -> SimParams:
-    """``params`` with ``fields`` of joint ``names[i]`` multiplied by ``factors[i]`` (rows) or by ``factors`` (1-D)."""
+    """``params`` with ``fields`` of joint ``names[i]`` multiplied by ``factors[i]`` (rows) or by ``factors`` (1-D).
+    An overload cut-back is a fraction of the stall torque: it scales with the force limit."""
     f = np.broadcast_to(factors, (len(names), len(fields)))
     joints = dict(params.joints)
     for i, j in enumerate(names):
-        joints[j] = joints[j].scaled(**dict(zip(fields, f[i].tolist())))
+        by = dict(zip(fields, f[i].tolist()))
+        if "force_limit" in by and joints[j].overload_force_limit is not None:
+            by["overload_force_limit"] = by["force_limit"]
+        joints[j] = joints[j].scaled(**by)
     return params.replace(joints=joints)
 
 
@@ -157,7 +163,7 @@ def fit(
     coarse grid), then stage 1 (:func:`fit_global`) on the first half of the training block (multisine and steps),
     then stage 2 (:func:`fit_joints`) on the whole training block. Report the held-out block's RMS error of the
     fitted and nominal models. Sensing is kept from the nominal parameters."""
-    t0 = time.monotonic()
+    t0, cpu0 = time.monotonic(), time.process_time()
     replay = Replay(sim_model, nominal, log, nthread)
     names, T, n_train = replay.joints, len(log.sent), log.n_train
     half = max(8, n_train // 2)
@@ -175,6 +181,7 @@ def fit(
         (float(_rms_deg(err_nom[:n_train]).mean()), float(_rms_deg(err_fit[:n_train]).mean())),
         stage2.delay_s,
         time.monotonic() - t0,
+        time.process_time() - cpu0,
         stage1.iterations + stage2.iterations,
         start.name,
         pos_fit,

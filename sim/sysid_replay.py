@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import math
+from collections.abc import Callable
 
 import mujoco
 import mujoco.rollout
@@ -24,6 +25,7 @@ from twinarm.sim.sim_robot import SimModel
 from twinarm.sim.sysid import SysidLog
 
 INERTIA_SHARE = 0.1  # see Replay.inertia_dominated
+CLEARANCE_RANGE_M = 0.2  # scene_clearance looks this far [m]
 _CHUNK = 8  # candidates per rollout call (bounds the state buffer: chunk x steps x nstate doubles)
 
 
@@ -37,6 +39,46 @@ def play(cmds: np.ndarray, start: np.ndarray, backlash: np.ndarray) -> np.ndarra
     for k, c in enumerate(cmds):
         centre = np.clip(centre, c - half, c + half)
         out[k] = centre
+    return out
+
+
+def scene_clearance(sim_model: SimModel) -> Callable[[np.ndarray], float]:
+    """A function of the joint positions (n,) [rad] giving the least distance [m] (negative: penetration; at most
+    :data:`CLEARANCE_RANGE_M`) between the colliding geoms of the links the robot's joints move and those of the
+    rest of the scene (the world's: the table; free objects: the cube), in the scene's initial state."""
+    m = sim_model.load()
+    d = mujoco.MjData(m)
+    jids = [m.joint(j).id for j in sim_model.spec.joint_names]
+    qadr = m.jnt_qposadr[jids]
+    driven = {int(m.jnt_bodyid[j]) for j in jids}
+    moving = {b for b in range(1, m.nbody) if any(a in driven for a in _ancestors(m, b))}
+    robot_root = {int(m.body_rootid[b]) for b in moving}  # the robot's tree, fixed base included
+    collides = [g for g in range(m.ngeom) if m.geom_contype[g] or m.geom_conaffinity[g]]
+    mine = [g for g in collides if m.geom_bodyid[g] in moving]
+    others = [g for g in collides if m.body_rootid[m.geom_bodyid[g]] not in robot_root]
+    pairs = [
+        (a, b)
+        for a in mine
+        for b in others
+        if (m.geom_contype[a] & m.geom_conaffinity[b]) or (m.geom_contype[b] & m.geom_conaffinity[a])
+    ]
+    q_init = d.qpos.copy()
+
+    def clearance(q: np.ndarray) -> float:
+        d.qpos[:] = q_init
+        d.qpos[qadr] = q
+        mujoco.mj_kinematics(m, d)
+        return min((mujoco.mj_geomDistance(m, d, a, b, CLEARANCE_RANGE_M, None) for a, b in pairs), default=np.inf)
+
+    return clearance
+
+
+def _ancestors(m: mujoco.MjModel, body: int) -> list[int]:
+    """``body`` and its ancestors up to (not including) the world."""
+    out = []
+    while body > 0:
+        out.append(body)
+        body = int(m.body_parentid[body])
     return out
 
 
