@@ -81,9 +81,10 @@ PHYSICS = RandomizeConfig(
     object_friction_scale=(0.7, 1.3),  # issue 13: object friction
 )
 FULL = PHYSICS.replace(
-    # table, cube and robot colours, per channel on a 0-1 scale: +-0.4 (issue 13: "widen the reality family"; at
-    # +-0.25 a policy trained without randomization lost no points on the held-out looks, at +-0.4 it fails)
-    rgb_jitter=0.4,
+    # table, cube and robot colours, per channel on a 0-1 scale (issue 13: "widen the reality family"): at +-0.25 a
+    # policy trained without randomization lost no points on the held-out looks, at +-0.4 it failed every episode
+    # but the randomized policy fell to 64 % nominal at the demo's budget (sim/README "Reality gap")
+    rgb_jitter=0.35,
     texture_scale_log2=1.0,  # issue 13 "textures": log2 of the checker pattern's scale (x0.5-2: another table)
     light_dir_deg=30.0,  # issue 13: lighting direction (tilt of the top light)
     light_scale=(0.6, 1.4),  # issue 13: lighting intensity
