@@ -14,14 +14,13 @@ Default location: ``$TWINARM_HOME/calibration/<model>_<role>_<name>.json``, else
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
 import os
 from pathlib import Path
 from typing import Any
 
 from twinarm.hardware.calibration import CALIBRATION_VERSION, ROLES, Calibration, CalibrationError, MotorCalibration
-from twinarm.robot.files import write_json_atomic
+from twinarm.robot.files import read_json_file, write_json_atomic
 
 HOME_ENV = "TWINARM_HOME"
 _INT_KEYS = ("id", "drive_sign", "homing_offset", "range_min_tick", "range_max_tick")
@@ -75,15 +74,8 @@ def save_calibration(cal: Calibration, path: str | Path) -> Path:
 def load_calibration(path: str | Path, joints: tuple[str, ...] | None = None, model: str | None = None) -> Calibration:
     """Read and validate a calibration file; with ``joints`` the motors come back in that order, all present."""
     path = Path(path)
-    if not path.is_file():
-        raise CalibrationError(
-            f"calibration file {path} does not exist; record one with `twinarm calibrate` "
-            f"(default location {twinarm_home() / 'calibration'})"
-        )
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise CalibrationError(f"calibration file {path} is not valid JSON: {exc}") from None
+    hint = f"record one with `twinarm calibrate` (default location {twinarm_home() / 'calibration'})"
+    data = read_json_file(path, CalibrationError, hint, what="calibration file")
     cal = from_dict(data, source=str(path))
     if model is not None and cal.model != model:
         raise CalibrationError(f"calibration file {path}: key 'model' is {cal.model!r}, expected {model!r}")

@@ -36,3 +36,14 @@ def write_json_atomic(obj: Any, path: str | Path, indent: int = 2) -> Path:
         f.write("\n")
     replace_durably(tmp, path)
     return path
+
+
+def read_json_file(path: Path, error: type[Exception], missing_hint: str, what: str = "file") -> Any:
+    """The JSON document in ``path``; ``error`` (a typed error class) names the ``what`` at ``path`` when it is
+    missing (``missing_hint`` says how to make one) or is not valid JSON."""
+    if not path.is_file():
+        raise error(f"{what} {path} does not exist; {missing_hint}")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise error(f"{what} {path} is not valid JSON: {exc}") from None

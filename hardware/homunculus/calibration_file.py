@@ -12,7 +12,6 @@ Default location: ``$TWINARM_HOME/calibration/<device>_<side>_<name>.json`` (``~
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,7 @@ from twinarm.hardware.homunculus.calibration import (
 )
 from twinarm.hardware.homunculus.errors import DeviceCalibrationError
 from twinarm.hardware.homunculus.stream import ANGLE_TURN, DEVICES, SensorKind
-from twinarm.robot.files import write_json_atomic
+from twinarm.robot.files import read_json_file, write_json_atomic
 
 
 def default_device_path(device: str, side: str, name: str = "default") -> Path:
@@ -53,15 +52,8 @@ def save_device_calibration(cal: DeviceCalibration, path: str | Path) -> Path:
 def load_device_calibration(path: str | Path, device: str | None = None) -> DeviceCalibration:
     """Read and validate a file; ``device`` (e.g. ``homunculus_glove``) must match when given."""
     path = Path(path)
-    if not path.is_file():
-        raise DeviceCalibrationError(
-            f"calibration file {path} does not exist; record one with `twinarm calibrate-device` "
-            f"(default location {twinarm_home() / 'calibration'})"
-        )
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise DeviceCalibrationError(f"calibration file {path} is not valid JSON: {exc}") from None
+    hint = f"record one with `twinarm calibrate-device` (default location {twinarm_home() / 'calibration'})"
+    data = read_json_file(path, DeviceCalibrationError, hint, what="calibration file")
     cal = from_dict(data, source=str(path))
     if device is not None and cal.device != device:
         raise DeviceCalibrationError(f"calibration file {path}: key 'device' is {cal.device!r}, expected {device!r}")
