@@ -51,29 +51,27 @@ class HandExpert(PlanExpert[Keyframe]):
         return float(np.abs(delta).max())
 
 
-class ContactModel:
-    """First-contact flexion of each finger with the object, on a private copy of the scene's kinematics.
+class ContactRig:
+    """A private copy of a hand scene's kinematics (``model``: the hand on its mocap wrist, the object's free body
+    with one geom per shape): :meth:`place` poses it as the task's privileged state says, :meth:`first_touch`
+    sweeps one digit's joints through ``sweep`` until one of its geoms touches the object."""
 
-    The finger sweeps from open to closed (distal phalanx coupled, abduction 0) in ``step`` [rad] increments; the
-    answer is the first flexion at which one of its geoms touches the object (``CLOSED_FLEXION`` if none does).
-    """
-
-    def __init__(self, step: float = 0.02) -> None:
-        m = mujoco.MjModel.from_xml_path(str(AMAZING_HAND_SIM.xml))
+    def __init__(self, m: mujoco.MjModel, sweep: np.ndarray) -> None:
         self.model, self.data = m, mujoco.MjData(m)
-        self.sweep = np.arange(OPEN_FLEXION, CLOSED_FLEXION + 1e-9, step)
+        self.sweep = sweep
         self.wrist_quat = m.body_quat[m.body("wrist").id].copy()
         self.mount = m.jnt_qposadr[m.joint("wrist_mount").id]
         self.object_qpos = m.jnt_qposadr[m.joint("object").id]
         self.object_geoms = [m.geom(f"object_{shape}").id for shape in OBJECT_SHAPES]
-        self.flexion = [m.jnt_qposadr[m.joint(f"{f}_flexion").id] for f in HAND_FINGERS]
-        self.distal = [m.jnt_qposadr[m.joint(f"{f}_distal").id] for f in HAND_FINGERS]
-        self.finger_geoms = [
-            [g for g in range(m.ngeom) if m.body(m.geom_bodyid[g]).name.startswith(f"{f}_")] for f in HAND_FINGERS
-        ]
 
-    def contact_flexion(self, privileged: dict[str, np.ndarray]) -> np.ndarray:
-        """(4,) flexion [rad] at first contact per finger, in ``HAND_FINGERS`` order."""
+    def digit_geoms(self, prefix: str) -> list[int]:
+        """The geoms of the bodies whose names start with ``prefix`` (one finger's links)."""
+        m = self.model
+        return [g for g in range(m.ngeom) if m.body(m.geom_bodyid[g]).name.startswith(prefix)]
+
+    def place(self, privileged: dict[str, np.ndarray]) -> int:
+        """The hand at the default pose on the wrist, the object's shape, size and pose from ``privileged``; returns
+        the object's geom id."""
         m, d = self.model, self.data
         obj = self.object_geoms[int(privileged["object_shape"])]
         m.geom_size[obj] = privileged["object_size"]
@@ -82,16 +80,48 @@ class ContactModel:
         d.qpos[self.mount + 3 : self.mount + 7] = self.wrist_quat
         d.qpos[self.object_qpos : self.object_qpos + 3] = privileged["object_pos"]
         d.qpos[self.object_qpos + 3 : self.object_qpos + 7] = privileged["object_quat"]
-        out = np.full(len(HAND_FINGERS), CLOSED_FLEXION)
-        for i, geoms in enumerate(self.finger_geoms):
-            for flex in self.sweep:
-                d.qpos[self.flexion[i]], d.qpos[self.distal[i]] = flex, 0.5 * flex
+        return obj
+
+    def first_touch(self, qpos: list[int], direction: np.ndarray, geoms: list[int], obj: int, none: float) -> float:
+        """The first sweep value ``s`` at which ``qpos = s * direction`` puts a geom of ``geoms`` on the object
+        (``none`` if no value does); the joints go back to 0 afterwards."""
+        m, d = self.model, self.data
+        try:
+            for s in self.sweep:
+                d.qpos[qpos] = s * direction
                 mujoco.mj_kinematics(m, d)
                 if min(mujoco.mj_geomDistance(m, d, g, obj, 1.0, None) for g in geoms) <= 0.0:
-                    out[i] = flex
-                    break
-            d.qpos[self.flexion[i]] = d.qpos[self.distal[i]] = 0.0
-        return out
+                    return float(s)
+            return none
+        finally:
+            d.qpos[qpos] = 0.0
+
+
+class ContactModel(ContactRig):
+    """First-contact flexion of each finger with the object, on a private copy of the scene's kinematics.
+
+    The finger sweeps from open to closed (distal phalanx coupled, abduction 0) in ``step`` [rad] increments; the
+    answer is the first flexion at which one of its geoms touches the object (``CLOSED_FLEXION`` if none does).
+    """
+
+    DISTAL = np.array((1.0, 0.5))  # (flexion, distal) per unit of flexion: the coupled distal phalanx
+
+    def __init__(self, step: float = 0.02) -> None:
+        m = mujoco.MjModel.from_xml_path(str(AMAZING_HAND_SIM.xml))
+        super().__init__(m, np.arange(OPEN_FLEXION, CLOSED_FLEXION + 1e-9, step))
+        self.flexion = [m.jnt_qposadr[m.joint(f"{f}_flexion").id] for f in HAND_FINGERS]
+        self.distal = [m.jnt_qposadr[m.joint(f"{f}_distal").id] for f in HAND_FINGERS]
+        self.finger_geoms = [self.digit_geoms(f"{f}_") for f in HAND_FINGERS]
+
+    def contact_flexion(self, privileged: dict[str, np.ndarray]) -> np.ndarray:
+        """(4,) flexion [rad] at first contact per finger, in ``HAND_FINGERS`` order."""
+        obj = self.place(privileged)
+        return np.array(
+            [
+                self.first_touch([self.flexion[i], self.distal[i]], self.DISTAL, geoms, obj, CLOSED_FLEXION)
+                for i, geoms in enumerate(self.finger_geoms)
+            ]
+        )
 
 
 class GraspExpert(HandExpert):

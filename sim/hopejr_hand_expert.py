@@ -10,12 +10,10 @@ torque sets the squeeze. A finger that never touches curls to :data:`MAX_CURL`.
 
 from __future__ import annotations
 
-import mujoco
 import numpy as np
 
 from twinarm.robot.hopejr_hand import COUPLINGS, FINGERS
-from twinarm.sim.hand_experts import HandExpert, Keyframe
-from twinarm.sim.hand_scene import OBJECT_SHAPES
+from twinarm.sim.hand_experts import ContactRig, HandExpert, Keyframe
 from twinarm.sim.hopejr_hand import HOPEJR_HAND_SIM, THUMB_OPPOSED, hopejr_pose
 
 # curl s [rad] -> joints: fingers (mcp_flex, mcp_abd, pip) = s * FINGER_CURL, thumb (mcp, pip, dip) = s * THUMB_CURL.
@@ -27,26 +25,19 @@ MAX_CURL = 1.5708  # [rad], the flexion limit
 DIGITS = ("thumb", *FINGERS)
 
 
-class CurlContactModel:
+class CurlContactModel(ContactRig):
     """First-contact curl of the thumb and each finger (``DIGITS`` order) with the object; see the module docstring."""
 
     def __init__(self, step: float = 0.02) -> None:
         m = HOPEJR_HAND_SIM.load()
-        self.model, self.data = m, mujoco.MjData(m)
-        self.sweep = np.arange(0.0, MAX_CURL + 1e-9, step)
-        self.wrist_quat = m.body_quat[m.body("wrist").id].copy()
-        self.mount = m.jnt_qposadr[m.joint("wrist_mount").id]
-        self.object_qpos = m.jnt_qposadr[m.joint("object").id]
-        self.object_geoms = [m.geom(f"object_{shape}").id for shape in OBJECT_SHAPES]
+        super().__init__(m, np.arange(0.0, MAX_CURL + 1e-9, step))
         adr = {name: m.jnt_qposadr[m.joint(name).id] for name in (m.joint(j).name for j in range(m.njnt))}
         self.joints = {
             "thumb": ([adr["thumb_mcp"], adr["thumb_pip"], adr["thumb_dip"]], THUMB_CURL),
             **{f: ([adr[f"{f}_mcp_flex"], adr[f"{f}_pip"], adr[f"{f}_dip"]], self._finger_curl(f)) for f in FINGERS},
         }
         self.thumb_cmc = adr["thumb_cmc"]
-        self.geoms = {
-            d: [g for g in range(m.ngeom) if m.body(m.geom_bodyid[g]).name.startswith(f"{d}_")] for d in DIGITS
-        }
+        self.geoms = {d: self.digit_geoms(f"{d}_") for d in DIGITS}
 
     @staticmethod
     def _finger_curl(finger: str) -> np.ndarray:
@@ -55,26 +46,9 @@ class CurlContactModel:
 
     def contact_curl(self, privileged: dict[str, np.ndarray]) -> np.ndarray:
         """(5,) curl [rad] at first contact, in ``DIGITS`` order (``MAX_CURL`` where none)."""
-        m, d = self.model, self.data
-        obj = self.object_geoms[int(privileged["object_shape"])]
-        m.geom_size[obj] = privileged["object_size"]
-        d.qpos[:] = m.qpos0
-        d.qpos[self.mount : self.mount + 3] = privileged["wrist_pos"]
-        d.qpos[self.mount + 3 : self.mount + 7] = self.wrist_quat
-        d.qpos[self.object_qpos : self.object_qpos + 3] = privileged["object_pos"]
-        d.qpos[self.object_qpos + 3 : self.object_qpos + 7] = privileged["object_quat"]
-        d.qpos[self.thumb_cmc] = THUMB_OPPOSED[0]
-        out = np.full(len(DIGITS), MAX_CURL)
-        for i, digit in enumerate(DIGITS):
-            adr, direction = self.joints[digit]
-            for s in self.sweep:
-                d.qpos[adr] = s * direction
-                mujoco.mj_kinematics(m, d)
-                if min(mujoco.mj_geomDistance(m, d, g, obj, 1.0, None) for g in self.geoms[digit]) <= 0.0:
-                    out[i] = s
-                    break
-            d.qpos[adr] = 0.0
-        return out
+        obj = self.place(privileged)
+        self.data.qpos[self.thumb_cmc] = THUMB_OPPOSED[0]
+        return np.array([self.first_touch(*self.joints[digit], self.geoms[digit], obj, MAX_CURL) for digit in DIGITS])
 
 
 class HopeJRGraspExpert(HandExpert):
