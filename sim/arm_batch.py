@@ -48,8 +48,8 @@ class ArmTaskBatch:
         kind = type(envs[0].task)
         return kind in cls.TASKS and all(type(env.task) is kind for env in envs)
 
-    #: Columns of :meth:`views`: grasp point, cube position, cube quaternion, cube half edge, gripper joint.
-    WIDTH = 12
+    #: Columns of :meth:`views`: grasp point, cube position, cube quaternion, gripper joint.
+    WIDTH = 11
 
     def __init__(self, envs: Sequence[Any]) -> None:
         self.envs = envs
@@ -57,13 +57,16 @@ class ArmTaskBatch:
         n = len(envs)
         self.goal = np.zeros((n, 3))  # Reach's target or Place's zone [m]
         self.gripper_open = np.zeros(n)  # [rad]
+        self.half = np.zeros(n)  # the cube's half edge [m], as the episode's reset made it
         for i in range(n):
             self.load(i)
 
     def load(self, i: int) -> None:
         """Env ``i`` was reset: its episode's target or zone."""
         env = self.envs[i]
-        self.gripper_open[i] = env._scene.layout.gripper_open
+        scene = env._scene
+        self.gripper_open[i] = scene.layout.gripper_open
+        self.half[i] = scene.robot.model.geom_size[scene.cube_geom, 2]
         if self.kind is Reach:
             self.goal[i] = env.task.target
         elif self.kind is Place:
@@ -72,19 +75,35 @@ class ArmTaskBatch:
     def views(self, i: int) -> list[np.ndarray]:
         """Views of env ``i``'s state the tasks read (:data:`WIDTH` values), copied after each period."""
         scene = self.envs[i]._scene
-        d, m = scene.robot.data, scene.robot.model
+        d = scene.robot.data
         return [
             d.site_xpos[scene.grasp_site],
             d.xpos[scene.cube_body],
             d.xquat[scene.cube_body],
-            m.geom_size[scene.cube_geom, 2:3],
             d.qpos[scene.gripper : scene.gripper + 1],
         ]
+
+    #: The MjData fields :meth:`columns` reads.
+    FIELDS = ("site_xpos", "xpos", "xquat", "qpos")
+
+    def columns(self, fields: dict[str, np.ndarray]) -> np.ndarray:
+        """The (N, :data:`WIDTH`) columns of :meth:`views` from every env's :data:`FIELDS` at once, (N, ...) each
+        (as ``mujoco.batch`` binds them)."""
+        scene = self.envs[0]._scene
+        return np.concatenate(
+            [
+                fields["site_xpos"][:, scene.grasp_site],
+                fields["xpos"][:, scene.cube_body],
+                fields["xquat"][:, scene.cube_body],
+                fields["qpos"][:, scene.gripper : scene.gripper + 1],
+            ],
+            axis=1,
+        )
 
     def evaluate(self, state: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
         """(reward (N,) float64, success (N,) bool, privileged state {key: (N, ...)}) of every env from ``state``,
         the (N, :data:`WIDTH`) rows of :meth:`views`."""
-        grasp, cube, half = state[:, 0:3].copy(), state[:, 3:6].copy(), state[:, 10]
+        grasp, cube, half = state[:, 0:3].copy(), state[:, 3:6].copy(), self.half
         privileged = {"cube_pos": cube, "cube_quat": state[:, 6:10].copy(), "grasp_pos": grasp}
         if self.kind is Reach:
             reward, success = reach_score(grasp, self.goal)
@@ -92,7 +111,7 @@ class ArmTaskBatch:
         elif self.kind is Lift:
             reward, success = lift_score(grasp, cube, half)
         else:
-            released = state[:, 11] > self.gripper_open
+            released = state[:, 10] > self.gripper_open
             reward, success = place_score(grasp, cube, half, self.goal, released)
             privileged["zone_pos"] = self.goal.copy()
         return reward, success, privileged

@@ -15,6 +15,8 @@ current. After a robot is reset (which resets its ServoEffects), :meth:`BatchSer
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from twinarm.robot.errors import ActionError
@@ -47,6 +49,7 @@ class BatchServo:
         self.noisy: list[int] = []  # envs with sensing noise
         self.overloaded = np.zeros(self.n_envs, np.bool_)  # envs with an overload model
         self.saturated_s = np.zeros((self.n_envs, na))
+        self.limit = np.zeros((self.n_envs, na))  # upper force limits [N·m], as loaded or cut back by overload
         self.idle = np.ones(self.n_envs, np.bool_)
         self._tables: tuple[np.ndarray, np.ndarray] | None = None  # delay-line rows of newer/older, by p
         self._rows = np.arange(self.n_envs)
@@ -75,7 +78,9 @@ class BatchServo:
         noisy = s is not None and bool(s.position_noise_rad or s.velocity_noise_rad_s)
         self.noisy = sorted((set(self.noisy) - {i}) | ({i} if noisy else set()))
         self.overloaded[i] = eff.has_overload
+        self.limit[i] = robot.model.actuator_forcerange[: self.n_act, 1]
         self.saturated_s[i], self.idle[i] = eff._saturated_s, eff._idle
+        self._limits_changed()
         self._tables = None
         self._no_play = not self.half_play.any()
         self._split = self.r > 0
@@ -139,23 +144,34 @@ class BatchServo:
         self.second[:] = self.centre
 
     def views(self, i: int) -> list[np.ndarray]:
-        """Views of robot ``i``'s actuator forces and upper force limits [N·m], read after each period."""
-        robot = self.robots[i]
-        return [robot.data.actuator_force[: self.n_act], robot.model.actuator_forcerange[: self.n_act, 1]]
+        """A view of robot ``i``'s actuator forces [N·m], read after each period."""
+        return [self.robots[i].data.actuator_force[: self.n_act]]
 
-    def overload(self, live: np.ndarray, force: np.ndarray, limit: np.ndarray) -> None:
-        """The overload cut-back after the period (``force``, ``limit``: :meth:`views` read then, (N, n_act)),
-        through each robot's own ServoEffects for the rows where it can change anything (a servo saturating, or
-        one cut back)."""
+    def overload(self, live: np.ndarray, force: np.ndarray, sync: Callable[[np.ndarray], None]) -> None:
+        """The overload cut-back after the period (``force``: :meth:`views` read then, (N, n_act)), through each
+        robot's own ServoEffects for the rows where it can change anything (a servo saturating, or one cut back);
+        ``sync(rows)`` first brings those robots' ``MjData`` up to date. The saturation test uses the limits
+        :attr:`limit` as loaded at the robot's reset or cut back here (edit a force limit in place between resets
+        and the physics obeys it at once, the overload model at the next reset)."""
         if not self.overloaded.any():
             return
-        saturated = (np.abs(force) >= 0.99 * np.abs(limit)).any(axis=1)
-        for i in np.flatnonzero(self.overloaded & live & (saturated | ~self.idle)):
+        saturated = (np.abs(force) >= self._trip).any(axis=1)
+        if not saturated.any() and self._all_idle:
+            return  # the common case: nothing saturates, nothing is cut back
+        rows = np.flatnonzero(self.overloaded & live & (saturated | ~self.idle))
+        sync(rows)
+        for i in rows:
             robot = self.robots[i]
             eff = robot._effects
             eff._saturated_s, eff._idle = self.saturated_s[i].copy(), bool(self.idle[i])
             eff._overload(robot.model, robot.data, int(self.nstep[i]) * float(robot.model.opt.timestep))
             self.saturated_s[i], self.idle[i] = eff._saturated_s, eff._idle
+            self.limit[i] = robot.model.actuator_forcerange[: self.n_act, 1]
+        self._limits_changed()
+
+    def _limits_changed(self) -> None:
+        self._trip = 0.99 * np.abs(self.limit)  # ServoEffects' saturation threshold
+        self._all_idle = bool(self.idle.all())
 
     def sense(self, pos: np.ndarray, vel: np.ndarray, live: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Joint positions [rad] and velocities [rad/s] (N, n) float64 as the servos report them: each noisy env's

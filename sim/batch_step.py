@@ -7,7 +7,8 @@ env's thread, run only the scene's own motion, the control period's physics (``m
 and one ``np.concatenate`` of everything read afterwards (joints, actuator forces, the task's bodies) into the env's
 row of a (N, width) array, while that memory is still in the core's caches: read later, one env after another, it
 costs several times more on a VM. Envs that render cameras take the general path (a render costs milliseconds;
-the Python around it does not matter).
+the Python around it does not matter). Arm tasks go further: :class:`sim.native_batch.NativePhysics` steps all
+envs' physics in one native call per phase (``mujoco.batch``) instead of one ``mj_step`` per env.
 """
 
 from __future__ import annotations
@@ -22,18 +23,20 @@ from twinarm.robot.spec import JOINT_POS, JOINT_VEL
 from twinarm.sim.arm_batch import ArmTaskBatch, PerEnvTaskBatch
 from twinarm.sim.batch_servo import BatchServo
 from twinarm.sim.modes import ObsMode, RewardMode
+from twinarm.sim.native_batch import NativePhysics
 from twinarm.sim.tasks import Task
 
 
 class FastStep:
-    """The fast step of the (connected, reset) task envs ``envs``, all of one task and configuration."""
+    """The fast step of the (connected, reset) task envs ``envs``, all of one task and configuration; physics on
+    ``n_threads`` threads (the native batch's own; otherwise the caller runs :meth:`physics` per env)."""
 
     @staticmethod
     def supports(envs: Sequence[Any]) -> bool:
         """True when no env renders cameras (the fast step reads joints and task state only)."""
         return all(env.robot._renderer is None for env in envs)
 
-    def __init__(self, envs: Sequence[Any]) -> None:
+    def __init__(self, envs: Sequence[Any], n_threads: int = 1) -> None:
         self.envs = envs
         self.servo = BatchServo([env.robot for env in envs])
         self.task = ArmTaskBatch(envs) if ArmTaskBatch.supports(envs) else PerEnvTaskBatch(envs)
@@ -41,14 +44,16 @@ class FastStep:
         self.sparse = envs[0].reward_mode is RewardMode.SPARSE
         robot = envs[0].robot
         nq, nv, na = robot.model.nq, robot.model.nv, self.servo.n_act
-        # columns of the state array: qpos, qvel, actuator forces, force limits, the task's
-        self._cols = np.cumsum([0, nq, nv, na, na, self.task.WIDTH])
+        # columns of the state array: qpos, qvel, actuator forces, the task's
+        self._cols = np.cumsum([0, nq, nv, na, self.task.WIDTH])
         self._pos = _shift(robot._qpos, int(self._cols[0]))
         self._vel = _shift(robot._qvel, int(self._cols[1]))
         self.state = np.zeros((len(envs), int(self._cols[-1])))
         self._env: list[tuple] = [()] * len(envs)  # what env i's period needs, see _views
         for i in range(len(envs)):
             self._views(i)
+        native = NativePhysics.supports(envs, self.task)
+        self.native = NativePhysics(envs, self.servo, self.task, n_threads) if native else None
 
     def _views(self, i: int) -> None:
         robot, servo = self.envs[i].robot, self.servo
@@ -61,10 +66,26 @@ class FastStep:
         self._env[i] = (m, d, ctrl, r, int(servo.nstep[i]) - r, robot.before_step if moves else None, sources, *rows)
 
     def load(self, i: int) -> None:
-        """Env ``i`` was reset: take over its servo state, views and episode."""
+        """Env ``i`` was reset: take over its servo state, views, episode (and physics state)."""
         self.servo.load(i)
         self.task.load(i)
         self._views(i)
+        if self.native is not None:
+            self.native.load(i)
+
+    def sync(self, ids: Sequence[int] | np.ndarray | None = None) -> None:
+        """Bring the own ``MjData`` of envs ``ids`` (None: all) up to date before anything else reads it or
+        steps it (with the native batch it lags; otherwise it is always current)."""
+        if self.native is not None:
+            self.native.sync(ids)
+
+    def run_native(self, live: np.ndarray) -> bool:
+        """The ``live`` envs' physics in the native batch, if this batch has one (else False: call
+        :meth:`physics` per env)."""
+        if self.native is None:
+            return False
+        self.state = self.native.step(live)
+        return True
 
     def prepare(self, actions: np.ndarray, live: np.ndarray) -> np.ndarray:
         """Clip the ``live`` envs' actions (N, n) [rad] and queue them; returns the targets sent (N, n) [rad]."""
@@ -88,10 +109,10 @@ class FastStep:
     def observe(self, live: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, dict[str, np.ndarray]]:
         """After the physics: (observations {key: (N, ...)}, rewards (N,), success (N,), privileged state)."""
         state, c = self.state, self._cols
-        self.servo.overload(live, state[:, c[2] : c[3]], state[:, c[3] : c[4]])
+        self.servo.overload(live, state[:, c[2] : c[3]], self.sync)
         pos, vel = self.servo.sense(state[:, self._pos], state[:, self._vel], live)
         obs = {JOINT_POS: pos.astype(np.float32), JOINT_VEL: vel.astype(np.float32)}
-        reward, success, privileged = self.task.evaluate(state[:, c[4] :])
+        reward, success, privileged = self.task.evaluate(state[:, c[3] :])
         if self.privileged_obs:
             n = len(self.envs)
             obs.update({key: value.astype(np.float32).reshape(n, -1) for key, value in privileged.items()})

@@ -13,9 +13,10 @@ partitions, each stepped by one pinned thread (:mod:`sim.threads`); MuJoCo relea
 while rendering, so physics and cameras of different partitions run at once. Use the env from one thread: the
 caller's thread runs the first partition and owns its GL contexts.
 
-Why not ``mujoco.batch`` / ``mujoco.rollout``: both keep each simulation's state in their own rows or MjData, so
-every step would copy the state in and the MjData out (measured 14 us per hand env) to run the task's Python
-(rewards, scene motion, per-episode model edits), and every model edit would need re-registering the models.
+Envs without cameras take a vectorized step (:mod:`sim.batch_step`); for the arm tasks its physics is one native
+``mujoco.batch`` call per phase over all envs (:mod:`sim.native_batch`). Hand tasks, whose Python reads each env's
+``MjData`` every period (scene motion, contact scoring), step each env with ``mj_step`` on the pinned threads:
+``mujoco.batch`` would have to copy every env's whole ``MjData`` out per step for them.
 """
 
 from __future__ import annotations
@@ -131,10 +132,11 @@ class BatchedTaskEnv(VectorEnv):
                     obs, self._infos[i] = self.envs[i].reset(seed=seeds[i], options=env_options)
                     self._write_obs(i, obs)
 
+        self._sync()
         self._threads.run(work, self._parts)
         self._was_reset = True
         if self._fast is None and FastStep.supports(self.envs):
-            self._fast = FastStep(self.envs)
+            self._fast = FastStep(self.envs, self.num_threads)
         elif self._fast is not None:
             for i in np.flatnonzero(mask):
                 self._fast.load(i)
@@ -190,15 +192,18 @@ class BatchedTaskEnv(VectorEnv):
         fast, live = self._fast, ~self._autoreset
         sent = fast.prepare(actions, live)
         resets: dict[int, dict[str, np.ndarray]] = {}
+        native = fast.run_native(live)  # every live env's physics at once, or False
+        if not native or not live.all():
+            fast.sync(np.flatnonzero(~live))
 
-        def work(part: range) -> None:
-            for i in part:
-                if live[i]:
-                    fast.physics(i)
-                else:
-                    resets[i], self._infos[i] = self.envs[i].reset()
+            def work(part: range) -> None:
+                for i in part:
+                    if not live[i]:
+                        resets[i], self._infos[i] = self.envs[i].reset()
+                    elif not native:
+                        fast.physics(i)
 
-        self._threads.run(work, self._parts)
+            self._threads.run(work, self._parts)
         for i in resets:
             fast.load(i)
         obs, rewards, success, privileged = fast.observe(live)
@@ -226,6 +231,7 @@ class BatchedTaskEnv(VectorEnv):
         """``getattr(env, name)(*args, **kwargs)`` (or the attribute, if not callable) of every sub-env, each run
         on the env's own thread; e.g. ``call("privileged_state")``."""
         results: list[Any] = [None] * self.num_envs
+        self._sync()
 
         def work(part: range) -> None:
             for i in part:
@@ -237,10 +243,13 @@ class BatchedTaskEnv(VectorEnv):
 
     def get_attr(self, name: str) -> tuple[Any, ...]:
         """Attribute ``name`` of every sub-env."""
+        self._sync()
         return tuple(getattr(env, name) for env in self.envs)
 
     def close_extras(self, **kwargs: Any) -> None:
         """Close every env on its own thread (its renderers live there), then stop the threads."""
+
+        self._sync()
 
         def work(k: int) -> None:
             for i in self._parts[k]:
@@ -254,6 +263,11 @@ class BatchedTaskEnv(VectorEnv):
             self._threads.close()
 
     # -- helpers ------------------------------------------------------------------------------------------------
+    def _sync(self) -> None:
+        """Every env's own ``MjData`` up to date (the native batch steps copies of them)."""
+        if self._fast is not None:
+            self._fast.sync()
+
     def _share_renderer(self, k: int) -> None:
         """On thread ``k``: one camera renderer for its envs instead of one each."""
         robots = [self.envs[i].robot for i in self._parts[k]]

@@ -60,6 +60,8 @@ def test_batched_env_equals_sync_vector_env_of_single_envs(task: str, kwargs: di
         obs_b, info_b = batched.reset(seed=11)
         obs_s, info_s = sync.reset(seed=11)
         assert (batched._fast is not None) == fast
+        if fast:  # the arm tasks' physics runs in one native mujoco.batch; the hands' env by env on the threads
+            assert (batched._fast.native is not None) == (task in ("reach", "place", "koch_lift"))
         if not fast:  # envs 0 and 1 run on thread 0 and share its renderer, each drawing its own model
             views = [env.robot._renderer for env in batched.envs[:2]]
             assert views[0].renderer is views[1].renderer and views[0].model is not views[1].model
@@ -203,6 +205,7 @@ def test_batched_env_equals_single_envs_with_per_env_servo_params() -> None:
         obs_b, _ = batched.reset(seed=5)
         obs_s, _ = sync.reset(seed=5)
         assert list(batched._fast.servo.k) == [2, 0, 0] and batched._fast.servo.noisy == [0, 1]
+        assert batched._fast.native is not None  # three delay remainders: three phases of the native batch
         assert_same(obs_b, obs_s, "reset obs")
         rng, cut_back = np.random.default_rng(1), False
         for t in range(12):
