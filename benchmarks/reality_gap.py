@@ -79,7 +79,7 @@ def trained_policy(setting: str, args: argparse.Namespace, out: Path, checkpoint
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--demos", type=int, default=80)
+    ap.add_argument("--demos", type=int, default=240)  # the demo's default
     ap.add_argument("--demo-frames", type=int, default=100)
     ap.add_argument("--steps", type=int, default=2500)
     ap.add_argument("--image-size", type=int, default=64)

@@ -7,7 +7,8 @@ For 1, 2, 4, 8, 16 envs of ``lift``, state only and with two 96x96 cameras (fron
   shares one per thread);
 * ``sync`` / ``async``: ``SyncVectorEnv`` / ``AsyncVectorEnv`` (spawned processes) of ``gym.make(id)`` envs;
 * ``raw``: the physics (and camera renders) alone on the same N models, one after another on one thread: N x
-  ``mj_step(nstep=n_substeps)`` (+ ``CameraRenderer.render`` per camera) per batch step.
+  ``mj_step(nstep=n_substeps)`` (+ ``CameraRenderer.render`` per camera) per batch step, from the same states and
+  with the same resets as the env (see :func:`raw_stepper`).
 
 Goals (issue 14, 2 cores): batched >= 1.8x one env with state observations; per-env overhead of ``batched/1t``
 over ``raw`` <= 5 %. Two tables per observation kind: env-steps/s by the wall clock (what a user gets, but on a
@@ -77,15 +78,31 @@ def hold_actions(env: gym.vector.VectorEnv) -> np.ndarray:
 
 
 def raw_stepper(env: BatchedTaskEnv) -> Callable[[], None]:
-    """The physics and renders of ``env``'s N models, serially, without the env."""
+    """The physics and renders of ``env``'s N models, serially, without the env: the same states as the env's
+    (each starts from its env's state after ``reset(seed=0)``, is held at the same command and is put back to that
+    state every ``max_episode_steps`` periods, as the env's autoreset does), so the settling after a reset costs
+    both alike."""
     robots = [e.robot for e in env.envs]
     cams = [c.name for c in robots[0].spec.cameras]
+    env.reset(seed=0)
+    datas = [mujoco.MjData(r.model) for r in robots]
+    spec = mujoco.mjtState.mjSTATE_INTEGRATION
+    starts = []
+    for r, d in zip(robots, datas):
+        start = np.empty(mujoco.mj_stateSize(r.model, spec))
+        mujoco.mj_getState(r.model, r.data, start, spec)
+        mujoco.mj_setState(r.model, d, start, spec)
+        starts.append(start)
+    horizon, count = env.max_episode_steps, [0]
 
     def step() -> None:
-        for r in robots:
-            mujoco.mj_step(r.model, r.data, nstep=r.n_substeps)
+        count[0] += 1
+        for r, d, start in zip(robots, datas, starts):
+            if count[0] % horizon == 0:
+                mujoco.mj_setState(r.model, d, start, spec)
+            mujoco.mj_step(r.model, d, nstep=r.n_substeps)
             for cam in cams:
-                r._renderer.render(r.data, cam)
+                r._renderer.render(d, cam)
 
     return step
 

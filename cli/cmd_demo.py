@@ -42,7 +42,9 @@ HELP = "record expert demos in sim, train an image policy, evaluate it, report (
 class Config:
     task: str = "lift"
     robot: str = ""  # simulated robot model (so101, koch, ...); "" = the robot whose task `task` is
-    demos: int = 80
+    # each demonstration shows one randomized look: 240 took the policy from 57 % to 76 % on hidden realities 1-5
+    # (80 demos: sim/README "Reality gap"); recording costs ~0.5 s per demo, training time does not grow
+    demos: int = 240
     demo_frames: int = 100  # frames per demonstration (at 30 Hz: the expert lifts within ~70)
     cameras: list[str] = dataclasses.field(default_factory=lambda: ["front", "wrist"])
     image_size: int = 64  # camera image height [px] (and width, unless image_width is set)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import mujoco
 import numpy as np
@@ -59,6 +60,15 @@ def apply_params(model: mujoco.MjModel, params: SimParams, names: Sequence[str])
     mujoco.mj_setConst(model, mujoco.MjData(model))  # armature changed: refresh the constants derived from it
 
 
+class ServoState(NamedTuple):
+    """What :class:`ServoEffects` carries from one control period to the next (for a batch that steps many)."""
+
+    pending: tuple[np.ndarray, ...]  # commanded targets still in the delay line, oldest first (actuator space) [rad]
+    centre: np.ndarray  # backlash: the effective target the play operator holds (actuator space) [rad]
+    saturated_s: np.ndarray  # overload: how long each servo has been at its force limit [s]
+    idle: bool  # overload: no servo saturating or cut back (nothing for the overload check to update)
+
+
 class ServoEffects:
     """Delay, backlash, overload and sensing of ``n`` servos (actuators ``0..n-1`` of the model, in order).
 
@@ -84,6 +94,16 @@ class ServoEffects:
         self._centre = np.zeros(n)
         self._saturated_s = np.zeros(n)
         self._idle = True
+
+    @property
+    def rng(self) -> np.random.Generator:
+        """The seeded generator of the sensing noise."""
+        return self._rng
+
+    def state(self) -> ServoState:
+        """The carried state (arrays are copies)."""
+        pending = tuple(q.copy() for q in self._queue)
+        return ServoState(pending, self._centre.copy(), self._saturated_s.copy(), self._idle)
 
     def reset(self, model: mujoco.MjModel, target: np.ndarray) -> None:
         """Forget pending commands (every delayed target is ``target``, actuator space) and any overload."""
@@ -116,10 +136,20 @@ class ServoEffects:
         data.ctrl[: self.n] = self._play(newer)
         mujoco.mj_step(model, data, nstep=nstep - r)
         if self.has_overload:
-            self._overload(model, data, nstep * float(model.opt.timestep))
+            self.overload(model, data, nstep * float(model.opt.timestep))
+
+    def overload(
+        self, model: mujoco.MjModel, data: mujoco.MjData, dt_s: float, carried: ServoState | None = None
+    ) -> ServoState:
+        """After ``dt_s`` [s] of physics: a servo saturated for ``overload_after_s`` drops to its overload limit
+        (``model``'s force range, in place) until the demand falls below it. ``carried``: start from this state's
+        overload timers instead of this object's own. Returns the state after."""
+        if carried is not None:
+            self._saturated_s, self._idle = carried.saturated_s.copy(), carried.idle
+        self._overload(model, data, dt_s)
+        return ServoState((), self._centre, self._saturated_s, self._idle)
 
     def _overload(self, model: mujoco.MjModel, data: mujoco.MjData, dt_s: float) -> None:
-        """A servo saturated for ``overload_after_s`` drops to its overload limit until the demand falls below it."""
         force = np.abs(data.actuator_force[: self.n])
         limit = np.abs(model.actuator_forcerange[: self.n, 1])
         saturated = force >= 0.99 * limit

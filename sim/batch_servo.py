@@ -20,6 +20,7 @@ from collections.abc import Callable
 import numpy as np
 
 from twinarm.robot.errors import ActionError
+from twinarm.sim.actuation import ServoState
 from twinarm.sim.sim_robot import SimRobot
 
 
@@ -68,10 +69,11 @@ class BatchServo:
         self.k[i] = k
         if k + 2 > self.line.shape[1]:
             self._grow(k + 2)
-        queue, length = list(eff._queue), self.line.shape[1]
+        carried = eff.state()
+        queue, length = carried.pending, self.line.shape[1]
         for j in range(length):  # entries older than the queue are its oldest (what the servo held at reset)
             self.line[i, (self.p - j) % length] = queue[max(len(queue) - 1 - j, 0)]
-        self.half_play[i], self.centre[i] = eff.half_play, eff._centre
+        self.half_play[i], self.centre[i] = eff.half_play, carried.centre
         s = eff.sensing
         self.pos_res[i] = s.position_resolution_rad if s is not None else 0.0
         self.vel_res[i] = s.velocity_resolution_rad_s if s is not None else 0.0
@@ -79,7 +81,7 @@ class BatchServo:
         self.noisy = sorted((set(self.noisy) - {i}) | ({i} if noisy else set()))
         self.overloaded[i] = eff.has_overload
         self.limit[i] = robot.model.actuator_forcerange[: self.n_act, 1]
-        self.saturated_s[i], self.idle[i] = eff._saturated_s, eff._idle
+        self.saturated_s[i], self.idle[i] = carried.saturated_s, carried.idle
         self._limits_changed()
         self._tables = None
         self._no_play = not self.half_play.any()
@@ -162,10 +164,10 @@ class BatchServo:
         sync(rows)
         for i in rows:
             robot = self.robots[i]
-            eff = robot._effects
-            eff._saturated_s, eff._idle = self.saturated_s[i].copy(), bool(self.idle[i])
-            eff._overload(robot.model, robot.data, int(self.nstep[i]) * float(robot.model.opt.timestep))
-            self.saturated_s[i], self.idle[i] = eff._saturated_s, eff._idle
+            carried = ServoState((), self.centre[i], self.saturated_s[i], bool(self.idle[i]))
+            dt_s = int(self.nstep[i]) * float(robot.model.opt.timestep)
+            after = robot._effects.overload(robot.model, robot.data, dt_s, carried)
+            self.saturated_s[i], self.idle[i] = after.saturated_s, after.idle
             self.limit[i] = robot.model.actuator_forcerange[: self.n_act, 1]
         self._limits_changed()
 
@@ -178,7 +180,7 @@ class BatchServo:
         own noise stream (live rows only), then the quantization."""
         for i in self.noisy:
             if live[i]:
-                s, rng = self.robots[i]._effects.sensing, self.robots[i]._effects._rng
+                s, rng = self.robots[i]._effects.sensing, self.robots[i]._effects.rng
                 if s.position_noise_rad:
                     pos[i] = pos[i] + rng.normal(0.0, s.position_noise_rad, pos[i].shape)
                 if s.velocity_noise_rad_s:

@@ -107,7 +107,7 @@ class ContactModel(ContactRig):
     DISTAL = np.array((1.0, 0.5))  # (flexion, distal) per unit of flexion: the coupled distal phalanx
 
     def __init__(self, step: float = 0.02) -> None:
-        m = mujoco.MjModel.from_xml_path(str(AMAZING_HAND_SIM.xml))
+        m = AMAZING_HAND_SIM.load()
         super().__init__(m, np.arange(OPEN_FLEXION, CLOSED_FLEXION + 1e-9, step))
         self.flexion = [m.jnt_qposadr[m.joint(f"{f}_flexion").id] for f in HAND_FINGERS]
         self.distal = [m.jnt_qposadr[m.joint(f"{f}_distal").id] for f in HAND_FINGERS]

@@ -16,7 +16,9 @@ caller's thread runs the first partition and owns its GL contexts.
 Envs without cameras take a vectorized step (:mod:`sim.batch_step`); for the arm tasks its physics is one native
 ``mujoco.batch`` call per phase over all envs (:mod:`sim.native_batch`). Hand tasks, whose Python reads each env's
 ``MjData`` every period (scene motion, contact scoring), step each env with ``mj_step`` on the pinned threads:
-``mujoco.batch`` would have to copy every env's whole ``MjData`` out per step for them.
+``mujoco.batch`` would have to copy every env's whole ``MjData`` out per step for them. In the native batch a
+sub-env's own ``MjData`` lags behind the batch's copy; ``call``, ``get_attr``, ``render``, ``reset`` and ``close``
+bring it up to date first (read ``env.envs[i].robot.data`` yourself only after one of them).
 """
 
 from __future__ import annotations
