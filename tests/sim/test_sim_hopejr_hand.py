@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import gymnasium as gym
 import mujoco
 import numpy as np
 import pytest
-from gymnasium.utils.env_checker import check_env
 
 import twinarm.sim  # noqa: F401  (GL backend, env registration)
 from twinarm.cli.cmd_emulate import Config, emulator_config
@@ -16,7 +14,6 @@ from twinarm.robot.hand_poses import HandPoseSource, hand_pose
 from twinarm.robot.models import HOPEJR_HAND
 from twinarm.robot.spec import JOINT_POS
 from twinarm.sim.envs import ENV_IDS, task_for_robot
-from twinarm.sim.experts import run_expert_episodes
 from twinarm.sim.hopejr_hand import HOPEJR_HAND_SIM
 from twinarm.sim.hopejr_hand_model import XML_PATH, build_xml
 from twinarm.sim.servo_models import default_params
@@ -78,26 +75,9 @@ def test_zero_is_the_flat_hand_and_the_servos_close_it() -> None:
     assert np.linalg.norm(pinch["thumb"] - pinch["index"]) < 0.02
 
 
-def test_grasp_env_passes_check_env_and_resolves_by_rule_name() -> None:
+def test_grasp_env_resolves_by_rule_name() -> None:
+    # check_env, seeded resets, the expert and a held pose's failure: the parametrized tests in test_sim_envs.py
     assert ENV_IDS["hopejr_grasp"] == ENV and task_for_robot("grasp", "hopejr_hand") == "hopejr_grasp"
-    env = gym.make(ENV, cameras=("front", "wrist"), image_size=(24, 32))
-    try:
-        check_env(env.unwrapped, skip_render_check=True)
-    finally:
-        env.close()
-
-
-def test_expert_grasps_a_few_seeds_and_an_open_hand_does_not() -> None:
-    assert sum(run_expert_episodes("hopejr_grasp", range(3))) >= 2
-    env = gym.make(ENV, cameras=())
-    try:
-        env.reset(seed=0)
-        hold = env.unwrapped.robot.last_target
-        for _ in range(env.spec.max_episode_steps):
-            _, _, _, _, info = env.step(hold)
-        assert not info["is_success"]
-    finally:
-        env.close()
 
 
 class _Keys:

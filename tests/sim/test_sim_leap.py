@@ -5,11 +5,9 @@ from __future__ import annotations
 import os
 import time
 
-import gymnasium as gym
 import mujoco
 import numpy as np
 import pytest
-from gymnasium.utils.env_checker import check_env
 
 import twinarm.sim  # noqa: F401  (GL backend, env registration)
 from twinarm.cli.cmd_emulate import Config, emulator_config
@@ -19,7 +17,6 @@ from twinarm.robot.keyboard import TerminalKeys
 from twinarm.robot.models import HAND_FINGERS, LEAP_HAND
 from twinarm.robot.spec import JOINT_POS
 from twinarm.sim.envs import ENV_IDS, task_for_robot
-from twinarm.sim.experts import run_expert_episodes
 from twinarm.sim.servo_models import default_params
 from twinarm.sim.sim_robot import LEAP_HAND_SIM
 
@@ -79,26 +76,9 @@ def test_hand_never_collides_with_itself_but_objects_hit_the_hand() -> None:
     assert all(m.geom_type[g] != mujoco.mjtGeom.mjGEOM_MESH for g in range(m.ngeom))  # primitives only
 
 
-def test_grasp_env_passes_check_env_and_resolves_by_rule_name() -> None:
+def test_grasp_env_resolves_by_rule_name() -> None:
+    # check_env, seeded resets, the expert and a held pose's failure: the parametrized tests in test_sim_envs.py
     assert ENV_IDS["leap_grasp"] == ENV and task_for_robot("grasp", "leap_hand") == "leap_grasp"
-    env = gym.make(ENV, cameras=("front", "wrist"), image_size=(24, 32))
-    try:
-        check_env(env.unwrapped, skip_render_check=True)
-    finally:
-        env.close()
-
-
-def test_expert_grasps_a_few_seeds_and_an_open_hand_does_not() -> None:
-    assert all(run_expert_episodes("leap_grasp", range(4)))
-    env = gym.make(ENV, cameras=())
-    try:
-        env.reset(seed=0)
-        hold = env.unwrapped.robot.last_target
-        for _ in range(env.spec.max_episode_steps):
-            _, _, _, _, info = env.step(hold)
-        assert not info["is_success"]
-    finally:
-        env.close()
 
 
 def test_poses_pinch_thumb_to_index_open_spreads_and_close_curls_every_finger() -> None:
