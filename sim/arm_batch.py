@@ -83,22 +83,19 @@ class ArmTaskBatch:
             d.qpos[scene.gripper : scene.gripper + 1],
         ]
 
-    #: The MjData fields :meth:`columns` reads.
+    #: The MjData fields :meth:`column_views` reads.
     FIELDS = ("site_xpos", "xpos", "xquat", "qpos")
 
-    def columns(self, fields: dict[str, np.ndarray]) -> np.ndarray:
-        """The (N, :data:`WIDTH`) columns of :meth:`views` from every env's :data:`FIELDS` at once, (N, ...) each
+    def column_views(self, fields: dict[str, np.ndarray]) -> list[np.ndarray]:
+        """The columns of :meth:`views` of every env at once, as (N, k) views of its :data:`FIELDS`, (N, ...) each
         (as ``mujoco.batch`` binds them)."""
         scene = self.envs[0]._scene
-        return np.concatenate(
-            [
-                fields["site_xpos"][:, scene.grasp_site],
-                fields["xpos"][:, scene.cube_body],
-                fields["xquat"][:, scene.cube_body],
-                fields["qpos"][:, scene.gripper : scene.gripper + 1],
-            ],
-            axis=1,
-        )
+        return [
+            fields["site_xpos"][:, scene.grasp_site],
+            fields["xpos"][:, scene.cube_body],
+            fields["xquat"][:, scene.cube_body],
+            fields["qpos"][:, scene.gripper : scene.gripper + 1],
+        ]
 
     def evaluate(self, state: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
         """(reward (N,) float64, success (N,) bool, privileged state {key: (N, ...)}) of every env from ``state``,

@@ -57,7 +57,7 @@ class NativePhysics:
         self._force = b.bind("actuator_force")[:, : servo.n_act]
         self._fields = {name: b.bind(name) for name in ArmTaskBatch.FIELDS}
         self._stale = np.zeros(len(envs), np.bool_)  # envs whose own MjData is behind their row
-        self._phases: tuple[tuple[int, np.ndarray], ...] | None = None
+        self._phases: tuple[tuple[int, np.ndarray | slice], ...] | None = None
         for i in range(len(envs)):
             self.load(i)
 
@@ -99,20 +99,14 @@ class NativePhysics:
         if self.nstep > done:
             self.batch.step(ids, nstep=self.nstep - done)
         self._stale |= live
-        return np.concatenate(
-            [
-                self._qpos,
-                self._qvel,
-                self._force,
-                self.task.columns(self._fields),
-            ],
-            axis=1,
-        )
+        return np.concatenate([self._qpos, self._qvel, self._force, *self.task.column_views(self._fields)], axis=1)
 
-    def _schedule(self, live: np.ndarray) -> tuple[tuple[int, np.ndarray], ...]:
+    def _schedule(self, live: np.ndarray) -> tuple[tuple[int, np.ndarray | slice], ...]:
         """Phases of the period: (physics steps from its start, envs switching to the newer command then), by
         delay remainder ``r``; envs not ``live`` never switch (they are not stepped)."""
         r = np.where(live, self.servo.r, -1)
+        if (r == r[0]).all():  # every env at once (the usual case): a slice, not an index array
+            return ((int(r[0]), slice(None)),)
         return tuple((int(k), np.flatnonzero(r == k)) for k in np.unique(r[live]))
 
     def close(self) -> None:

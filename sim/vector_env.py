@@ -209,8 +209,10 @@ class BatchedTaskEnv(VectorEnv):
         for i in resets:
             fast.load(i)
         obs, rewards, success, privileged = fast.observe(live)
-        for key, buf in self._obs.items():
-            buf[:] = obs[key]
+        fresh = self.copy and not resets  # observe() made new arrays: hand them out, the buffers are not needed
+        if not fresh:
+            for key, buf in self._obs.items():
+                buf[:] = obs[key]
         self._elapsed += live  # tasks never terminate: self._terminations stays all False
         if resets:
             self._elapsed[~live] = 0
@@ -221,7 +223,8 @@ class BatchedTaskEnv(VectorEnv):
                 self._write_obs(i, reset_obs)
         infos = step_infos(success, sent, privileged, {i: self._infos[i] for i in resets})
         np.logical_or(self._terminations, self._truncations, out=self._autoreset)
-        return self._observations(), rewards, self._terminations.copy(), self._truncations.copy(), infos
+        observations = {key: obs[key] for key in self._obs} if fresh else self._observations()
+        return observations, rewards, self._terminations.copy(), self._truncations.copy(), infos
 
     def render(self) -> tuple[np.ndarray | None, ...] | None:
         """Every env's ``render()`` (rendered on the env's own thread)."""
