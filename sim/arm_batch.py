@@ -30,7 +30,7 @@ class PerEnvTaskBatch:
     def views(self, i: int) -> list[np.ndarray]:
         return []
 
-    def evaluate(self, state: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    def evaluate(self, state: np.ndarray, fresh: bool = False) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
         """(reward (N,) float64, success (N,) bool, privileged state {key: (N, ...)}) of every env."""
         scored = [env.task.evaluate(env._scene) for env in self.envs]
         privileged = [env.privileged_state() for env in self.envs]
@@ -97,11 +97,15 @@ class ArmTaskBatch:
             fields["qpos"][:, scene.gripper : scene.gripper + 1],
         ]
 
-    def evaluate(self, state: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    def evaluate(self, state: np.ndarray, fresh: bool = False) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
         """(reward (N,) float64, success (N,) bool, privileged state {key: (N, ...)}) of every env from ``state``,
-        the (N, :data:`WIDTH`) rows of :meth:`views`."""
-        grasp, cube, half = state[:, 0:3].copy(), state[:, 3:6].copy(), self.half
-        privileged = {"cube_pos": cube, "cube_quat": state[:, 6:10].copy(), "grasp_pos": grasp}
+        the (N, :data:`WIDTH`) rows of :meth:`views`; ``fresh``: ``state`` is this step's own array, so the
+        privileged entries may be views of it (otherwise copies: the caller reuses it)."""
+        grasp, cube, quat = state[:, 0:3], state[:, 3:6], state[:, 6:10]
+        if not fresh:
+            grasp, cube, quat = grasp.copy(), cube.copy(), quat.copy()
+        half = self.half
+        privileged = {"cube_pos": cube, "cube_quat": quat, "grasp_pos": grasp}
         if self.kind is Reach:
             reward, success = reach_score(grasp, self.goal)
             privileged["target_pos"] = self.goal.copy()

@@ -85,10 +85,14 @@ class BatchServo:
         self._limits_changed()
         self._tables = None
         self._no_play = not self.half_play.any()
+        self._k_same = int(self.k[0]) if (self.k == self.k[0]).all() else None
+        self._any_overload = bool(self.overloaded.any())
         self._split = self.r > 0
         self._split_all, self._split_none = bool(self._split.all()), not self._split.any()
         self._pos_exact, self._vel_exact = not self.pos_res.any(), not self.vel_res.any()
         self._pos_all, self._vel_all = bool(self.pos_res.all()), bool(self.vel_res.all())
+        n = self.spec.num_joints
+        self._res2 = np.concatenate([np.repeat(self.pos_res, n, axis=1), np.repeat(self.vel_res, n, axis=1)], axis=1)
 
     def _grow(self, length: int) -> None:
         old, n_old = self.line, self.line.shape[1]
@@ -108,7 +112,7 @@ class BatchServo:
                 f"{self.spec.name}: action shape {a.shape[1:]} is invalid; expected ({n},) joint targets "
                 f"[rad] in the order {list(self.spec.joint_names)}"
             )
-        if not np.isfinite(a).all() and not np.isfinite(a[live]).all():
+        if not np.isfinite(a.sum()) and not np.isfinite(a[live]).all():  # a sum is inf/NaN if any entry is
             bad = sorted({self.spec.joint_names[j] for j in np.flatnonzero(~np.isfinite(a[live]).all(axis=0))})
             raise ActionError(f"{self.spec.name}: action holds NaN/inf for joints {bad}")
         sent = np.minimum(a, self.high)
@@ -123,7 +127,7 @@ class BatchServo:
         ``r`` physics steps of the period and of the rest, after the backlash play, to :attr:`first` and
         :attr:`second` (N, n_act) [rad] (in place: rows may be held as views)."""
         if self.transmission is None:
-            act = sent.astype(np.float64)
+            act = sent  # (cast to float64 as it is written into the line)
         else:  # row by row, as each robot maps its own target (a batched matmul may round differently)
             act = np.stack([self.transmission.to_motor(t) for t in sent]).astype(np.float64)
         length = self.line.shape[1]
@@ -133,10 +137,14 @@ class BatchServo:
         self.p = (self.p + 1) % length
         self.line[:, self.p] = act
         rows, hp = self._rows, self.half_play
-        newer = self.line[rows, self._tables[0][self.p]]
-        older = self.centre if self._split_none else self.line[rows, self._tables[1][self.p]]
+        if self._k_same is not None:  # every env delays the same whole periods: columns of the line, no gather
+            newer = self.line[:, (self.p - self._k_same) % length]
+            older = self.centre if self._split_none else self.line[:, (self.p - self._k_same - 1) % length]
+        else:
+            newer = self.line[rows, self._tables[0][self.p]]
+            older = self.centre if self._split_none else self.line[rows, self._tables[1][self.p]]
         if self._no_play:  # clip(x, c, c) is c: the servos follow the commands as they are (first: unused if r = 0)
-            first, self.centre = older, newer
+            first, self.centre = older, newer.copy()  # (newer may be a view of the line, rewritten k + 2 steps on)
         else:
             first = older if self._split_none else np.clip(self.centre, older - hp, older + hp)
             if not (self._split_all or self._split_none):
@@ -155,11 +163,12 @@ class BatchServo:
         ``sync(rows)`` first brings those robots' ``MjData`` up to date. The saturation test uses the limits
         :attr:`limit` as loaded at the robot's reset or cut back here (edit a force limit in place between resets
         and the physics obeys it at once, the overload model at the next reset)."""
-        if not self.overloaded.any():
+        if not self._any_overload:
             return
-        saturated = (np.abs(force) >= self._trip).any(axis=1)
-        if not saturated.any() and self._all_idle:
+        at_limit = np.abs(force) >= self._trip
+        if self._all_idle and not at_limit.any():
             return  # the common case: nothing saturates, nothing is cut back
+        saturated = at_limit.any(axis=1)
         rows = np.flatnonzero(self.overloaded & live & (saturated | ~self.idle))
         sync(rows)
         for i in rows:
@@ -174,6 +183,14 @@ class BatchServo:
     def _limits_changed(self) -> None:
         self._trip = 0.99 * np.abs(self.limit)  # ServoEffects' saturation threshold
         self._all_idle = bool(self.idle.all())
+
+    def sense_joined(self, joints: np.ndarray, live: np.ndarray) -> np.ndarray:
+        """:meth:`sense` of positions and velocities side by side, (N, 2n): quantized in one pass when every env
+        quantizes both and none adds noise (the same elementwise operations, so the same bits)."""
+        if self.noisy or not (self._pos_all and self._vel_all):
+            n = joints.shape[1] // 2
+            return np.concatenate(self.sense(joints[:, :n], joints[:, n:], live), axis=1)
+        return np.round(joints / self._res2) * self._res2
 
     def sense(self, pos: np.ndarray, vel: np.ndarray, live: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Joint positions [rad] and velocities [rad/s] (N, n) float64 as the servos report them: each noisy env's

@@ -44,16 +44,20 @@ class FastStep:
         self.sparse = envs[0].reward_mode is RewardMode.SPARSE
         robot = envs[0].robot
         nq, nv, na = robot.model.nq, robot.model.nv, self.servo.n_act
-        # columns of the state array: qpos, qvel, actuator forces, the task's
-        self._cols = np.cumsum([0, nq, nv, na, self.task.WIDTH])
-        self._pos = _shift(robot._qpos, int(self._cols[0]))
-        self._vel = _shift(robot._qvel, int(self._cols[1]))
+        native = NativePhysics.supports(envs, self.task)
+        self.native = NativePhysics(envs, self.servo, self.task, n_threads) if native else None
+        if self.native is not None:  # its columns: joint positions, joint velocities, actuator forces, the task's
+            n = self.servo.spec.num_joints
+            self._cols = np.cumsum([0, n, n, na, self.task.WIDTH])
+            self._pos, self._vel = slice(0, n), slice(n, 2 * n)
+        else:  # the copy made per env: qpos, qvel, actuator forces, the task's
+            self._cols = np.cumsum([0, nq, nv, na, self.task.WIDTH])
+            self._pos = _shift(robot._qpos, int(self._cols[0]))
+            self._vel = _shift(robot._qvel, int(self._cols[1]))
         self.state = np.zeros((len(envs), int(self._cols[-1])))
         self._env: list[tuple] = [()] * len(envs)  # what env i's period needs, see _views
         for i in range(len(envs)):
             self._views(i)
-        native = NativePhysics.supports(envs, self.task)
-        self.native = NativePhysics(envs, self.servo, self.task, n_threads) if native else None
 
     def _views(self, i: int) -> None:
         robot, servo = self.envs[i].robot, self.servo
@@ -79,12 +83,12 @@ class FastStep:
         if self.native is not None:
             self.native.sync(ids)
 
-    def run_native(self, live: np.ndarray) -> bool:
+    def run_native(self, live: np.ndarray, every: bool) -> bool:
         """The ``live`` envs' physics in the native batch, if this batch has one (else False: call
-        :meth:`physics` per env)."""
+        :meth:`physics` per env); ``every``: all envs are live."""
         if self.native is None:
             return False
-        self.state = self.native.step(live)
+        self.state = self.native.step(live, every)
         return True
 
     def prepare(self, actions: np.ndarray, live: np.ndarray) -> np.ndarray:
@@ -110,9 +114,14 @@ class FastStep:
         """After the physics: (observations {key: (N, ...)}, rewards (N,), success (N,), privileged state)."""
         state, c = self.state, self._cols
         self.servo.overload(live, state[:, c[2] : c[3]], self.sync)
-        pos, vel = self.servo.sense(state[:, self._pos], state[:, self._vel], live)
+        if self.native is not None:  # positions and velocities side by side: sensed at once
+            n = self.servo.spec.num_joints
+            joints = self.servo.sense_joined(state[:, : 2 * n], live)
+            pos, vel = joints[:, :n], joints[:, n:]
+        else:
+            pos, vel = self.servo.sense(state[:, self._pos], state[:, self._vel], live)
         obs = {JOINT_POS: pos.astype(np.float32), JOINT_VEL: vel.astype(np.float32)}
-        reward, success, privileged = self.task.evaluate(state[:, c[3] :])
+        reward, success, privileged = self.task.evaluate(state[:, c[3] :], fresh=self.native is not None)
         if self.privileged_obs:
             n = len(self.envs)
             obs.update({key: value.astype(np.float32).reshape(n, -1) for key, value in privileged.items()})

@@ -56,6 +56,7 @@ class NativePhysics:
         # outputs (copied out after every call, as MjData holds them after mj_step): bound before the first call
         self._force = b.bind("actuator_force")[:, : servo.n_act]
         self._fields = {name: b.bind(name) for name in ArmTaskBatch.FIELDS}
+        self._joints = (r0._qpos, r0._qvel)  # the robot's joints in qpos and qvel (slices or index arrays)
         self._stale = np.zeros(len(envs), np.bool_)  # envs whose own MjData is behind their row
         self._phases: tuple[tuple[int, np.ndarray | slice], ...] | None = None
         for i in range(len(envs)):
@@ -79,11 +80,11 @@ class NativePhysics:
                 self._stale[i] = False
 
     # -- one control period ---------------------------------------------------------------------------------
-    def step(self, live: np.ndarray) -> np.ndarray:
+    def step(self, live: np.ndarray, every: bool) -> np.ndarray:
         """The control period of the ``live`` envs (commands: :attr:`BatchServo.first` for each env's first ``r``
-        physics steps, then :attr:`BatchServo.second`); returns the state columns (N, width): ``qpos``, ``qvel``,
-        actuator forces [N·m], then :attr:`ArmTaskBatch.WIDTH` task columns."""
-        every = bool(live.all())
+        physics steps, then :attr:`BatchServo.second`); returns the state columns (N, width): the robot's joint
+        positions, its joint velocities, actuator forces [N·m], then :attr:`ArmTaskBatch.WIDTH` task columns.
+        ``every``: all envs are live."""
         phases = self._schedule(live) if not every or self._phases is None else self._phases
         if every:
             self._phases = phases
@@ -99,7 +100,8 @@ class NativePhysics:
         if self.nstep > done:
             self.batch.step(ids, nstep=self.nstep - done)
         self._stale |= live
-        return np.concatenate([self._qpos, self._qvel, self._force, *self.task.column_views(self._fields)], axis=1)
+        joints = [self._qpos[:, self._joints[0]], self._qvel[:, self._joints[1]]]
+        return np.concatenate([*joints, self._force, *self.task.column_views(self._fields)], axis=1)
 
     def _schedule(self, live: np.ndarray) -> tuple[tuple[int, np.ndarray | slice], ...]:
         """Phases of the period: (physics steps from its start, envs switching to the newer command then), by

@@ -192,10 +192,11 @@ class BatchedTaskEnv(VectorEnv):
     ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         """:meth:`step` through :class:`sim.batch_step.FastStep`: the same results, the Python vectorized."""
         fast, live = self._fast, ~self._autoreset
+        every = not self._autoreset.any()
         sent = fast.prepare(actions, live)
         resets: dict[int, dict[str, np.ndarray]] = {}
-        native = fast.run_native(live)  # every live env's physics at once, or False
-        if not native or not live.all():
+        native = fast.run_native(live, every)  # every live env's physics at once, or False
+        if not native or not every:
             fast.sync(np.flatnonzero(~live))
 
             def work(part: range) -> None:

@@ -50,7 +50,8 @@ def step_infos(
     success: np.ndarray, sent: np.ndarray, privileged: dict[str, np.ndarray], resets: dict[int, dict[str, Any]]
 ) -> dict[str, Any]:
     """The stacked infos of a batched ``TaskEnv.step`` (keys ``is_success``, ``action_sent``, ``privileged``) from
-    (N, ...) arrays, the envs in ``resets`` reporting their reset infos instead."""
+    (N, ...) arrays, this step's own (handed out as they are), the envs in ``resets`` reporting their reset infos
+    instead."""
     n = len(success)
     if resets:
         infos = [
@@ -71,7 +72,7 @@ def step_infos(
     return {
         "is_success": success,
         "_is_success": next(masks),
-        "action_sent": sent.copy(),
+        "action_sent": sent,
         "_action_sent": next(masks),
         "privileged": privileged_info,
         "_privileged": next(masks),
