@@ -8,7 +8,8 @@ import numpy as np
 
 
 def write_video(frames: list[np.ndarray], path: Path, fps: float = 30.0) -> Path:
-    """Encode RGB frames (H, W, 3) uint8 to an mp4 with PyAV (H.264 when available, else MPEG-4 part 2)."""
+    """Encode RGB frames (H, W, 3) uint8 to an mp4 with PyAV (H.264 when available, else MPEG-4 part 2); the same
+    frames always give the same file."""
     import av
 
     h, w = frames[0].shape[:2]
@@ -18,6 +19,7 @@ def write_video(frames: list[np.ndarray], path: Path, fps: float = 30.0) -> Path
         codec = "libx264" if "libx264" in av.codecs_available else "mpeg4"
         stream = container.add_stream(codec, rate=round(fps))
         stream.width, stream.height, stream.pix_fmt = w2, h2, "yuv420p"
+        stream.codec_context.thread_count = 1  # one encoder thread: the same frames give the same bytes every run
         for f in frames:
             f = np.pad(f, ((0, h2 - h), (0, w2 - w), (0, 0)))
             for packet in stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(f), format="rgb24")):
