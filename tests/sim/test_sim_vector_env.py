@@ -220,3 +220,33 @@ def test_batched_env_equals_single_envs_with_per_env_servo_params() -> None:
     finally:
         batched.close()
         sync.close()
+
+
+def test_native_batch_syncs_each_envs_own_mjdata_before_it_is_read() -> None:
+    """The arm tasks' physics runs in mujoco.batch; call/get_attr/close see every env's MjData as the single env's."""
+    task, n = ENV_IDS["place"], 3
+    batched = gym.make_vec(task, num_envs=n, num_threads=2, obs_mode="state")
+    singles = [gym.make(task, obs_mode="state").unwrapped for _ in range(n)]
+    try:
+        obs, _ = batched.reset(seed=4)
+        for i, env in enumerate(singles):
+            env.reset(seed=4 + i)
+        assert batched._fast.native is not None
+        rng = np.random.default_rng(2)
+        for _ in range(6):  # small moves: no servo saturates, so the overload model syncs nothing on its own
+            act = (obs["joint_pos"] + rng.normal(0.0, 0.02, obs["joint_pos"].shape)).astype(np.float32)
+            obs, *_ = batched.step(act)
+            for i, env in enumerate(singles):
+                env.step(act[i])
+        assert batched._fast.native._stale.all()  # the batch is ahead of every env's own MjData
+        for i, (mine, single) in enumerate(zip(batched.call("privileged_state"), singles)):
+            assert_same(mine, single.privileged_state(), f"env {i} privileged")
+        assert not batched._fast.native._stale.any()
+        for mine, single in zip(batched.get_attr("robot"), (env.robot for env in singles)):
+            np.testing.assert_array_equal(mine.data.qpos, single.data.qpos)
+            np.testing.assert_array_equal(mine.data.qvel, single.data.qvel)
+            np.testing.assert_array_equal(mine.data.xpos, single.data.xpos)  # derived fields too
+    finally:
+        batched.close()
+        for env in singles:
+            env.close()
