@@ -1,4 +1,4 @@
-"""Shared pytest options. ``--port``/``TWINARM_PORT`` runs the hardware-marked tests against a real bus."""
+"""Shared pytest options and fixtures. ``--port``/``TWINARM_PORT`` runs the hardware-marked tests against a real bus."""
 
 from __future__ import annotations
 
@@ -21,3 +21,12 @@ def real_port(request: pytest.FixtureRequest) -> str:
     if not port:
         pytest.skip("no real robot port given (--port or TWINARM_PORT)")
     return port
+
+
+@pytest.fixture
+def key_pipe():
+    """(path the command opens, write end): a scripted input stream, as ``printf ... | twinarm teleop`` gives."""
+    r, w = os.pipe()
+    yield f"/dev/fd/{r}", w
+    os.close(r)
+    os.close(w)

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import mujoco
 import numpy as np
-import pytest
 
 from tests.robot.scripted_leader import scripted_leader
 from twinarm.cli.main import main
@@ -20,15 +19,6 @@ from twinarm.robot.models import SO101
 from twinarm.robot.teleop import JS_AXIS, JS_EVENT
 from twinarm.sim.ik import ArmIK
 from twinarm.sim.sim_robot import SO101_HOME, SO101_SIM
-
-
-@pytest.fixture
-def key_pipe():
-    """(path the command opens, write end): a scripted input stream, as ``printf ... | twinarm teleop`` gives."""
-    r, w = os.pipe()
-    yield f"/dev/fd/{r}", w
-    os.close(r)
-    os.close(w)
 
 
 def teleop(tmp_path: Path, *args: str) -> dict:

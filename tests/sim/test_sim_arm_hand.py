@@ -86,14 +86,6 @@ def test_a_do_nothing_policy_fails_and_the_env_id_names_the_robot() -> None:
 # -- teleop ------------------------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def key_pipe():
-    r, w = os.pipe()
-    yield f"/dev/fd/{r}", w
-    os.close(r)
-    os.close(w)
-
-
 def teleop(tmp_path: Path, *args: str) -> dict:
     assert (
         main(["teleop", "robot.model=so101_amazing_hand", "robot.cameras=[]", f"output_dir={tmp_path / 'o'}", *args])

@@ -11,7 +11,6 @@ from pathlib import Path
 import gymnasium as gym
 import mujoco
 import numpy as np
-import pytest
 
 from twinarm.cli.cmd_emulate import Config, emulator_configs
 from twinarm.cli.main import main
@@ -134,14 +133,6 @@ def test_emulate_serves_one_bus_per_part() -> None:
     assert [(s.id, s.model) for s in configs["hand"].servos] == [(i, "scs0009") for i in range(1, 17)]
     hand_alone = emulator_configs(Config(robot="hopejr_hand", link=""))[""]
     assert [s.position for s in configs["hand"].servos] == [s.position for s in hand_alone.servos]  # flat hand
-
-
-@pytest.fixture
-def key_pipe():
-    r, w = os.pipe()
-    yield f"/dev/fd/{r}", w
-    os.close(r)
-    os.close(w)
 
 
 def test_keyboard_hand_poses_close_the_hand_and_hold_the_arm(tmp_path: Path, key_pipe) -> None:
