@@ -1,9 +1,10 @@
 """Rewards, success tests and privileged state of N arm-task envs at once (the batched vector env's hot path).
 
-:class:`ArmTaskBatch` reads each env's grasp point, cube pose and gripper from a copy of them made right after the
-env's physics (:meth:`ArmTaskBatch.views`) and scores all envs with the same functions the single env's task uses
-(:func:`sim.arm_tasks.reach_score`, ``lift_score``, ``place_score``), so both give the same bits. Tasks other than
-the arm's Reach, Lift and Place (exactly those classes) are scored env by env (:class:`PerEnvTaskBatch`).
+:class:`ArmTaskBatch` reads every env's grasp point, cube pose and gripper from the native batch's fields
+(:mod:`sim.native_batch`, :meth:`ArmTaskBatch.column_views`) and scores all envs with the same functions the
+single env's task uses (:func:`sim.arm_tasks.reach_score`, ``lift_score``, ``place_score``), so both give the same
+bits. Tasks other than the arm's Reach, Lift and Place (exactly those classes) are scored env by env
+(:class:`PerEnvTaskBatch`).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ class PerEnvTaskBatch:
     def views(self, i: int) -> list[np.ndarray]:
         return []
 
-    def evaluate(self, state: np.ndarray, fresh: bool = False) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    def evaluate(self, state: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
         """(reward (N,) float64, success (N,) bool, privileged state {key: (N, ...)}) of every env."""
         scored = [env.task.evaluate(env._scene) for env in self.envs]
         privileged = [env.privileged_state() for env in self.envs]
@@ -48,7 +49,7 @@ class ArmTaskBatch:
         kind = type(envs[0].task)
         return kind in cls.TASKS and all(type(env.task) is kind for env in envs)
 
-    #: Columns of :meth:`views`: grasp point, cube position, cube quaternion, gripper joint.
+    #: Columns of :meth:`column_views`: grasp point, cube position, cube quaternion, gripper joint.
     WIDTH = 11
 
     def __init__(self, envs: Sequence[Any]) -> None:
@@ -72,22 +73,11 @@ class ArmTaskBatch:
         elif self.kind is Place:
             self.goal[i] = env.task.zone
 
-    def views(self, i: int) -> list[np.ndarray]:
-        """Views of env ``i``'s state the tasks read (:data:`WIDTH` values), copied after each period."""
-        scene = self.envs[i]._scene
-        d = scene.robot.data
-        return [
-            d.site_xpos[scene.grasp_site],
-            d.xpos[scene.cube_body],
-            d.xquat[scene.cube_body],
-            d.qpos[scene.gripper : scene.gripper + 1],
-        ]
-
     #: The MjData fields :meth:`column_views` reads.
     FIELDS = ("site_xpos", "xpos", "xquat", "qpos")
 
     def column_views(self, fields: dict[str, np.ndarray]) -> list[np.ndarray]:
-        """The columns of :meth:`views` of every env at once, as (N, k) views of its :data:`FIELDS`, (N, ...) each
+        """The task's :data:`WIDTH` columns of every env, as (N, k) views of its :data:`FIELDS`, (N, ...) each
         (as ``mujoco.batch`` binds them)."""
         scene = self.envs[0]._scene
         return [
@@ -97,14 +87,11 @@ class ArmTaskBatch:
             fields["qpos"][:, scene.gripper : scene.gripper + 1],
         ]
 
-    def evaluate(self, state: np.ndarray, fresh: bool = False) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    def evaluate(self, state: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
         """(reward (N,) float64, success (N,) bool, privileged state {key: (N, ...)}) of every env from ``state``,
-        the (N, :data:`WIDTH`) rows of :meth:`views`; ``fresh``: ``state`` is this step's own array, so the
-        privileged entries may be views of it (otherwise copies: the caller reuses it)."""
-        grasp, cube, quat = state[:, 0:3], state[:, 3:6], state[:, 6:10]
-        if not fresh:
-            grasp, cube, quat = grasp.copy(), cube.copy(), quat.copy()
-        half = self.half
+        the (N, :data:`WIDTH`) columns of :meth:`column_views` in this step's own array (the privileged entries
+        are views of it)."""
+        grasp, cube, quat, half = state[:, 0:3], state[:, 3:6], state[:, 6:10], self.half
         privileged = {"cube_pos": cube, "cube_quat": quat, "grasp_pos": grasp}
         if self.kind is Reach:
             reward, success = reach_score(grasp, self.goal)

@@ -7,8 +7,9 @@ env's thread, run only the scene's own motion, the control period's physics (``m
 and one ``np.concatenate`` of everything read afterwards (joints, actuator forces, the task's bodies) into the env's
 row of a (N, width) array, while that memory is still in the core's caches: read later, one env after another, it
 costs several times more on a VM. Envs that render cameras take the general path (a render costs milliseconds;
-the Python around it does not matter). Arm tasks go further: :class:`sim.native_batch.NativePhysics` steps all
-envs' physics in one native call per phase (``mujoco.batch``) instead of one ``mj_step`` per env.
+the Python around it does not matter). Arm tasks (:class:`sim.arm_batch.ArmTaskBatch`) go further:
+:class:`sim.native_batch.NativePhysics` steps all envs' physics in one native call per phase (``mujoco.batch``)
+instead of one ``mj_step`` per env, and the per-env copy above is not made.
 """
 
 from __future__ import annotations
@@ -39,13 +40,13 @@ class FastStep:
     def __init__(self, envs: Sequence[Any], n_threads: int = 1) -> None:
         self.envs = envs
         self.servo = BatchServo([env.robot for env in envs])
-        self.task = ArmTaskBatch(envs) if ArmTaskBatch.supports(envs) else PerEnvTaskBatch(envs)
+        arm = ArmTaskBatch.supports(envs) and NativePhysics.supports(envs)  # scored and stepped in batch
+        self.task = ArmTaskBatch(envs) if arm else PerEnvTaskBatch(envs)
         self.privileged_obs = envs[0].obs_mode is ObsMode.PRIVILEGED
         self.sparse = envs[0].reward_mode is RewardMode.SPARSE
         robot = envs[0].robot
         nq, nv, na = robot.model.nq, robot.model.nv, self.servo.n_act
-        native = NativePhysics.supports(envs, self.task)
-        self.native = NativePhysics(envs, self.servo, self.task, n_threads) if native else None
+        self.native = NativePhysics(envs, self.servo, self.task, n_threads) if arm else None
         if self.native is not None:  # its columns: joint positions, joint velocities, actuator forces, the task's
             n = self.servo.spec.num_joints
             self._cols = np.cumsum([0, n, n, na, self.task.WIDTH])
@@ -55,9 +56,10 @@ class FastStep:
             self._pos = _shift(robot._qpos, int(self._cols[0]))
             self._vel = _shift(robot._qvel, int(self._cols[1]))
         self.state = np.zeros((len(envs), int(self._cols[-1])))
-        self._env: list[tuple] = [()] * len(envs)  # what env i's period needs, see _views
-        for i in range(len(envs)):
-            self._views(i)
+        self._env: list[tuple] = [()] * len(envs)  # what env i's period needs on the threads, see _views
+        if self.native is None:
+            for i in range(len(envs)):
+                self._views(i)
 
     def _views(self, i: int) -> None:
         robot, servo = self.envs[i].robot, self.servo
@@ -73,9 +75,10 @@ class FastStep:
         """Env ``i`` was reset: take over its servo state, views, episode (and physics state)."""
         self.servo.load(i)
         self.task.load(i)
-        self._views(i)
         if self.native is not None:
             self.native.load(i)
+        else:
+            self._views(i)
 
     def sync(self, ids: Sequence[int] | np.ndarray | None = None) -> None:
         """Bring the own ``MjData`` of envs ``ids`` (None: all) up to date before anything else reads it or
@@ -121,7 +124,7 @@ class FastStep:
         else:
             pos, vel = self.servo.sense(state[:, self._pos], state[:, self._vel], live)
         obs = {JOINT_POS: pos.astype(np.float32), JOINT_VEL: vel.astype(np.float32)}
-        reward, success, privileged = self.task.evaluate(state[:, c[3] :], fresh=self.native is not None)
+        reward, success, privileged = self.task.evaluate(state[:, c[3] :])
         if self.privileged_obs:
             n = len(self.envs)
             obs.update({key: value.astype(np.float32).reshape(n, -1) for key, value in privileged.items()})

@@ -34,13 +34,11 @@ class NativePhysics:
     """The physics and the state columns of the (connected, reset) envs ``envs`` on ``n_threads`` threads."""
 
     @staticmethod
-    def supports(envs: Sequence[Any], task: object) -> bool:
-        """Arm tasks scored in batch, no scene motion between periods, one substep count."""
-        robots = [env.robot for env in envs]
+    def supports(envs: Sequence[Any]) -> bool:
+        """No scene motion between periods, one substep count."""
         return (
-            isinstance(task, ArmTaskBatch)
-            and all(type(env.task).before_step is Task.before_step for env in envs)
-            and len({r.n_substeps for r in robots}) == 1
+            all(type(env.task).before_step is Task.before_step for env in envs)
+            and len({env.robot.n_substeps for env in envs}) == 1
         )
 
     def __init__(self, envs: Sequence[Any], servo: BatchServo, task: ArmTaskBatch, n_threads: int) -> None:
@@ -110,7 +108,3 @@ class NativePhysics:
         if (r == r[0]).all():  # every env at once (the usual case): a slice, not an index array
             return ((int(r[0]), slice(None)),)
         return tuple((int(k), np.flatnonzero(r == k)) for k in np.unique(r[live]))
-
-    def close(self) -> None:
-        """Bring every env's own ``MjData`` up to date (the batch is dropped with this object)."""
-        self.sync()
