@@ -65,9 +65,10 @@ def distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Euclidean distance [m] over the last axis (2 or 3 coordinates), elementwise in a fixed order, so one env and
     a batch of envs (:mod:`sim.arm_batch`) get the same bits."""
     d = np.subtract(a, b)
-    sq = d[..., 0] * d[..., 0] + d[..., 1] * d[..., 1]
+    np.multiply(d, d, out=d)
+    sq = d[..., 0] + d[..., 1]
     if d.shape[-1] == 3:
-        sq = sq + d[..., 2] * d[..., 2]
+        sq += d[..., 2]
     return np.sqrt(sq)
 
 
@@ -81,7 +82,8 @@ def lift_score(grasp: np.ndarray, cube: np.ndarray, half: np.ndarray | float) ->
     """Lift's (reward, success) from the grasp point and cube centre [m], (..., 3), and the cube's half edge [m]."""
     height = cube[..., 2] - half
     reach = distance(grasp, cube)
-    return -reach + 10.0 * np.minimum(np.maximum(height, 0.0), LIFT_HEIGHT), height >= LIFT_HEIGHT
+    lifted = 10.0 * np.minimum(np.maximum(height, 0.0), LIFT_HEIGHT)
+    return lifted - reach, height >= LIFT_HEIGHT  # (x - r is -r + x, bit for bit)
 
 
 def place_score(

@@ -15,9 +15,15 @@ current. After a robot is reset (which resets its ServoEffects), :meth:`BatchSer
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
+
+try:  # the ufunc behind np.clip, without its Python wrapper (numpy >= 2; numpy 1.x keeps it in numpy.core)
+    from numpy._core.umath import clip as _clip
+except ImportError:  # pragma: no cover
+    from numpy.core.umath import clip as _clip
 
 from twinarm.robot.errors import ActionError
 from twinarm.sim.actuation import ServoState
@@ -36,8 +42,9 @@ class BatchServo:
         self.transmission = r0.sim_model.transmission
         n, na = self.spec.num_joints, self.n_act
         self.target = np.zeros((self.n_envs, n), np.float32)  # the clip anchors (robots' _target rows)
-        self.low = np.zeros((self.n_envs, n), np.float32)
-        self.high = np.zeros((self.n_envs, n), np.float32)
+        self.bounds = np.zeros((2, self.n_envs, n), np.float32)  # the next targets' bounds: low, high
+        self.low, self.high = self.bounds
+        self._step = np.stack([-self.max_step, self.max_step])[:, None]  # (2, 1, n) [rad]
         self.nstep = np.array([r.n_substeps for r in robots])
         self.k = np.zeros(self.n_envs, np.int64)  # whole control periods of delay
         self.r = np.zeros(self.n_envs, np.int64)  # remaining physics steps of delay
@@ -54,7 +61,9 @@ class BatchServo:
         self.idle = np.ones(self.n_envs, np.bool_)
         self._tables: tuple[np.ndarray, np.ndarray] | None = None  # delay-line rows of newer/older, by p
         self._rows = np.arange(self.n_envs)
-        self.first = np.zeros((self.n_envs, na))  # commands of the first r physics steps of the period
+        # commands of the first r physics steps of the period; the caller may rebind it to an (N, n_act) float64
+        # array of its own before the first period (the native batch: its controls)
+        self.first = np.zeros((self.n_envs, na))
         self.second = np.zeros((self.n_envs, na))  # commands of the rest of the period
         for i in range(self.n_envs):
             self.load(i)
@@ -112,14 +121,16 @@ class BatchServo:
                 f"{self.spec.name}: action shape {a.shape[1:]} is invalid; expected ({n},) joint targets "
                 f"[rad] in the order {list(self.spec.joint_names)}"
             )
-        if not np.isfinite(a.sum()) and not np.isfinite(a[live]).all():  # a sum is inf/NaN if any entry is
+        if not math.isfinite(a.sum()) and not np.isfinite(a[live]).all():  # a sum is inf/NaN if any entry is
             bad = sorted({self.spec.joint_names[j] for j in np.flatnonzero(~np.isfinite(a[live]).all(axis=0))})
             raise ActionError(f"{self.spec.name}: action holds NaN/inf for joints {bad}")
-        sent = np.minimum(a, self.high)
-        np.maximum(sent, self.low, out=sent)
+        # Robot.clip's min(max(a, low), high) is clip(a, low, high) as low <= high; its new anchors max(lower,
+        # sent - max_step) and min(upper, sent + max_step) are (sent -/+ max_step) clipped to [lower, upper], as
+        # lower <= sent <= upper (x - s and x + -s are the same bits)
+        sent = _clip(a, self.low, self.high)
         self.target[:] = sent
-        np.maximum(self.lower, sent - self.max_step, out=self.low)
-        np.minimum(self.upper, sent + self.max_step, out=self.high)
+        np.add(sent, self._step, out=self.bounds)
+        _clip(self.bounds, self.lower, self.upper, out=self.bounds)
         return sent
 
     def commands(self, sent: np.ndarray) -> None:
@@ -144,12 +155,14 @@ class BatchServo:
             newer = self.line[rows, self._tables[0][self.p]]
             older = self.centre if self._split_none else self.line[rows, self._tables[1][self.p]]
         if self._no_play:  # clip(x, c, c) is c: the servos follow the commands as they are (first: unused if r = 0)
-            first, self.centre = older, newer.copy()  # (newer may be a view of the line, rewritten k + 2 steps on)
-        else:
-            first = older if self._split_none else np.clip(self.centre, older - hp, older + hp)
-            if not (self._split_all or self._split_none):
-                first = np.where(self._split[:, None], first, self.centre)
-            self.centre = np.clip(first, newer - hp, newer + hp)
+            self.first[:] = older  # (older may be the centre, that is, second: copied before second is rewritten)
+            self.second[:] = newer  # (newer: a view of the line, rewritten k + 2 steps on)
+            self.centre = self.second
+            return
+        first = older if self._split_none else np.clip(self.centre, older - hp, older + hp)
+        if not (self._split_all or self._split_none):
+            first = np.where(self._split[:, None], first, self.centre)
+        self.centre = np.clip(first, newer - hp, newer + hp)
         self.first[:] = first
         self.second[:] = self.centre
 
@@ -190,7 +203,10 @@ class BatchServo:
         if self.noisy or not (self._pos_all and self._vel_all):
             n = joints.shape[1] // 2
             return np.concatenate(self.sense(joints[:, :n], joints[:, n:], live), axis=1)
-        return np.round(joints / self._res2) * self._res2
+        q = joints / self._res2  # np.round(x) is np.rint(x) (round half to even), without np.round's wrapper
+        np.rint(q, out=q)
+        q *= self._res2
+        return q
 
     def sense(self, pos: np.ndarray, vel: np.ndarray, live: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Joint positions [rad] and velocities [rad/s] (N, n) float64 as the servos report them: each noisy env's

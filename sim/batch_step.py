@@ -49,13 +49,15 @@ class FastStep:
         self.native = NativePhysics(envs, self.servo, self.task, n_threads) if arm else None
         if self.native is not None:  # its columns: joint positions, joint velocities, actuator forces, the task's
             n = self.servo.spec.num_joints
-            self._cols = np.cumsum([0, n, n, na, self.task.WIDTH])
-            self._pos, self._vel = slice(0, n), slice(n, 2 * n)
+            cols = np.cumsum([0, n, n, na, self.task.WIDTH])
+            self._pos, self._vel, self._joined = slice(0, n), slice(n, 2 * n), slice(0, 2 * n)
         else:  # the copy made per env: qpos, qvel, actuator forces, the task's
-            self._cols = np.cumsum([0, nq, nv, na, self.task.WIDTH])
-            self._pos = _shift(robot._qpos, int(self._cols[0]))
-            self._vel = _shift(robot._qvel, int(self._cols[1]))
-        self.state = np.zeros((len(envs), int(self._cols[-1])))
+            cols = np.cumsum([0, nq, nv, na, self.task.WIDTH])
+            self._pos = _shift(robot._qpos, int(cols[0]))
+            self._vel = _shift(robot._qvel, int(cols[1]))
+        c = [int(x) for x in cols]
+        self._parts = (slice(c[2], c[3]), slice(c[3], c[4]))  # the columns of the actuator forces, of the task
+        self.state = np.zeros((len(envs), c[-1]))
         self._env: list[tuple] = [()] * len(envs)  # what env i's period needs on the threads, see _views
         if self.native is None:
             for i in range(len(envs)):
@@ -115,20 +117,19 @@ class FastStep:
 
     def observe(self, live: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, dict[str, np.ndarray]]:
         """After the physics: (observations {key: (N, ...)}, rewards (N,), success (N,), privileged state)."""
-        state, c = self.state, self._cols
-        self.servo.overload(live, state[:, c[2] : c[3]], self.sync)
+        state, (force, task) = self.state, self._parts
+        self.servo.overload(live, state[:, force], self.sync)
         if self.native is not None:  # positions and velocities side by side: sensed at once
-            n = self.servo.spec.num_joints
-            joints = self.servo.sense_joined(state[:, : 2 * n], live)
-            pos, vel = joints[:, :n], joints[:, n:]
+            joints = self.servo.sense_joined(state[:, self._joined], live)
+            pos, vel = joints[:, self._pos], joints[:, self._vel]
         else:
             pos, vel = self.servo.sense(state[:, self._pos], state[:, self._vel], live)
         obs = {JOINT_POS: pos.astype(np.float32), JOINT_VEL: vel.astype(np.float32)}
-        reward, success, privileged = self.task.evaluate(state[:, c[3] :])
+        reward, success, privileged = self.task.evaluate(state[:, task])
         if self.privileged_obs:
             n = len(self.envs)
             obs.update({key: value.astype(np.float32).reshape(n, -1) for key, value in privileged.items()})
-        rewards = success.astype(np.float64) if self.sparse else np.asarray(reward, np.float64)
+        rewards = success.astype(np.float64) if self.sparse else reward  # (the task's reward is float64)
         return obs, rewards, success, privileged
 
 

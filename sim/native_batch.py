@@ -28,6 +28,7 @@ from twinarm.sim.batch_servo import BatchServo
 from twinarm.sim.tasks import Task
 
 _STATE = mujoco.mjtState.mjSTATE_INTEGRATION
+_EVERY = slice(None)
 
 
 class NativePhysics:
@@ -50,11 +51,16 @@ class NativePhysics:
         self.batch.set_models([r.model for r in self.robots])
         b = self.batch
         self._ctrl = b.bind("ctrl")[:, : servo.n_act]
-        self._qpos, self._qvel = b.bind("qpos"), b.bind("qvel")
+        servo.first = self._ctrl  # the first phase's commands are written straight into the batch's controls
         # outputs (copied out after every call, as MjData holds them after mj_step): bound before the first call
         self._force = b.bind("actuator_force")[:, : servo.n_act]
-        self._fields = {name: b.bind(name) for name in ArmTaskBatch.FIELDS}
-        self._joints = (r0._qpos, r0._qvel)  # the robot's joints in qpos and qvel (slices or index arrays)
+        fields = {name: b.bind(name) for name in ArmTaskBatch.FIELDS}
+        # the state columns' sources: (N, k) views of the batch's memory, which stays in place across calls; the
+        # robot's joints in qpos and qvel are slices, or index arrays (which copy: taken again at each step)
+        self._joints = (b.bind("qpos"), r0._qpos, b.bind("qvel"), r0._qvel)
+        self._rest = [self._force, *task.column_views(fields)]
+        slices = isinstance(r0._qpos, slice) and isinstance(r0._qvel, slice)
+        self._columns = [*self._joint_columns(), *self._rest] if slices else None
         self._stale = np.zeros(len(envs), np.bool_)  # envs whose own MjData is behind their row
         self._phases: tuple[tuple[int, np.ndarray | slice], ...] | None = None
         for i in range(len(envs)):
@@ -88,23 +94,26 @@ class NativePhysics:
             self._phases = phases
         ids = None if every else np.flatnonzero(live).astype(np.int32)
         servo, ctrl = self.servo, self._ctrl
-        ctrl[:] = servo.first  # rows of envs not live too: their reset's load() overwrites them afterwards
+        # ctrl holds servo.first (its rows of envs not live too: their reset's load() overwrites them afterwards)
         done = 0
         for until, switch in phases:
             if until > done:
                 self.batch.step(ids, nstep=until - done)
                 done = until
-            ctrl[switch] = servo.second[switch]
+            ctrl[switch] = servo.second if switch is _EVERY else servo.second[switch]
         if self.nstep > done:
             self.batch.step(ids, nstep=self.nstep - done)
         self._stale |= live
-        joints = [self._qpos[:, self._joints[0]], self._qvel[:, self._joints[1]]]
-        return np.concatenate([*joints, self._force, *self.task.column_views(self._fields)], axis=1)
+        return np.concatenate(self._columns or [*self._joint_columns(), *self._rest], axis=1)
+
+    def _joint_columns(self) -> list[np.ndarray]:
+        qpos, pos, qvel, vel = self._joints
+        return [qpos[:, pos], qvel[:, vel]]
 
     def _schedule(self, live: np.ndarray) -> tuple[tuple[int, np.ndarray | slice], ...]:
         """Phases of the period: (physics steps from its start, envs switching to the newer command then), by
         delay remainder ``r``; envs not ``live`` never switch (they are not stepped)."""
         r = np.where(live, self.servo.r, -1)
         if (r == r[0]).all():  # every env at once (the usual case): a slice, not an index array
-            return ((int(r[0]), slice(None)),)
+            return ((int(r[0]), _EVERY),)
         return tuple((int(k), np.flatnonzero(r == k)) for k in np.unique(r[live]))

@@ -98,6 +98,9 @@ class BatchedTaskEnv(VectorEnv):
         self._truncations = np.zeros(num_envs, dtype=np.bool_)
         self._autoreset = np.zeros(num_envs, dtype=np.bool_)
         self._elapsed = np.zeros(num_envs, dtype=np.int64)
+        self._everyone = np.ones(num_envs, dtype=np.bool_)  # the live mask when no env resets (read-only)
+        self._everyone.flags.writeable = False
+        self._left = 0  # steps every env has left before the first truncation (0: none known; see _settle)
         self._infos: list[dict[str, Any]] = [{} for _ in range(num_envs)]
         self._was_reset = False
         self._fast: FastStep | None = None  # built at the first reset when no env renders cameras
@@ -144,6 +147,7 @@ class BatchedTaskEnv(VectorEnv):
                 self._fast.load(i)
         self._terminations[mask] = self._truncations[mask] = self._autoreset[mask] = False
         self._elapsed[mask] = 0
+        self._settle()
         infos = stack_infos([info if m else {} for info, m in zip(self._infos, mask)], self.num_envs)
         return self._observations(), infos
 
@@ -191,8 +195,8 @@ class BatchedTaskEnv(VectorEnv):
         self, actions: np.ndarray
     ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         """:meth:`step` through :class:`sim.batch_step.FastStep`: the same results, the Python vectorized."""
-        fast, live = self._fast, ~self._autoreset
-        every = not self._autoreset.any()
+        fast, every = self._fast, self._left > 0  # no env resets in this step
+        live = self._everyone if every else ~self._autoreset
         sent = fast.prepare(actions, live)
         resets: dict[int, dict[str, np.ndarray]] = {}
         native = fast.run_native(live, every)  # every live env's physics at once, or False
@@ -210,21 +214,29 @@ class BatchedTaskEnv(VectorEnv):
         for i in resets:
             fast.load(i)
         obs, rewards, success, privileged = fast.observe(live)
-        fresh = self.copy and not resets  # observe() made new arrays: hand them out, the buffers are not needed
-        if not fresh:
-            for key, buf in self._obs.items():
-                buf[:] = obs[key]
+        for key, buf in self._obs.items():  # the buffers keep every env's latest (a partial reset returns them)
+            buf[:] = obs[key]
+        fresh = self.copy and not resets  # observe() made new arrays, the caller's own: hand them out
         self._elapsed += live  # tasks never terminate: self._terminations stays all False
         if resets:
             self._elapsed[~live] = 0
-        np.logical_and(live, self._elapsed >= self.max_episode_steps, out=self._truncations)
+        quiet = self._left > 1  # no env reaches its last step: truncations and autoresets stay all False
+        if not quiet:
+            np.logical_and(live, self._elapsed >= self.max_episode_steps, out=self._truncations)
         if resets:
             rewards[~live] = 0.0
             for i, reset_obs in resets.items():
                 self._write_obs(i, reset_obs)
         infos = step_infos(success, sent, privileged, {i: self._infos[i] for i in resets})
-        np.logical_or(self._terminations, self._truncations, out=self._autoreset)
+        if quiet:
+            self._left -= 1
+        else:
+            np.logical_or(self._terminations, self._truncations, out=self._autoreset)
+            self._settle()
         observations = {key: obs[key] for key in self._obs} if fresh else self._observations()
+        if quiet:  # both all False: two rows of one new array
+            terminations, truncations = np.zeros((2, self.num_envs), np.bool_)
+            return observations, rewards, terminations, truncations, infos
         return observations, rewards, self._terminations.copy(), self._truncations.copy(), infos
 
     def render(self) -> tuple[np.ndarray | None, ...] | None:
@@ -269,6 +281,12 @@ class BatchedTaskEnv(VectorEnv):
             self._threads.close()
 
     # -- helpers ------------------------------------------------------------------------------------------------
+    def _settle(self) -> None:
+        """:attr:`_left` from the episode counters: the steps before the first env truncates, 0 while an env waits
+        for its autoreset (the fast step then takes the general route through masks)."""
+        waiting = bool(self._autoreset.any())
+        self._left = 0 if waiting else int(self.max_episode_steps - self._elapsed.max())
+
     def _sync(self) -> None:
         """Every env's own ``MjData`` up to date (the native batch steps copies of them)."""
         if self._fast is not None:

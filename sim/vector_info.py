@@ -65,17 +65,18 @@ def step_infos(
             for i in range(n)
         ]
         return stack_infos(infos, n)
-    masks = iter(np.ones((3 + len(privileged), n), dtype=np.bool_))  # every env has every key: one array of masks
+    # every env has every key: the masks are rows of one array
+    mask_success, mask_sent, mask_privileged, *masks = np.ones((3 + len(privileged), n), dtype=np.bool_)
     privileged_info: dict[str, np.ndarray] = {}
-    for key, value in privileged.items():
-        privileged_info[key], privileged_info["_" + key] = value, next(masks)
+    for (key, value), mask in zip(privileged.items(), masks):
+        privileged_info[key], privileged_info["_" + key] = value, mask
     return {
         "is_success": success,
-        "_is_success": next(masks),
+        "_is_success": mask_success,
         "action_sent": sent,
-        "_action_sent": next(masks),
+        "_action_sent": mask_sent,
         "privileged": privileged_info,
-        "_privileged": next(masks),
+        "_privileged": mask_privileged,
     }
 
 

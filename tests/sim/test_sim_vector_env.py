@@ -250,3 +250,39 @@ def test_native_batch_syncs_each_envs_own_mjdata_before_it_is_read() -> None:
         batched.close()
         for env in singles:
             env.close()
+
+
+def test_partial_resets_keep_each_envs_episode_clock() -> None:
+    """Resets of some envs (reset_mask), also while another waits for its autoreset, move only those envs'
+    truncation: every step equals SyncVectorEnv's (the batch counts quiet steps without masks)."""
+    task, n, horizon = ENV_IDS["reach"], 3, 4
+    batched = gym.make_vec(task, num_envs=n, num_threads=1, max_episode_steps=horizon, obs_mode="state")
+    sync = gym.vector.SyncVectorEnv([lambda: gym.make(task, max_episode_steps=horizon, obs_mode="state")] * n)
+    # (steps before the reset, envs reset): env 2 mid-episode; envs 0 and 1 while env 2 waits for its autoreset
+    plan = [(2, [False, False, True]), (5, [True, True, False]), (9, None)]
+    try:
+        obs_b, _ = batched.reset(seed=3)
+        obs_s, _ = sync.reset(seed=3)
+        assert batched._fast.native is not None
+        rng, seed, truncated = np.random.default_rng(3), 30, []
+        for steps, mask in plan:
+            for t in range(steps):
+                act = actions_near(obs_s["joint_pos"], rng)
+                out_b, out_s = batched.step(act), sync.step(act)
+                obs_s = out_s[0]
+                for name, x, y in zip(("obs", "reward", "terminated", "truncated", "info"), out_b, out_s):
+                    assert_same(x, y, f"{mask} step {t} {name}")
+                truncated.append(out_b[3].tolist())
+            if mask is not None:
+                seed += 10
+                options = {"reset_mask": np.array(mask)}
+                (obs_b, info_b), (obs_s, info_s) = (e.reset(seed=seed, options=options) for e in (batched, sync))
+                assert_same(obs_b, obs_s, f"reset {mask} obs")
+                assert_same(info_b, info_s, f"reset {mask} info")
+        # envs 0, 1 truncate at step 4, are reset after step 7 (mid-episode: their autoreset was step 5), truncate
+        # at 11 and (autoreset at 12) at 16; env 2 is reset after step 2, truncates at 6, (autoreset 7) 11 and 16
+        assert [t for t, row in enumerate(truncated, 1) if row[0]] == [4, 11, 16]
+        assert [t for t, row in enumerate(truncated, 1) if row[2]] == [6, 11, 16]
+    finally:
+        batched.close()
+        sync.close()
