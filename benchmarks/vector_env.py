@@ -39,11 +39,20 @@ import numpy as np
 
 import twinarm.sim  # noqa: F401  (registers the envs)
 from twinarm.sim.envs import ENV_IDS
+from twinarm.sim.experts import make_expert
 from twinarm.sim.vector_env import BatchedTaskEnv
 
 TASK = ENV_IDS["lift"]
 ROUNDS = 6
-CAMERAS = {"state": {"obs_mode": "state"}, "2 cams 96x96": {"cameras": ("front", "wrist"), "image_size": (96, 96)}}
+CONTROL_HZ = 30.0  # the envs' default
+GRASP_STEPS = 60  # lift expert steps until the jaws squeeze the cube (at 30 Hz they close at ~40), see hold_actions
+LONG = 10**9  # max_episode_steps while gripping: no autoreset puts the cube back on the table
+# observation kind -> (env kwargs, grasp: hold the cube squeezed instead of the start pose)
+KINDS = {
+    "state": ({"obs_mode": "state"}, False),
+    "state, gripping": ({"obs_mode": "state", "max_episode_steps": LONG}, True),
+    "2 cams 96x96": ({"cameras": ("front", "wrist"), "image_size": (96, 96)}, False),
+}
 
 
 class Rate(NamedTuple):
@@ -72,19 +81,32 @@ def rate(fn: Callable[[], object], seconds: float, envs: int, rounds: int = 3) -
     return best
 
 
-def hold_actions(env: gym.vector.VectorEnv) -> np.ndarray:
-    obs, _ = env.reset(seed=0)
-    return np.asarray(obs["joint_pos"], dtype=np.float32).copy()
+def hold_actions(env: gym.vector.VectorEnv, grasp: bool = False) -> np.ndarray:
+    """The targets every env then holds: its start pose; ``grasp``: the lift expert's targets after
+    ``GRASP_STEPS`` steps from ``reset(seed=0)``, the cube squeezed in the jaws (the gripper servo at its force
+    limit, so the overload model runs every step, as it does for most of an expert's or a policy's lift)."""
+    obs, info = env.reset(seed=0)
+    act = np.asarray(obs["joint_pos"], dtype=np.float32).copy()
+    if not grasp:
+        return act
+    n = len(act)
+    experts = [make_expert("lift", CONTROL_HZ) for _ in range(n)]
+    for i, expert in enumerate(experts):
+        expert.reset({k: v[i] for k, v in info["privileged"].items()})
+    for _ in range(GRASP_STEPS):
+        rows = [({k: v[i] for k, v in obs.items()}, {k: v[i] for k, v in info["privileged"].items()}) for i in range(n)]
+        act = np.stack([e.act(o, p) for e, (o, p) in zip(experts, rows)]).astype(np.float32)
+        obs, _, _, _, info = env.step(act)
+    return act
 
 
 def raw_stepper(env: BatchedTaskEnv) -> Callable[[], None]:
     """The physics and renders of ``env``'s N models, serially, without the env: the same states as the env's
-    (each starts from its env's state after ``reset(seed=0)``, is held at the same command and is put back to that
-    state every ``max_episode_steps`` periods, as the env's autoreset does), so the settling after a reset costs
-    both alike."""
-    robots = [e.robot for e in env.envs]
+    (each starts from its env's state now, after :func:`hold_actions`, is held at the same command and is put back
+    to that state every ``max_episode_steps`` periods, as the env's autoreset does), so the settling after a reset
+    costs both alike."""
+    robots = list(env.get_attr("robot"))  # (get_attr brings each env's MjData up to date)
     cams = [c.name for c in robots[0].spec.cameras]
-    env.reset(seed=0)
     datas = [mujoco.MjData(r.model) for r in robots]
     spec = mujoco.mjtState.mjSTATE_INTEGRATION
     starts = []
@@ -107,8 +129,9 @@ def raw_stepper(env: BatchedTaskEnv) -> Callable[[], None]:
     return step
 
 
-def measure(n: int, kwargs: dict, seconds: float, with_async: bool) -> dict[str, Rate]:
-    """Env-steps/s of each method for ``n`` envs (all measured in alternating rounds)."""
+def measure(n: int, kwargs: dict, grasp: bool, seconds: float, with_async: bool) -> dict[str, Rate]:
+    """Env-steps/s of each method for ``n`` envs (all measured in alternating rounds), holding the start pose or
+    (``grasp``) the cube squeezed."""
     envs: dict[str, gym.vector.VectorEnv] = {
         "batched": gym.make_vec(TASK, num_envs=n, **kwargs),
         "batched/1t": gym.make_vec(TASK, num_envs=n, num_threads=1, **kwargs),
@@ -122,13 +145,14 @@ def measure(n: int, kwargs: dict, seconds: float, with_async: bool) -> dict[str,
         )
     fns: dict[str, Callable[[], object]] = {}
     for name, env in envs.items():
-        act = hold_actions(env)
+        act = hold_actions(env, grasp)
         fns[name] = lambda env=env, act=act: env.step(act)
     fns["raw"] = raw_stepper(envs["batched/1t"])
-    single = gym.make(TASK, **kwargs)  # one env, the baseline of "vs 1 env"
-    single.reset(seed=0)
-    hold = single.unwrapped.robot.last_target
-    fns["1 env"] = lambda: single.step(hold)
+    single = gym.vector.SyncVectorEnv([lambda: gym.make(TASK, **kwargs)])  # settled like the others, then
+    hold_actions(single, grasp)
+    one = single.envs[0]  # stepped without the vector env: one env, the baseline of "vs 1 env"
+    hold = one.unwrapped.robot.last_target
+    fns["1 env"] = lambda: one.step(hold)
     best = dict.fromkeys(fns, Rate(0.0, 0.0, 0.0))
     for _ in range(ROUNDS):  # short alternating rounds: each method gets its share of the machine's quiet moments
         for name, fn in fns.items():
@@ -167,17 +191,17 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=1.0, help="measuring time per method and size [s]")
     ap.add_argument("--envs", default="1,2,4,8,16")
     ap.add_argument("--no-async", action="store_true", help="skip AsyncVectorEnv (slow to spawn)")
-    ap.add_argument("--obs", choices=[*CAMERAS, "all"], default="all", help="observation kind(s) to measure")
+    ap.add_argument("--obs", choices=[*KINDS, "all"], default="all", help="observation kind(s) to measure")
     args = ap.parse_args()
     sizes = [int(x) for x in args.envs.split(",")]
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     print(f"{TASK}, {cores} cores, load at start {os.getloadavg()[0]:.2f} (1 min)")
     wall_cols = ["1 env", "batched", "batched/1t", "batched/own", "sync", "async", "raw"]
     cpu_cols = ["1 env", "batched", "batched/1t", "batched/own", "raw"]
-    for what, kwargs in CAMERAS.items():
+    for what, (kwargs, grasp) in KINDS.items():
         if args.obs not in ("all", what):
             continue
-        rows = {n: measure(n, kwargs, args.seconds, not args.no_async) for n in sizes}
+        rows = {n: measure(n, kwargs, grasp, args.seconds, not args.no_async) for n in sizes}
         print(f"\n{what}: env-steps/s (wall clock)")
         print(f"{'envs':>4} " + " ".join(f"{c:>11}" for c in wall_cols) + f" {'vs 1 env':>9}")
         for n, r in rows.items():

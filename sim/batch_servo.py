@@ -5,8 +5,9 @@ over (N, n) arrays, so the batched vector env (:mod:`sim.vector_env`) holds the 
 ``ServoEffects.step`` and ``ServoEffects.sense`` do per robot (:mod:`robot.robot`, :mod:`sim.actuation`; the vector
 env's test checks it against single envs): the same elementwise float32/float64 operations, one row per env. Each
 env may have its own servo parameters (domain randomization): delays, play, sensing, overload limits are per row.
-The overload cut-back, which only changes anything while a servo saturates, runs through the env's own
-:class:`ServoEffects` for the rows that need it.
+The overload cut-back (``ServoEffects.overload``) runs over the rows where it can change anything (a servo
+saturating, or one cut back), from the actuator forces and lengths the period left (:meth:`BatchServo.views`), so
+no env's ``MjData`` is read for it.
 
 Ownership: between resets the batch owns the servo state (delay line, backlash centre, overload timers); each
 robot's clip anchor (``_target``, ``_low``, ``_high``) is a view of the batch's row, so ``robot.last_target`` stays
@@ -15,19 +16,18 @@ current. After a robot is reset (which resets its ServoEffects), :meth:`BatchSer
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
-
 import numpy as np
+
+from twinarm.robot.errors import ActionError
+from twinarm.sim.sim_robot import SimRobot
 
 try:  # the ufunc behind np.clip, without its Python wrapper (numpy >= 2; numpy 1.x keeps it in numpy.core)
     from numpy._core.umath import clip as _clip
 except ImportError:  # pragma: no cover
     from numpy.core.umath import clip as _clip
 
-from twinarm.robot.errors import ActionError
-from twinarm.sim.actuation import ServoState
-from twinarm.sim.sim_robot import SimRobot
+
+_EVERY = slice(None)
 
 
 class BatchServo:
@@ -57,8 +57,16 @@ class BatchServo:
         self.noisy: list[int] = []  # envs with sensing noise
         self.overloaded = np.zeros(self.n_envs, np.bool_)  # envs with an overload model
         self.saturated_s = np.zeros((self.n_envs, na))
-        self.limit = np.zeros((self.n_envs, na))  # upper force limits [N·m], as loaded or cut back by overload
-        self.idle = np.ones(self.n_envs, np.bool_)
+        # the overload model's state and parameters (ServoEffects'): the force limits [N·m] (|upper|: symmetric
+        # ranges, as its reset makes them) as loaded or cut back, the full and overload limits [N·m], the time at the
+        # limit before the cut-back [s] (> 0: the servo has the model), position gains [N·m/rad] (as loaded at
+        # reset), the control period [s]
+        self.limit = np.zeros((self.n_envs, na))
+        self.force_limit, self.overload_limit = np.zeros((self.n_envs, na)), np.zeros((self.n_envs, na))
+        self.overload_after_s, self.kp = np.zeros((self.n_envs, na)), np.zeros((self.n_envs, na))
+        self.has_overload = np.zeros((self.n_envs, na), np.bool_)
+        self.period_s = np.zeros((self.n_envs, 1))
+        self._all_idle = True  # no servo of any robot saturating or cut back (nothing for the overload check to do)
         self._tables: tuple[np.ndarray, np.ndarray] | None = None  # delay-line rows of newer/older, by p
         self._rows = np.arange(self.n_envs)
         # commands of the first r physics steps of the period; the caller may rebind it to an (N, n_act) float64
@@ -89,13 +97,24 @@ class BatchServo:
         noisy = s is not None and bool(s.position_noise_rad or s.velocity_noise_rad_s)
         self.noisy = sorted((set(self.noisy) - {i}) | ({i} if noisy else set()))
         self.overloaded[i] = eff.has_overload
-        self.limit[i] = robot.model.actuator_forcerange[: self.n_act, 1]
-        self.saturated_s[i], self.idle[i] = carried.saturated_s, carried.idle
+        m = robot.model
+        self.limit[i] = np.abs(m.actuator_forcerange[: self.n_act, 1])
+        if eff.has_overload:
+            self.force_limit[i], self.overload_limit[i] = eff.force_limit, eff.overload_limit
+            self.overload_after_s[i], self.kp[i] = eff.overload_after_s, m.actuator_gainprm[: self.n_act, 0]
+            self.has_overload[i] = eff.overload_after_s > 0
+        else:  # (rows of robots without the model are never updated; zeros keep them inert all the same)
+            self.force_limit[i] = self.overload_limit[i] = self.overload_after_s[i] = self.kp[i] = 0.0
+            self.has_overload[i] = False
+        self.period_s[i] = int(self.nstep[i]) * float(m.opt.timestep)
+        self.saturated_s[i] = carried.saturated_s
+        self._all_idle &= carried.idle
         self._limits_changed()
         self._tables = None
         self._no_play = not self.half_play.any()
         self._k_same = int(self.k[0]) if (self.k == self.k[0]).all() else None
-        self._any_overload = bool(self.overloaded.any())
+        self._any_overload, self._all_overloaded = bool(self.overloaded.any()), bool(self.overloaded.all())
+        self._every_servo = bool(self.has_overload[self.overloaded].all())  # of the robots with the model
         self._split = self.r > 0
         self._split_all, self._split_none = bool(self._split.all()), not self._split.any()
         self._pos_exact, self._vel_exact = not self.pos_res.any(), not self.vel_res.any()
@@ -121,7 +140,7 @@ class BatchServo:
                 f"{self.spec.name}: action shape {a.shape[1:]} is invalid; expected ({n},) joint targets "
                 f"[rad] in the order {list(self.spec.joint_names)}"
             )
-        if not math.isfinite(a.sum()) and not np.isfinite(a[live]).all():  # a sum is inf/NaN if any entry is
+        if np.count_nonzero(np.isfinite(a)) < a.size and not np.isfinite(a[live]).all():
             bad = sorted({self.spec.joint_names[j] for j in np.flatnonzero(~np.isfinite(a[live]).all(axis=0))})
             raise ActionError(f"{self.spec.name}: action holds NaN/inf for joints {bad}")
         # Robot.clip's min(max(a, low), high) is clip(a, low, high) as low <= high; its new anchors max(lower,
@@ -167,35 +186,51 @@ class BatchServo:
         self.second[:] = self.centre
 
     def views(self, i: int) -> list[np.ndarray]:
-        """A view of robot ``i``'s actuator forces [N·m], read after each period."""
-        return [self.robots[i].data.actuator_force[: self.n_act]]
+        """Views of robot ``i``'s actuator forces [N·m] and actuator lengths [rad], read after each period."""
+        data = self.robots[i].data
+        return [data.actuator_force[: self.n_act], data.actuator_length[: self.n_act]]
 
-    def overload(self, live: np.ndarray, force: np.ndarray, sync: Callable[[np.ndarray], None]) -> None:
-        """The overload cut-back after the period (``force``: :meth:`views` read then, (N, n_act)), through each
-        robot's own ServoEffects for the rows where it can change anything (a servo saturating, or one cut back);
-        ``sync(rows)`` first brings those robots' ``MjData`` up to date. The saturation test uses the limits
-        :attr:`limit` as loaded at the robot's reset or cut back here (edit a force limit in place between resets
-        and the physics obeys it at once, the overload model at the next reset)."""
+    def overload(self, live: np.ndarray, force: np.ndarray, length: np.ndarray) -> None:
+        """``ServoEffects.overload`` after the period, for the ``live`` rows, from ``force`` and ``length``, (N,
+        n_act) each: :meth:`views` read then. A force limit cut back or restored is written to the robot's model
+        (the physics obeys it from the next period). The force limits and gains are those loaded at the robot's
+        reset or cut back here (edit them in place between resets and the physics obeys at once, the overload
+        model at the next reset)."""
         if not self._any_overload:
             return
-        at_limit = np.abs(force) >= self._trip
-        if self._all_idle and not at_limit.any():
+        at_limit = np.abs(force) >= self._trip  # ServoEffects: |force| >= 0.99 |limit|
+        if self._all_idle and not np.count_nonzero(at_limit):
             return  # the common case: nothing saturates, nothing is cut back
-        saturated = at_limit.any(axis=1)
-        rows = np.flatnonzero(self.overloaded & live & (saturated | ~self.idle))
-        sync(rows)
-        for i in rows:
-            robot = self.robots[i]
-            carried = ServoState((), self.centre[i], self.saturated_s[i], bool(self.idle[i]))
-            dt_s = int(self.nstep[i]) * float(robot.model.opt.timestep)
-            after = robot._effects.overload(robot.model, robot.data, dt_s, carried)
-            self.saturated_s[i], self.idle[i] = after.saturated_s, after.idle
-            self.limit[i] = robot.model.actuator_forcerange[: self.n_act, 1]
-        self._limits_changed()
+        # ServoEffects returns early for a robot with nothing saturating or cut back; for such a row the operations
+        # below change nothing either (timers stay 0, limits stay full), so they run over every live row at once.
+        # (Rows not live were reset: nothing saturating or cut back, as robots without the model.)
+        every = self._all_overloaded and np.count_nonzero(live) == self.n_envs
+        rows = _EVERY if every else np.flatnonzero(self.overloaded & live)
+        saturated, full, cut = at_limit[rows], self.force_limit[rows], self.overload_limit[rows]
+        # the same elementwise operations as ServoEffects._overload, one row per robot
+        timer = np.where(saturated, self.saturated_s[rows] + self.period_s[rows], 0.0)
+        after, limit = self.overload_after_s[rows], self.limit[rows]
+        tripped = timer >= after
+        demand = np.abs(self.kp[rows] * (self.second[rows] - length[rows]))  # ctrl held the later command
+        recovered = (limit < full) & (demand < cut)
+        if not self._every_servo:  # servos without the model (overload_after_s 0) never trip nor recover
+            has = self.has_overload[rows]
+            tripped &= has
+            recovered &= has
+        new = np.where(tripped, cut, np.where(recovered, full, limit))
+        self.saturated_s[rows] = timer
+        self._all_idle = not (np.count_nonzero(saturated) or np.count_nonzero(new < full))
+        moved = new != limit
+        if np.count_nonzero(moved):  # only where a limit moves (ServoEffects writes [-new, new] each time)
+            ids = np.arange(self.n_envs)[rows]
+            for j in np.flatnonzero(moved.any(axis=1)):
+                i = ids[j]
+                self.robots[i].model.actuator_forcerange[: self.n_act] = np.stack([-new[j], new[j]], axis=1)
+                self.limit[i] = new[j]
+            self._limits_changed()
 
     def _limits_changed(self) -> None:
-        self._trip = 0.99 * np.abs(self.limit)  # ServoEffects' saturation threshold
-        self._all_idle = bool(self.idle.all())
+        self._trip = 0.99 * self.limit  # ServoEffects' saturation threshold
 
     def sense_joined(self, joints: np.ndarray, live: np.ndarray) -> np.ndarray:
         """:meth:`sense` of positions and velocities side by side, (N, 2n): quantized in one pass when every env

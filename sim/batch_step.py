@@ -14,6 +14,7 @@ instead of one ``mj_step`` per env, and the per-env copy above is not made.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from typing import Any
 
@@ -47,16 +48,16 @@ class FastStep:
         robot = envs[0].robot
         nq, nv, na = robot.model.nq, robot.model.nv, self.servo.n_act
         self.native = NativePhysics(envs, self.servo, self.task, n_threads) if arm else None
-        if self.native is not None:  # its columns: joint positions, joint velocities, actuator forces, the task's
+        if self.native is not None:  # its columns: joint positions and velocities, actuator forces and lengths, task
             n = self.servo.spec.num_joints
-            cols = np.cumsum([0, n, n, na, self.task.WIDTH])
+            cols = np.cumsum([0, n, n, na, na, self.task.WIDTH])
             self._pos, self._vel, self._joined = slice(0, n), slice(n, 2 * n), slice(0, 2 * n)
-        else:  # the copy made per env: qpos, qvel, actuator forces, the task's
-            cols = np.cumsum([0, nq, nv, na, self.task.WIDTH])
+        else:  # the copy made per env: qpos, qvel, actuator forces and lengths, the task's
+            cols = np.cumsum([0, nq, nv, na, na, self.task.WIDTH])
             self._pos = _shift(robot._qpos, int(cols[0]))
             self._vel = _shift(robot._qvel, int(cols[1]))
         c = [int(x) for x in cols]
-        self._parts = (slice(c[2], c[3]), slice(c[3], c[4]))  # the columns of the actuator forces, of the task
+        self._parts = tuple(slice(a, b) for a, b in itertools.pairwise(c[2:]))  # actuator forces, lengths, task
         self.state = np.zeros((len(envs), c[-1]))
         self._env: list[tuple] = [()] * len(envs)  # what env i's period needs on the threads, see _views
         if self.native is None:
@@ -117,8 +118,8 @@ class FastStep:
 
     def observe(self, live: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, dict[str, np.ndarray]]:
         """After the physics: (observations {key: (N, ...)}, rewards (N,), success (N,), privileged state)."""
-        state, (force, task) = self.state, self._parts
-        self.servo.overload(live, state[:, force], self.sync)
+        state, (force, length, task) = self.state, self._parts
+        self.servo.overload(live, state[:, force], state[:, length])
         if self.native is not None:  # positions and velocities side by side: sensed at once
             joints = self.servo.sense_joined(state[:, self._joined], live)
             pos, vel = joints[:, self._pos], joints[:, self._vel]

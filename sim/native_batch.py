@@ -10,7 +10,8 @@ each, over the envs still running; usually two (every env the same delay).
 
 Ownership: between resets the batch's rows hold the envs' physics state and each env's own ``MjData`` is stale;
 :meth:`NativePhysics.sync` copies the batch's whole ``MjData`` of an env back before anything reads it (the vector
-env's ``call``/``render``, a reset, the overload model). :meth:`NativePhysics.load` copies an env's state into its
+env's ``call``/``render``, a reset; the servos' overload model reads the actuator forces and lengths the batch binds,
+not the env's ``MjData``). :meth:`NativePhysics.load` copies an env's state into its
 row after the env was reset on its own ``MjData``.
 """
 
@@ -53,12 +54,12 @@ class NativePhysics:
         self._ctrl = b.bind("ctrl")[:, : servo.n_act]
         servo.first = self._ctrl  # the first phase's commands are written straight into the batch's controls
         # outputs (copied out after every call, as MjData holds them after mj_step): bound before the first call
-        self._force = b.bind("actuator_force")[:, : servo.n_act]
+        force, length = (b.bind(name)[:, : servo.n_act] for name in ("actuator_force", "actuator_length"))
         fields = {name: b.bind(name) for name in ArmTaskBatch.FIELDS}
         # the state columns' sources: (N, k) views of the batch's memory, which stays in place across calls; the
         # robot's joints in qpos and qvel are slices, or index arrays (which copy: taken again at each step)
         self._joints = (b.bind("qpos"), r0._qpos, b.bind("qvel"), r0._qvel)
-        self._rest = [self._force, *task.column_views(fields)]
+        self._rest = [force, length, *task.column_views(fields)]
         slices = isinstance(r0._qpos, slice) and isinstance(r0._qvel, slice)
         self._columns = [*self._joint_columns(), *self._rest] if slices else None
         self._stale = np.zeros(len(envs), np.bool_)  # envs whose own MjData is behind their row
@@ -87,7 +88,8 @@ class NativePhysics:
     def step(self, live: np.ndarray, every: bool) -> np.ndarray:
         """The control period of the ``live`` envs (commands: :attr:`BatchServo.first` for each env's first ``r``
         physics steps, then :attr:`BatchServo.second`); returns the state columns (N, width): the robot's joint
-        positions, its joint velocities, actuator forces [N·m], then :attr:`ArmTaskBatch.WIDTH` task columns.
+        positions, its joint velocities, actuator forces [N·m] and lengths [rad], then :attr:`ArmTaskBatch.WIDTH` task
+        columns.
         ``every``: all envs are live."""
         phases = self._schedule(live) if not every or self._phases is None else self._phases
         if every:

@@ -207,7 +207,7 @@ def test_batched_env_equals_single_envs_with_per_env_servo_params() -> None:
         assert list(batched._fast.servo.k) == [2, 0, 0] and batched._fast.servo.noisy == [0, 1]
         assert batched._fast.native is not None  # three delay remainders: three phases of the native batch
         assert_same(obs_b, obs_s, "reset obs")
-        rng, cut_back = np.random.default_rng(1), False
+        rng, cut_back, restored = np.random.default_rng(1), [], False
         for t in range(12):
             act = actions_near(obs_s["joint_pos"], rng)
             out_b, out_s = batched.step(act), sync.step(act)
@@ -215,8 +215,13 @@ def test_batched_env_equals_single_envs_with_per_env_servo_params() -> None:
             for name, x, y in zip(("obs", "reward", "terminated", "truncated", "info"), out_b, out_s):
                 assert_same(x, y, f"step {t} {name}")
             limits = [(cut[name].force_limit, batched.models[1].actuator(name).forcerange[1]) for name in cut]
-            cut_back |= any(now < full for full, now in limits)
-        assert cut_back  # env 1's overload model did cut a servo back
+            now_cut = {name for name, (full, now) in zip(cut, limits) if now < full}
+            reset = t % (horizon + 1) == horizon  # the autoreset steps (which restore every limit)
+            restored |= bool(cut_back and cut_back[-1] - now_cut and not reset)
+            cut_back.append(now_cut)
+            if not reset:  # the overload model read no env's MjData: the batch stays ahead of every one
+                assert batched._fast.native._stale.all(), f"step {t}"
+        assert any(cut_back) and restored  # env 1's overload model cut servos back and restored one
     finally:
         batched.close()
         sync.close()
