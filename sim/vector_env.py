@@ -37,6 +37,7 @@ from gymnasium.vector.utils import batch_space, create_empty_array
 from twinarm.robot.errors import ActionError, ConfigError, TwinarmError
 from twinarm.sim.batch_step import FastStep
 from twinarm.sim.envs import TaskEnv, family_of
+from twinarm.sim.episode_clock import EpisodeClock, reset_mask, reset_seeds
 from twinarm.sim.render import CameraRenderer
 from twinarm.sim.threads import PinnedThreads
 from twinarm.sim.vector_info import stack_infos, step_infos
@@ -94,13 +95,7 @@ class BatchedTaskEnv(VectorEnv):
 
         self._obs = create_empty_array(self.single_observation_space, num_envs, fn=np.zeros)
         self._rewards = np.zeros(num_envs, dtype=np.float64)
-        self._terminations = np.zeros(num_envs, dtype=np.bool_)
-        self._truncations = np.zeros(num_envs, dtype=np.bool_)
-        self._autoreset = np.zeros(num_envs, dtype=np.bool_)
-        self._elapsed = np.zeros(num_envs, dtype=np.int64)
-        self._everyone = np.ones(num_envs, dtype=np.bool_)  # the live mask when no env resets (read-only)
-        self._everyone.flags.writeable = False
-        self._left = 0  # steps every env has left before the first truncation (0: none known; see _settle)
+        self._clock = EpisodeClock(num_envs, self.max_episode_steps)
         self._infos: list[dict[str, Any]] = [{} for _ in range(num_envs)]
         self._was_reset = False
         self._fast: FastStep | None = None  # built at the first reset when no env renders cameras
@@ -125,11 +120,8 @@ class BatchedTaskEnv(VectorEnv):
     ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         """Reset every env (or those in ``options["reset_mask"]``); ``seed``: None, one int (env ``i`` gets
         ``seed + i``) or one per env."""
-        seeds = _seeds(seed, self.num_envs)
-        options = dict(options or {})
-        mask = options.pop("reset_mask", None)
-        mask = np.ones(self.num_envs, np.bool_) if mask is None else _check_mask(mask, self.num_envs)
-        env_options = options or None
+        seeds = reset_seeds(seed, self.num_envs)
+        mask, env_options = reset_mask(options, self.num_envs)
 
         def work(part: range) -> None:
             for i in part:
@@ -145,9 +137,7 @@ class BatchedTaskEnv(VectorEnv):
         elif self._fast is not None:
             for i in np.flatnonzero(mask):
                 self._fast.load(i)
-        self._terminations[mask] = self._truncations[mask] = self._autoreset[mask] = False
-        self._elapsed[mask] = 0
-        self._settle()
+        self._clock.reset(mask)
         infos = stack_infos([info if m else {} for info, m in zip(self._infos, mask)], self.num_envs)
         return self._observations(), infos
 
@@ -166,37 +156,31 @@ class BatchedTaskEnv(VectorEnv):
         if self._fast is not None:
             return self._step_fast(actions)
 
+        clock = self._clock
+        live, _ = clock.live()
+
         def work(part: range) -> None:
             for i in part:
                 env = self.envs[i]
-                if self._autoreset[i]:
-                    obs, self._infos[i] = env.reset()
-                    reward, terminated, truncated = 0.0, False, False
-                    self._elapsed[i] = 0
+                if live[i]:
+                    obs, self._rewards[i], terminated, truncated, self._infos[i] = env.step(actions[i])
+                    clock.count(i, terminated, truncated)
                 else:
-                    obs, reward, terminated, truncated, self._infos[i] = env.step(actions[i])
-                    self._elapsed[i] += 1
-                    truncated = truncated or self._elapsed[i] >= self.max_episode_steps
+                    obs, self._infos[i] = env.reset()
+                    self._rewards[i] = 0.0
+                    clock.restart(i)
                 self._write_obs(i, obs)
-                self._rewards[i], self._terminations[i], self._truncations[i] = reward, terminated, truncated
 
         self._threads.run(work, self._parts)
-        np.logical_or(self._terminations, self._truncations, out=self._autoreset)
+        terminations, truncations = clock.finish()
         infos = stack_infos(self._infos, self.num_envs)
-        return (
-            self._observations(),
-            self._rewards.copy(),
-            self._terminations.copy(),
-            self._truncations.copy(),
-            infos,
-        )
+        return self._observations(), self._rewards.copy(), terminations, truncations, infos
 
     def _step_fast(
         self, actions: np.ndarray
     ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         """:meth:`step` through :class:`sim.batch_step.FastStep`: the same results, the Python vectorized."""
-        fast, every = self._fast, self._left > 0  # no env resets in this step
-        live = self._everyone if every else ~self._autoreset
+        fast, (live, every) = self._fast, self._clock.live()  # every: no env resets in this step
         sent = fast.prepare(actions, live)
         resets: dict[int, dict[str, np.ndarray]] = {}
         native = fast.run_native(live, every)  # every live env's physics at once, or False
@@ -217,27 +201,14 @@ class BatchedTaskEnv(VectorEnv):
         for key, buf in self._obs.items():  # the buffers keep every env's latest (a partial reset returns them)
             buf[:] = obs[key]
         fresh = self.copy and not resets  # observe() made new arrays, the caller's own: hand them out
-        self._elapsed += live  # tasks never terminate: self._terminations stays all False
-        if resets:
-            self._elapsed[~live] = 0
-        quiet = self._left > 1  # no env reaches its last step: truncations and autoresets stay all False
-        if not quiet:
-            np.logical_and(live, self._elapsed >= self.max_episode_steps, out=self._truncations)
+        terminations, truncations = self._clock.tick(live, bool(resets))  # (tasks never terminate)
         if resets:
             rewards[~live] = 0.0
             for i, reset_obs in resets.items():
                 self._write_obs(i, reset_obs)
         infos = step_infos(success, sent, privileged, {i: self._infos[i] for i in resets})
-        if quiet:
-            self._left -= 1
-        else:
-            np.logical_or(self._terminations, self._truncations, out=self._autoreset)
-            self._settle()
         observations = {key: obs[key] for key in self._obs} if fresh else self._observations()
-        if quiet:  # both all False: two rows of one new array
-            terminations, truncations = np.zeros((2, self.num_envs), np.bool_)
-            return observations, rewards, terminations, truncations, infos
-        return observations, rewards, self._terminations.copy(), self._truncations.copy(), infos
+        return observations, rewards, terminations, truncations, infos
 
     def render(self) -> tuple[np.ndarray | None, ...] | None:
         """Every env's ``render()`` (rendered on the env's own thread)."""
@@ -281,12 +252,6 @@ class BatchedTaskEnv(VectorEnv):
             self._threads.close()
 
     # -- helpers ------------------------------------------------------------------------------------------------
-    def _settle(self) -> None:
-        """:attr:`_left` from the episode counters: the steps before the first env truncates, 0 while an env waits
-        for its autoreset (the fast step then takes the general route through masks)."""
-        waiting = bool(self._autoreset.any())
-        self._left = 0 if waiting else int(self.max_episode_steps - self._elapsed.max())
-
     def _sync(self) -> None:
         """Every env's own ``MjData`` up to date (the native batch steps copies of them)."""
         if self._fast is not None:
@@ -308,22 +273,3 @@ class BatchedTaskEnv(VectorEnv):
 
     def _observations(self) -> dict[str, np.ndarray]:
         return {key: buf.copy() for key, buf in self._obs.items()} if self.copy else self._obs
-
-
-def _seeds(seed: int | Sequence[int | None] | None, n: int) -> list[int | None]:
-    if seed is None:
-        return [None] * n
-    if isinstance(seed, (int, np.integer)):
-        return [int(seed) + i for i in range(n)]
-    seeds = list(seed)
-    if len(seeds) != n:
-        raise ConfigError(f"reset got {len(seeds)} seeds for {n} envs; pass one int, one seed per env or None")
-    return seeds
-
-
-def _check_mask(mask: Any, n: int) -> np.ndarray:
-    if not isinstance(mask, np.ndarray) or mask.dtype != np.bool_ or mask.shape != (n,):
-        raise ConfigError(f"options['reset_mask'] must be a bool numpy array of shape ({n},), got {mask!r}")
-    if not mask.any():
-        raise ConfigError("options['reset_mask'] must select at least one env")
-    return mask

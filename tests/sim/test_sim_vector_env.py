@@ -11,6 +11,7 @@ from gymnasium.vector import AutoresetMode
 import twinarm.sim  # noqa: F401  (registers the envs)
 from twinarm.robot.errors import ActionError, ConfigError
 from twinarm.sim.envs import ENV_IDS
+from twinarm.sim.episode_clock import EpisodeClock
 from twinarm.sim.sim_params import Sensing
 from twinarm.sim.threads import PinnedThreads
 from twinarm.sim.vector_env import BatchedTaskEnv
@@ -291,3 +292,23 @@ def test_partial_resets_keep_each_envs_episode_clock() -> None:
     finally:
         batched.close()
         sync.close()
+
+
+def test_episode_clock_truncates_at_max_steps_and_autoresets_next() -> None:
+    clock = EpisodeClock(2, max_steps=3)
+    clock.reset(np.ones(2, np.bool_))
+    seen = []
+    for t in range(8):
+        live, every = clock.live()
+        if t == 1:  # env 1 starts over after its first step (a partial reset between steps)
+            clock.reset(np.array([False, True]))
+            live, every = clock.live()
+        _, truncations = clock.tick(live, not every)
+        seen.append((live.tolist(), truncations.tolist()))
+    assert [t for t, (_, trunc) in enumerate(seen) if trunc[0]] == [2, 6]  # steps 3 and 3 after its autoreset
+    assert [t for t, (_, trunc) in enumerate(seen) if trunc[1]] == [3, 7]  # restarted after step 1
+    assert [t for t, (live, _) in enumerate(seen) if not live[0]] == [3, 7]  # the steps after, it resets
+    assert [t for t, (live, _) in enumerate(seen) if not live[1]] == [4]
+    clock.reset(np.ones(2, np.bool_))
+    live, every = clock.live()
+    assert every and live.all() and not live.flags.writeable  # the shared all-live mask cannot be altered
