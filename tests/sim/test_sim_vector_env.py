@@ -30,6 +30,14 @@ def assert_same(a: Any, b: Any, where: str = "") -> None:
         np.testing.assert_array_equal(a, b, err_msg=where)
 
 
+def step_both(batched: gym.vector.VectorEnv, sync: gym.vector.VectorEnv, act: np.ndarray, where: str) -> tuple:
+    """Step both vector envs with ``act``; their results must be the same bits. Returns ``sync``'s."""
+    out_b, out_s = batched.step(act), sync.step(act)
+    for name, x, y in zip(("obs", "reward", "terminated", "truncated", "info"), out_b, out_s):
+        assert_same(x, y, f"{where} {name}")
+    return out_s
+
+
 def actions_near(pos: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Random targets around the current poses (N, n), many beyond the per-step clip, some beyond the limits."""
     return (pos + rng.normal(0.0, 0.5, size=pos.shape)).astype(np.float32)
@@ -71,11 +79,8 @@ def test_batched_env_equals_sync_vector_env_of_single_envs(task: str, kwargs: di
         rng, truncations = np.random.default_rng(0), 0
         for t in range(steps):
             act = actions_near(obs_s["joint_pos"], rng)
-            out_b, out_s = batched.step(act), sync.step(act)
-            obs_s = out_s[0]
-            for name, x, y in zip(("obs", "reward", "terminated", "truncated", "info"), out_b, out_s):
-                assert_same(x, y, f"step {t} {name}")
-            truncations += int(out_b[3].sum())
+            obs_s, _, _, truncated, _ = step_both(batched, sync, act, f"step {t}")
+            truncations += int(truncated.sum())
         assert truncations == 2 * n  # every env ran into the horizon twice (steps 4 and 9)
     finally:
         batched.close()
@@ -211,10 +216,7 @@ def test_batched_env_equals_single_envs_with_per_env_servo_params() -> None:
         rng, cut_back, restored = np.random.default_rng(1), [], False
         for t in range(12):
             act = actions_near(obs_s["joint_pos"], rng)
-            out_b, out_s = batched.step(act), sync.step(act)
-            obs_s = out_s[0]
-            for name, x, y in zip(("obs", "reward", "terminated", "truncated", "info"), out_b, out_s):
-                assert_same(x, y, f"step {t} {name}")
+            obs_s = step_both(batched, sync, act, f"step {t}")[0]
             limits = [(cut[name].force_limit, batched.models[1].actuator(name).forcerange[1]) for name in cut]
             now_cut = {name for name, (full, now) in zip(cut, limits) if now < full}
             reset = t % (horizon + 1) == horizon  # the autoreset steps (which restore every limit)
@@ -274,11 +276,8 @@ def test_partial_resets_keep_each_envs_episode_clock() -> None:
         for steps, mask in plan:
             for t in range(steps):
                 act = actions_near(obs_s["joint_pos"], rng)
-                out_b, out_s = batched.step(act), sync.step(act)
-                obs_s = out_s[0]
-                for name, x, y in zip(("obs", "reward", "terminated", "truncated", "info"), out_b, out_s):
-                    assert_same(x, y, f"{mask} step {t} {name}")
-                truncated.append(out_b[3].tolist())
+                obs_s, _, _, trunc, _ = step_both(batched, sync, act, f"{mask} step {t}")
+                truncated.append(trunc.tolist())
             if mask is not None:
                 seed += 10
                 options = {"reset_mask": np.array(mask)}
