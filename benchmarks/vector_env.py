@@ -1,6 +1,8 @@
 """Env-steps/s of the batched vector env against gymnasium's SyncVectorEnv and AsyncVectorEnv, and its overhead.
 
-For 1, 2, 4, 8, 16 envs of ``lift``, state only and with two 96x96 cameras (front, wrist):
+For 1, 2, 4, 8, 16 envs of ``lift``: state only, holding the start pose; state only, the lift expert's cube
+squeezed in the jaws (the gripper at its force limit, so the servos' overload model runs every step, as during most
+of a grasp); and with two 96x96 cameras (front, wrist):
 
 * ``batched``: ``gym.make_vec(id, num_envs=N)`` (:mod:`sim.vector_env`, one pinned thread per core), and the same
   on one thread (``batched/1t``); with cameras also with one renderer per env (``batched/own``; the default
@@ -14,8 +16,10 @@ Goals (issue 14, 2 cores): batched >= 1.8x one env with state observations; per-
 over ``raw`` <= 5 %. Two tables per observation kind: env-steps/s by the wall clock (what a user gets, but on a
 shared machine other processes take cores away), and process CPU time per env-step, which other processes change
 less (they still inflate it through shared caches: compare rows measured at similar load). The CPU table gives the
-overhead, the share ``s`` of a step's time spent outside ``mj_step``/rendering (Python, which holds the GIL while
-physics and renders release it) and ``busy`` (the cores the batched env kept busy). From these, the speedup over
+overhead, ``in situ`` (:func:`python_share`: the batch's CPU outside its native physics calls over the CPU inside
+them, on its own states: the reliable figure while gripping, where ``raw``'s states drift away from the env's as the
+cube slips differently), the share ``s`` of a step's time spent outside ``mj_step``/rendering (Python, which holds
+the GIL while physics and renders release it) and ``busy`` (the cores the batched env kept busy). From these, the speedup over
 one env on an idle machine with ``T`` cores is estimated as ``min(T, 1 / s, N) x CPU(1 env) / CPU(batched)``:
 threads overlap until the GIL is busy all the time, at most one thread per env. It is an upper estimate: it
 assumes the cores do not slow each other down (on the 2-core VM raw ``mj_step`` costs 14 % more CPU per step with
@@ -129,9 +133,36 @@ def raw_stepper(env: BatchedTaskEnv) -> Callable[[], None]:
     return step
 
 
-def measure(n: int, kwargs: dict, grasp: bool, seconds: float, with_async: bool) -> dict[str, Rate]:
+def python_share(env: BatchedTaskEnv, act: np.ndarray, steps: int = 300, rounds: int = 3) -> float:
+    """The CPU time of ``env``'s steps outside its native physics calls over the time inside them (``env`` on one
+    thread, with the native batch): the batch's own overhead measured on its own states, which a separate ``raw``
+    run only approximates once the states diverge (a held cube slips differently). Best of ``rounds``."""
+    if env._fast is None or env._fast.native is None:
+        return float("nan")  # (envs with cameras step env by env)
+    batch = env._fast.native.batch
+    native_step, inside = batch.step, [0]
+
+    def timed(*args: object, **kwargs: object) -> None:
+        t0 = time.thread_time_ns()
+        native_step(*args, **kwargs)
+        inside[0] += time.thread_time_ns() - t0
+
+    batch.step = timed
+    best = float("inf")
+    try:
+        for _ in range(rounds):
+            inside[0], t0 = 0, time.thread_time_ns()
+            for _ in range(steps):
+                env.step(act)
+            best = min(best, (time.thread_time_ns() - t0 - inside[0]) / inside[0])
+    finally:
+        del batch.step  # the instance attribute: the method again
+    return best
+
+
+def measure(n: int, kwargs: dict, grasp: bool, seconds: float, with_async: bool) -> tuple[dict[str, Rate], float]:
     """Env-steps/s of each method for ``n`` envs (all measured in alternating rounds), holding the start pose or
-    (``grasp``) the cube squeezed."""
+    (``grasp``) the cube squeezed; and :func:`python_share` of ``batched/1t``."""
     envs: dict[str, gym.vector.VectorEnv] = {
         "batched": gym.make_vec(TASK, num_envs=n, **kwargs),
         "batched/1t": gym.make_vec(TASK, num_envs=n, num_threads=1, **kwargs),
@@ -158,9 +189,10 @@ def measure(n: int, kwargs: dict, grasp: bool, seconds: float, with_async: bool)
         for name, fn in fns.items():
             r = rate(fn, seconds / ROUNDS, 1 if name == "1 env" else n, rounds=2)
             best[name] = max(best[name], r)  # by wall rate
+    share = python_share(envs["batched/1t"], hold_actions(envs["batched/1t"], grasp))
     for env in [*envs.values(), single]:
         env.close()
-    return best
+    return best, share
 
 
 def bench_renderers(n: int, seconds: float) -> tuple[Rate, Rate]:
@@ -201,7 +233,8 @@ def main() -> None:
     for what, (kwargs, grasp) in KINDS.items():
         if args.obs not in ("all", what):
             continue
-        rows = {n: measure(n, kwargs, grasp, args.seconds, not args.no_async) for n in sizes}
+        results = {n: measure(n, kwargs, grasp, args.seconds, not args.no_async) for n in sizes}
+        rows = {n: r for n, (r, _) in results.items()}
         print(f"\n{what}: env-steps/s (wall clock)")
         print(f"{'envs':>4} " + " ".join(f"{c:>11}" for c in wall_cols) + f" {'vs 1 env':>9}")
         for n, r in rows.items():
@@ -209,14 +242,18 @@ def main() -> None:
             print(f"{n:4d} {row} {r['batched'].wall / r['1 env'].wall:8.2f}x")
         print(f"{what}: CPU time per env-step [us] (less sensitive to other processes' load)")
         head = " ".join(f"{c:>11}" for c in cpu_cols)
-        print(f"{'envs':>4} {head} {'overhead':>9} {'GIL s':>6} {'busy':>5}  upper est. vs 1 env, idle machine")
+        print(
+            f"{'envs':>4} {head} {'overhead':>9} {'in situ':>8} {'GIL s':>6} {'busy':>5}  "
+            "upper est. vs 1 env, idle machine"
+        )
         for n, r in rows.items():
             row = " ".join(f"{r[c].cpu_us:11.1f}" if c in r else f"{'-':>11}" for c in cpu_cols)
             overhead = r["batched/1t"].cpu_us / r["raw"].cpu_us - 1.0  # extra CPU per env-step over the physics
             gil = max(0.0, 1.0 - r["raw"].cpu_us / r["batched/1t"].cpu_us)  # share outside mj_step/render
             per_step = r["1 env"].cpu_us / r["batched"].cpu_us
             est = ", ".join(f"{t} cores {min(t, 1.0 / max(gil, 1e-9), n) * per_step:.1f}x" for t in (2, 4, 8, 16))
-            print(f"{n:4d} {row} {overhead:8.1%} {gil:6.2f} {r['batched'].busy:5.2f}  {est}")
+            in_situ = f"{results[n][1]:7.1%}" if not np.isnan(results[n][1]) else f"{'-':>7}"
+            print(f"{n:4d} {row} {overhead:8.1%} {in_situ:>8} {gil:6.2f} {r['batched'].busy:5.2f}  {est}")
     if args.obs == "all":
         own, one = bench_renderers(8, args.seconds)
         print(
