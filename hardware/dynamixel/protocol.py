@@ -184,7 +184,19 @@ def fast_status_packet(blocks: Sequence[tuple[int, int, bytes]]) -> bytes:
     packet = _fast_status_unstuffed(blocks, body)
     if packet is not None:
         return packet
+    # LEN counts the stuffing, which depends on the CRC bytes, which depend on LEN: fill the CRCs for a LEN, restuff,
+    # until LEN holds (the first pass almost always; a CRC byte that makes or breaks an FF FF FD needs a second)
     length = len(stuff(bytes(body))) + 2
+    for _ in range(8):
+        _fill_block_crcs(blocks, body, length)
+        length, was = len(stuff(bytes(body))) + 2, length
+        if length == was:
+            break
+    return encode_packet(BROADCAST_ID, body[0], body[1:])
+
+
+def _fill_block_crcs(blocks: Sequence[tuple[int, int, bytes]], body: bytearray, length: int) -> None:
+    """Write each block's CRC into ``body`` (in place): the running CRC of the frame with LEN ``length``."""
     crc = crc16(HEADER + bytes((BROADCAST_ID, length & 0xFF, length >> 8)))
     # stuffing a prefix of the body gives a prefix of the stuffed body, so the CRC runs on (linear time)
     pos, done = 1, 0  # body bytes so far; stuffed bytes already in the running CRC
@@ -195,7 +207,6 @@ def fast_status_packet(blocks: Sequence[tuple[int, int, bytes]]) -> bytes:
         done = len(stuffed)
         body[pos : pos + 2] = bytes((crc & 0xFF, crc >> 8))
         pos += 2
-    return encode_packet(BROADCAST_ID, body[0], body[1:])
 
 
 def _fast_status_unstuffed(blocks: Sequence[tuple[int, int, bytes]], body: bytearray) -> bytes | None:
