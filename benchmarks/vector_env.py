@@ -19,12 +19,12 @@ less (they still inflate it through shared caches: compare rows measured at simi
 overhead, ``in situ`` (:func:`python_share`: the batch's CPU outside its native physics calls over the CPU inside
 them, on its own states: the reliable figure while gripping, where ``raw``'s states drift away from the env's as the
 cube slips differently), the share ``s`` of a step's time spent outside ``mj_step``/rendering (Python, which holds
-the GIL while physics and renders release it) and ``busy`` (the cores the batched env kept busy). From these, the speedup over
-one env on an idle machine with ``T`` cores is estimated as ``min(T, 1 / s, N) x CPU(1 env) / CPU(batched)``:
-threads overlap until the GIL is busy all the time, at most one thread per env. It is an upper estimate: it
-assumes the cores do not slow each other down (on the 2-core VM raw ``mj_step`` costs 14 % more CPU per step with
-both cores busy, the batched env 30-40 % more). Each figure is the best of short
-alternating rounds; the 1-minute load is printed before and after.
+the GIL while physics and renders release it) and ``busy`` (the cores the batched env kept busy). From these, the
+speedup over one env on an idle machine with ``T`` cores is estimated as ``min(T, 1 / s, N) x CPU(1 env) /
+CPU(batched)``: threads overlap until the GIL is busy all the time, at most one thread per env. It is an upper
+estimate: it assumes the cores do not slow each other down (on the 2-core VM raw ``mj_step`` costs 14 % more CPU
+per step with both cores busy, the batched env 30-40 % more). Each figure is the best of short alternating rounds;
+the 1-minute load is printed before and after.
 
     python benchmarks/vector_env.py [--seconds 1] [--envs 1,2,4,8,16] [--no-async]
 """
