@@ -57,7 +57,7 @@ def record_demos(
 
     from twinarm.compose.collect import CollectJob, collect_demos
     from twinarm.compose.sim_demos import record_rollouts
-    from twinarm.dataset.recorder import Recorder
+    from twinarm.dataset.recorder import Recorder, offline
 
     t0 = time.monotonic()
     dagger = student is not None
@@ -67,13 +67,15 @@ def record_demos(
     text = f"{cfg.task} the cube"
     if not dagger:
         job = CollectJob(cfg.task, demo_env_kwargs(cfg, sim_params, cfg.randomize), cfg.num_envs, cfg.demo_frames)
-        with Recorder(root, _spec_of(cfg, sim_params)) as recorder, tqdm(total=n, desc="demos") as bar:
+        spec = _spec_of(cfg, sim_params)
+        with Recorder(root, spec, offline(spec.control_hz)) as recorder, tqdm(total=n, desc="demos") as bar:
             on_episode = lambda ok: bar.update(1 if (ok or keep_all) else 0)  # noqa: E731
             stats = collect_demos(executor, job, recorder, seeds, text, keep_all, n, on_episode)
     else:
         env = demo_env(cfg, sim_params, cfg.randomize)
         try:
-            with Recorder(root, env.unwrapped.robot.spec) as recorder, tqdm(total=n, desc="dagger") as bar:
+            spec = env.unwrapped.robot.spec
+            with Recorder(root, spec, offline(spec.control_hz)) as recorder, tqdm(total=n, desc="dagger") as bar:
                 stats = record_rollouts(
                     recorder,
                     env,

@@ -156,6 +156,7 @@ def record_expert(
     kwargs = {"cameras": tuple(robot.cameras), "image_size": size, "control_hz": robot.control_hz}
     job = CollectJob(task, {**kwargs, "max_episode_steps": frames}, num_envs, frames)
     spec = robot.entry().spec.with_rate(robot.control_hz).with_cameras(robot.camera_specs())
-    settings = RecorderSettings(spec.control_hz, VideoSettings(codec=codec), queue_s=episode_time_s + 1.0)
+    # the episodes ran already: the recorder waits for its encoders rather than drop a frame
+    settings = RecorderSettings(spec.control_hz, VideoSettings(codec=codec), wait_for_encoders=True)
     with Recorder(root, spec, settings) as recorder:
         return collect_demos(executor, job, recorder, seeds, label, keep_failures=True)

@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 import gymnasium as gym
 import numpy as np
 
-from twinarm.dataset.recorder import Recorder
+from twinarm.dataset.recorder import Recorder, offline
 from twinarm.robot.spec import JOINT_POS
 
 Student = Callable[[dict[str, np.ndarray]], np.ndarray]
@@ -124,7 +124,8 @@ def dagger_round(
 
     env = gym.make(env_id(task), **env_kwargs)
     try:
-        with Recorder(root, env.unwrapped.robot.spec) as recorder:
+        spec = env.unwrapped.robot.spec
+        with Recorder(root, spec, offline(spec.control_hz)) as recorder:
             text = f"{task} the cube"
             return record_rollouts(
                 recorder, env, task, seeds, frames, text, policy_student(policy), beta, keep_failures=True

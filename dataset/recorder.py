@@ -12,9 +12,11 @@ per episode. Commit order of ``save_episode``: videos (fsync, rename out of ``.r
 then the episodes metadata file (atomic replace = the commit point), then stats.json and info.json (re-derivable
 from the episodes metadata, see ``recovery``). A crash loses at most the episode being recorded.
 
-Frame policy: if any camera queue is full the whole frame is dropped (state, action and images) and counted
-in ``dropped_frames``; a frame arriving more than ``late_factor / fps`` after the previous one counts in
-``late_frames``. Stored timestamps are nominal (``frame_index / fps``), as lerobot expects.
+Frame policy (live recording, the default): if any camera queue is full the whole frame is dropped (state, action
+and images) and counted in ``dropped_frames``, so a control loop never waits; a frame arriving more than
+``late_factor / fps`` after the previous one counts in ``late_frames``. Offline (``wait_for_encoders``: frames of an
+episode that already ran, or of a simulation faster than real time) ``add_frame`` waits for queue space instead and
+nothing is dropped. Stored timestamps are nominal (``frame_index / fps``), as lerobot expects.
 """
 
 from __future__ import annotations
@@ -42,7 +44,9 @@ from twinarm.robot.spec import JOINT_POS, JOINT_VEL, RobotSpec, image_key
 @dataclass(frozen=True)
 class RecorderSettings:
     """fps: frame rate [Hz]; queue_s: encoder queue length [s of frames] per camera; image_stats_every:
-    measure every k-th image for stats; late_factor: frame interval (in periods) above which a frame is late."""
+    measure every k-th image for stats; late_factor: frame interval (in periods) above which a frame is late;
+    wait_for_encoders: ``add_frame`` waits while an encoder is behind instead of dropping the frame (offline
+    recording: frames arrive faster than real time, none may be lost)."""
 
     fps: float = 30.0
     video: VideoSettings = field(default_factory=VideoSettings)
@@ -52,6 +56,13 @@ class RecorderSettings:
     data_file_mb: float = layout.DATA_FILES_SIZE_IN_MB  # pack episodes into data files up to this size; 0 = one each
     video_file_mb: float = layout.VIDEO_FILES_SIZE_IN_MB  # same for each camera's mp4 files
     pack_every: int = 25  # merge saved episodes into the packed files every this many saves (and on close); 0 = close
+    wait_for_encoders: bool = False
+
+
+def offline(fps: float) -> RecorderSettings:
+    """Settings for recording frames faster than real time at ``fps`` [Hz] (simulated or replayed episodes):
+    :attr:`RecorderSettings.wait_for_encoders`, so every frame is kept."""
+    return RecorderSettings(fps=fps, wait_for_encoders=True)
 
 
 class EpisodeSummary(NamedTuple):
@@ -123,8 +134,9 @@ class Recorder:
         self._reset_buffers()
 
     def add_frame(self, obs: dict[str, np.ndarray], action: np.ndarray, timestamp: float | None = None) -> bool:
-        """Buffer one frame (never blocks). ``timestamp`` [s] (default ``time.monotonic()``) is used to count
-        late frames. Returns False when the frame was dropped because an encoder queue was full."""
+        """Buffer one frame (never blocks, unless ``wait_for_encoders``). ``timestamp`` [s] (default
+        ``time.monotonic()``) is used to count late frames. Returns False when the frame was dropped because an
+        encoder queue was full."""
         if self._task is None:
             raise RecorderError(f"{self.root}: add_frame() without an open episode; call start_episode(task) first")
         t = time.monotonic() if timestamp is None else float(timestamp)
@@ -145,9 +157,11 @@ class Recorder:
                     f"got {None if a is None else a.shape}"
                 )
             values[key] = a
-        if any(w.queue_full() for w in self._writers.values()):
+        wait = self.settings.wait_for_encoders
+        if not wait and any(w.queue_full() for w in self._writers.values()):
             self.dropped_frames += 1
             return False
+        images = []
         for cam in self._cams:
             img = obs.get(image_key(cam.name))
             if img is None or img.shape != (cam.height, cam.width, 3):
@@ -155,7 +169,12 @@ class Recorder:
                     f"observation {image_key(cam.name)!r}: expected ({cam.height}, {cam.width}, 3) "
                     f"uint8, got {None if img is None else img.shape}"
                 )
-            self._writers[image_feature(cam.name)].try_put(img)
+            images.append((self._writers[image_feature(cam.name)], img))
+        for writer, img in images:  # (every image checked first: a bad one leaves no camera a frame ahead)
+            if wait:
+                writer.put(img)
+            else:
+                writer.try_put(img)
         for key, a in values.items():
             self._buf[key].append(a)
         return True

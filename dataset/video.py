@@ -114,6 +114,20 @@ class VideoStreamWriter:
             return False
         return True
 
+    def put(self, frame: np.ndarray) -> None:
+        """Queue a copy of an (H, W, 3) uint8 frame, waiting while the queue is full (the encoder is behind)."""
+        frame = np.array(frame, dtype=np.uint8, copy=True)
+        while True:
+            if self._error is not None:
+                raise DatasetError(f"video encoder for {self.path} failed: {self._error}") from self._error
+            if not self._thread.is_alive():
+                raise DatasetError(f"video encoder for {self.path} stopped; no more frames can be queued")
+            try:
+                self._queue.put(frame, timeout=0.2)
+                return
+            except queue.Full:
+                continue
+
     def queue_full(self) -> bool:
         """True when the next :meth:`try_put` would be refused (the encoder is behind)."""
         return self._queue.full()

@@ -147,6 +147,32 @@ def test_dropped_and_late_frames_are_counted(tmp_path):
     assert (s.frames, s.dropped_frames, s.late_frames) == (3, 1, 1)
 
 
+def test_offline_recording_waits_for_the_encoders_and_keeps_every_frame(tmp_path):
+    """Frames faster than real time into a one-frame encoder queue: the default (live) policy drops frames, the
+    offline one (``wait_for_encoders``, what simulated demonstrations use) keeps all, images included."""
+    n = 40
+    for wait, name in ((False, "live"), (True, "offline")):
+        settings = RecorderSettings(fps=30.0, queue_s=1 / 30.0, wait_for_encoders=wait)
+        with Recorder(tmp_path / name, SPEC, settings) as rec:
+            rec.start_episode("t")
+            kept = [rec.add_frame(*frame(0, i)) for i in range(n)]
+            s = rec.save_episode()
+        assert s.frames == sum(kept) and s.frames + s.dropped_frames == n
+        if wait:
+            assert all(kept) and s.dropped_frames == 0
+            r = LeRobotDatasetReader(tmp_path / name)
+            assert len(r) == n
+            for i in (0, n // 2, n - 1):  # the images are the frames' own, in order
+                obs, act = frame(0, i)
+                item = r.get(i)
+                np.testing.assert_array_equal(item["action"], act)
+                for cam in ("front", "wrist"):
+                    err = np.abs(item[f"observation.images.{cam}"].astype(int) - obs[f"image_{cam}"]).mean()
+                    assert err < 6, (i, cam, err)  # (lossy video)
+        else:
+            assert s.dropped_frames > 0  # a one-frame queue cannot keep up with frames as fast as Python makes them
+
+
 def test_misuse_gives_recorder_errors(tmp_path):
     with Recorder(tmp_path / "ds", SPEC) as rec:
         with pytest.raises(RecorderError, match="start_episode"):

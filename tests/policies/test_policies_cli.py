@@ -98,3 +98,21 @@ def test_cli_errors_name_the_missing_key() -> None:
         cmd_train.run(cfg)
     with pytest.raises(ConfigError, match=r"policy\.path"):
         cmd_eval.run(cmd_eval.Config())
+
+
+def test_demo_recording_keeps_every_frame_of_every_demonstration(tmp_path: Path) -> None:
+    """`twinarm demo` records episodes that already ran, faster than real time: every frame must reach the dataset
+    (the live recorder's policy dropped the frames its 2 s encoder queues could not take: ~38 of each 100)."""
+    from twinarm.cli.cmd_demo import Config
+    from twinarm.cli.demo_pipeline import record_demos
+    from twinarm.dataset import LeRobotDatasetReader
+
+    frames = 75  # more than the encoder queue holds (60 frames at 30 Hz)
+    cfg = Config(demos=2, demo_frames=frames, num_envs=2, image_size=32, keep_failed_demos=True, randomize="none")
+    stats, _ = record_demos(cfg, tmp_path / "ds")
+    reader = LeRobotDatasetReader(tmp_path / "ds")
+    assert stats.kept == reader.num_episodes == 2 and stats.frames == 2 * frames
+    for ep in range(2):
+        lo, hi = reader.episode_bounds(ep)
+        assert hi - lo == frames
+    assert [row["dropped_frames"] for row in reader.episodes] == [0, 0]
