@@ -43,7 +43,8 @@ class Config:
     task: str = "lift"
     robot: str = ""  # simulated robot model (so101, koch, ...); "" = the robot whose task `task` is
     # each demonstration shows one randomized look: 240 took the policy from 57 % to 76 % on hidden realities 1-5
-    # (80 demos: sim/README "Reality gap"); recording costs ~0.5 s per demo, training time does not grow
+    # (80 demos, frames then lost to the recorder), 80 % with whole demonstrations (sim/README "Reality gap");
+    # recording costs ~0.5 s per demo, training time does not grow
     demos: int = 240
     demo_frames: int = 100  # frames per demonstration (at 30 Hz: the expert lifts within ~70)
     cameras: list[str] = dataclasses.field(default_factory=lambda: ["front", "wrist"])
