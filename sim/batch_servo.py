@@ -96,7 +96,6 @@ class BatchServo:
         self.vel_res[i] = s.velocity_resolution_rad_s if s is not None else 0.0
         noisy = s is not None and bool(s.position_noise_rad or s.velocity_noise_rad_s)
         self.noisy = sorted((set(self.noisy) - {i}) | ({i} if noisy else set()))
-        self.overloaded[i] = eff.has_overload
         m = robot.model
         self.limit[i] = np.abs(m.actuator_forcerange[: self.n_act, 1])
         if eff.has_overload:
@@ -106,6 +105,7 @@ class BatchServo:
         else:  # (rows of robots without the model are never updated; zeros keep them inert all the same)
             self.force_limit[i] = self.overload_limit[i] = self.overload_after_s[i] = self.kp[i] = 0.0
             self.has_overload[i] = False
+        self.overloaded[i] = self.has_overload[i].any()  # (ServoEffects.has_overload: some servo has the model)
         self.period_s[i] = int(self.nstep[i]) * float(m.opt.timestep)
         self.saturated_s[i] = carried.saturated_s
         self._all_idle &= carried.idle

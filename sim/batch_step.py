@@ -4,10 +4,10 @@ per-env Python reduced to the physics calls and one copy (:mod:`sim.batch_servo`
 :class:`FastStep` takes over from ``TaskEnv.step`` what it does per env (safety clip, servo effects, sensing,
 reward, success, privileged state) and does it with numpy over the batch, bit for bit the same. Per env, on the
 env's thread, run only the scene's own motion, the control period's physics (``mj_step``, which releases the GIL)
-and one ``np.concatenate`` of everything read afterwards (joints, actuator forces, the task's bodies) into the env's
-row of a (N, width) array, while that memory is still in the core's caches: read later, one env after another, it
-costs several times more on a VM. Envs that render cameras take the general path (a render costs milliseconds;
-the Python around it does not matter). Arm tasks (:class:`sim.arm_batch.ArmTaskBatch`) go further:
+and one ``np.concatenate`` of everything read afterwards (joints, actuator forces and lengths, the task's bodies)
+into the env's row of a (N, width) array, while that memory is still in the core's caches: read later, one env
+after another, it costs several times more on a VM. Envs that render cameras take the general path (a render costs
+milliseconds; the Python around it does not matter). Arm tasks (:class:`sim.arm_batch.ArmTaskBatch`) go further:
 :class:`sim.native_batch.NativePhysics` steps all envs' physics in one native call per phase (``mujoco.batch``)
 instead of one ``mj_step`` per env, and the per-env copy above is not made.
 """
